@@ -1,0 +1,61 @@
+"""The one exception tree of fuquan.
+
+    FuquanError                  base; the CLI turns it into `错误: …` and exit code 1
+    ├── DeadlineError            a deadline phrase the grammar does not know (names the phrase)
+    ├── PlanError                config/tasks.yaml is wrong; carries every Problem found
+    ├── LookupFailed             an unknown unit / town / task / plan; lists the names that exist
+    └── StorageError             the database refused (locked, unreachable, not migrated)
+
+The core raises these; only the CLI maps them to a message and an exit code.
+Messages are user-facing and therefore Chinese.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FuquanError(Exception):
+    """Base of every error fuquan raises on purpose."""
+
+    exit_code = 1
+
+
+class DeadlineError(FuquanError):
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"无法识别的完成时限 “{text}”: {reason}")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in a plan file, with where it is (1-based line and column)."""
+
+    line: int
+    col: int
+    message: str
+    path: str = ""
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+class PlanError(FuquanError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        lines = "\n".join(p.render() for p in self.problems)
+        super().__init__(f"计划配置有 {len(self.problems)} 处错误:\n{lines}")
+
+
+class LookupFailed(FuquanError):
+    def __init__(self, what: str, name: str, known: list[str]) -> None:
+        self.what = what
+        self.name = name
+        self.known = known
+        shown = "、".join(known) if known else "(无)"
+        super().__init__(f"未知{what} “{name}”; 已有{what}: {shown}")
+
+
+class StorageError(FuquanError):
+    pass

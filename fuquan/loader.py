@@ -1,0 +1,188 @@
+"""load_plan(path): config/tasks.yaml → a validated Plan, or PlanError listing every problem.
+
+ruamel.yaml (not PyYAML) because it rejects duplicate keys, does not read NO as false, and keeps
+line/column marks, so every problem can be reported as `file:line:col: what, and what is allowed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError
+
+from .deadline import parse_deadline
+from .errors import DeadlineError, PlanError, Problem
+from .plan import UNIT_KINDS, Group, Plan, Section, Task, Unit
+from .schema import PlanFile, TaskSpec, chinese_message
+from .text import name_key
+
+
+class _Constructor(RoundTripConstructor):
+    """Dates stay text so that a bad one (2023-02-30) is reported with its line, not a bare ValueError."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp",
+                             lambda c, node: str(c.construct_scalar(node)))
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise PlanError([Problem(0, 0, f"无法读取计划文件: {e.strerror}", str(path))]) from e
+    except UnicodeDecodeError as e:
+        raise PlanError([Problem(0, 0, "计划文件不是 UTF-8 编码", str(path))]) from e
+    return parse_plan(text, str(path))
+
+
+def parse_plan(text: str, source: str = "<tasks.yaml>") -> Plan:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    try:
+        root = yaml.load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = e.problem or e.context or "YAML 语法错误"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise PlanError([Problem(line, col, f"YAML 语法错误: {what}", source)]) from e
+    if not isinstance(root, CommentedMap):
+        raise PlanError([Problem(1, 1, "计划文件应为键值映射 (plan:, units:, tasks: …)", source)])
+    try:
+        spec = PlanFile.model_validate(_plain(root))
+    except ValidationError as e:
+        problems = [Problem(*position(root, tuple(err["loc"])), chinese_message(dict(err)), source)
+                    for err in e.errors()]
+        raise PlanError(problems) from e
+    return _Checker(root, spec, source).build()
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers → dicts and lists, so pydantic sees ordinary data."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def position(root: Any, loc: Iterable[Any]) -> tuple[int, int]:
+    """1-based (line, col) of the deepest node of `loc` that exists in the document."""
+    node, where = root, (0, 0)
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line, col = node.lc.value(part) if not isinstance(node[part], (dict, list)) else node.lc.key(part)
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line, col = node.lc.item(part)
+        else:
+            break
+        where, node = (line, col), node[part]
+    return where[0] + 1, where[1] + 1
+
+
+class _Checker:
+    """Cross-reference checks, each problem with its place; nothing is built if any fails."""
+
+    def __init__(self, root: CommentedMap, spec: PlanFile, source: str) -> None:
+        self.root, self.spec, self.source = root, spec, source
+        self.problems: list[Problem] = []
+
+    def add(self, loc: tuple[Any, ...], message: str) -> None:
+        self.problems.append(Problem(*position(self.root, loc), message, self.source))
+
+    def build(self) -> Plan:
+        units = self._units()
+        groups = self._groups({name_key(u.name): u.name for u in units})
+        names = {name_key(n): n for n in [u.name for u in units] + [g.name for g in groups]}
+        sections = self._sections()
+        tasks = self._tasks(names, sections)
+        if self.problems:
+            raise PlanError(self.problems)
+        meta = self.spec.plan
+        return Plan(meta.title, meta.district, meta.year, meta.issued, meta.timezone,
+                    tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source)
+
+    def _units(self) -> list[Unit]:
+        seen: dict[str, int] = {}
+        out = []
+        for i, u in enumerate(self.spec.units):
+            key = name_key(u.name)
+            if key in seen:
+                first = position(self.root, ("units", seen[key]))[0]
+                self.add(("units", i, "name"), f"单位 “{u.name}” 重复 (第 {first} 行已定义)")
+                continue
+            seen[key] = i
+            out.append(Unit(u.name, UNIT_KINDS[u.kind], u.full_name))
+        return out
+
+    def _groups(self, units: dict[str, str]) -> list[Group]:
+        out, seen = [], set(units)
+        for i, g in enumerate(self.spec.groups):
+            if name_key(g.name) in seen:
+                self.add(("groups", i, "name"), f"单位组 “{g.name}” 与已有单位或单位组重名")
+                continue
+            seen.add(name_key(g.name))
+            members = []
+            for j, m in enumerate(g.members):
+                if name_key(m) not in units:
+                    self.add(("groups", i, "members", j),
+                             f"单位组 “{g.name}” 的成员 “{m}” 不是已定义的单位; 已有单位: {'、'.join(units.values())}")
+                elif units[name_key(m)] not in members:
+                    members.append(units[name_key(m)])
+            out.append(Group(g.name, tuple(members), g.note))
+        return out
+
+    def _sections(self) -> dict[str, Section]:
+        out: dict[str, Section] = {}
+        for i, s in enumerate(self.spec.sections):
+            if s.no in out:
+                self.add(("sections", i, "no"), f"章节序号 “{s.no}” 重复")
+            out.setdefault(s.no, Section(s.no, s.title))
+        return out
+
+    def _tasks(self, names: dict[str, str], sections: dict[str, Section]) -> list[Task]:
+        out: list[Task] = []
+        first_line: dict[int, int] = {}
+        for i, t in enumerate(self.spec.tasks):
+            here = position(self.root, ("tasks", i))[0]
+            if t.no in first_line:
+                self.add(("tasks", i, "no"), f"任务序号 {t.no} 重复: 第 {first_line[t.no]} 行与第 {here} 行")
+                continue
+            first_line[t.no] = here
+            task = self._task(i, t, names, sections)
+            if task:
+                out.append(task)
+        return sorted(out, key=lambda task: task.no)
+
+    def _task(self, i: int, t: TaskSpec, names: dict[str, str], sections: dict[str, Section]) -> Task | None:
+        ok = True
+        if t.section not in sections:
+            self.add(("tasks", i, "section"), f"任务 {t.no}: 未知章节 “{t.section}”; 已有章节: {'、'.join(sections)}")
+            ok = False
+        units: list[str] = []
+        for j, u in enumerate(t.units):
+            canonical = names.get(name_key(u))
+            if canonical is None:
+                self.add(("tasks", i, "units", j),
+                         f"任务 {t.no}: 未知单位 “{u}”; 已有单位和单位组: {'、'.join(names.values())}")
+                ok = False
+            elif canonical in units:
+                self.add(("tasks", i, "units", j), f"任务 {t.no}: 责任单位 “{u}” 重复列出")
+                ok = False
+            else:
+                units.append(canonical)
+        try:
+            deadline = parse_deadline(t.deadline, self.spec.plan.year)
+        except DeadlineError as e:
+            self.add(("tasks", i, "deadline"), f"任务 {t.no}: {e}")
+            return None
+        if not ok:
+            return None
+        return Task(t.no, sections[t.section], t.text, deadline, tuple(units))
+

@@ -1,0 +1,132 @@
+"""The plan as validated, immutable data: units, groups, sections and tasks. Pure.
+
+A task names units and groups in written order; the first named leads (牵头单位). A group is owed
+the task by each of its members, so `assignees()` expands groups into (unit, via group, role).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .deadline import Deadline
+from .errors import LookupFailed
+from .text import name_key
+
+UNIT_KINDS = {"部门": "department", "镇": "town", "园区": "zone"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str
+    kind: str  # department | town | zone (the YAML says 部门 / 镇 / 园区)
+    full_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    members: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    no: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Assignee:
+    unit: str
+    via_group: str | None
+    role: str  # lead | partner
+
+
+@dataclass(frozen=True)
+class Task:
+    no: int
+    section: Section
+    text: str
+    deadline: Deadline
+    units: tuple[str, ...]  # as written, groups unexpanded; units[0] leads
+
+    @property
+    def lead_unit(self) -> str:
+        return self.units[0]
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    district: str
+    year: int
+    issued: date
+    timezone: str
+    units: tuple[Unit, ...]
+    groups: tuple[Group, ...]
+    sections: tuple[Section, ...]
+    tasks: tuple[Task, ...]
+    source: str = ""
+    _by_key: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in [u.name for u in self.units] + [g.name for g in self.groups]:
+            self._by_key[name_key(name)] = name
+
+    def known_names(self) -> list[str]:
+        return [u.name for u in self.units] + [g.name for g in self.groups]
+
+    def resolve(self, name: str) -> str:
+        """The canonical unit or group name for `name` (full-width, traditional, spaces tolerated)."""
+        try:
+            return self._by_key[name_key(name)]
+        except KeyError:
+            raise LookupFailed("单位", name, self.known_names()) from None
+
+    def unit(self, name: str) -> Unit:
+        canonical = self.resolve(name)
+        for u in self.units:
+            if u.name == canonical:
+                return u
+        raise LookupFailed("单位", name, [u.name for u in self.units])
+
+    def group(self, name: str) -> Group | None:
+        return next((g for g in self.groups if g.name == name), None)
+
+    def task(self, no: int) -> Task:
+        for t in self.tasks:
+            if t.no == no:
+                return t
+        raise LookupFailed("任务", str(no), [str(t.no) for t in self.tasks])
+
+    def assignees(self, task: Task) -> list[Assignee]:
+        """Who owes `task`: groups expanded, each unit once (first mention wins), lead first."""
+        seen: dict[str, Assignee] = {}
+        for i, name in enumerate(task.units):
+            role = "lead" if i == 0 else "partner"
+            group = self.group(name)
+            for member in group.members if group else (name,):
+                seen.setdefault(member, Assignee(member, group.name if group else None, role))
+        return list(seen.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title, "district": self.district, "year": self.year,
+            "issued": self.issued.isoformat(), "timezone": self.timezone,
+            "units": [{"name": u.name, "kind": u.kind, "full_name": u.full_name} for u in self.units],
+            "groups": [{"name": g.name, "members": list(g.members)} for g in self.groups],
+            "tasks": [self.task_dict(t) for t in self.tasks],
+        }
+
+    def task_dict(self, t: Task) -> dict[str, Any]:
+        return {
+            "no": t.no,
+            "section": f"{t.section.no}、{t.section.title}",
+            "text": t.text,
+            "deadline": t.deadline.as_dict(),
+            "units": list(t.units),
+            "lead_unit": t.lead_unit,
+            "assignees": [a.unit for a in self.assignees(t)],
+        }

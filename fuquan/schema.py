@@ -1,0 +1,110 @@
+"""The shape of config/tasks.yaml as pydantic models, and pydantic's errors in Chinese.
+
+Only the shape is checked here (types, required fields, allowed values); cross-references
+(unknown units, duplicate numbers, deadline phrases) are checked in loader.py where the
+line numbers are.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+
+class _Strict(BaseModel):
+    # A misspelt key is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PlanMeta(_Strict):
+    title: str = Field(min_length=1)
+    district: str = Field(min_length=1)
+    year: StrictInt = Field(ge=2000, le=2100)
+    issued: date
+    timezone: str = "Asia/Shanghai"
+
+
+class UnitSpec(_Strict):
+    name: str = Field(min_length=1)
+    kind: Literal["部门", "镇", "园区"]
+    full_name: str | None = None
+
+
+class GroupSpec(_Strict):
+    name: str = Field(min_length=1)
+    members: list[str] = Field(min_length=1)
+    note: str | None = None
+
+
+class SectionSpec(_Strict):
+    no: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+
+
+class TaskSpec(_Strict):
+    no: StrictInt = Field(ge=1)
+    section: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    deadline: str = Field(min_length=1)
+    units: list[str] = Field(min_length=1)
+
+
+class PlanFile(_Strict):
+    plan: PlanMeta
+    units: list[UnitSpec] = Field(min_length=1)
+    groups: list[GroupSpec] = []
+    sections: list[SectionSpec] = Field(min_length=1)
+    tasks: list[TaskSpec] = Field(min_length=1)
+
+
+FIELD_NAMES = {
+    "plan": "计划信息", "title": "标题", "district": "区县", "year": "计划年度", "issued": "印发日期",
+    "timezone": "时区", "units": "单位", "name": "名称", "kind": "类别", "full_name": "全称",
+    "groups": "单位组", "members": "成员", "sections": "章节", "no": "序号", "section": "章节",
+    "text": "任务内容", "deadline": "完成时限", "tasks": "任务", "note": "备注",
+}
+
+
+def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a mapping at `loc` may hold (for "unknown field" messages)."""
+    model: type[BaseModel] = PlanFile
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        ann = model.model_fields[part].annotation
+        inner = getattr(ann, "__args__", (ann,))[0]
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            break
+        model = inner
+    return list(model.model_fields)
+
+
+def chinese_message(err: dict[str, Any]) -> str:
+    """pydantic's error dict → a Chinese sentence naming the field and what is allowed."""
+    loc = tuple(err["loc"])
+    field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+    label = f"{FIELD_NAMES.get(field, field)}({field})" if field else "内容"
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing":
+        return f"缺少必填字段 {label}"
+    if kind == "extra_forbidden":
+        return f"未知字段 “{field}”; 允许的字段: {', '.join(allowed_keys(loc[:-1]))}"
+    if kind == "literal_error":
+        return f"{label} 的值 “{err['input']}” 不允许; 可选: {ctx.get('expected', '')}"
+    if kind.startswith("date"):
+        return f"{label} 应为日期 YYYY-MM-DD, 实为 “{err['input']}”"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{label} 应为整数, 实为 “{err['input']}”"
+    if kind in ("string_type",):
+        return f"{label} 应为文字, 实为 “{err['input']}”"
+    if kind in ("list_type",):
+        return f"{label} 应为列表(每行以 - 开头)"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{label} 应为键值映射"
+    if kind in ("too_short", "string_too_short"):
+        return f"{label} 不能为空"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{label} 超出范围: “{err['input']}” ({err['msg']})"
+    return f"{label}: {err['msg']}"

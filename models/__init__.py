@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine/sessions, and data functions that take the session explicitly."""

@@ -1,0 +1,89 @@
+"""Engine and sessions, built from settings by a function (never at import time).
+
+SQLite (the default) gets WAL, a busy timeout and `BEGIN IMMEDIATE`: measured here, read-then-write
+transactions from several processes fail at once with "database is locked" even in WAL unless the
+write lock is taken at BEGIN.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+from fuquan.errors import StorageError
+
+from . import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+DEFAULT_PATH = Path("data") / "fuquan.db"
+
+
+def database_url() -> str:
+    """FUQUAN_DATABASE_URL, else an SQLite file under ./data (created on first use)."""
+    url = os.environ.get("FUQUAN_DATABASE_URL")
+    if url:
+        return url
+    DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_PATH}"
+
+
+def make_engine(url: str | None = None, *, busy_timeout_ms: int = 5000) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        _sqlite_pragmas(engine, busy_timeout_ms)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    try:
+        SQLModel.metadata.create_all(engine)
+    except OperationalError as e:
+        raise StorageError(f"无法打开数据库: {_safe(url)} ({e.orig})") from e
+    return engine
+
+
+def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One short write transaction: committed on success, rolled back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            with session.begin():
+                yield session
+        except OperationalError as e:
+            if "locked" in str(e.orig):
+                raise StorageError("数据库正被其他进程写入, 等待超时; 请稍后重试") from e
+            raise StorageError(f"数据库错误: {e.orig}") from e
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,59 @@
+"""Read functions: the session is passed in; each returns models or core facts, never raw rows to print."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from fuquan.deadline import Deadline
+from fuquan.errors import FuquanError, LookupFailed
+from fuquan.status import TaskFacts
+
+from .tables import AssignmentRow, PlanRow, TaskRow, UnitRow
+
+
+def find_plan(session: Session, *, year: int | None = None, district: str | None = None) -> PlanRow:
+    """The plan for (district, year); either may be omitted when the database holds only one match.
+    Without a year the latest plan year wins."""
+    rows = list(session.exec(select(PlanRow).order_by(PlanRow.year.desc(), PlanRow.district)))  # type: ignore[attr-defined]
+    known = [f"{r.district} {r.year}" for r in rows]
+    match = [r for r in rows if (year is None or r.year == year) and (district is None or r.district == district)]
+    if not rows:
+        raise FuquanError("数据库中还没有计划; 请先运行 fuquan sync 载入 config/tasks.yaml")
+    if not match:
+        raise LookupFailed("计划", f"{district or ''} {year or ''}".strip(), known)
+    if year is None:
+        match = [r for r in match if r.year == match[0].year]
+    if len({r.district for r in match}) > 1:
+        raise LookupFailed("计划(请用 --district 指明)", "", known)
+    return match[0]
+
+
+def task_facts(session: Session, plan_id: int) -> list[TaskFacts]:
+    """Every active task with its assignment counts, in two queries."""
+    done = func.sum(case((AssignmentRow.status == "已完成", 1), else_=0))
+    stmt = (select(AssignmentRow.task_id, func.count(), done)
+            .join(TaskRow, TaskRow.id == AssignmentRow.task_id)  # type: ignore[arg-type]
+            .where(TaskRow.plan_id == plan_id, AssignmentRow.active)
+            .group_by(AssignmentRow.task_id))
+    tally = {tid: (n, d or 0) for tid, n, d in session.exec(stmt)}
+    tasks = session.exec(select(TaskRow).where(TaskRow.plan_id == plan_id, TaskRow.active).order_by(TaskRow.no))
+    out = []
+    for t in tasks:
+        deadline = Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start,
+                                       json.loads(t.rule) if t.rule else None)
+        n, d = tally.get(t.id, (0, 0))
+        out.append(TaskFacts(t.no, t.text, deadline, json.loads(t.units)[0], n, d))
+    return out
+
+
+def counts_by_table(session: Session, plan_id: int) -> dict[str, int]:
+    """Active rows per table, for `fuquan sync` output and tests."""
+    units = session.exec(select(func.count()).select_from(UnitRow).where(UnitRow.plan_id == plan_id, UnitRow.active)).one()
+    tasks = session.exec(select(func.count()).select_from(TaskRow).where(TaskRow.plan_id == plan_id, TaskRow.active)).one()
+    assignments = session.exec(
+        select(func.count()).select_from(AssignmentRow).join(TaskRow, TaskRow.id == AssignmentRow.task_id)  # type: ignore[arg-type]
+        .where(TaskRow.plan_id == plan_id, AssignmentRow.active)).one()
+    return {"units": units, "tasks": tasks, "assignments": assignments}

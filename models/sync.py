@@ -1,0 +1,163 @@
+"""sync_plan: write a validated Plan into the database in the caller's one transaction.
+
+Set-based: one query per table to read what exists, then inserts/updates of what differs.
+Identity is natural: plan = (district, year), unit = name, task = number, assignment = (task, unit).
+Re-syncing an unchanged plan writes nothing; an edited plan is updated in place; what left the
+YAML is marked inactive (never deleted), so recorded progress survives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from fuquan.plan import Plan, Task
+
+from .tables import AssignmentRow, GroupMemberRow, GroupRow, PlanRow, SyncRunRow, TaskRow, UnitRow, utcnow
+
+LABELS = {"plan": "计划", "unit": "单位", "group": "单位组", "task": "任务", "assignment": "分工"}
+VERBS = {"added": "新增", "updated": "更新", "retired": "停用"}
+
+
+@dataclass
+class SyncReport:
+    plan_id: int
+    changes: Counter[str] = field(default_factory=Counter)  # e.g. {"added:task": 15}
+
+    @property
+    def changed(self) -> bool:
+        return any(self.changes.values())
+
+    def summary(self) -> str:
+        if not self.changed:
+            return "无变化"
+        return ", ".join(f"{VERBS[v]}{LABELS[k]} {self.changes[f'{v}:{k}']}"
+                         for v in VERBS for k in LABELS if self.changes[f"{v}:{k}"])
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = "fuquan sync") -> SyncReport:
+    row = session.exec(select(PlanRow).where(PlanRow.district == plan.district,
+                                             PlanRow.year == plan.year)).first()
+    fields = {"title": plan.title, "issued": plan.issued, "timezone": plan.timezone}
+    if row is None:
+        row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)
+        session.add(row)
+        session.flush()
+        report = SyncReport(row.id or 0)
+        report.changes["added:plan"] += 1
+    else:
+        report = SyncReport(row.id or 0)
+        _update(row, fields, report, "plan")
+    assert row.id is not None
+    units = _sync_units(session, plan, row.id, report)
+    _sync_groups(session, plan, row.id, units, report)
+    _sync_tasks(session, plan, row.id, units, report)
+    if report.changed:
+        digest = content_hash(source_text)
+        row.content_hash, row.source, row.synced_at = digest, plan.source, utcnow()
+        session.add(SyncRunRow(plan_id=row.id, source=plan.source, content_hash=digest,
+                               summary=report.summary(), by=by))
+    return report
+
+
+def _update(row: object, values: dict[str, object], report: SyncReport, kind: str) -> None:
+    if any(getattr(row, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(row, k, v)
+        report.changes[f"updated:{kind}"] += 1
+
+
+def _retire(rows: list, keep: set, key, report: SyncReport, kind: str) -> None:  # type: ignore[no-untyped-def]
+    for r in rows:
+        if key(r) not in keep and r.active:
+            r.active = False
+            report.changes[f"retired:{kind}"] += 1
+
+
+def _sync_units(session: Session, plan: Plan, plan_id: int, report: SyncReport) -> dict[str, int]:
+    rows = list(session.exec(select(UnitRow).where(UnitRow.plan_id == plan_id)))
+    existing = {r.name: r for r in rows}
+    for u in plan.units:
+        values = {"kind": u.kind, "full_name": u.full_name, "active": True}
+        if u.name in existing:
+            _update(existing[u.name], values, report, "unit")
+        else:
+            existing[u.name] = UnitRow(plan_id=plan_id, name=u.name, **values)  # type: ignore[arg-type]
+            session.add(existing[u.name])
+            report.changes["added:unit"] += 1
+    _retire(rows, {u.name for u in plan.units}, lambda r: r.name, report, "unit")
+    session.flush()
+    return {name: r.id for name, r in existing.items() if r.id is not None}
+
+
+def _sync_groups(session: Session, plan: Plan, plan_id: int, units: dict[str, int], report: SyncReport) -> None:
+    rows = list(session.exec(select(GroupRow).where(GroupRow.plan_id == plan_id)))
+    existing = {r.name: r for r in rows}
+    for g in plan.groups:
+        if g.name in existing:
+            _update(existing[g.name], {"note": g.note, "active": True}, report, "group")
+        else:
+            existing[g.name] = GroupRow(plan_id=plan_id, name=g.name, note=g.note)
+            session.add(existing[g.name])
+            report.changes["added:group"] += 1
+    _retire(rows, {g.name for g in plan.groups}, lambda r: r.name, report, "group")
+    session.flush()
+    ids = [r.id for r in existing.values()]
+    members = list(session.exec(select(GroupMemberRow).where(GroupMemberRow.group_id.in_(ids))))  # type: ignore[union-attr]
+    have = {(m.group_id, m.unit_id, m.position) for m in members}
+    want = {(existing[g.name].id, units[m], i) for g in plan.groups for i, m in enumerate(g.members)}
+    if have != want:
+        for m in members:
+            session.delete(m)  # membership is derived data: rewriting it loses nothing
+        session.flush()
+        session.add_all(GroupMemberRow(group_id=g, unit_id=u, position=i) for g, u, i in sorted(want))  # type: ignore[arg-type]
+        if rows:  # on a first sync the members are part of "added"
+            report.changes["updated:group"] += 1
+
+
+def _task_values(task: Task) -> dict[str, object]:
+    d = task.deadline
+    return {
+        "section_no": task.section.no, "section_title": task.section.title, "text": task.text,
+        "deadline_text": d.text, "deadline_kind": d.kind, "due": d.due, "start": d.start,
+        "rule": json.dumps(d.rule.as_dict(), ensure_ascii=False) if d.rule else None,
+        "units": json.dumps(list(task.units), ensure_ascii=False), "active": True,
+    }
+
+
+def _sync_tasks(session: Session, plan: Plan, plan_id: int, units: dict[str, int], report: SyncReport) -> None:
+    rows = list(session.exec(select(TaskRow).where(TaskRow.plan_id == plan_id)))
+    existing = {r.no: r for r in rows}
+    for t in plan.tasks:
+        if t.no in existing:
+            _update(existing[t.no], _task_values(t), report, "task")
+        else:
+            existing[t.no] = TaskRow(plan_id=plan_id, no=t.no, **_task_values(t))  # type: ignore[arg-type]
+            session.add(existing[t.no])
+            report.changes["added:task"] += 1
+    _retire(rows, {t.no for t in plan.tasks}, lambda r: r.no, report, "task")
+    session.flush()
+    task_ids = [r.id for r in existing.values()]
+    arows = list(session.exec(select(AssignmentRow).where(AssignmentRow.task_id.in_(task_ids))))  # type: ignore[union-attr]
+    have = {(a.task_id, a.unit_id): a for a in arows}
+    keep = set()
+    for t in plan.tasks:
+        tid = existing[t.no].id
+        for pos, a in enumerate(plan.assignees(t)):
+            key = (tid, units[a.unit])
+            keep.add(key)
+            values = {"via_group": a.via_group, "role": a.role, "position": pos, "active": True}
+            if key in have:
+                _update(have[key], values, report, "assignment")
+            else:
+                session.add(AssignmentRow(task_id=tid, unit_id=units[a.unit], **values))  # type: ignore[arg-type]
+                report.changes["added:assignment"] += 1
+    _retire(arows, keep, lambda r: (r.task_id, r.unit_id), report, "assignment")

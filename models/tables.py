@@ -1,0 +1,125 @@
+"""SQLModel tables: plans, units, groups, tasks, and assignments = (task, unit).
+
+One `XBase` per entity holds the fields both the table and readers share; the `X(table=True)`
+adds keys and bookkeeping. Nothing is ever deleted by a sync: a task or unit that leaves the
+YAML is marked inactive, so progress recorded against it is not lost.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ASSIGNMENT_STATES = ("未开始", "进行中", "已完成", "申请延期")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts() -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=False)
+
+
+class PlanBase(SQLModel):
+    district: str = Field(index=True)
+    year: int = Field(index=True)
+    title: str
+    issued: date
+    timezone: str = "Asia/Shanghai"
+
+
+class PlanRow(PlanBase, table=True):
+    __tablename__ = "plan"
+    __table_args__ = (UniqueConstraint("district", "year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = ""
+    content_hash: str = ""
+    synced_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class UnitBase(SQLModel):
+    name: str
+    kind: str  # department | town | zone
+    full_name: str | None = None
+    active: bool = True
+
+
+class UnitRow(UnitBase, table=True):
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+
+
+class GroupRow(SQLModel, table=True):
+    __tablename__ = "unit_group"
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    name: str
+    note: str | None = None
+    active: bool = True
+
+
+class GroupMemberRow(SQLModel, table=True):
+    __tablename__ = "group_member"
+    group_id: int = Field(foreign_key="unit_group.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    position: int
+
+
+class TaskBase(SQLModel):
+    no: int
+    section_no: str
+    section_title: str
+    text: str
+    deadline_text: str
+    deadline_kind: str
+    due: date | None = None
+    start: date | None = None
+    rule: str | None = None  # JSON of the recurrence, e.g. {"freq": "monthly", "day": 20}
+    units: str  # JSON list of unit/group names as written; the first leads
+    active: bool = True
+
+
+class TaskRow(TaskBase, table=True):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("plan_id", "no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+
+
+class AssignmentBase(SQLModel):
+    via_group: str | None = None
+    role: str  # lead | partner
+    position: int  # order in the task's written unit list, groups expanded
+    active: bool = True
+    status: str = "未开始"
+    completed_on: date | None = None
+    note: str | None = None
+    evidence: str | None = None
+
+
+class AssignmentRow(AssignmentBase, table=True):
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("task_id", "unit_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SyncRunRow(SQLModel, table=True):
+    """One row per sync that changed something: the answer to "who loaded this plan, and when"."""
+
+    __tablename__ = "sync_run"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    source: str
+    content_hash: str
+    summary: str  # e.g. "新增任务 15, 新增分工 134"
+    by: str
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
