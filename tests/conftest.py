@@ -1,0 +1,86 @@
+"""Shared fixtures: a fresh SQLite file per test, small plans written to tmp_path, and the CLI in-process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_CONFIG = ROOT / "config" / "tasks.yaml"
+
+SMALL_PLAN = """\
+plan:
+  title: 测试方案
+  district: 测试区
+  year: 2023
+  issued: 2023-04-18
+units:
+  - {name: 区委编办, kind: 部门}
+  - {name: 区司法局, kind: 部门}
+  - {name: 甲镇, kind: 镇}
+  - {name: 乙镇, kind: 镇}
+groups:
+  - name: 各镇
+    members: [甲镇, 乙镇]
+sections:
+  - {no: 一, title: 第一部分}
+tasks:
+  - no: 1
+    section: 一
+    text: 确定承接事项
+    deadline: 3月底前
+    units: [区委编办, 各镇]
+  - no: 2
+    section: 一
+    text: 签订确认书
+    deadline: 4月底前
+    units: [区司法局, 区委编办, 各镇]
+  - no: 3
+    section: 一
+    text: 月报
+    deadline: 每月20日前
+    units: [区委编办]
+"""
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'fuquan.db'}"
+    monkeypatch.setenv("FUQUAN_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def write_plan(tmp_path: Path):  # type: ignore[no-untyped-def]
+    def write(text: str = SMALL_PLAN, name: str = "tasks.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], db_url: str):  # type: ignore[no-untyped-def]
+    """Run `fuquan ARGS…` in-process against the test's own database."""
+
+    def invoke(*args: str) -> Result:
+        try:
+            code = main(list(args))
+        except SystemExit as e:  # argparse usage errors
+            code = int(e.code or 0)
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke

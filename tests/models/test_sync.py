@@ -1,0 +1,116 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+import models.sync as sync_module
+from fuquan.loader import load_plan, parse_plan
+from models.db import make_engine, reading, transaction
+from models.queries import counts_by_table, find_plan, task_facts
+from models.sync import sync_plan
+from models.tables import AssignmentRow, SyncRunRow, TaskRow, UnitRow
+from tests.conftest import REAL_CONFIG, SMALL_PLAN
+
+
+def dump(url: str) -> list[str]:
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+def do_sync(url: str, text: str = SMALL_PLAN):  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        return sync_plan(session, parse_plan(text, "t.yaml"), source_text=text)
+
+
+def test_first_sync_loads_everything(db_url: str) -> None:
+    report = do_sync(db_url)
+    assert report.summary() == "新增计划 1, 新增单位 4, 新增单位组 1, 新增任务 3, 新增分工 8"
+    with reading(make_engine(db_url)) as s:
+        assert counts_by_table(s, report.plan_id) == {"units": 4, "tasks": 3, "assignments": 8}
+
+
+def test_second_sync_changes_nothing(db_url: str) -> None:
+    do_sync(db_url)
+    before = dump(db_url)
+    report = do_sync(db_url)
+    assert not report.changed and report.summary() == "无变化"
+    assert dump(db_url) == before
+
+
+def test_edit_updates_in_place_and_keeps_progress(db_url: str) -> None:
+    do_sync(db_url)
+    engine = make_engine(db_url)
+    with transaction(engine) as s:  # progress recorded against task 1 (unchanged by the edit)
+        a = s.exec(select(AssignmentRow).join(TaskRow).where(TaskRow.no == 1)).first()
+        assert a is not None
+        a.status, a.note = "已完成", "已上报"
+        kept_id = a.id
+    edited = (SMALL_PLAN.replace("text: 签订确认书", "text: 签订赋权事项承接确认书")
+              .replace("deadline: 4月底前", "deadline: 5月底前")
+              .replace("  - no: 3\n    section: 一\n    text: 月报\n    deadline: 每月20日前\n    units: [区委编办]\n", ""))
+    report = do_sync(db_url, edited)
+    assert report.changes["updated:task"] == 1 and report.changes["retired:task"] == 1
+    assert report.changes["retired:assignment"] == 1
+    with reading(engine) as s:
+        a = s.get(AssignmentRow, kept_id)
+        assert a is not None and (a.status, a.note, a.active) == ("已完成", "已上报", True)
+        t2 = s.exec(select(TaskRow).where(TaskRow.no == 2)).one()
+        assert (t2.text, t2.deadline_text, str(t2.due)) == ("签订赋权事项承接确认书", "5月底前", "2023-05-31")
+        t3 = s.exec(select(TaskRow).where(TaskRow.no == 3)).one()
+        assert not t3.active  # retired, not deleted
+        assert [f.no for f in task_facts(s, t2.plan_id)] == [1, 2]
+        assert task_facts(s, t2.plan_id)[0].done == 1
+        assert len(list(s.exec(select(SyncRunRow)))) == 2
+    # putting the task back revives it with its rows
+    report = do_sync(db_url)
+    assert report.changes["added:task"] == 0 and report.changes["updated:task"] == 2
+
+
+def test_two_plan_years_live_side_by_side(db_url: str) -> None:
+    do_sync(db_url)
+    do_sync(db_url, SMALL_PLAN.replace("year: 2023", "year: 2024"))
+    with reading(make_engine(db_url)) as s:
+        assert find_plan(s).year == 2024
+        p23 = find_plan(s, year=2023)
+        assert [str(f.deadline.due) for f in task_facts(s, p23.id or 0)][:2] == ["2023-03-31", "2023-04-30"]
+        p24 = find_plan(s, year=2024)
+        assert [str(f.deadline.due) for f in task_facts(s, p24.id or 0)][:2] == ["2024-03-31", "2024-04-30"]
+        assert len(list(s.exec(select(UnitRow)))) == 8
+
+
+def test_a_failure_mid_sync_writes_nothing(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    do_sync(db_url)
+    before = dump(db_url)
+
+    def boom(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(sync_module, "_sync_tasks", boom)
+    with pytest.raises(RuntimeError):
+        do_sync(db_url, SMALL_PLAN.replace("区司法局", "区法院"))  # units would change before the failure
+    assert dump(db_url) == before
+
+
+def test_real_plan_expands_groups_into_assignments(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with transaction(engine) as s:
+        report = sync_plan(s, load_plan(REAL_CONFIG))
+    with reading(engine) as s:
+        n = counts_by_table(s, report.plan_id)
+        facts = {f.no: f for f in task_facts(s, report.plan_id)}
+    assert n["tasks"] == 15 and n["units"] == 20
+    # task 2: 区委编办 + 区司法局 + 11 departments + 5 towns
+    assert facts[2].assignees == 18 and facts[2].lead_unit == "区委编办"
+    assert facts[9].assignees == 6 and facts[14].assignees == 2
+
+
+def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+    from fuquan.errors import StorageError
+
+    with pytest.raises(StorageError, match="无法打开数据库"):
+        make_engine(f"sqlite:///{tmp_path}/missing-dir/x.db")
