@@ -1,0 +1,107 @@
+import json
+from pathlib import Path
+
+from tests.conftest import REAL_CONFIG, SMALL_PLAN
+
+
+def test_plan_show_json_has_every_task_with_due_dates(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("plan", "show", "--config", str(REAL_CONFIG), "--json")
+    assert r.code == 0, r.err
+    tasks = {t["no"]: t for t in json.loads(r.out)["tasks"]}
+    assert sorted(tasks) == list(range(1, 16))
+    assert set(tasks[1]) == {"no", "section", "text", "deadline", "units", "lead_unit", "assignees"}
+    assert set(tasks[1]["deadline"]) == {"text", "kind", "due", "start", "rule"}
+    due = {n: (t["deadline"]["text"], t["deadline"]["kind"], t["deadline"]["due"]) for n, t in tasks.items()}
+    assert due[1] == due[3] == ("3月底前", "date", "2023-03-31")
+    assert due[2] == ("4月底前", "date", "2023-04-30")
+    assert due[5] == ("6月中旬前", "date", "2023-06-20")
+    assert due[6] == ("5月底前", "date", "2023-05-31")
+    assert due[13] == ("6月底前", "date", "2023-06-30")
+    assert due[8] == ("持续推进", "ongoing", None)
+    assert due[12] == ("按省级部署", "per_higher_level", None)
+    assert due[15] == ("结合工作实际确定", "to_be_decided", None)
+    assert tasks[14]["deadline"]["rule"] == {"freq": "monthly", "day": 20}
+    assert tasks[10]["units"] == ["区级执法单位", "各镇", "区司法局"] and tasks[10]["lead_unit"] == "区级执法单位"
+    assert tasks[9]["assignees"] == ["区司法局", "湾沚镇", "六郎镇", "陶辛镇", "红杨镇", "花桥镇"]
+
+
+def test_plan_show_table_has_chinese_headers(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("plan", "show", "--config", str(REAL_CONFIG))
+    assert r.code == 0
+    for header in ("序号", "主要任务", "完成时限", "截止日期", "牵头单位", "责任单位"):
+        assert header in r.out
+    assert "6月中旬前" in r.out and "2023-06-20" in r.out
+
+
+def test_plan_check_ok(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("plan", "check", "--config", str(REAL_CONFIG))
+    assert (r.code, r.err) == (0, "")
+    assert r.out.strip() == f"计划配置无误: {REAL_CONFIG} — 芜湖市湾沚区 2023 年度, 15 项任务, 20 个单位, 108 条分工"
+
+
+def test_plan_check_prints_every_error_and_exits_1(run, write_plan) -> None:  # type: ignore[no-untyped-def]
+    path = write_plan(SMALL_PLAN.replace("units: [区委编办]", "units: [区委办]").replace("3月底前", "某时"))
+    r = run("plan", "check", "--config", str(path))
+    assert r.code == 1 and r.out == ""
+    lines = r.err.strip().splitlines()
+    assert lines[0] == "错误: 计划配置有 2 处错误:"
+    assert lines[1].startswith(f"{path}:20:15: 任务 1: 无法识别的完成时限 “某时”")
+    assert lines[2] == f"{path}:31:13: 任务 3: 未知单位 “区委办”; 已有单位和单位组: 区委编办、区司法局、甲镇、乙镇、各镇"
+
+
+def test_sync_twice_then_a_bad_file_changes_nothing(run, write_plan, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    good = write_plan()
+    first = run("sync", "--config", str(good))
+    assert first.code == 0
+    assert first.out.strip() == ("已同步 测试区 2023 年度计划: 新增计划 1, 新增单位 4, 新增单位组 1, 新增任务 3, "
+                                 "新增分工 8 (现有单位 4 个, 任务 3 项, 分工 8 条)")
+    again = run("sync", "--config", str(good), "--json")
+    assert json.loads(again.out)["changed"] is False
+    db_file = Path(db_url.removeprefix("sqlite:///"))
+    before = db_file.read_bytes()
+    bad = write_plan(SMALL_PLAN.replace("issued: 2023-04-18", "issued: 2023-13-01"), name="bad.yaml")
+    r = run("sync", "--config", str(bad))
+    assert r.code == 1 and "印发日期(issued) 应为日期" in r.err and f"{bad}:5:11" in r.err
+    assert db_file.read_bytes() == before
+
+
+def test_status_on_the_real_plan(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("sync", "--config", str(REAL_CONFIG)).code == 0
+    r = run("status", "--today", "2023-04-28", "--json")
+    data = json.loads(r.out)
+    tasks = {t["no"]: t for t in data["tasks"]}
+    assert (tasks[1]["state"], tasks[1]["days_overdue"]) == ("红", 28)
+    assert (tasks[3]["state"], tasks[3]["days_overdue"]) == ("红", 28)
+    assert (tasks[2]["state"], tasks[2]["days_left"]) == ("黄", 2)
+    assert tasks[8]["state"] == "持续" and tasks[12]["state"] == "待定"
+    assert tasks[14]["due"] == "2023-05-20"
+    assert data["counts"] == {"红": 2, "黄": 4, "绿": 6, "持续": 1, "待定": 2, "已完成": 0}
+    table = run("status", "--today", "2023-04-28")
+    assert "逾期 28 天" in table.out and "合计: 红 2  黄 4  绿 6  持续 1  待定 2" in table.out
+
+
+def test_status_before_any_sync_says_what_to_do(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("status", "--today", "2023-04-28")
+    assert r.code == 1 and r.err.strip() == "错误: 数据库中还没有计划; 请先运行 fuquan sync 载入 config/tasks.yaml"
+
+
+def test_status_unknown_year_lists_known_plans(run, write_plan) -> None:  # type: ignore[no-untyped-def]
+    run("sync", "--config", str(write_plan()))
+    r = run("status", "--year", "2031")
+    assert r.code == 1 and r.err.strip() == "错误: 未知计划 “2031”; 已有计划: 测试区 2023"
+
+
+def test_bad_today_is_a_usage_error(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("status", "--today", "2023/04/28")
+    assert r.code == 2 and "日期应为 YYYY-MM-DD" in r.err
+
+
+def test_deadline_parse(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("deadline", "parse", "--year", "2023", "--json", "6月中旬前", "每周五前", "尽快")
+    assert r.code == 1
+    out = json.loads(r.out)
+    assert out[0] == {"text": "6月中旬前", "kind": "date", "due": "2023-06-20", "start": None, "rule": None}
+    assert out[1]["rule"] == {"freq": "weekly", "weekday": 5}
+    assert out[2]["text"] == "尽快" and "可用写法" in out[2]["error"]
+    table = run("deadline", "parse", "--year", "2024", "二月底前")
+    assert table.code == 0 and "2024-02-29" in table.out
