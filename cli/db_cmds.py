@@ -38,7 +38,7 @@ def status(args: argparse.Namespace) -> int:
     with reading(engine) as session:
         plan = find_plan(session, year=args.year, district=args.district)
         facts = task_facts(session, plan.id or 0)
-    statuses = plan_status(facts, args.today, warn_days=args.warn_days)
+    statuses = plan_status(facts, args.today, plan.year, warn_days=args.warn_days)
     tally = counts(statuses)
     if args.json:
         print_json({"district": plan.district, "year": plan.year, "today": args.today.isoformat(),

@@ -8,7 +8,7 @@ Open kinds are never red. A recurring task is judged on the period that is due n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from .deadline import Deadline, due_dates
@@ -48,19 +48,20 @@ class TaskStatus:
         }
 
 
-def current_due(deadline: Deadline, today: date) -> date | None:
-    """The due date that matters today: the date itself, or a recurring rule's next period."""
+def current_due(deadline: Deadline, today: date, plan_year: int) -> date | None:
+    """The due date that matters today: the date itself, or a recurring rule's next period.
+    Periods stop with the plan year; after it, the last period is the one judged."""
     if deadline.kind in ("date", "range"):
         return deadline.due
     if deadline.kind == "recurring":
-        upcoming = due_dates(deadline, today, today + timedelta(days=400))
-        return upcoming[0] if upcoming else None
+        periods = due_dates(deadline, date(plan_year, 1, 1), date(plan_year, 12, 31))
+        return next((d for d in periods if d >= today), periods[-1] if periods else None)
     return None
 
 
-def task_status(facts: TaskFacts, today: date, *, warn_days: int = 5) -> TaskStatus:
+def task_status(facts: TaskFacts, today: date, plan_year: int, *, warn_days: int = 5) -> TaskStatus:
     d = facts.deadline
-    due = current_due(d, today)
+    due = current_due(d, today, plan_year)
     days_left = (due - today).days if due else None
     if facts.assignees and facts.done >= facts.assignees and d.kind != "recurring":
         state = DONE
@@ -77,8 +78,8 @@ def task_status(facts: TaskFacts, today: date, *, warn_days: int = 5) -> TaskSta
     return TaskStatus(facts, state, due, days_left)
 
 
-def plan_status(facts: list[TaskFacts], today: date, *, warn_days: int = 5) -> list[TaskStatus]:
-    return [task_status(f, today, warn_days=warn_days) for f in sorted(facts, key=lambda f: f.no)]
+def plan_status(facts: list[TaskFacts], today: date, plan_year: int, *, warn_days: int = 5) -> list[TaskStatus]:
+    return [task_status(f, today, plan_year, warn_days=warn_days) for f in sorted(facts, key=lambda f: f.no)]
 
 
 def counts(statuses: list[TaskStatus]) -> dict[str, int]:
