@@ -105,3 +105,26 @@ def test_deadline_parse(run) -> None:  # type: ignore[no-untyped-def]
     assert out[2]["text"] == "尽快" and "可用写法" in out[2]["error"]
     table = run("deadline", "parse", "--year", "2024", "二月底前")
     assert table.code == 0 and "2024-02-29" in table.out
+
+
+MALFORMED = {
+    "syntax": (lambda s: s.replace("  year: 2023", "  year: [2023"), "YAML 语法错误"),
+    "unknown unit": (lambda s: s.replace("units: [区委编办]", "units: [区委办]"), ":31:13: 任务 3: 未知单位 “区委办”"),
+    "duplicate task": (lambda s: s.replace("  - no: 3\n", "  - no: 2\n"), ":27:9: 任务序号 2 重复"),
+    "missing deadline": (lambda s: s.replace("    deadline: 4月底前\n", ""), ":22:5: 缺少必填字段 完成时限(deadline)"),
+    "bad date": (lambda s: s.replace("issued: 2023-04-18", "issued: 2023-02-30"), ":5:11: 印发日期(issued) 应为日期"),
+    "bad deadline": (lambda s: s.replace("deadline: 3月底前", "deadline: 尽快"), ":20:15: 任务 1: 无法识别的完成时限 “尽快”"),
+}
+
+
+def test_each_malformed_plan_names_its_line_and_leaves_the_database_as_it_was(run, write_plan, db_url) -> None:  # type: ignore[no-untyped-def]
+    assert run("sync", "--config", str(write_plan())).code == 0
+    db_file = Path(db_url.removeprefix("sqlite:///"))
+    before = db_file.read_bytes()
+    for name, (mutate, expected) in MALFORMED.items():
+        # each edit also changes a title, which a half-applied load would have written
+        path = write_plan(mutate(SMALL_PLAN).replace("测试方案", "改过的方案"), name=f"{name}.yaml")
+        r = run("sync", "--config", str(path))
+        assert r.code == 1 and r.out == "", name
+        assert r.err.startswith("错误: 计划配置有 1 处错误:\n" + str(path)) and expected in r.err, (name, r.err)
+        assert db_file.read_bytes() == before, name
