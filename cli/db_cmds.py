@@ -1,17 +1,18 @@
-"""`fuquan sync` and `fuquan status`: the commands that touch the database."""
+"""`fuquan sync` and `fuquan status`."""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 from pathlib import Path
 
+from fuquan.judge import COLOURS
 from fuquan.loader import load_plan
-from fuquan.status import ORDER, counts, plan_status
-from models.db import make_engine, reading, transaction
-from models.queries import counts_by_table, find_plan, task_facts
+from fuquan.status import rollups, summarise
+from models.db import reading, transaction
+from models.queries import counts_by_table
 from models.sync import sync_plan
 
+from .context import actor, engine, ledger_rows, plan_of, print_warnings
 from .output import console, print_json, state_cell, table
 
 
@@ -19,10 +20,10 @@ def sync(args: argparse.Namespace) -> int:
     # Validate fully before the database is even opened: a bad file changes nothing.
     plan = load_plan(args.config)
     text = Path(args.config).read_text(encoding="utf-8-sig")
-    engine = make_engine()
-    with transaction(engine) as session:
-        report = sync_plan(session, plan, source_text=text, by=f"{getpass.getuser()} (fuquan sync)")
-    with reading(engine) as session:
+    eng = engine()
+    with transaction(eng) as session:
+        report = sync_plan(session, plan, source_text=text, by=f"{actor(args).by} (fuquan sync)")
+    with reading(eng) as session:
         n = counts_by_table(session, report.plan_id)
     if args.json:
         print_json({"district": plan.district, "year": plan.year, "changed": report.changed,
@@ -34,35 +35,66 @@ def sync(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    engine = make_engine()
-    with reading(engine) as session:
-        plan = find_plan(session, year=args.year, district=args.district)
-        facts = task_facts(session, plan.id or 0)
-    statuses = plan_status(facts, args.today, plan.year, warn_days=args.warn_days)
-    tally = counts(statuses)
+    with reading(engine()) as session:
+        plan = plan_of(session, args)
+        rows, cal = ledger_rows(session, plan, args.today)
+    print_warnings(cal)
+    if args.task is not None:
+        rows = [r for r in rows if r.task_no == args.task]
+    tasks = summarise(rows)
+    groups = rollups(rows, args.by) if args.by != "task" else [t.rollup for t in tasks]
     if args.json:
-        print_json({"district": plan.district, "year": plan.year, "today": args.today.isoformat(),
-                    "counts": tally, "tasks": [s.as_dict() for s in statuses]})
+        print_json({"district": plan.district, "year": plan.year, "today": args.today.isoformat(), "by": args.by,
+                    "calendar_warnings": cal.warnings, "tasks": [t.as_dict() for t in tasks],
+                    "rollup": [g.as_dict() for g in groups], "rows": [r.as_dict() for r in rows]})
         return 0
-    t = table(f"{plan.district} {plan.year} 年度任务进度 (截至 {args.today})",
-              ["序号", "主要任务", "完成时限", "截止日期", "剩余/逾期", "状态", "牵头单位", "完成情况"])
-    for s in statuses:
-        f = s.facts
-        t.add_row(str(f.no), _short(f.text), f.deadline.text, s.due.isoformat() if s.due else "—",
-                  _days(s.days_left), state_cell(s.state), f.lead_unit, f"{f.done}/{f.assignees}")
     out = console()
-    out.print(t)
-    out.print("合计: " + "  ".join(f"{state_cell(k)} {tally[k]}" for k in ORDER if tally[k]))
+    title = f"{plan.district} {plan.year} 年度 · 截至 {args.today}"
+    if args.task is not None:
+        out.print(_rows_table(f"{title} · 任务 {args.task} 各单位完成情况", rows))
+    elif args.by == "task":
+        out.print(_task_table(f"{title} · 按任务", tasks))
+    else:
+        out.print(_rollup_table(f"{title} · 按{'单位' if args.by == 'unit' else '镇'}", groups,
+                                "单位" if args.by == "unit" else "镇"))
+    total = {c: sum(g.counts[c] for g in groups) for c in COLOURS}
+    out.print("合计: " + "  ".join(f"{state_cell(c)} {total[c]}" for c in COLOURS if total[c]))
     return 0
+
+
+def _task_table(title, tasks):  # type: ignore[no-untyped-def]
+    t = table(title, ["序号", "主要任务", "完成时限", "截止日期", "状态", "红", "黄", "绿", "已完成", "完成率", "最多逾期(工作日)"])
+    for s in tasks:
+        r = s.rollup
+        t.add_row(str(s.no), _short(s.text), s.deadline_text, s.due.isoformat() if s.due else "—", state_cell(s.colour),
+                  str(r.counts["红"]), str(r.counts["黄"]), str(r.counts["绿"]), f"{r.done}/{r.total}",
+                  _pct(r.percent), str(r.workdays_late_max or ""))
+    return t
+
+
+def _rollup_table(title, groups, label):  # type: ignore[no-untyped-def]
+    t = table(title, [label, "红", "黄", "绿", "逾期完成", "已完成", "持续", "待定", "完成率", "逾期工作日(最多/合计)"])
+    for g in groups:
+        c = g.counts
+        t.add_row(g.key, *(str(c[k]) for k in ("红", "黄", "绿", "逾期完成", "已完成", "持续", "待定")),
+                  _pct(g.percent), f"{g.workdays_late_max}/{g.workdays_late_sum}" if g.workdays_late_sum else "")
+    return t
+
+
+def _rows_table(title, rows):  # type: ignore[no-untyped-def]
+    t = table(title, ["单位", "事项", "截止日期", "状态", "完成日期", "逾期", "尚缺"])
+    for r in rows:
+        j = r.judgement
+        late = f"{j.workdays_late} 个工作日 ({j.days_late} 天)" if j.workdays_late else ""
+        t.add_row(r.unit, r.label or ("牵头" if r.role == "lead" else "配合"), j.due.isoformat() if j.due else "—",
+                  state_cell(j.colour), j.completed_on.isoformat() if j.completed_on else "", late,
+                  _short("、".join(r.missing), 40))
+    return t
 
 
 def _short(text: str, n: int = 24) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _days(days_left: int | None) -> str:
-    if days_left is None:
-        return "—"
-    if days_left < 0:
-        return f"逾期 {-days_left} 天"
-    return "今天到期" if days_left == 0 else f"剩 {days_left} 天"
+def _pct(p: float | None) -> str:
+    return "—" if p is None else f"{p:.0f}%"

@@ -62,12 +62,87 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", parents=[config, as_json], help="把计划配置写入数据库 (单一事务)")
     sync.set_defaults(func=_lazy("db_cmds", "sync"))
 
-    st = sub.add_parser("status", parents=[as_json], help="各项任务的进度与逾期情况")
-    st.add_argument("--today", type=_today, default=None, help="按哪一天计算 (YYYY-MM-DD, 默认今天)")
-    st.add_argument("--year", type=int, help="计划年度 (默认最新)")
-    st.add_argument("--district", help="区县 (数据库中有多个区县时必填)")
-    st.add_argument("--warn-days", type=int, default=5, help="临近截止的提醒天数 (默认 5)")
+    plan_sel = argparse.ArgumentParser(add_help=False)
+    plan_sel.add_argument("--year", type=int, help="计划年度 (默认最新)")
+    plan_sel.add_argument("--district", help="区县 (数据库中有多个区县时必填)")
+    plan_sel.add_argument("--today", type=_today, default=None, help="按哪一天计算 (YYYY-MM-DD, 默认今天)")
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--operator", help="登记人 (记入审计记录; 默认环境变量 FUQUAN_USER 或系统用户名)")
+    task_opt = argparse.ArgumentParser(add_help=False)
+    task_opt.add_argument("--task", type=int, help="任务序号 (有多项同类任务时必填)")
+
+    st = sub.add_parser("status", parents=[plan_sel, as_json], help="各任务、各单位、各镇的进度与逾期情况 (红/黄/绿)")
+    st.add_argument("--by", choices=["task", "unit", "town"], default="task", help="按任务 / 单位 / 镇汇总")
+    st.add_argument("--task", type=int, help="只看某项任务, 列出每个单位的完成情况和尚缺事项")
     st.set_defaults(func=_lazy("db_cmds", "status"))
+
+    lt = sub.add_parser("letters", parents=[plan_sel, task_opt, as_json], help="承接确认书 部门×镇 签订表")
+    lt.set_defaults(func=_lazy("grid_cmds", "letters"))
+
+    rec = [plan_sel, who, task_opt]
+    letter = sub.add_parser("letter", help="登记承接确认书").add_subparsers(dest="letter_cmd", required=True, metavar="子命令")
+    for name, helptext, func in (("sign", "登记签订", "letter_sign"), ("draft", "登记起草", "letter_draft")):
+        c = letter.add_parser(name, parents=rec, help=helptext)
+        c.add_argument("department", metavar="部门", help="区级部门, 或单位组名 (如 区级执法单位: 一次登记全部成员)")
+        c.add_argument("town", metavar="镇")
+        c.add_argument("--on", type=_today, required=True, help="日期 YYYY-MM-DD")
+        if name == "sign":
+            c.add_argument("--doc-no", help="文号")
+            c.add_argument("--signed-by", help="签订人")
+        c.set_defaults(func=_lazy("record_cmds", func))
+
+    tr = sub.add_parser("training", help="登记岗前业务培训").add_subparsers(dest="training_cmd", required=True, metavar="子命令")
+    c = tr.add_parser("plan", parents=rec, help="培训指导计划已报区司法局")
+    c.add_argument("department", metavar="部门")
+    c.add_argument("--on", type=_today, required=True, help="报送日期")
+    c.set_defaults(func=_lazy("record_cmds", "training_plan"))
+    c = tr.add_parser("session", parents=rec, help="登记一次培训")
+    c.add_argument("department", metavar="部门")
+    c.add_argument("--on", type=_today, required=True, help="培训日期")
+    c.add_argument("--form", required=True, help="集中培训 / 现场观摩 / 跟班学习 / 传帮带")
+    c.add_argument("--towns", required=True, help="参训镇, 逗号或顿号分隔")
+    c.add_argument("--attendees", type=int, required=True, help="参训人次")
+    c.add_argument("--note", help="备注")
+    c.set_defaults(func=_lazy("record_cmds", "training_session"))
+    c = tr.add_parser("complete", parents=rec, help="某部门对某镇的岗前培训已完成")
+    c.add_argument("department", metavar="部门")
+    c.add_argument("town", metavar="镇")
+    c.add_argument("--on", type=_today, required=True, help="完成日期")
+    c.set_defaults(func=_lazy("record_cmds", "training_complete"))
+
+    ex = sub.add_parser("exam", help="登记专门法律知识考试").add_subparsers(dest="exam_cmd", required=True, metavar="子命令")
+    for name, helptext, func in (("schedule", "安排一场考试", "exam_schedule"), ("result", "登记考试结果", "exam_result"),
+                                 ("pretrain", "考前培训已开展", "exam_pretrain"), ("certify", "执法证件换领已完成", "exam_certify")):
+        c = ex.add_parser(name, parents=rec, help=helptext)
+        c.add_argument("town", metavar="镇")
+        c.add_argument("--on", type=_today, required=True, help="日期 YYYY-MM-DD")
+        if name in ("schedule", "result"):
+            c.add_argument("--candidates", type=int, required=name == "result", help="应考人数")
+        if name == "result":
+            c.add_argument("--sat", type=int, required=True, help="实考人数")
+            c.add_argument("--passed", type=int, required=True, help="通过人数")
+        c.set_defaults(func=_lazy("record_cmds", func))
+
+    rp = sub.add_parser("report", help="月报").add_subparsers(dest="report_cmd", required=True, metavar="子命令")
+    c = rp.add_parser("submit", parents=rec, help="登记某镇某月的月报")
+    c.add_argument("town", metavar="镇")
+    c.add_argument("--month", required=True, help="月份 YYYY-MM")
+    c.add_argument("--on", type=_today, required=True, help="报送日期")
+    c.add_argument("--figure", action="append", metavar="指标=数值", help="月报指标, 可多次, 如 --figure 审批办件量=12")
+    c.set_defaults(func=_lazy("record_cmds", "report_submit"))
+
+    tk = sub.add_parser("task", help="任务分工的通用状态").add_subparsers(dest="task_cmd", required=True, metavar="子命令")
+    c = tk.add_parser("set", parents=[plan_sel, who], help="设置某单位在某任务上的状态")
+    c.add_argument("task_no", type=int, metavar="任务序号")
+    c.add_argument("unit", metavar="单位")
+    c.add_argument("status", metavar="状态", help="未开始 / 进行中 / 已完成 / 申请延期")
+    c.add_argument("--on", type=_today, help="完成日期 (已完成时必填)")
+    c.add_argument("--note", help="备注")
+    c.add_argument("--evidence", help="佐证材料 (文件名或链接)")
+    c.add_argument("--new-due", type=_today, help="申请延期: 新的截止日期")
+    c.add_argument("--reason", help="申请延期: 理由")
+    c.add_argument("--approved-by", help="申请延期: 批准人")
+    c.set_defaults(func=_lazy("record_cmds", "task_set"))
     return p
 
 

@@ -9,9 +9,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fuquan.status import DONE, GREEN, ONGOING, PENDING, RED, YELLOW
+from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW
 
-STATE_STYLE = {RED: "bold red", YELLOW: "yellow", GREEN: "green", DONE: "cyan", ONGOING: "blue", PENDING: "dim"}
+STATE_STYLE = {RED: "bold red", YELLOW: "yellow", GREEN: "green", DONE: "cyan", DONE_LATE: "magenta",
+               ONGOING: "blue", PENDING: "dim"}
 
 
 def console(stderr: bool = False) -> Console:

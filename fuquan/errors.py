@@ -4,6 +4,7 @@
     ├── DeadlineError            a deadline phrase the grammar does not know (names the phrase)
     ├── PlanError                config/tasks.yaml is wrong; carries every Problem found
     ├── LookupFailed             an unknown unit / town / task / plan; lists the names that exist
+    ├── InvalidValue             an impossible value (passed > sat, a signing date in the future)
     └── StorageError             the database refused (locked, unreachable, not migrated)
 
 The core raises these; only the CLI maps them to a message and an exit code.
@@ -55,6 +56,10 @@ class LookupFailed(FuquanError):
         self.known = known
         shown = "、".join(known) if known else "(无)"
         super().__init__(f"未知{what} “{name}”; 已有{what}: {shown}")
+
+
+class InvalidValue(FuquanError):
+    pass
 
 
 class StorageError(FuquanError):

@@ -18,7 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
-from .plan import UNIT_KINDS, Group, Plan, Section, Task, Unit
+from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit
 from .schema import PlanFile, TaskSpec, chinese_message
 from .text import name_key
 
@@ -99,14 +99,18 @@ class _Checker:
     def build(self) -> Plan:
         units = self._units()
         groups = self._groups({name_key(u.name): u.name for u in units})
+        self.kinds = {u.name: u.kind for u in units}
+        self.members = {g.name: g.members for g in groups}
         names = {name_key(n): n for n in [u.name for u in units] + [g.name for g in groups]}
         sections = self._sections()
         tasks = self._tasks(names, sections)
         if self.problems:
             raise PlanError(self.problems)
         meta = self.spec.plan
+        figures = tuple(self.spec.monthly_report.figures) if self.spec.monthly_report else ()
         return Plan(meta.title, meta.district, meta.year, meta.issued, meta.timezone,
-                    tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source)
+                    tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
+                    self.spec.status.warn_working_days, figures)
 
     def _units(self) -> list[Unit]:
         seen: dict[str, int] = {}
@@ -177,12 +181,48 @@ class _Checker:
                 ok = False
             else:
                 units.append(canonical)
+        track = self._track(i, t, names)
         try:
             deadline = parse_deadline(t.deadline, self.spec.plan.year)
         except DeadlineError as e:
             self.add(("tasks", i, "deadline"), f"任务 {t.no}: {e}")
             return None
-        if not ok:
+        if track and track.monthly_reports and deadline.kind != "recurring":
+            self.add(("tasks", i, "track", "monthly_reports"), f"任务 {t.no}: 月报跟踪需要周期性完成时限(如 每月20日前)")
             return None
-        return Task(t.no, sections[t.section], t.text, deadline, tuple(units))
+        if not ok or track is None:
+            return None
+        return Task(t.no, sections[t.section], t.text, deadline, tuple(units), track)
+
+    def _track(self, i: int, t: TaskSpec, names: dict[str, str]) -> Track | None:
+        """Expand the task's `track:` block into unit names, checking each is of the right kind."""
+        if t.track is None:
+            return Track()
+        ok = True
+
+        def units(loc: tuple[Any, ...], given: list[str], kind: str) -> tuple[str, ...]:
+            nonlocal ok
+            out: dict[str, None] = {}
+            for j, name in enumerate(given):
+                canonical = names.get(name_key(name))
+                if canonical is None:
+                    self.add((*loc, j), f"任务 {t.no}: 未知单位 “{name}”; 已有单位和单位组: {'、'.join(names.values())}")
+                    ok = False
+                    continue
+                for unit in self.members.get(canonical, (canonical,)):
+                    if self.kinds[unit] != kind:
+                        label = {"department": "部门", "town": "镇"}[kind]
+                        self.add((*loc, j), f"任务 {t.no}: “{unit}” 不是{label}, 不能列在 {loc[-1]} 中")
+                        ok = False
+                    out[unit] = None
+            return tuple(out)
+
+        base = ("tasks", i, "track")
+        spec = t.track
+        pair = lambda k, p: (units((*base, k, "departments"), p.departments, "department"),  # noqa: E731
+                             units((*base, k, "towns"), p.towns, "town")) if p else None
+        towns = lambda k, p: units((*base, k, "towns"), p.towns, "town") if p else None  # noqa: E731
+        track = Track(pair("letters", spec.letters), pair("training", spec.training),
+                      towns("exams", spec.exams), towns("monthly_reports", spec.monthly_reports))
+        return track if ok else None
 

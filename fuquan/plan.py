@@ -45,12 +45,40 @@ class Assignee:
 
 
 @dataclass(frozen=True)
+class Track:
+    """Which tracked items a task needs (declared in YAML, never by task number), groups expanded."""
+
+    letters: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (departments, towns)
+    training: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (departments, towns)
+    exams: tuple[str, ...] | None = None  # towns
+    monthly_reports: tuple[str, ...] | None = None  # towns
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in ("letters", "training"):
+            pair = getattr(self, name)
+            if pair:
+                out[name] = {"departments": list(pair[0]), "towns": list(pair[1])}
+        for name in ("exams", "monthly_reports"):
+            if getattr(self, name):
+                out[name] = {"towns": list(getattr(self, name))}
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Track:
+        pair = lambda k: (tuple(d[k]["departments"]), tuple(d[k]["towns"])) if k in d else None  # noqa: E731
+        towns = lambda k: tuple(d[k]["towns"]) if k in d else None  # noqa: E731
+        return cls(pair("letters"), pair("training"), towns("exams"), towns("monthly_reports"))
+
+
+@dataclass(frozen=True)
 class Task:
     no: int
     section: Section
     text: str
     deadline: Deadline
     units: tuple[str, ...]  # as written, groups unexpanded; units[0] leads
+    track: Track = Track()
 
     @property
     def lead_unit(self) -> str:
@@ -69,6 +97,8 @@ class Plan:
     sections: tuple[Section, ...]
     tasks: tuple[Task, ...]
     source: str = ""
+    warn_workdays: int = 3
+    report_figures: tuple[str, ...] = ()
     _by_key: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +125,14 @@ class Plan:
     def group(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
 
+    def expand(self, names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+        """Unit and group names → unit names, groups replaced by their members, each once."""
+        out: dict[str, None] = {}
+        for name in names:
+            group = self.group(name)
+            out.update(dict.fromkeys(group.members if group else (name,)))
+        return tuple(out)
+
     def task(self, no: int) -> Task:
         for t in self.tasks:
             if t.no == no:
@@ -115,6 +153,7 @@ class Plan:
         return {
             "title": self.title, "district": self.district, "year": self.year,
             "issued": self.issued.isoformat(), "timezone": self.timezone,
+            "warn_workdays": self.warn_workdays, "report_figures": list(self.report_figures),
             "units": [{"name": u.name, "kind": u.kind, "full_name": u.full_name} for u in self.units],
             "groups": [{"name": g.name, "members": list(g.members)} for g in self.groups],
             "tasks": [self.task_dict(t) for t in self.tasks],
@@ -129,4 +168,5 @@ class Plan:
             "units": list(t.units),
             "lead_unit": t.lead_unit,
             "assignees": [a.unit for a in self.assignees(t)],
+            "track": t.track.as_dict(),
         }

@@ -43,16 +43,43 @@ class SectionSpec(_Strict):
     title: str = Field(min_length=1)
 
 
+class PairSpec(_Strict):
+    departments: list[str] = Field(min_length=1)
+    towns: list[str] = Field(min_length=1)
+
+
+class TownsSpec(_Strict):
+    towns: list[str] = Field(min_length=1)
+
+
+class TrackSpec(_Strict):
+    letters: PairSpec | None = None
+    training: PairSpec | None = None
+    exams: TownsSpec | None = None
+    monthly_reports: TownsSpec | None = None
+
+
 class TaskSpec(_Strict):
     no: StrictInt = Field(ge=1)
     section: str = Field(min_length=1)
     text: str = Field(min_length=1)
     deadline: str = Field(min_length=1)
     units: list[str] = Field(min_length=1)
+    track: TrackSpec | None = None
+
+
+class StatusSpec(_Strict):
+    warn_working_days: StrictInt = Field(default=3, ge=0, le=60)
+
+
+class MonthlyReportSpec(_Strict):
+    figures: list[str] = Field(min_length=1)
 
 
 class PlanFile(_Strict):
     plan: PlanMeta
+    status: StatusSpec = StatusSpec()
+    monthly_report: MonthlyReportSpec | None = None
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = []
     sections: list[SectionSpec] = Field(min_length=1)
@@ -63,7 +90,10 @@ FIELD_NAMES = {
     "plan": "计划信息", "title": "标题", "district": "区县", "year": "计划年度", "issued": "印发日期",
     "timezone": "时区", "units": "单位", "name": "名称", "kind": "类别", "full_name": "全称",
     "groups": "单位组", "members": "成员", "sections": "章节", "no": "序号", "section": "章节",
-    "text": "任务内容", "deadline": "完成时限", "tasks": "任务", "note": "备注",
+    "text": "任务内容", "deadline": "完成时限", "tasks": "任务", "note": "备注", "track": "跟踪事项",
+    "letters": "承接确认书", "training": "岗前培训", "exams": "法律知识考试", "monthly_reports": "月报",
+    "departments": "部门", "towns": "镇", "status": "状态设置", "warn_working_days": "预警工作日数",
+    "monthly_report": "月报设置", "figures": "月报指标",
 }
 
 
@@ -74,6 +104,7 @@ def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if isinstance(part, int):
             continue
         ann = model.model_fields[part].annotation
+        # list[X] and X | None both keep X first in __args__
         inner = getattr(ann, "__args__", (ann,))[0]
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
             break

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from fuquan.deadline import Deadline
 from fuquan.errors import FuquanError, LookupFailed
-from fuquan.status import TaskFacts
 
 from .tables import AssignmentRow, PlanRow, TaskRow, UnitRow
 
@@ -29,24 +25,6 @@ def find_plan(session: Session, *, year: int | None = None, district: str | None
     if len({r.district for r in match}) > 1:
         raise LookupFailed("计划(请用 --district 指明)", "", known)
     return match[0]
-
-
-def task_facts(session: Session, plan_id: int) -> list[TaskFacts]:
-    """Every active task with its assignment counts, in two queries."""
-    done = func.sum(case((AssignmentRow.status == "已完成", 1), else_=0))
-    stmt = (select(AssignmentRow.task_id, func.count(), done)
-            .join(TaskRow, TaskRow.id == AssignmentRow.task_id)  # type: ignore[arg-type]
-            .where(TaskRow.plan_id == plan_id, AssignmentRow.active)
-            .group_by(AssignmentRow.task_id))
-    tally = {tid: (n, d or 0) for tid, n, d in session.exec(stmt)}
-    tasks = session.exec(select(TaskRow).where(TaskRow.plan_id == plan_id, TaskRow.active).order_by(TaskRow.no))
-    out = []
-    for t in tasks:
-        deadline = Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start,
-                                       json.loads(t.rule) if t.rule else None)
-        n, d = tally.get(t.id, (0, 0))
-        out.append(TaskFacts(t.no, t.text, deadline, json.loads(t.units)[0], n, d))
-    return out
 
 
 def counts_by_table(session: Session, plan_id: int) -> dict[str, int]:

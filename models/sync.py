@@ -46,7 +46,9 @@ def content_hash(text: str) -> str:
 def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = "fuquan sync") -> SyncReport:
     row = session.exec(select(PlanRow).where(PlanRow.district == plan.district,
                                              PlanRow.year == plan.year)).first()
-    fields = {"title": plan.title, "issued": plan.issued, "timezone": plan.timezone}
+    fields = {"title": plan.title, "issued": plan.issued, "timezone": plan.timezone,
+              "warn_workdays": plan.warn_workdays,
+              "report_figures": json.dumps(list(plan.report_figures), ensure_ascii=False)}
     if row is None:
         row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)
         session.add(row)
@@ -130,6 +132,7 @@ def _task_values(task: Task) -> dict[str, object]:
         "deadline_text": d.text, "deadline_kind": d.kind, "due": d.due, "start": d.start,
         "rule": json.dumps(d.rule.as_dict(), ensure_ascii=False) if d.rule else None,
         "units": json.dumps(list(task.units), ensure_ascii=False), "active": True,
+        "track": json.dumps(task.track.as_dict(), ensure_ascii=False),
     }
 
 

@@ -35,6 +35,8 @@ class PlanRow(PlanBase, table=True):
     __tablename__ = "plan"
     __table_args__ = (UniqueConstraint("district", "year"),)
     id: int | None = Field(default=None, primary_key=True)
+    warn_workdays: int = 3
+    report_figures: str = "[]"  # JSON list of 月报 figure names
     source: str = ""
     content_hash: str = ""
     synced_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -82,6 +84,7 @@ class TaskBase(SQLModel):
     start: date | None = None
     rule: str | None = None  # JSON of the recurrence, e.g. {"freq": "monthly", "day": 20}
     units: str  # JSON list of unit/group names as written; the first leads
+    track: str = "{}"  # JSON of fuquan.plan.Track: which items the task is tracked by
     active: bool = True
 
 
@@ -101,6 +104,9 @@ class AssignmentBase(SQLModel):
     completed_on: date | None = None
     note: str | None = None
     evidence: str | None = None
+    extended_due: date | None = None  # 申请延期: the approved new date
+    extension_reason: str | None = None
+    extension_approved_by: str | None = None
 
 
 class AssignmentRow(AssignmentBase, table=True):

@@ -1,0 +1,44 @@
+"""What most commands start from: the database, the plan they address, who is acting, and the ledger."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from fuquan.ledger import Context, Row, evaluate
+from fuquan.workdays import WorkCalendar
+from models.db import make_engine
+from models.ledger_io import load_ledger
+from models.queries import find_plan
+from models.records import Actor
+from models.tables import PlanRow
+
+
+def engine() -> Engine:
+    return make_engine()
+
+
+def plan_of(session: Session, args: argparse.Namespace) -> PlanRow:
+    return find_plan(session, year=getattr(args, "year", None), district=getattr(args, "district", None))
+
+
+def actor(args: argparse.Namespace, source: str = "cli") -> Actor:
+    return Actor(getattr(args, "operator", None) or os.environ.get("FUQUAN_USER") or getpass.getuser(), source)
+
+
+def ledger_rows(session: Session, plan: PlanRow, today: date) -> tuple[list[Row], WorkCalendar]:
+    shares, records = load_ledger(session, plan)
+    cal = WorkCalendar()
+    rows = evaluate(shares, records, Context(today, plan.year, plan.issued, cal, plan.warn_workdays))
+    return rows, cal
+
+
+def print_warnings(cal: WorkCalendar) -> None:
+    for w in cal.warnings:
+        print(w, file=sys.stderr)

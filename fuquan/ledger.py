@@ -1,0 +1,162 @@
+"""Every unit's share of every task, judged as of a day from what has been recorded. Pure.
+
+A share (assignment) backed by tracked items is done when all its items are:
+  letters   a department's share: its letter with every town; a town's: with every department
+  training  a department's share: its plan filed with 区司法局 + training done in every town;
+            a town's share: training done by every department
+  exams     a town's share: an exam sitting held + 证件换领 done
+  monthly   one row per town × period (月报), and a collecting unit's share is done for a period
+            when every town has reported
+Other shares follow the status recorded for them (未开始/进行中/已完成/申请延期).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .deadline import Deadline, due_dates
+from .judge import Judgement, all_done, judge
+from .plan import Track
+from .workdays import WorkCalendar
+
+
+@dataclass(frozen=True)
+class Share:
+    task_no: int
+    task_text: str
+    deadline: Deadline
+    track: Track
+    unit: str
+    unit_kind: str
+    role: str
+    status: str = "未开始"
+    completed_on: date | None = None
+    extended_due: date | None = None
+
+
+@dataclass
+class Records:
+    """What has been recorded, keyed by task number and unit names."""
+
+    letters: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, dept, town) → signed
+    training_plans: dict[tuple[int, str], date] = field(default_factory=dict)  # (task, dept) → filed
+    training_done: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, dept, town)
+    exams_held: dict[tuple[int, str], date] = field(default_factory=dict)  # (task, town) → first sitting held
+    certified: dict[tuple[int, str], date] = field(default_factory=dict)  # (task, town) → 证件换领 done
+    reports: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, town, YYYY-MM) → submitted
+
+
+@dataclass(frozen=True)
+class Row:
+    task_no: int
+    task_text: str
+    deadline_text: str
+    unit: str
+    unit_kind: str
+    role: str
+    judgement: Judgement
+    missing: tuple[str, ...] = ()
+    label: str = ""  # e.g. 月报 2023-05 for a per-period row
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"task": self.task_no, "unit": self.unit, "unit_kind": self.unit_kind, "role": self.role,
+                "label": self.label, "deadline_text": self.deadline_text, **self.judgement.as_dict(),
+                "missing": list(self.missing)}
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    year: int
+    issued: date
+    cal: WorkCalendar
+    warn: int
+
+    def periods(self, d: Deadline) -> list[date]:
+        """A recurring deadline's due dates from the plan's issue to the period due next."""
+        all_ = due_dates(d, self.issued, date(self.year, 12, 31))
+        upcoming = [p for p in all_ if p >= self.today][:1]
+        return [p for p in all_ if p < self.today] + upcoming
+
+
+def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
+    rows: list[Row] = []
+    for s in shares:
+        rows.append(_share_row(s, rec, ctx))
+    for task_no, (task_text, d, track) in {s.task_no: (s.task_text, s.deadline, s.track) for s in shares}.items():
+        if track.monthly_reports and d.kind == "recurring":
+            rows.extend(_report_rows(task_no, task_text, d, track.monthly_reports, rec, ctx))
+    return rows
+
+
+def _share_row(s: Share, rec: Records, ctx: Context) -> Row:
+    items = _items(s, rec)
+    due = s.extended_due or s.deadline.due
+    if s.deadline.kind == "recurring" and s.track.monthly_reports and s.unit not in s.track.monthly_reports:
+        return _collector_row(s, rec, ctx)
+    if s.deadline.kind == "recurring" and not s.extended_due:
+        upcoming = [p for p in ctx.periods(s.deadline) if p >= ctx.today]
+        due = upcoming[0] if upcoming else (ctx.periods(s.deadline) or [None])[-1]
+    if items is None:
+        done = s.completed_on if s.status == "已完成" else None
+        missing: tuple[str, ...] = ()
+    else:
+        done = all_done((d for _, d in items), ctx.today)
+        missing = tuple(label for label, d in items if d is None or d > ctx.today)
+    j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
+    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing)
+
+
+def _items(s: Share, rec: Records) -> list[tuple[str, date | None]] | None:
+    """The tracked items behind a share, or None when the share is tracked by its status alone."""
+    t, no, unit = s.track, s.task_no, s.unit
+    items: list[tuple[str, date | None]] = []
+    backed = False
+    if t.letters:
+        depts, towns = t.letters
+        if unit in depts:
+            backed, items = True, items + [(f"{town}承接确认书", rec.letters.get((no, unit, town))) for town in towns]
+        elif unit in towns:
+            backed, items = True, items + [(f"{d}承接确认书", rec.letters.get((no, d, unit))) for d in depts]
+    if t.training:
+        depts, towns = t.training
+        if unit in depts:
+            backed = True
+            items.append(("培训指导计划报区司法局", rec.training_plans.get((no, unit))))
+            items += [(f"{town}岗前培训", rec.training_done.get((no, unit, town))) for town in towns]
+        elif unit in towns:
+            backed, items = True, items + [(f"{d}岗前培训", rec.training_done.get((no, d, unit))) for d in depts]
+    if t.exams and unit in t.exams:
+        backed = True
+        items += [("专门法律知识考试", rec.exams_held.get((no, unit))), ("执法证件换领", rec.certified.get((no, unit)))]
+    return items if backed else None
+
+
+def _report_rows(no: int, text: str, d: Deadline, towns: tuple[str, ...], rec: Records, ctx: Context) -> list[Row]:
+    rows = []
+    for due in ctx.periods(d):
+        period = f"{due:%Y-%m}"
+        for town in towns:
+            j = judge(due, rec.reports.get((no, town, period)), ctx.today, ctx.cal, ctx.warn)
+            missing = () if j.colour in ("已完成", "逾期完成") else (f"{period} 月报",)
+            rows.append(Row(no, text, d.text, town, "town", "report", j, missing, f"月报 {period}"))
+    return rows
+
+
+def _collector_row(s: Share, rec: Records, ctx: Context) -> Row:
+    """A collecting unit is judged on the oldest period some town has not reported yet."""
+    towns = s.track.monthly_reports or ()
+    periods = ctx.periods(s.deadline)
+    for due in periods:
+        period = f"{due:%Y-%m}"
+        missing = tuple(f"{t} {period} 月报" for t in towns
+                        if (r := rec.reports.get((s.task_no, t, period))) is None or r > ctx.today)
+        if missing:
+            j = judge(due, None, ctx.today, ctx.cal, ctx.warn)
+            return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing)
+    last = periods[-1] if periods else None
+    done = all_done((rec.reports.get((s.task_no, t, f"{last:%Y-%m}")) for t in towns), ctx.today) if last else None
+    j = judge(last, done, ctx.today, ctx.cal, ctx.warn)
+    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j)
