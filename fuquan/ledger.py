@@ -18,7 +18,7 @@ from typing import Any
 
 from .deadline import Deadline, due_dates
 from .judge import Judgement, all_done, judge
-from .plan import Track
+from .plan import Plan, Track
 from .workdays import WorkCalendar
 
 
@@ -79,6 +79,13 @@ class Context:
         all_ = due_dates(d, self.issued, date(self.year, 12, 31))
         upcoming = [p for p in all_ if p >= self.today][:1]
         return [p for p in all_ if p < self.today] + upcoming
+
+
+def shares_of(plan: Plan) -> list[Share]:
+    """Every share of a plan with nothing recorded yet (what a fresh sync holds)."""
+    kinds = {u.name: u.kind for u in plan.units}
+    return [Share(t.no, t.text, t.deadline, t.track, a.unit, kinds[a.unit], a.role)
+            for t in plan.tasks for a in plan.assignees(t)]
 
 
 def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:

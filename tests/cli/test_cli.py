@@ -65,21 +65,6 @@ def test_sync_twice_then_a_bad_file_changes_nothing(run, write_plan, db_url: str
     assert db_file.read_bytes() == before
 
 
-def test_status_on_the_real_plan(run) -> None:  # type: ignore[no-untyped-def]
-    assert run("sync", "--config", str(REAL_CONFIG)).code == 0
-    r = run("status", "--today", "2023-04-28", "--json")
-    data = json.loads(r.out)
-    tasks = {t["no"]: t for t in data["tasks"]}
-    assert (tasks[1]["state"], tasks[1]["days_overdue"]) == ("红", 28)
-    assert (tasks[3]["state"], tasks[3]["days_overdue"]) == ("红", 28)
-    assert (tasks[2]["state"], tasks[2]["days_left"]) == ("黄", 2)
-    assert tasks[8]["state"] == "持续" and tasks[12]["state"] == "待定"
-    assert tasks[14]["due"] == "2023-05-20"
-    assert data["counts"] == {"红": 2, "黄": 4, "绿": 6, "持续": 1, "待定": 2, "已完成": 0}
-    table = run("status", "--today", "2023-04-28")
-    assert "逾期 28 天" in table.out and "合计: 红 2  黄 4  绿 6  持续 1  待定 2" in table.out
-
-
 def test_status_before_any_sync_says_what_to_do(run) -> None:  # type: ignore[no-untyped-def]
     r = run("status", "--today", "2023-04-28")
     assert r.code == 1 and r.err.strip() == "错误: 数据库中还没有计划; 请先运行 fuquan sync 载入 config/tasks.yaml"
