@@ -6,6 +6,8 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy.engine import Engine
@@ -20,8 +22,15 @@ from models.records import Actor
 from models.tables import PlanRow
 
 
-def engine() -> Engine:
-    return make_engine()
+@contextmanager
+def database() -> Iterator[Engine]:
+    """The tracker's database for one command, closed afterwards (SQLite checkpoints its WAL then,
+    not at some later garbage collection)."""
+    eng = make_engine()
+    try:
+        yield eng
+    finally:
+        eng.dispose()
 
 
 def plan_of(session: Session, args: argparse.Namespace) -> PlanRow:

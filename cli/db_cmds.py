@@ -12,7 +12,7 @@ from models.db import reading, transaction
 from models.queries import counts_by_table
 from models.sync import sync_plan
 
-from .context import actor, engine, ledger_rows, plan_of, print_warnings
+from .context import actor, database, ledger_rows, plan_of, print_warnings
 from .output import console, print_json, state_cell, table
 
 
@@ -20,11 +20,11 @@ def sync(args: argparse.Namespace) -> int:
     # Validate fully before the database is even opened: a bad file changes nothing.
     plan = load_plan(args.config)
     text = Path(args.config).read_text(encoding="utf-8-sig")
-    eng = engine()
-    with transaction(eng) as session:
-        report = sync_plan(session, plan, source_text=text, by=f"{actor(args).by} (fuquan sync)")
-    with reading(eng) as session:
-        n = counts_by_table(session, report.plan_id)
+    with database() as eng:
+        with transaction(eng) as session:
+            report = sync_plan(session, plan, source_text=text, by=f"{actor(args).by} (fuquan sync)")
+        with reading(eng) as session:
+            n = counts_by_table(session, report.plan_id)
     if args.json:
         print_json({"district": plan.district, "year": plan.year, "changed": report.changed,
                     "changes": dict(report.changes), **n})
@@ -35,7 +35,7 @@ def sync(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    with reading(engine()) as session:
+    with database() as eng, reading(eng) as session:
         plan = plan_of(session, args)
         rows, cal = ledger_rows(session, plan, args.today)
     print_warnings(cal)

@@ -10,12 +10,12 @@ from models.db import reading
 from models.items import LetterRow
 from models.records import PlanIndex
 
-from .context import engine, plan_of
+from .context import database, plan_of
 from .output import console, print_json, table
 
 
 def letters(args: argparse.Namespace) -> int:
-    with reading(engine()) as session:
+    with database() as eng, reading(eng) as session:
         plan = plan_of(session, args)
         idx = PlanIndex(session, plan)
         no = idx.tracked("letters", args.task)

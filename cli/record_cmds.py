@@ -11,12 +11,12 @@ from fuquan.errors import InvalidValue
 from models import records
 from models.db import transaction
 
-from .context import actor, engine, plan_of
+from .context import actor, database, plan_of
 from .output import console
 
 
 def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kwargs: Any) -> int:
-    with transaction(engine()) as session:
+    with database() as eng, transaction(eng) as session:
         idx = records.PlanIndex(session, plan_of(session, args))
         fn(session, idx, actor(args), args.today, task_no=getattr(args, "task", None), **kwargs)
     console().print(message)
@@ -25,7 +25,7 @@ def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kw
 
 def letter_sign(args: argparse.Namespace) -> int:
     # DEPT may be a group (区级执法单位): a town can record its letters with every department at once.
-    with transaction(engine()) as session:
+    with database() as eng, transaction(eng) as session:
         idx = records.PlanIndex(session, plan_of(session, args))
         depts = idx.expand(args.department)
         for d in depts:
@@ -36,7 +36,7 @@ def letter_sign(args: argparse.Namespace) -> int:
 
 
 def letter_draft(args: argparse.Namespace) -> int:
-    with transaction(engine()) as session:
+    with database() as eng, transaction(eng) as session:
         idx = records.PlanIndex(session, plan_of(session, args))
         depts = idx.expand(args.department)
         for d in depts:
@@ -97,7 +97,7 @@ def report_submit(args: argparse.Namespace) -> int:
 
 
 def task_set(args: argparse.Namespace) -> int:
-    with transaction(engine()) as session:
+    with database() as eng, transaction(eng) as session:
         idx = records.PlanIndex(session, plan_of(session, args))
         records.set_task_status(session, idx, actor(args), args.today, task_no=args.task_no, unit=args.unit,
                                 status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
