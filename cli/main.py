@@ -143,6 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--reason", help="申请延期: 理由")
     c.add_argument("--approved-by", help="申请延期: 批准人")
     c.set_defaults(func=_lazy("record_cmds", "task_set"))
+    kinds = "letters=承接确认书, plans=培训指导计划, sessions=培训场次, training=岗前培训完成, exams=考试结果, reports=月报"
+    im = sub.add_parser("import", parents=[plan_sel, who], help="从 CSV / Excel 导入登记数据 (先全部校验, 有错则不写入)")
+    im.add_argument("file", metavar="文件", help=".csv 或 .xlsx; Excel 可含多个工作表")
+    im.add_argument("--kind", choices=["letters", "plans", "sessions", "training", "exams", "reports"],
+                    help=f"表格类型 (默认按工作表名或表头识别): {kinds}")
+    im.set_defaults(func=_lazy("import_cmds", "import_file"))
+    tp = sub.add_parser("template", parents=[config], help="生成空白登记表 (带正确表头), 发给各单位填写")
+    tp.add_argument("kind", choices=["letters", "plans", "sessions", "training", "exams", "reports"], help=kinds)
+    tp.add_argument("--out", help="输出文件 (.xlsx 或 .csv; 默认 <表名>.xlsx)")
+    tp.set_defaults(func=_lazy("import_cmds", "template"))
     return p
 
 

@@ -1,0 +1,139 @@
+"""The sheets offices exchange (承接确认书, 培训, 考试, 月报): their columns and how a cell is read. Pure.
+
+A kind is recognised by its sheet name or, failing that, by its header row. Every cell problem is
+reported as (sheet, row, column, why) so a clerk can fix the whole file in one go.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    type: str  # text | date | int | period | number
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class SheetKind:
+    name: str  # used on the command line: letters, training, …
+    label: str  # the sheet name in a template
+    columns: tuple[Column, ...]
+
+
+KINDS = {k.name: k for k in (
+    SheetKind("letters", "承接确认书", (Column("部门", "department", "text"), Column("镇", "town", "text"),
+                                      Column("签订日期", "signed_on", "date"), Column("文号", "doc_no", "text", False),
+                                      Column("签订人", "signed_by", "text", False))),
+    SheetKind("plans", "培训指导计划", (Column("部门", "department", "text"), Column("报送日期", "filed_on", "date"))),
+    SheetKind("sessions", "培训场次", (Column("部门", "department", "text"), Column("培训日期", "held_on", "date"),
+                                     Column("培训形式", "form", "text"), Column("参训镇", "towns", "text"),
+                                     Column("参训人次", "attendees", "int"))),
+    SheetKind("training", "岗前培训完成", (Column("部门", "department", "text"), Column("镇", "town", "text"),
+                                        Column("完成日期", "completed_on", "date"))),
+    SheetKind("exams", "考试结果", (Column("镇", "town", "text"), Column("考试日期", "exam_on", "date"),
+                                  Column("应考人数", "candidates", "int"), Column("实考人数", "sat", "int"),
+                                  Column("通过人数", "passed", "int"))),
+    SheetKind("reports", "月报", (Column("镇", "town", "text"), Column("月份", "period", "period"),
+                                Column("报送日期", "submitted_on", "date"))),
+)}
+
+
+def columns_of(kind: SheetKind, figures: tuple[str, ...]) -> tuple[Column, ...]:
+    """A kind's columns; 月报 gets one optional numeric column per figure named in the plan."""
+    if kind.name != "reports":
+        return kind.columns
+    return kind.columns + tuple(Column(f, f"figure:{f}", "number", False) for f in figures)
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    sheet: str
+    row: int  # 1-based, as Excel shows it
+    column: str
+    why: str
+
+    def render(self) -> str:
+        where = f"{self.sheet} 第 {self.row} 行" + (f" “{self.column}”列" if self.column else "")
+        return f"{where}: {self.why}"
+
+
+def recognise(sheet_name: str, headers: list[str]) -> SheetKind | None:
+    for kind in KINDS.values():
+        if sheet_name.strip() in (kind.label, kind.name):
+            return kind
+    present = {h.strip() for h in headers if h}
+    matches = [k for k in KINDS.values() if {c.header for c in k.columns if c.required} <= present]
+    # the most specific match wins: 岗前培训完成 (部门, 镇, 完成日期) over nothing else
+    return max(matches, key=lambda k: len(k.columns), default=None)
+
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def read_cell(col: Column, raw: Any) -> Any:
+    """The typed value of one cell, or ValueError with a Chinese reason."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if col.required:
+            raise ValueError("不能为空")
+        return None
+    if col.type == "text":
+        return str(raw).strip()
+    if col.type == "date":
+        if isinstance(raw, datetime):
+            return raw.date()
+        if isinstance(raw, date):
+            return raw
+        m = _DATE.fullmatch(str(raw).strip())
+        try:
+            return date(int(m[1]), int(m[2]), int(m[3])) if m else _fail()
+        except ValueError:
+            raise ValueError(f"日期应写作 YYYY-MM-DD, 实为 “{raw}”") from None
+    if col.type == "int":
+        text = str(raw).strip()
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        if not re.fullmatch(r"\d+", text):
+            raise ValueError(f"应为非负整数, 实为 “{raw}”")
+        return int(text)
+    if col.type == "period":
+        if isinstance(raw, (date, datetime)):
+            return f"{raw:%Y-%m}"
+        m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?", str(raw).strip())
+        if not m or not 1 <= int(m[2]) <= 12:
+            raise ValueError(f"月份应写作 YYYY-MM, 实为 “{raw}”")
+        return f"{m[1]}-{int(m[2]):02d}"
+    return raw  # number: checked against the plan's figure list by fuquan.progress.figures
+
+
+def _fail() -> date:
+    raise ValueError
+
+
+def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: list[str],
+              rows: list[tuple[int, list[Any]]]) -> tuple[list[tuple[int, dict[str, Any]]], list[CellProblem]]:
+    """Typed rows keyed by column key, and every problem found; blank rows are skipped."""
+    cols = columns_of(kind, figures)
+    where = {h.strip(): i for i, h in enumerate(headers) if h}
+    problems = [CellProblem(sheet, 1, c.header, "缺少此列") for c in cols if c.required and c.header not in where]
+    if problems:
+        return [], problems
+    out = []
+    for line, values in rows:
+        if all(v is None or str(v).strip() == "" for v in values):
+            continue
+        record: dict[str, Any] = {}
+        for c in cols:
+            raw = values[where[c.header]] if c.header in where and where[c.header] < len(values) else None
+            try:
+                record[c.key] = read_cell(c, raw)
+            except ValueError as e:
+                problems.append(CellProblem(sheet, line, c.header, str(e)))
+        out.append((line, record))
+    return out, problems
