@@ -136,3 +136,18 @@ def test_impossible_values_are_refused_and_nothing_is_written(loaded, db_url, ar
     assert r.code == 1 and r.err.startswith("错误: ") and message in r.err, r.err
     with Session(create_engine(db_url)) as s:
         assert list(s.exec(select(AuditRow))) == []
+
+
+def test_a_year_the_holiday_calendar_does_not_cover_warns_once(run, write_plan) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import SMALL_PLAN
+
+    assert run("sync", "--config", str(write_plan(SMALL_PLAN.replace("year: 2023", "year: 2031")
+                                                  .replace("issued: 2023-04-18", "issued: 2031-04-18")))).code == 0
+    r = run("status", "--today", "2031-05-06", "--json")
+    assert r.code == 0
+    warning = "注意: 2031 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日"
+    assert r.err.strip() == warning
+    data = json.loads(r.out)
+    assert data["calendar_warnings"] == [warning]
+    t1 = next(t for t in data["tasks"] if t["no"] == 1)
+    assert (t1["colour"], t1["workdays_late_max"]) == ("红", 26)  # Mon–Fri from 04-01 to 05-06
