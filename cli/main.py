@@ -143,6 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--reason", help="申请延期: 理由")
     c.add_argument("--approved-by", help="申请延期: 批准人")
     c.set_defaults(func=_lazy("record_cmds", "task_set"))
+    rm = sub.add_parser("remind", parents=[plan_sel, as_json], help="发送到期、逾期、升级提醒 (每条提醒只发一次)")
+    rm.add_argument("--dry-run", action="store_true", help="预演: 列出将发给谁的什么内容, 不发送、不写入")
+    rm.add_argument("--force", action="store_true", help="非工作日或免打扰时段也发送")
+    rm.add_argument("--now", help=argparse.SUPPRESS)  # ISO time, for tests and replays
+    rm.set_defaults(func=_lazy("remind_cmds", "remind"))
+    rl = sub.add_parser("reminders", help="提醒记录").add_subparsers(dest="reminders_cmd", required=True, metavar="子命令")
+    c = rl.add_parser("log", parents=[plan_sel, as_json], help="提醒发送记录: 时间、渠道、结果、错误码")
+    c.add_argument("--day", type=_today, help="只看某一天的提醒")
+    c.add_argument("--limit", type=int, default=200, help="最多显示几条 (默认 200)")
+    c.set_defaults(func=_lazy("remind_cmds", "reminders_log"))
+
     kinds = "letters=承接确认书, plans=培训指导计划, sessions=培训场次, training=岗前培训完成, exams=考试结果, reports=月报"
     im = sub.add_parser("import", parents=[plan_sel, who], help="从 CSV / Excel 导入登记数据 (先全部校验, 有错则不写入)")
     im.add_argument("file", metavar="文件", help=".csv 或 .xlsx; Excel 可含多个工作表")
@@ -158,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.today_given = getattr(args, "today", None) is not None
     if getattr(args, "today", "absent") is None:
         args.today = clock_today()
     try:

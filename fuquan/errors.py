@@ -5,7 +5,8 @@
     ├── PlanError                config/tasks.yaml is wrong; carries every Problem found
     ├── LookupFailed             an unknown unit / town / task / plan; lists the names that exist
     ├── InvalidValue             an impossible value (passed > sat, a signing date in the future)
-    └── StorageError             the database refused (locked, unreachable, not migrated)
+    ├── StorageError             the database refused (locked, unreachable, not migrated)
+    └── NotificationError        a channel refused a message; `category` says what to do about it
 
 The core raises these; only the CLI maps them to a message and an exit code.
 Messages are user-facing and therefore Chinese.
@@ -64,3 +65,18 @@ class InvalidValue(FuquanError):
 
 class StorageError(FuquanError):
     pass
+
+
+class NotificationError(FuquanError):
+    """A send that failed. Categories (from Slack's and the robots' error codes):
+    retry        try again later (rate limited, 5xx, connection refused): the message stays pending
+    unknown      it may have arrived (timeout, dropped connection): look for it before re-sending
+    destination  wrong channel (channel_not_found, not_in_channel, is_archived, no webhook URL):
+                 tell the 专班, keep sending to the others
+    auth         bad token (invalid_auth, token_revoked, missing_scope …): stop the whole run
+    content      the message itself was refused (msg_too_long, invalid_blocks): a bug; fall back to text
+    Messages never contain a token, a webhook URL or a signing secret."""
+
+    def __init__(self, category: str, code: str, destination: str, detail: str = "") -> None:
+        self.category, self.code, self.destination, self.detail = category, code, destination, detail
+        super().__init__(f"发送到 {destination} 失败: {code}" + (f" ({detail})" if detail else ""))

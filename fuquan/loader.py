@@ -19,7 +19,8 @@ from ruamel.yaml.error import MarkedYAMLError
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
 from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit
-from .schema import PlanFile, TaskSpec, chinese_message
+from .policy import Channels, Destination, ReminderPolicy
+from .schema import ChannelSpec, PlanFile, TaskSpec, chinese_message
 from .text import name_key
 
 
@@ -104,13 +105,48 @@ class _Checker:
         names = {name_key(n): n for n in [u.name for u in units] + [g.name for g in groups]}
         sections = self._sections()
         tasks = self._tasks(names, sections)
-        if self.problems:
-            raise PlanError(self.problems)
         meta = self.spec.plan
         figures = tuple(self.spec.monthly_report.figures) if self.spec.monthly_report else ()
+        policy = self._policy({t.no for t in tasks})
+        channels = self._channels({name_key(u.name): u.name for u in units})
+        if self.problems:
+            raise PlanError(self.problems)
         return Plan(meta.title, meta.district, meta.year, meta.issued, meta.timezone,
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
-                    self.spec.status.warn_working_days, figures)
+                    self.spec.status.warn_working_days, figures, policy, channels)
+
+    def _policy(self, task_nos: set[int]) -> ReminderPolicy:
+        r = self.spec.reminders
+        overrides = {}
+        for i, o in enumerate(r.overrides):
+            if o.task not in task_nos:
+                self.add(("reminders", "overrides", i, "task"),
+                         f"按任务调整: 未知任务 {o.task}; 已有任务: {'、'.join(map(str, sorted(task_nos)))}")
+            overrides[o.task] = o.model_dump(exclude={"task"}, exclude_none=True)
+        if r.send_at >= r.quiet_after:
+            self.add(("reminders", "quiet_after"), f"免打扰开始时间 {r.quiet_after} 应晚于发送时间 {r.send_at}")
+        return ReminderPolicy(tuple(r.before_due), r.overdue_every, r.escalate_after, r.ongoing_every,
+                              r.send_at, r.quiet_after, overrides)
+
+    def _channels(self, units: dict[str, str]) -> Channels:
+        c = self.spec.channels
+
+        def dest(loc: tuple[Any, ...], spec: ChannelSpec) -> Destination | None:
+            given = [(k, v) for k, v in spec.model_dump().items() if v]
+            if len(given) != 1:
+                self.add(loc, "每个接收渠道须且只须填写 slack、dingtalk、wecom 其中之一")
+                return None
+            return Destination(*given[0])
+
+        zhuanban = dest(("channels", "专班"), c.zhuanban) if c.zhuanban else None
+        mapped: dict[str, Destination] = {}
+        for name, spec in c.units.items():
+            canonical = units.get(name_key(name))
+            if canonical is None:
+                self.add(("channels", "units", name), f"接收渠道: 未知单位 “{name}”; 已有单位: {'、'.join(units.values())}")
+            elif (d := dest(("channels", "units", name), spec)) is not None:
+                mapped[canonical] = d
+        return Channels(zhuanban, mapped)
 
     def _units(self) -> list[Unit]:
         seen: dict[str, int] = {}

@@ -76,10 +76,44 @@ class MonthlyReportSpec(_Strict):
     figures: list[str] = Field(min_length=1)
 
 
+class OverrideSpec(_Strict):
+    task: StrictInt
+    before_due: list[StrictInt] | None = None
+    overdue_every: StrictInt | None = Field(default=None, ge=1)
+    escalate_after: StrictInt | None = Field(default=None, ge=1)
+
+
+class RemindersSpec(_Strict):
+    send_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_after: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    before_due: list[StrictInt] = [5, 2, 0]
+    overdue_every: StrictInt = Field(default=3, ge=1)
+    escalate_after: StrictInt = Field(default=5, ge=1)
+    ongoing_every: StrictInt = Field(default=20, ge=1)
+    overrides: list[OverrideSpec] = []
+
+
+class ChannelSpec(_Strict):
+    """Exactly one of: a Slack channel ID, or the NAME of a robot webhook whose URL (and DingTalk
+    signing secret) come from the environment: FUQUAN_WEBHOOK_<NAME>, FUQUAN_WEBHOOK_<NAME>_SECRET."""
+
+    slack: str | None = Field(default=None, pattern=r"^[CGD][A-Z0-9]{6,}$")
+    dingtalk: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    wecom: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+
+
+class ChannelsSpec(_Strict):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    zhuanban: ChannelSpec | None = Field(default=None, alias="专班")
+    units: dict[str, ChannelSpec] = {}
+
+
 class PlanFile(_Strict):
     plan: PlanMeta
     status: StatusSpec = StatusSpec()
     monthly_report: MonthlyReportSpec | None = None
+    reminders: RemindersSpec = RemindersSpec()
+    channels: ChannelsSpec = ChannelsSpec()
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = []
     sections: list[SectionSpec] = Field(min_length=1)
@@ -93,7 +127,11 @@ FIELD_NAMES = {
     "text": "任务内容", "deadline": "完成时限", "tasks": "任务", "note": "备注", "track": "跟踪事项",
     "letters": "承接确认书", "training": "岗前培训", "exams": "法律知识考试", "monthly_reports": "月报",
     "departments": "部门", "towns": "镇", "status": "状态设置", "warn_working_days": "预警工作日数",
-    "monthly_report": "月报设置", "figures": "月报指标",
+    "monthly_report": "月报设置", "figures": "月报指标", "reminders": "提醒策略", "send_at": "发送时间",
+    "quiet_after": "免打扰开始时间", "before_due": "到期前提醒(工作日)", "overdue_every": "逾期重复提醒间隔(工作日)",
+    "escalate_after": "逾期升级(工作日)", "ongoing_every": "持续类任务进度提醒间隔(工作日)", "overrides": "按任务调整",
+    "task": "任务序号", "channels": "接收渠道", "slack": "Slack 频道 ID", "dingtalk": "钉钉机器人名称",
+    "wecom": "企业微信机器人名称",
 }
 
 
@@ -124,6 +162,12 @@ def chinese_message(err: dict[str, Any]) -> str:
         return f"未知字段 “{field}”; 允许的字段: {', '.join(allowed_keys(loc[:-1]))}"
     if kind == "literal_error":
         return f"{label} 的值 “{err['input']}” 不允许; 可选: {ctx.get('expected', '')}"
+    if kind == "string_pattern_mismatch":
+        hint = {"slack": "应为频道 ID, 如 C0123ABCD (在 Slack 频道详情最下方)",
+                "dingtalk": "应为大写字母、数字和下划线组成的名称; 网址放在环境变量 FUQUAN_WEBHOOK_<名称>",
+                "wecom": "应为大写字母、数字和下划线组成的名称; 网址放在环境变量 FUQUAN_WEBHOOK_<名称>",
+                "send_at": "应为 HH:MM", "quiet_after": "应为 HH:MM"}.get(field, f"格式不符 ({ctx.get('pattern')})")
+        return f"{label} 的值 “{err['input']}” 不合要求: {hint}"
     if kind.startswith("date"):
         return f"{label} 应为日期 YYYY-MM-DD, 实为 “{err['input']}”"
     if kind in ("int_type", "int_parsing", "int_from_float"):

@@ -13,7 +13,7 @@ from fuquan.ledger import Records, Share
 from fuquan.plan import Track
 
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
-from .tables import AssignmentRow, PlanRow, TaskRow, UnitRow
+from .tables import AssignmentRow, GroupRow, PlanRow, TaskRow, UnitRow
 
 
 def load_ledger(session: Session, plan: PlanRow) -> tuple[list[Share], Records]:
@@ -54,3 +54,10 @@ def _records(session: Session, task_ids: list[int], no: dict[int, int], name: di
     for m in session.exec(select(MonthlyReportRow).where(MonthlyReportRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
         rec.reports[(no[m.task_id], name[m.town_id], m.period)] = m.submitted_on
     return rec
+
+
+def load_leads(session: Session, plan: PlanRow) -> dict[int, str | None]:
+    """Each task's lead unit, or None where the first-named is a group (no single unit to escalate to)."""
+    groups = set(session.exec(select(GroupRow.name).where(GroupRow.plan_id == plan.id)))
+    tasks = session.exec(select(TaskRow.no, TaskRow.units).where(TaskRow.plan_id == plan.id, TaskRow.active))
+    return {no: (first if (first := json.loads(units)[0]) not in groups else None) for no, units in tasks}

@@ -37,6 +37,7 @@ class PlanRow(PlanBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     warn_workdays: int = 3
     report_figures: str = "[]"  # JSON list of 月报 figure names
+    settings: str = "{}"  # JSON: {"reminders": ReminderPolicy, "channels": Channels}
     source: str = ""
     content_hash: str = ""
     synced_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -1,0 +1,216 @@
+"""The reminder run: status → reminders due → outbox → send → mark. Plain Python (no Prefect), so
+`fuquan remind` starts fast; the deadline-check flow calls the same function.
+
+Order matters for exactly-once: (1) record what is due in one short transaction, (2) claim in
+another, (3) send with no transaction open, (4) record each outcome in its own short transaction.
+A crash anywhere leaves messages pending, unknown or claimed — all picked up, and reconciled where
+the channel allows, by the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from fuquan.errors import NotificationError
+from fuquan.ledger import Context, evaluate
+from fuquan.messages import Message, compose, notice
+from fuquan.policy import ZHUANBAN, Channels, Destination, ReminderPolicy
+from fuquan.reminders import Reminder, by_recipient, due_reminders
+from fuquan.workdays import WorkCalendar
+from models import outbox
+from models.db import reading, transaction
+from models.ledger_io import load_leads, load_ledger
+from models.tables import PlanRow
+from notifications.base import Outgoing, redact
+from notifications.router import Router
+
+
+@dataclass
+class Planned:
+    recipient: str
+    dest: Destination
+    forwarded_for: str | None
+    message: Message
+    reminders: list[Reminder]
+
+    @property
+    def destination(self) -> str:
+        return _label(self.dest)
+
+
+@dataclass
+class Outcome:
+    recipient: str
+    destination: str
+    result: str  # sent | reconciled | retry | unknown | failed
+    code: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class RunReport:
+    day: date
+    run: str
+    due: int = 0
+    planned: list[Planned] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    skipped: str | None = None
+    stopped: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def new_run_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _is_dead(run: str) -> bool:
+    """A claim left by a process on this host that no longer exists (killed mid-send)."""
+    host, _, rest = run.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, router: Router,
+                  dry_run: bool = False, force: bool = False, run: str | None = None,
+                  lease: timedelta = timedelta(minutes=10)) -> RunReport:
+    report = RunReport(today, run or new_run_id())
+    with reading(engine) as session:
+        plan = session.get(PlanRow, plan_id)
+        assert plan is not None
+        settings = json.loads(plan.settings or "{}")
+        policy = ReminderPolicy.from_dict(settings.get("reminders", {}))
+        channels = Channels.from_dict(settings.get("channels", {}))
+        shares, records = load_ledger(session, plan)
+        leads = load_leads(session, plan)
+    cal = WorkCalendar()
+    if not force and not cal.is_workday(today):
+        report.skipped = f"{today} 不是工作日, 不发送提醒 (加 --force 可强制发送)"
+    elif not force and not dry_run and policy.quiet(now.astimezone(_tz(plan)).time()):
+        report.skipped = f"当前为免打扰时段 (发送时间 {policy.send_at}–{policy.quiet_after}), 不发送提醒"
+    rows = evaluate(shares, records, Context(today, plan.year, plan.issued, cal, plan.warn_workdays))
+    reminders = due_reminders(rows, policy, today, cal, plan.issued, leads)
+    report.due, report.warnings = len(reminders), cal.warnings
+    if report.skipped:
+        return report
+    groups = by_recipient(reminders)
+    if dry_run:
+        with reading(engine) as session:
+            seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
+        report.planned = _plan(groups, seen, channels, router, today, plan.district)
+        return report
+    for attempt in range(2):  # a concurrent run on PostgreSQL may win the unique key race once
+        try:
+            with transaction(engine) as session:
+                seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
+                report.planned = _plan(groups, seen, channels, router, today, plan.district)
+                for p in report.planned:
+                    _enqueue(session, plan_id, today, p)
+            break
+        except IntegrityError:
+            if attempt:
+                raise
+    _deliver(engine, plan_id, report, router, now, lease)
+    failures = [(o.recipient, o.destination, o.detail or o.code or "") for o in report.outcomes
+                if o.result == "failed" and o.recipient != ZHUANBAN]
+    if failures and not report.stopped:
+        _tell_zhuanban(engine, plan, failures, channels, router, report, now, lease)
+    return report
+
+
+def _plan(groups: dict[str, list[Reminder]], seen: set[str], channels: Channels, router: Router,
+          today: date, district: str) -> list[Planned]:
+    out = []
+    for recipient, items in groups.items():
+        fresh = [r for r in items if r.key not in seen]
+        if not fresh:
+            continue
+        wanted, forwarded = channels.of(recipient)
+        dest = router.destination(wanted)
+        forwarded_for = recipient if forwarded and dest.kind != "console" else None
+        out.append(Planned(recipient, dest, forwarded_for, compose(recipient, fresh, today, district, forwarded_for), fresh))
+    return out
+
+
+def _enqueue(session: Session, plan_id: int, today: date, p: Planned) -> None:
+    dest = p.dest
+    outbox.enqueue(session, plan_id, today, p.recipient,
+                   [{"key": r.key, "task_no": r.task_no, "about": r.about, "recipient": r.recipient, "kind": r.kind,
+                     "stage": r.stage, "due": r.judgement.due} for r in p.reminders],
+                   dest_kind=dest.kind, dest_target=dest.target, forwarded_for=p.forwarded_for,
+                   title=p.message.title, body=p.message.as_dict())
+
+
+def _deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, lease: timedelta) -> None:
+    with transaction(engine) as session:
+        claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target),
+                                               Message.from_dict(json.loads(m.body)), m.created_at), m.recipient)
+                   for m, doubt in outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead)]
+    secrets = router.secrets()
+    for i, (mid, doubt, out, recipient) in enumerate(claimed):
+        label = _label(out.destination)
+        try:
+            notifier = router.notifier(out.destination)
+            found = notifier.find(out) if doubt and notifier.can_reconcile else None
+            if found is not None:
+                result, ext = "reconciled", found
+            else:
+                result, ext = "sent", notifier.send(out)
+            outcome = Outcome(recipient, label, result)
+            code = detail = None
+        except NotificationError as e:
+            result = "unknown" if e.category == "unknown" else "retry" if e.category == "retry" else "failed"
+            code, detail, ext = e.code, redact(e.detail or str(e), secrets), None
+            outcome = Outcome(recipient, label, result, code, detail)
+            if e.category == "auth":
+                report.stopped = redact(str(e), secrets)
+        with transaction(engine) as session:
+            outbox.finish(session, mid, report.run, label, result=result, external_id=ext, code=code, detail=detail)
+        report.outcomes.append(outcome)
+        if report.stopped:
+            with transaction(engine) as session:
+                outbox.release(session, [(m, d) for m, d, _, _ in claimed[i + 1:]])
+            return
+
+
+def _tell_zhuanban(engine: Engine, plan: PlanRow, failures: list[tuple[str, str, str]], channels: Channels,
+                   router: Router, report: RunReport, now: datetime, lease: timedelta) -> None:
+    """One notice to the 专班 listing undelivered messages; its key makes it once per failure."""
+    keys = [f"notice|{who}|{where}|{why}|{report.day}" for who, where, why in failures]
+    with transaction(engine) as session:
+        fresh = [(k, f) for k, f in zip(keys, failures) if k not in outbox.known_keys(session, plan.id or 0, keys)]
+        if not fresh:
+            return
+        msg = notice([f for _, f in fresh], report.day, plan.district)
+        dest = router.destination(channels.zhuanban)
+        outbox.enqueue(session, plan.id or 0, report.day, ZHUANBAN,
+                       [{"key": k, "task_no": 0, "about": who, "recipient": ZHUANBAN, "kind": "notice", "stage": "0",
+                         "due": None} for k, (who, _, _) in fresh],
+                       dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
+                       body=msg.as_dict())
+    _deliver(engine, plan.id or 0, report, router, now, lease)
+
+
+def _tz(plan: PlanRow) -> ZoneInfo:
+    return ZoneInfo(plan.timezone)
+
+
+def _label(dest: Destination) -> str:
+    return "控制台" if dest.kind == "console" else dest.label()

@@ -1,0 +1,151 @@
+"""The outbox: reminders are recorded before they are sent and marked after, so none is lost and
+none is sent twice.
+
+    reminder    one row per reminder identity (unique per plan) → the message that carries it
+    message     one grouped message per recipient and day (a later run that finds more due the same
+                day adds another); status pending → sending → sent, or back to pending/unknown
+    send_log    every attempt: when, channel, result, error code (never a secret)
+
+Claiming is a short write transaction (SQLite: BEGIN IMMEDIATE), so two runs at once never both
+claim a message. A message left `sending` by a run that died, or `unknown` after an uncertain send,
+is reconciled (looked for at the channel) before it is sent again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import DateTime, UniqueConstraint, func
+from sqlmodel import Field, Session, SQLModel, select
+
+from .tables import _ts, utcnow
+
+PENDING, SENDING, SENT, UNKNOWN = "pending", "sending", "sent", "unknown"
+
+
+class MessageRow(SQLModel, table=True):
+    __tablename__ = "message"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str = Field(unique=True)
+    day: date = Field(index=True)
+    recipient: str
+    forwarded_for: str | None = None  # the unit a 专班 message stands in for
+    dest_kind: str  # console | slack | dingtalk | wecom
+    dest_target: str  # channel ID or webhook NAME, never a URL
+    title: str
+    body: str  # JSON of fuquan.messages.Message, to re-render on a retry
+    status: str = Field(default=PENDING, index=True)
+    attempts: int = 0
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # type: ignore[call-overload]
+    external_id: str | None = None
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ReminderRow(SQLModel, table=True):
+    __tablename__ = "reminder"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str
+    message_id: int = Field(foreign_key="message.id", index=True)
+    task_no: int
+    about: str
+    recipient: str
+    kind: str
+    stage: str
+    due: date | None = None
+
+
+class SendLogRow(SQLModel, table=True):
+    __tablename__ = "send_log"
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    run: str
+    channel: str
+    result: str  # sent | reconciled | retry | unknown | failed
+    error_code: str | None = None
+    detail: str | None = None
+
+
+def known_keys(session: Session, plan_id: int, keys: Iterable[str]) -> set[str]:
+    wanted = list(keys)
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):  # stay under SQL parameter limits
+        stmt = select(ReminderRow.key).where(ReminderRow.plan_id == plan_id, ReminderRow.key.in_(wanted[i:i + 500]))  # type: ignore[attr-defined]
+        found.update(session.exec(stmt))
+    return found
+
+
+def enqueue(session: Session, plan_id: int, day: date, recipient: str, reminders: list[dict[str, object]],
+            *, dest_kind: str, dest_target: str, forwarded_for: str | None, title: str, body: dict[str, object]) -> MessageRow:
+    """Record one grouped message and its reminders (the caller has dropped keys already known)."""
+    n = session.exec(select(func.count()).select_from(MessageRow).where(
+        MessageRow.plan_id == plan_id, MessageRow.day == day, MessageRow.recipient == recipient)).one()
+    msg = MessageRow(plan_id=plan_id, key=f"{plan_id}:{day}:{recipient}:{n + 1}", day=day, recipient=recipient,
+                     forwarded_for=forwarded_for, dest_kind=dest_kind, dest_target=dest_target, title=title,
+                     body=json.dumps(body, ensure_ascii=False, default=str))
+    session.add(msg)
+    session.flush()
+    session.add_all(ReminderRow(plan_id=plan_id, message_id=msg.id or 0, **r) for r in reminders)  # type: ignore[arg-type]
+    return msg
+
+
+def claim(session: Session, plan_id: int, run: str, now: datetime, *, lease: timedelta,
+          is_dead: Callable[[str], bool] = lambda _run: False) -> list[tuple[MessageRow, bool]]:
+    """Take every message this run may send: (message, in_doubt). A `sending` message whose claim is
+    older than the lease, or whose claiming run is known dead, is in doubt, like an `unknown` one."""
+    stmt = select(MessageRow).where(MessageRow.plan_id == plan_id,
+                                    MessageRow.status.in_([PENDING, UNKNOWN, SENDING])).order_by(MessageRow.id)  # type: ignore[attr-defined]
+    taken = []
+    for m in session.exec(stmt):
+        stale = m.status == SENDING and (is_dead(m.claimed_by or "")
+                                         or (m.claimed_at is not None and _aware(m.claimed_at) < now - lease))
+        if m.status == SENDING and not stale:
+            continue  # another run is sending it right now
+        taken.append((m, m.status != PENDING))
+        m.status, m.claimed_by, m.claimed_at, m.attempts = SENDING, run, now, m.attempts + 1
+    return taken
+
+
+def finish(session: Session, message_id: int, run: str, channel: str, *, result: str,
+           external_id: str | None = None, code: str | None = None, detail: str | None = None,
+           now: datetime | None = None) -> None:
+    """Record one attempt and move the message on: sent/reconciled → sent; unknown → unknown (look
+    before re-sending); anything else → pending, retried on the next run."""
+    m = session.get(MessageRow, message_id)
+    assert m is not None
+    m.status = SENT if result in ("sent", "reconciled") else UNKNOWN if result == "unknown" else PENDING
+    m.claimed_by = m.claimed_by if m.status == SENT else None
+    if m.status == SENT:
+        m.sent_at, m.external_id, m.last_error = now or utcnow(), external_id, None
+    else:
+        m.last_error = f"{code}: {detail}" if detail else code
+    session.add(SendLogRow(message_id=message_id, run=run, channel=channel, result=result, error_code=code, detail=detail))
+
+
+def release(session: Session, claimed: list[tuple[int, bool]]) -> None:
+    """Hand claimed messages back untried (the run stopped first), keeping whether they were in doubt."""
+    for message_id, in_doubt in claimed:
+        m = session.get(MessageRow, message_id)
+        if m is not None and m.status == SENDING:
+            m.status, m.claimed_by, m.attempts = UNKNOWN if in_doubt else PENDING, None, max(0, m.attempts - 1)
+
+
+def send_log(session: Session, plan_id: int, *, day: date | None = None, limit: int = 200) -> list[tuple[SendLogRow, MessageRow]]:
+    stmt = select(SendLogRow, MessageRow).join(MessageRow, MessageRow.id == SendLogRow.message_id).where(  # type: ignore[arg-type]
+        MessageRow.plan_id == plan_id)
+    if day is not None:
+        stmt = stmt.where(MessageRow.day == day)
+    return list(session.exec(stmt.order_by(SendLogRow.id.desc()).limit(limit)))  # type: ignore[union-attr]
+
+
+def _aware(t: datetime) -> datetime:
+    # SQLite hands timestamps back naive; they were written in UTC.
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)

@@ -1,0 +1,42 @@
+"""The Notifier interface: one message out, and — where the channel allows — a look for a message
+already delivered (reconciliation), so an uncertain send is never repeated blindly."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from fuquan.messages import Message
+from fuquan.policy import Destination
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    key: str  # the outbox key; Slack carries it in the message metadata
+    destination: Destination
+    message: Message
+    created_at: datetime  # when it was queued: reconciliation looks no further back
+
+
+class Notifier(Protocol):
+    kind: str
+    can_reconcile: bool
+
+    def send(self, out: Outgoing) -> str:
+        """Deliver; return the channel's message id ("" where it gives none). Raises NotificationError."""
+        ...
+
+    def find(self, out: Outgoing) -> str | None:
+        """The id of `out` if it was already delivered, None if it was not. Raises NotificationError
+        when it cannot tell."""
+        ...
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    """Remove every secret (token, webhook URL, signing secret) and anything that looks like a
+    Slack token from text bound for logs or errors."""
+    for s in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(s, "***")
+    return re.sub(r"xox[abposr]-[A-Za-z0-9-]+", "xox?-***", text)

@@ -1,0 +1,30 @@
+"""The default channel when no credentials are set: reminders print and are appended to a file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from .base import Outgoing
+
+
+class ConsoleNotifier:
+    kind = "console"
+    can_reconcile = False
+
+    def __init__(self, path: Path | None, stream: TextIO | None = None) -> None:
+        self.path = path
+        self.stream = stream or sys.stdout
+
+    def send(self, out: Outgoing) -> str:
+        text = out.message.text()
+        self.stream.write(f"\n── 发给 {out.message.recipient} ──\n{text}\n")
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(f"\n<!-- {out.key} -->\n{text}\n")
+        return ""
+
+    def find(self, out: Outgoing) -> str | None:
+        return None

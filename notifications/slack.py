@@ -1,0 +1,160 @@
+"""Slack via slack_sdk.WebClient: Block Kit with a plain-text fallback, exactly once.
+
+The SDK's own retries are switched off: its connection retry re-posts a message whose response was
+lost (measured: a duplicate), its default handlers ignore 429, and its rate-limit handler breaks on
+an HTTP-date Retry-After. Instead: every message carries its outbox key in `metadata`; after any
+outcome we cannot be sure of (timeout, dropped connection, 5xx, fatal_error) we look for that key in
+conversations.history before posting again.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.error import URLError
+
+from pydantic import SecretStr
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from fuquan.errors import NotificationError
+from fuquan.messages import Message
+
+from .base import Outgoing, redact
+
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENT_TYPE = "fuquan_reminder"
+AUTH = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope",
+        "no_permission", "ekm_access_denied"}
+DESTINATION = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "cannot_dm_bot"}
+CONTENT = {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format", "no_text",
+           "too_many_attachments", "invalid_metadata_format", "invalid_metadata_schema"}
+UNCERTAIN = {"fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+RATE = {"ratelimited", "rate_limited"}
+NETWORK = (OSError, http.client.HTTPException, URLError, TimeoutError)
+SECTION_LIMIT, BLOCK_LIMIT = 2900, 50  # Slack: 3,000 characters per section text, 50 blocks
+
+
+def blocks(message: Message) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}}]
+    if message.note:
+        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": message.note}]})
+    for s in message.sections:
+        chunk = f"*{s.heading}*"
+        for line in s.lines:
+            if len(chunk) + len(line) + 3 > SECTION_LIMIT:
+                out.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+                chunk = ""
+            chunk += f"\n• {line}"
+        out.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
+    if len(out) > BLOCK_LIMIT:
+        out = out[: BLOCK_LIMIT - 1] + [{"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "内容较多, 其余事项请在督办系统中查看。"}]}]
+    return out
+
+
+class SlackNotifier:
+    kind = "slack"
+    can_reconcile = True
+
+    def __init__(self, token: SecretStr, base_url: str = DEFAULT_API_URL, *, timeout: float = 10,
+                 max_attempts: int = 5, max_wait: float = 120, sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self._secret = token.get_secret_value()
+        self.client = WebClient(token=self._secret, base_url=base_url, timeout=int(timeout), retry_handlers=[])
+        self.max_attempts, self.max_wait, self.sleep, self.now = max_attempts, max_wait, sleep, now
+
+    def send(self, out: Outgoing) -> str:
+        plain = False
+        for attempt in range(1, self.max_attempts + 1):
+            last = attempt == self.max_attempts
+            try:
+                resp = self.client.chat_postMessage(
+                    channel=out.destination.target, text=out.message.text()[:39000],
+                    blocks=None if plain else blocks(out.message), unfurl_links=False,
+                    metadata={"event_type": EVENT_TYPE, "event_payload": {"key": out.key}})
+                return str(resp["ts"])
+            except SlackApiError as e:
+                code, status = self._code(e), e.response.status_code
+                if status == 429 or code in RATE:
+                    if last:
+                        raise self._error("retry", code or "ratelimited", out) from None
+                    self.sleep(min(self._retry_after(e.response.headers), self.max_wait))
+                elif status >= 500 or code in UNCERTAIN:
+                    if found := self._look(out):
+                        return found
+                    if last:
+                        raise self._error("unknown", code or f"http_{status}", out) from None
+                    self.sleep(min(2 ** attempt, self.max_wait))
+                elif code in CONTENT and not plain:
+                    plain = True  # our blocks were refused: a bug, but the reminder must still go out
+                elif code in AUTH:
+                    raise self._error("auth", code, out, "请检查 SLACK_BOT_TOKEN 及其权限") from None
+                elif code in DESTINATION:
+                    raise self._error("destination", code, out, "请检查频道 ID 并把机器人加入频道") from None
+                else:
+                    raise self._error("content" if code in CONTENT else "retry", code or f"http_{status}", out) from None
+            except NETWORK as e:
+                # The request may have reached Slack and the answer been lost: look before re-posting.
+                if found := self._look(out):
+                    return found
+                if last:
+                    raise self._error("unknown", type(e).__name__, out, self._clean(str(e))) from None
+                self.sleep(min(2 ** attempt, self.max_wait))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def find(self, out: Outgoing) -> str | None:
+        oldest = f"{out.created_at.timestamp() - 60:.6f}"
+        cursor = None
+        for _ in range(10):  # at most 2,000 messages back since the message was queued
+            try:
+                resp = self.client.conversations_history(channel=out.destination.target, oldest=oldest, limit=200,
+                                                         include_all_metadata=True, cursor=cursor)
+            except SlackApiError as e:
+                code = self._code(e) or f"http_{e.response.status_code}"
+                category = "auth" if code in AUTH else "destination" if code in DESTINATION else "unknown"
+                raise self._error(category, code, out, "无法核对是否已发送") from None
+            except NETWORK as e:
+                raise self._error("unknown", type(e).__name__, out, "无法核对是否已发送") from None
+            for m in resp.get("messages", []):
+                if (m.get("metadata") or {}).get("event_payload", {}).get("key") == out.key:
+                    return str(m["ts"])
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not resp.get("has_more") or not cursor:
+                return None
+        return None
+
+    def _look(self, out: Outgoing) -> str | None:
+        try:
+            return self.find(out)
+        except NotificationError as e:
+            if e.category == "auth":
+                raise
+            return None  # cannot tell yet: the caller retries or leaves it in doubt
+
+    def _retry_after(self, headers: Any) -> float:
+        raw = str((headers or {}).get("Retry-After") or (headers or {}).get("retry-after") or "1")
+        if isinstance(raw, list):  # pragma: no cover - some adapters give lists
+            raw = raw[0]
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            try:
+                return max(0.0, (parsedate_to_datetime(raw) - self.now()).total_seconds())
+            except (TypeError, ValueError):
+                return 1.0
+
+    @staticmethod
+    def _code(e: SlackApiError) -> str:
+        data = e.response.data if isinstance(e.response.data, dict) else {}
+        return str(data.get("error", ""))
+
+    def _clean(self, text: str) -> str:
+        return redact(text, [self._secret])
+
+    def _error(self, category: str, code: str, out: Outgoing, detail: str = "") -> NotificationError:
+        return NotificationError(category, code, out.destination.label(), self._clean(detail))

@@ -1,0 +1,86 @@
+"""Robot webhooks used by Chinese offices: DingTalk (钉钉, optionally signed) and WeCom (企业微信).
+
+The URL is itself a secret (it holds the access token), so it comes only from the environment
+(FUQUAN_WEBHOOK_<NAME>; DingTalk's signing secret from FUQUAN_WEBHOOK_<NAME>_SECRET) and never
+appears in an error or log line. Robots give no message id, so a send cannot be reconciled: an
+uncertain one is re-sent on the next run (at least once, the send log says so).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from urllib.error import HTTPError, URLError
+
+from pydantic import SecretStr
+
+from fuquan.errors import NotificationError
+
+from .base import Outgoing, redact
+
+RATE_CODES = {130101, 45009, 45033}  # DingTalk "sending too fast", WeCom "api freq out of limit"
+WECOM_LIMIT = 4000  # WeCom markdown content: 4,096 bytes
+
+
+def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
+    """DingTalk's scheme: base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")), URL-encoded."""
+    digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
+    return urllib.parse.quote_plus(base64.b64encode(digest))
+
+
+class WebhookNotifier:
+    can_reconcile = False
+
+    def __init__(self, kind: str, name: str, url: SecretStr, secret: SecretStr | None = None, *,
+                 timeout: float = 10, clock_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+        if kind not in ("dingtalk", "wecom"):
+            raise ValueError(kind)
+        self.kind, self.name, self._url, self._secret = kind, name, url, secret
+        self.timeout, self.clock_ms = timeout, clock_ms
+
+    def _target(self) -> str:
+        url = self._url.get_secret_value()
+        if self.kind == "dingtalk" and self._secret:
+            ts = self.clock_ms()
+            url += f"{'&' if '?' in url else '?'}timestamp={ts}&sign={dingtalk_sign(self._secret.get_secret_value(), ts)}"
+        return url
+
+    def _body(self, out: Outgoing) -> dict[str, object]:
+        text = out.message.text()
+        if self.kind == "dingtalk":
+            return {"msgtype": "markdown", "markdown": {"title": out.message.title, "text": text}}
+        data = text.encode()
+        if len(data) > WECOM_LIMIT:
+            text = data[:WECOM_LIMIT].decode(errors="ignore") + "\n…(内容较多, 其余请在督办系统中查看)"
+        return {"msgtype": "markdown", "markdown": {"content": text}}
+
+    def send(self, out: Outgoing) -> str:
+        req = urllib.request.Request(self._target(), data=json.dumps(self._body(out), ensure_ascii=False).encode(),
+                                     headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (URL from operator's env)
+                answer = json.loads(resp.read().decode() or "{}")
+        except HTTPError as e:
+            raise self._error("retry" if e.code >= 500 or e.code == 429 else "destination", f"http_{e.code}") from None
+        except (URLError, OSError, http.client.HTTPException, TimeoutError, ValueError) as e:
+            raise self._error("unknown", type(e).__name__, str(getattr(e, "reason", "")) or "") from None
+        code = int(answer.get("errcode", -1))
+        if code == 0:
+            return ""
+        category = "retry" if code in RATE_CODES else "destination"
+        raise self._error(category, f"errcode_{code}", str(answer.get("errmsg", "")))
+
+    def find(self, out: Outgoing) -> str | None:
+        return None
+
+    def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
+        secrets = [self._url.get_secret_value()] + ([self._secret.get_secret_value()] if self._secret else [])
+        label = {"dingtalk": "钉钉", "wecom": "企业微信"}[self.kind]
+        return NotificationError(category, code, f"{label} {self.name}", redact(detail, secrets))
