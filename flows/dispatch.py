@@ -128,7 +128,7 @@ def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, r
             if attempt:
                 raise
     _deliver(engine, plan_id, report, router, now, lease)
-    failures = [(o.recipient, o.destination, o.detail or o.code or "") for o in report.outcomes
+    failures = [(o.recipient, o.destination, f"{o.code}: {o.detail}" if o.detail else o.code or "") for o in report.outcomes
                 if o.result == "failed" and o.recipient != ZHUANBAN]
     if failures and not report.stopped:
         _tell_zhuanban(engine, plan, failures, channels, router, report, now, lease)
@@ -158,11 +158,13 @@ def _enqueue(session: Session, plan_id: int, today: date, p: Planned) -> None:
                    title=p.message.title, body=p.message.as_dict())
 
 
-def _deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, lease: timedelta) -> None:
+def _deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, lease: timedelta,
+             only: list[int] | None = None) -> None:
     with transaction(engine) as session:
         claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target),
                                                Message.from_dict(json.loads(m.body)), m.created_at), m.recipient)
-                   for m, doubt in outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead)]
+                   for m, doubt in outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead,
+                                                only=only)]
     secrets = router.secrets()
     for i, (mid, doubt, out, recipient) in enumerate(claimed):
         label = _label(out.destination)
@@ -200,12 +202,12 @@ def _tell_zhuanban(engine: Engine, plan: PlanRow, failures: list[tuple[str, str,
             return
         msg = notice([f for _, f in fresh], report.day, plan.district)
         dest = router.destination(channels.zhuanban)
-        outbox.enqueue(session, plan.id or 0, report.day, ZHUANBAN,
+        msg_row = outbox.enqueue(session, plan.id or 0, report.day, ZHUANBAN,
                        [{"key": k, "task_no": 0, "about": who, "recipient": ZHUANBAN, "kind": "notice", "stage": "0",
                          "due": None} for k, (who, _, _) in fresh],
                        dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
                        body=msg.as_dict())
-    _deliver(engine, plan.id or 0, report, router, now, lease)
+    _deliver(engine, plan.id or 0, report, router, now, lease, only=[msg_row.id or 0])
 
 
 def _tz(plan: PlanRow) -> ZoneInfo:

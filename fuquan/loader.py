@@ -6,6 +6,7 @@ line/column marks, so every problem can be reported as `file:line:col: what, and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,11 @@ def parse_plan(text: str, source: str = "<tasks.yaml>") -> Plan:
         root = yaml.load(text)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        what = e.problem or e.context or "YAML 语法错误"
+        what = e.problem or e.context or ""
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        if dup := re.match(r'found duplicate key "([^"]*)"', what):
+            first = e.context_mark.line + 1 if e.context_mark else "?"
+            what = f"重复的键 “{dup[1]}” (所在段落始于第 {first} 行); 同一段落中每个键只能出现一次"
         raise PlanError([Problem(line, col, f"YAML 语法错误: {what}", source)]) from e
     if not isinstance(root, CommentedMap):
         raise PlanError([Problem(1, 1, "计划文件应为键值映射 (plan:, units:, tasks: …)", source)])

@@ -24,15 +24,16 @@ class Message:
     title: str
     sections: tuple[Section, ...]
     note: str | None = None  # e.g. forwarded to the 专班 because the unit has no channel
+    closing: str = "请按时完成并在系统中登记进度; 如有困难请联系牵头单位或镇赋权工作专班。"
 
     def as_dict(self) -> dict[str, object]:
-        return {"recipient": self.recipient, "title": self.title, "note": self.note,
+        return {"recipient": self.recipient, "title": self.title, "note": self.note, "closing": self.closing,
                 "sections": [{"heading": s.heading, "lines": list(s.lines)} for s in self.sections]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Message:
         return cls(d["recipient"], d["title"], tuple(Section(s["heading"], tuple(s["lines"])) for s in d["sections"]),
-                   d.get("note"))
+                   d.get("note"), d.get("closing", cls.closing))
 
     def text(self) -> str:
         """Plain text (also valid Markdown): the Slack fallback and what webhooks and the console show."""
@@ -42,7 +43,7 @@ class Message:
         for s in self.sections:
             parts.append(f"\n**{s.heading}**")
             parts.extend(f"- {line}" for line in s.lines)
-        parts.append("\n请按时完成并在系统中登记进度; 如有困难请联系牵头单位或镇赋权工作专班。")
+        parts.append(f"\n{self.closing}")
         return "\n".join(parts)
 
 
@@ -86,4 +87,5 @@ def notice(failures: list[tuple[str, str, str]], today: date, district: str) -> 
     """To the 专班: messages that could not be delivered (recipient, destination, why)."""
     lines = tuple(f"{who} ({where}): {why}" for who, where, why in failures)
     return Message("专班", f"【{district}镇赋权督办】提醒未送达 ({today})",
-                   (Section("以下单位的提醒未能送达, 请核对接收渠道后转达", lines),))
+                   (Section("以下单位的提醒未能送达, 请核对接收渠道后转达", lines),),
+                   closing="接收渠道在 config/tasks.yaml 的 channels 段配置; 修正后未送达的提醒会在下次运行时补发。")

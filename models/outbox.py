@@ -98,11 +98,14 @@ def enqueue(session: Session, plan_id: int, day: date, recipient: str, reminders
 
 
 def claim(session: Session, plan_id: int, run: str, now: datetime, *, lease: timedelta,
-          is_dead: Callable[[str], bool] = lambda _run: False) -> list[tuple[MessageRow, bool]]:
+          is_dead: Callable[[str], bool] = lambda _run: False, only: list[int] | None = None) -> list[tuple[MessageRow, bool]]:
     """Take every message this run may send: (message, in_doubt). A `sending` message whose claim is
     older than the lease, or whose claiming run is known dead, is in doubt, like an `unknown` one."""
     stmt = select(MessageRow).where(MessageRow.plan_id == plan_id,
                                     MessageRow.status.in_([PENDING, UNKNOWN, SENDING])).order_by(MessageRow.id)  # type: ignore[attr-defined]
+    if only is not None:
+        stmt = stmt.where(MessageRow.id.in_(only))  # type: ignore[union-attr]
+    now = now.astimezone(timezone.utc)  # stored naive in UTC by SQLite; compare like with like
     taken = []
     for m in session.exec(stmt):
         stale = m.status == SENDING and (is_dead(m.claimed_by or "")
