@@ -168,13 +168,17 @@ def _deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, no
     secrets = router.secrets()
     for i, (mid, doubt, out, recipient) in enumerate(claimed):
         label = _label(out.destination)
+        trail: list[tuple[str, str]] = []
         try:
             notifier = router.notifier(out.destination)
             found = notifier.find(out) if doubt and notifier.can_reconcile else None
             if found is not None:
                 result, ext = "reconciled", found
             else:
-                result, ext = "sent", notifier.send(out)
+                try:
+                    result, ext = "sent", notifier.send(out)
+                finally:
+                    trail = list(getattr(notifier, "trail", []))  # every HTTP attempt goes in the send log
             outcome = Outcome(recipient, label, result)
             code = detail = None
         except NotificationError as e:
@@ -184,6 +188,8 @@ def _deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, no
             if e.category == "auth":
                 report.stopped = redact(str(e), secrets)
         with transaction(engine) as session:
+            for step, step_code in trail[:-1] if result != "sent" else trail:
+                outbox.log_attempt(session, mid, report.run, label, result=step, code=step_code)
             outbox.finish(session, mid, report.run, label, result=result, external_id=ext, code=code, detail=detail)
         report.outcomes.append(outcome)
         if report.stopped:

@@ -133,6 +133,10 @@ def finish(session: Session, message_id: int, run: str, channel: str, *, result:
     session.add(SendLogRow(message_id=message_id, run=run, channel=channel, result=result, error_code=code, detail=detail))
 
 
+def log_attempt(session: Session, message_id: int, run: str, channel: str, *, result: str, code: str | None) -> None:
+    session.add(SendLogRow(message_id=message_id, run=run, channel=channel, result=result, error_code=code))
+
+
 def release(session: Session, claimed: list[tuple[int, bool]]) -> None:
     """Hand claimed messages back untried (the run stopped first), keeping whether they were in doubt."""
     for message_id, in_doubt in claimed:

@@ -3,6 +3,7 @@ already delivered (reconciliation), so an uncertain send is never repeated blind
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,3 +41,25 @@ def redact(text: str, secrets: list[str]) -> str:
     for s in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(s, "***")
     return re.sub(r"xox[abposr]-[A-Za-z0-9-]+", "xox?-***", text)
+
+
+_SECRETS: list[str] = []
+
+
+def guard_logs(secrets: list[str]) -> None:
+    """Redact these secrets from every log record made from now on, whichever library logs it
+    (slack_sdk logs request errors and, when retrying, full URLs — and a robot's URL is a secret).
+    A record factory rather than a logger filter: filters do not apply to child loggers' records."""
+    _SECRETS[:] = [s for s in secrets if s]
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "fuquan_redacting", False):
+        return
+
+    def make(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        if _SECRETS:
+            record.msg, record.args = redact(record.getMessage(), _SECRETS), ()
+        return record
+
+    make.fuquan_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from fuquan.errors import NotificationError
 from fuquan.policy import Destination
 
-from .base import Notifier
+from .base import Notifier, guard_logs
 from .console import ConsoleNotifier
 from .slack import DEFAULT_API_URL, SlackNotifier
 from .webhooks import WebhookNotifier
@@ -35,6 +35,7 @@ class Router:
                                if token else None)
         self.live = self.slack is not None or any(k.startswith("FUQUAN_WEBHOOK_") for k in self.env)
         self._hooks: dict[str, WebhookNotifier] = {}
+        guard_logs(self.secrets())
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""

@@ -67,9 +67,11 @@ class SlackNotifier:
         self._secret = token.get_secret_value()
         self.client = WebClient(token=self._secret, base_url=base_url, timeout=int(timeout), retry_handlers=[])
         self.max_attempts, self.max_wait, self.sleep, self.now = max_attempts, max_wait, sleep, now
+        self.trail: list[tuple[str, str]] = []  # (result, code) of each failed attempt of the last send
 
     def send(self, out: Outgoing) -> str:
         plain = False
+        self.trail = []
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
@@ -80,6 +82,7 @@ class SlackNotifier:
                 return str(resp["ts"])
             except SlackApiError as e:
                 code, status = self._code(e), e.response.status_code
+                self.trail.append(("attempt", code or f"http_{status}"))
                 if status == 429 or code in RATE:
                     if last:
                         raise self._error("retry", code or "ratelimited", out) from None
@@ -100,6 +103,7 @@ class SlackNotifier:
                     raise self._error("content" if code in CONTENT else "retry", code or f"http_{status}", out) from None
             except NETWORK as e:
                 # The request may have reached Slack and the answer been lost: look before re-posting.
+                self.trail.append(("attempt", type(e).__name__))
                 if found := self._look(out):
                     return found
                 if last:

@@ -246,3 +246,27 @@ def test_non_working_day_and_quiet_hours_are_skipped(tmp_path, slack) -> None:  
     makeup = remind(engine, plan_id, slack, datetime(2023, 4, 23, 9, 5, tzinfo=TZ))  # make-up Sunday
     assert makeup.skipped is None and makeup.outcomes
     assert slack.calls.count("chat.postMessage") == len(makeup.outcomes)
+
+
+def test_every_attempt_is_in_the_send_log(tmp_path, slack) -> None:  # type: ignore[no-untyped-def]
+    engine, plan_id = setup(tmp_path)
+    slack.fault("chat.postMessage", ("status", 429, {"Retry-After": "1"}), ("status", 502))
+    remind(engine, plan_id, slack)
+    with reading(engine) as s:
+        first = s.exec(select(MessageRow).order_by(MessageRow.id)).first()
+        assert first is not None
+        log = [(r.result, r.error_code) for r in s.exec(select(SendLogRow).where(SendLogRow.message_id == first.id)
+                                                         .order_by(SendLogRow.id))]
+    assert log == [("attempt", "ratelimited"), ("attempt", "internal_error"), ("sent", None)]
+
+
+def test_library_logs_never_carry_a_secret(tmp_path, slack, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    engine, plan_id = setup(tmp_path)
+    slack.fault("chat.postMessage", ("drop_before_accept",), ("drop_after_accept",))
+    r = router(slack)
+    logging.getLogger("slack_sdk.web.base_client").error("Failed to send with token %s", TOKEN)  # as if the SDK leaked it
+    remind(engine, plan_id, slack, router=r)
+    assert caplog.records and all(TOKEN not in rec.getMessage() for rec in caplog.records)
