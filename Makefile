@@ -7,11 +7,10 @@ BIN := $(VENV)/bin
 install:
 	@bash scripts/bootstrap.sh
 
-# The main job: check the plan, load it into the database (SQLite by default), show the status.
+# The main job: check and load the plan, show the status, then the Prefect server with its UI on
+# 127.0.0.1:4200 and the scheduled flows (scripts/run.sh). Ctrl-C stops everything.
 run: install
-	$(BIN)/fuquan plan check
-	$(BIN)/fuquan sync
-	$(BIN)/fuquan status
+	@bash scripts/run.sh
 
 test: install
 	$(BIN)/python -m pytest

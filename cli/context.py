@@ -13,10 +13,9 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from fuquan.ledger import Context, Row, evaluate
 from fuquan.workdays import WorkCalendar
 from models.db import make_engine
-from models.ledger_io import load_ledger
+from models.ledger_io import plan_rows as ledger_rows  # noqa: F401  (re-exported for commands)
 from models.queries import find_plan
 from models.records import Actor
 from models.tables import PlanRow
@@ -39,13 +38,6 @@ def plan_of(session: Session, args: argparse.Namespace) -> PlanRow:
 
 def actor(args: argparse.Namespace, source: str = "cli") -> Actor:
     return Actor(getattr(args, "operator", None) or os.environ.get("FUQUAN_USER") or getpass.getuser(), source)
-
-
-def ledger_rows(session: Session, plan: PlanRow, today: date) -> tuple[list[Row], WorkCalendar]:
-    shares, records = load_ledger(session, plan)
-    cal = WorkCalendar()
-    rows = evaluate(shares, records, Context(today, plan.year, plan.issued, cal, plan.warn_workdays))
-    return rows, cal
 
 
 def print_warnings(cal: WorkCalendar) -> None:

@@ -154,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--limit", type=int, default=200, help="最多显示几条 (默认 200)")
     c.set_defaults(func=_lazy("remind_cmds", "reminders_log"))
 
+    flows = ["deadline-check", "sync-plan", "monthly-status", "quarterly-analysis", "annual-evaluation"]
+    rn = sub.add_parser("run", parents=[plan_sel, config], help="立即运行一个流程 (记录在 Prefect 看板)")
+    rn.add_argument("flow", choices=flows, metavar="流程", help="、".join(flows))
+    rn.set_defaults(func=_lazy("service_cmds", "run"))
+    sv = sub.add_parser("serve", parents=[config], help="按 config/tasks.yaml 的 schedules 登记并运行 Prefect 定时流程")
+    sv.set_defaults(func=_lazy("service_cmds", "serve"))
+    sc = sub.add_parser("scheduler", parents=[config], help="无 Prefect 服务时的定时器 (APScheduler, 任务存于数据库)")
+    sc.add_argument("--once", action="store_true", help="只登记定时任务并显示下次运行时间, 然后退出")
+    sc.set_defaults(func=_lazy("service_cmds", "scheduler"))
+
     kinds = "letters=承接确认书, plans=培训指导计划, sessions=培训场次, training=岗前培训完成, exams=考试结果, reports=月报"
     im = sub.add_parser("import", parents=[plan_sel, who], help="从 CSV / Excel 导入登记数据 (先全部校验, 有错则不写入)")
     im.add_argument("file", metavar="文件", help=".csv 或 .xlsx; Excel 可含多个工作表")

@@ -20,7 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
 from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit
-from .policy import Channels, Destination, ReminderPolicy
+from .policy import DEFAULT_SCHEDULES, FLOWS, Channels, Destination, ReminderPolicy, Schedule
 from .schema import ChannelSpec, PlanFile, TaskSpec, chinese_message
 from .text import name_key
 
@@ -113,11 +113,24 @@ class _Checker:
         figures = tuple(self.spec.monthly_report.figures) if self.spec.monthly_report else ()
         policy = self._policy({t.no for t in tasks})
         channels = self._channels({name_key(u.name): u.name for u in units})
+        schedules = self._schedules()
         if self.problems:
             raise PlanError(self.problems)
         return Plan(meta.title, meta.district, meta.year, meta.issued, meta.timezone,
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
-                    self.spec.status.warn_working_days, figures, policy, channels)
+                    self.spec.status.warn_working_days, figures, policy, channels, schedules)
+
+    def _schedules(self) -> tuple[Schedule, ...]:
+        given = self.spec.schedules
+        if given is None:
+            return tuple(Schedule(n, cron, w) for n, (cron, w) in DEFAULT_SCHEDULES.items())
+        out = []
+        for name, spec in given.items():
+            if name not in FLOWS:
+                self.add(("schedules", name), f"定时运行: 未知流程 “{name}”; 可选: {'、'.join(FLOWS)}")
+                continue
+            out.append(Schedule(name, " ".join(spec.cron.split()), spec.workdays_only))
+        return tuple(out)
 
     def _policy(self, task_nos: set[int]) -> ReminderPolicy:
         r = self.spec.reminders

@@ -12,7 +12,7 @@ from typing import Any
 
 from .deadline import Deadline
 from .errors import LookupFailed
-from .policy import Channels, ReminderPolicy
+from .policy import Channels, ReminderPolicy, Schedule
 from .text import name_key
 
 UNIT_KINDS = {"部门": "department", "镇": "town", "园区": "zone"}
@@ -102,6 +102,7 @@ class Plan:
     report_figures: tuple[str, ...] = ()
     policy: ReminderPolicy = ReminderPolicy()
     channels: Channels = Channels()
+    schedules: tuple[Schedule, ...] = ()
     _by_key: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -158,6 +159,7 @@ class Plan:
             "issued": self.issued.isoformat(), "timezone": self.timezone,
             "warn_workdays": self.warn_workdays, "report_figures": list(self.report_figures),
             "reminders": self.policy.as_dict(), "channels": self.channels.as_dict(),
+            "schedules": [s.as_dict() for s in self.schedules],
             "units": [{"name": u.name, "kind": u.kind, "full_name": u.full_name} for u in self.units],
             "groups": [{"name": g.name, "members": list(g.members)} for g in self.groups],
             "tasks": [self.task_dict(t) for t in self.tasks],

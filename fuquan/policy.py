@@ -77,3 +77,24 @@ class Channels:
     def from_dict(cls, d: dict[str, Any]) -> Channels:
         z = d.get("zhuanban")
         return cls(Destination(**z) if z else None, {k: Destination(**v) for k, v in d.get("units", {}).items()})
+
+
+FLOWS = ("sync-plan", "deadline-check", "monthly-status", "quarterly-analysis", "annual-evaluation")
+DEFAULT_SCHEDULES = {
+    "deadline-check": ("0 9 * * *", True),  # daily 09:00; the run itself skips non-working days
+    "monthly-status": ("0 9 15 * *", False),  # before the 20th (task 14)
+    "quarterly-analysis": ("0 9 1 1,4,7,10 *", False),  # the quarter just ended
+    "annual-evaluation": ("0 10 5 1 *", False),  # the year just ended
+}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One definition for both runners: Prefect deployments (`fuquan serve`) and APScheduler."""
+
+    name: str  # a flow name, e.g. deadline-check
+    cron: str  # five fields, in the plan's time zone
+    workdays_only: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

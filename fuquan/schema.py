@@ -108,12 +108,18 @@ class ChannelsSpec(_Strict):
     units: dict[str, ChannelSpec] = {}
 
 
+class ScheduleSpec(_Strict):
+    cron: str = Field(pattern=r"^\s*(\S+\s+){4}\S+\s*$")
+    workdays_only: bool = False
+
+
 class PlanFile(_Strict):
     plan: PlanMeta
     status: StatusSpec = StatusSpec()
     monthly_report: MonthlyReportSpec | None = None
     reminders: RemindersSpec = RemindersSpec()
     channels: ChannelsSpec = ChannelsSpec()
+    schedules: dict[str, ScheduleSpec] | None = None
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = []
     sections: list[SectionSpec] = Field(min_length=1)
@@ -131,7 +137,7 @@ FIELD_NAMES = {
     "quiet_after": "免打扰开始时间", "before_due": "到期前提醒(工作日)", "overdue_every": "逾期重复提醒间隔(工作日)",
     "escalate_after": "逾期升级(工作日)", "ongoing_every": "持续类任务进度提醒间隔(工作日)", "overrides": "按任务调整",
     "task": "任务序号", "channels": "接收渠道", "slack": "Slack 频道 ID", "dingtalk": "钉钉机器人名称",
-    "wecom": "企业微信机器人名称",
+    "wecom": "企业微信机器人名称", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
 }
 
 
@@ -166,7 +172,8 @@ def chinese_message(err: dict[str, Any]) -> str:
         hint = {"slack": "应为频道 ID, 如 C0123ABCD (在 Slack 频道详情最下方)",
                 "dingtalk": "应为大写字母、数字和下划线组成的名称; 网址放在环境变量 FUQUAN_WEBHOOK_<名称>",
                 "wecom": "应为大写字母、数字和下划线组成的名称; 网址放在环境变量 FUQUAN_WEBHOOK_<名称>",
-                "send_at": "应为 HH:MM", "quiet_after": "应为 HH:MM"}.get(field, f"格式不符 ({ctx.get('pattern')})")
+                "send_at": "应为 HH:MM", "quiet_after": "应为 HH:MM",
+                "cron": "应为 5 段 cron 表达式 (分 时 日 月 周), 如 0 9 * * *"}.get(field, f"格式不符 ({ctx.get('pattern')})")
         return f"{label} 的值 “{err['input']}” 不合要求: {hint}"
     if kind.startswith("date"):
         return f"{label} 应为日期 YYYY-MM-DD, 实为 “{err['input']}”"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from fuquan.deadline import Deadline
-from fuquan.ledger import Records, Share
+from fuquan.ledger import Context, Records, Row, Share, evaluate
+from fuquan.workdays import WorkCalendar
 from fuquan.plan import Track
 
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
@@ -61,3 +63,10 @@ def load_leads(session: Session, plan: PlanRow) -> dict[int, str | None]:
     groups = set(session.exec(select(GroupRow.name).where(GroupRow.plan_id == plan.id)))
     tasks = session.exec(select(TaskRow.no, TaskRow.units).where(TaskRow.plan_id == plan.id, TaskRow.active))
     return {no: (first if (first := json.loads(units)[0]) not in groups else None) for no, units in tasks}
+
+
+def plan_rows(session: Session, plan: PlanRow, today: date) -> tuple[list[Row], WorkCalendar]:
+    """Every share of `plan` judged as of `today`, and the calendar used (for its warnings)."""
+    shares, records = load_ledger(session, plan)
+    cal = WorkCalendar()
+    return evaluate(shares, records, Context(today, plan.year, plan.issued, cal, plan.warn_workdays)), cal

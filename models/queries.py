@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from fuquan.errors import FuquanError, LookupFailed
 
+from .items import LetterRow
 from .tables import AssignmentRow, PlanRow, TaskRow, UnitRow
 
 
@@ -35,3 +39,41 @@ def counts_by_table(session: Session, plan_id: int) -> dict[str, int]:
         select(func.count()).select_from(AssignmentRow).join(TaskRow, TaskRow.id == AssignmentRow.task_id)  # type: ignore[arg-type]
         .where(TaskRow.plan_id == plan_id, AssignmentRow.active)).one()
     return {"units": units, "tasks": tasks, "assignments": assignments}
+
+
+@dataclass(frozen=True)
+class LetterGrid:
+    task: int
+    departments: tuple[str, ...]
+    towns: tuple[str, ...]
+    rows: dict[tuple[str, str], LetterRow]
+    today: date
+
+    def signed(self, dept: str, town: str) -> bool:
+        r = self.rows.get((dept, town))
+        return bool(r and r.signed_on and r.signed_on <= self.today)
+
+    def drafted(self, dept: str, town: str) -> bool:
+        r = self.rows.get((dept, town))
+        return bool(r and r.drafted_on and r.drafted_on <= self.today)
+
+    @property
+    def n_signed(self) -> int:
+        return sum(self.signed(d, t) for d in self.departments for t in self.towns)
+
+    @property
+    def n_total(self) -> int:
+        return len(self.departments) * len(self.towns)
+
+
+def letter_grid(session: Session, plan: PlanRow, today: date, task_no: int | None = None) -> LetterGrid:
+    """The department × town grid of 承接确认书 for the task tracked by letters (two queries)."""
+    from .records import PlanIndex
+
+    idx = PlanIndex(session, plan)
+    no = idx.tracked("letters", task_no)
+    depts, towns = idx.tracks[no].letters or ((), ())
+    name = {u.id: u.name for u in idx.units.values()}
+    rows = {(name[r.department_id], name[r.town_id]): r
+            for r in session.exec(select(LetterRow).where(LetterRow.task_id == idx.task(no).id))}
+    return LetterGrid(no, depts, towns, rows, today)

@@ -1,0 +1,102 @@
+"""`fuquan run`, `fuquan serve` and `fuquan scheduler`: the commands that run flows. Only these
+import Prefect (or APScheduler), and only after pointing Prefect at the right server."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from fuquan.errors import FuquanError
+from fuquan.loader import load_plan
+
+from .output import console
+
+
+def _prefect() -> str | None:
+    from flows import prefect_env
+
+    url = prefect_env.configure()
+    if url is None:
+        print("注意: 未检测到 Prefect 服务 (127.0.0.1:4200), 以临时模式运行, 启动较慢; "
+              "运行 make run 可启动看板", file=sys.stderr)
+    return url
+
+
+def run(args: argparse.Namespace) -> int:
+    url = _prefect()
+    from flows import jobs, prefect_flows
+
+    params: dict[str, Any] = {}
+    if args.flow == "sync-plan":
+        params["config"] = args.config
+        plan = load_plan(args.config)
+        district, year = plan.district, plan.year
+    else:
+        row = jobs.plan_row(args.year, args.district)
+        district, year = row.district, row.year
+        params.update(year=year, district=district)
+        if args.today_given:
+            params["today"] = args.today.isoformat()
+    state = prefect_flows.FLOWS[args.flow].with_options(name=args.flow)
+    with_tags = ["fuquan", district, f"{year}年度"]
+    from prefect import tags
+
+    with tags(*with_tags):
+        final = state(**params, return_state=True)
+    run_id = final.state_details.flow_run_id
+    where = f"; 看板: {url.removesuffix('/api')}/runs/flow-run/{run_id}" if url else ""
+    if final.is_failed() or final.is_crashed():
+        raise FuquanError(f"{args.flow} 运行失败: {final.message}{where}")
+    console().print(f"已运行 {args.flow} ({district} {year} 年度): {final.result()}{where}")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    url = _prefect()
+    if url is None:
+        raise FuquanError("未找到 Prefect 服务; 请用 make run 启动 (会同时启动服务和看板), 或设置 PREFECT_API_URL")
+    from prefect import serve as prefect_serve
+    from prefect.schedules import Cron
+
+    from flows.prefect_flows import FLOWS
+
+    plan = load_plan(args.config)
+    common = {"tags": ["fuquan", plan.district, f"{plan.year}年度"], "parameters": {"year": plan.year}}
+    deployments = [FLOWS[s.name].to_deployment(name=f"{plan.year}", schedule=Cron(s.cron, timezone=plan.timezone),
+                                               description=f"{plan.district} {plan.year} 年度 · {s.cron}", **common)
+                   for s in plan.schedules if s.name != "sync-plan"]
+    deployments.append(FLOWS["sync-plan"].to_deployment(name=f"{plan.year}", tags=common["tags"],
+                                                        parameters={"config": str(args.config)},
+                                                        description="按需运行: 校验并载入计划配置"))
+    console().print(f"已登记 {len(deployments)} 个定时流程, 看板: {url.removesuffix('/api')}/deployments")
+    prefect_serve(*deployments, print_starting_message=False)
+    return 0
+
+
+def scheduler(args: argparse.Namespace) -> int:
+    from flows import scheduler as sched
+    from models.db import database_url
+
+    plan = load_plan(args.config)
+    s = sched.build(database_url(), plan.timezone)
+    s.start(paused=True)
+    for change in sched.install(s, list(plan.schedules), plan.timezone):
+        console().print(f"定时任务: {change}")
+    for name, when in sched.next_runs(s).items():
+        console().print(f"  {name}: 下次运行 {when:%Y-%m-%d %H:%M %Z}" if when else f"  {name}: 无")
+    if args.once:
+        s.shutdown(wait=False)
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console().print("定时器运行中 (Ctrl-C 退出)")
+    s.resume()
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    s.shutdown(wait=True)  # let a running job finish: it holds no lock across a send
+    return 0

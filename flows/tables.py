@@ -1,0 +1,84 @@
+"""What the 专班 sees: the status table, the overdue list, the letter grid and what was sent, as
+rows with Chinese headers (Prefect table artifacts) and as Markdown (artifacts and report files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
+from fuquan.ledger import Row
+
+from .dispatch import RunReport
+from .jobs import Snapshot
+
+DOT = {RED: "🔴 红", YELLOW: "🟡 黄", GREEN: "🟢 绿", DONE: "✅ 已完成", DONE_LATE: "☑️ 逾期完成",
+       ONGOING: "🔵 持续", PENDING: "⚪ 待定"}
+
+
+def status_table(s: Snapshot) -> list[dict[str, Any]]:
+    return [{"序号": t.no, "主要任务": _short(t.text), "完成时限": t.deadline_text,
+             "截止日期": t.due.isoformat() if t.due else "—", "状态": DOT[t.colour],
+             "红": t.rollup.counts[RED], "黄": t.rollup.counts[YELLOW], "绿": t.rollup.counts[GREEN],
+             "已完成": f"{t.rollup.done}/{t.rollup.total}",
+             "完成率": "—" if t.rollup.percent is None else f"{t.rollup.percent:.0f}%",
+             "最多逾期(工作日)": t.rollup.workdays_late_max} for t in s.tasks]
+
+
+def overdue_table(rows: list[Row]) -> list[dict[str, Any]]:
+    late = sorted((r for r in rows if r.judgement.colour == RED), key=lambda r: (-r.judgement.workdays_late, r.task_no))
+    return [{"单位": r.unit, "任务": r.task_no, "事项": r.label or _short(r.task_text, 16),
+             "截止日期": r.judgement.due.isoformat() if r.judgement.due else "—",
+             "逾期工作日": r.judgement.workdays_late, "逾期天数": r.judgement.days_late,
+             "尚缺": "、".join(r.missing[:6]) + (" 等" if len(r.missing) > 6 else "")} for r in late]
+
+
+def rollup_table(groups: list[RollUp], label: str) -> list[dict[str, Any]]:
+    return [{label: g.key, "红": g.counts[RED], "黄": g.counts[YELLOW], "绿": g.counts[GREEN],
+             "逾期完成": g.counts[DONE_LATE], "已完成": g.counts[DONE],
+             "完成率": "—" if g.percent is None else f"{g.percent:.0f}%",
+             "逾期工作日(最多)": g.workdays_late_max} for g in groups]
+
+
+def sent_table(report: RunReport) -> list[dict[str, Any]]:
+    result = {"sent": "已发送", "reconciled": "已送达(核对)", "retry": "待重试", "unknown": "结果未知", "failed": "失败"}
+    count = {p.recipient: len(p.reminders) for p in report.planned}
+    return [{"接收单位": o.recipient, "渠道": o.destination, "事项数": count.get(o.recipient, ""),
+             "结果": result.get(o.result, o.result), "错误码": o.code or ""} for o in report.outcomes]
+
+
+def letters_markdown(s: Snapshot) -> str:
+    g = s.letters
+    if g is None:
+        return "本计划未跟踪承接确认书。"
+    head = f"### 任务 {g.task} 承接确认书签订情况 (截至 {s.today}): 已签 {g.n_signed} / {g.n_total}\n\n"
+    lines = ["| 部门 | " + " | ".join(g.towns) + " | 已签 |", "|---" * (len(g.towns) + 2) + "|"]
+    for d in g.departments:
+        cells = [f"✅ {g.rows[(d, t)].signed_on:%m-%d}" if g.signed(d, t) else "📝 起草" if g.drafted(d, t) else "❌"
+                 for t in g.towns]
+        lines.append(f"| {d} | " + " | ".join(cells) + f" | {sum(g.signed(d, t) for t in g.towns)}/{len(g.towns)} |")
+    return head + "\n".join(lines)
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(无)"
+    heads = list(rows[0])
+    out = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    out += ["| " + " | ".join(str(r[h]).replace("|", "/") for h in heads) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def status_markdown(s: Snapshot, report: RunReport | None = None) -> str:
+    counts = {c: sum(t.rollup.counts[c] for t in s.tasks) for c in DOT}
+    parts = [f"# {s.district} {s.year} 年度镇赋权任务进度 (截至 {s.today})",
+             "合计: " + "  ".join(f"{DOT[c]} {n}" for c, n in counts.items() if n),
+             "## 按任务", markdown_table(status_table(s)),
+             "## 逾期清单", markdown_table(overdue_table(s.rows)),
+             "## 承接确认书", letters_markdown(s)]
+    if report is not None:
+        parts += ["## 本次提醒", report.skipped or markdown_table(sent_table(report))]
+    return "\n\n".join(parts) + "\n"
+
+
+def _short(text: str, n: int = 24) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

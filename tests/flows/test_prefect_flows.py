@@ -1,0 +1,118 @@
+"""Flows under one prefect_test_harness: assert on the artifacts' content and on what was sent."""
+
+import json
+from pathlib import Path
+
+import pytest
+import httpx
+
+from fuquan.loader import load_plan
+from models.db import make_engine, transaction
+from models.sync import sync_plan
+from tests.flows.test_dispatch import ZHUANBAN, CHANNEL, plan_yaml
+from tests.slack_server import TOKEN, FakeSlack
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FUQUAN_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("FUQUAN_NOTIFY_FILE", str(tmp_path / "notifications.md"))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    return tmp_path
+
+
+def load(path: Path) -> int:
+    engine = make_engine()
+    with transaction(engine) as s:
+        report = sync_plan(s, load_plan(path))
+    engine.dispose()
+    return report.plan_id
+
+
+def artifacts(key: str) -> list[dict]:  # type: ignore[type-arg]
+    """Every version of an artifact, newest first, straight from the API. (Prefect 3.8.8's own
+    Artifact.get sends `offset: null`, which its server rejects with 422.)"""
+    from prefect.settings import PREFECT_API_URL
+
+    body = {"artifacts": {"key": {"any_": [key]}}, "sort": "CREATED_DESC", "limit": 50, "offset": 0}
+    resp = httpx.post(f"{PREFECT_API_URL.value()}/artifacts/filter", json=body, timeout=30)
+    resp.raise_for_status()
+    return resp.json()  # type: ignore[no-any-return]
+
+
+def data(key: str):  # type: ignore[no-untyped-def]
+    found = artifacts(key)
+    assert found, key
+    raw = found[0]["data"]
+    return json.loads(raw) if found[0]["type"] == "table" else raw
+
+
+def table(key: str) -> list[dict]:  # type: ignore[type-arg]
+    return data(key)  # type: ignore[no-any-return]
+
+
+def versions(key: str) -> int:
+    return len(artifacts(key))
+
+
+def test_deadline_check_publishes_the_dashboard_and_sends_once(env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flows.prefect_flows import deadline_check
+
+    with FakeSlack(set(CHANNEL.values()) | {ZHUANBAN}) as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+        monkeypatch.setenv("FUQUAN_SLACK_API_URL", slack.url)
+        plan_id = load(plan_yaml(env))
+        result = deadline_check(today="2023-04-28", force=True)
+        assert result == {"rows": 118, "due": 162, "sent": 19}
+        assert len(slack.keys()) == 19
+        key = f"fuquan-p{plan_id}-2023"
+        status = table(f"{key}-status")
+        assert [r["序号"] for r in status] == list(range(1, 16))
+        assert status[0]["状态"] == "🔴 红" and status[0]["最多逾期(工作日)"] == 20 and status[0]["已完成"] == "0/17"
+        overdue = table(f"{key}-overdue")
+        assert {"单位": "区委编办", "任务": 1} == {k: overdue[0][k] for k in ("单位", "任务")}
+        assert overdue[0]["逾期工作日"] == 20 and overdue[0]["逾期天数"] == 28
+        sent = table(f"{key}-sent")
+        assert len(sent) == 19 and {r["结果"] for r in sent} == {"已发送"} and sent[0]["渠道"].startswith("Slack C0")
+        assert "已签 0 / 55" in data(f"{key}-letters")
+        # the same day again: nothing more is sent, and the dashboard gains a version
+        again = deadline_check(today="2023-04-28", force=True)
+        assert again["sent"] == 0 and len(slack.keys()) == 19
+        assert table(f"{key}-sent") == [{"说明": "今天没有需要发送的提醒"}]
+        assert versions(f"{key}-status") == 2
+
+
+def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  # type: ignore[no-untyped-def]
+    from flows.prefect_flows import deadline_check
+
+    plan_id = load(Path(__file__).resolve().parents[2] / "config" / "tasks.yaml")
+    result = deadline_check(today="2023-04-29")  # 五一 holiday (Saturday)
+    assert result["sent"] == 0
+    assert table(f"fuquan-p{plan_id}-2023-sent")[0]["说明"].startswith("2023-04-29 不是工作日")
+    assert table(f"fuquan-p{plan_id}-2023-status")[1]["状态"] == "🟡 黄"
+    assert not (env / "notifications.md").exists()
+
+
+def test_monthly_quarterly_annual_publish_their_tables(env) -> None:  # type: ignore[no-untyped-def]
+    from flows.prefect_flows import annual_evaluation, monthly_status, quarterly_analysis
+
+    plan_id = load(Path(__file__).resolve().parents[2] / "config" / "tasks.yaml")
+    assert monthly_status(today="2023-05-15") == {"towns": 5, "reported": 0}
+    monthly = table(f"fuquan-p{plan_id}-2023-monthly")
+    assert [r["镇"] for r in monthly] == ["湾沚镇", "六郎镇", "陶辛镇", "红杨镇", "花桥镇"]
+    assert {r["报送日期"] for r in monthly} == {"未报送"} and monthly[0]["截止日期"] == "2023-05-20"
+    assert quarterly_analysis(today="2023-07-01") == "2023年第2季度"
+    towns = table(f"fuquan-p{plan_id}-2023-quarter-towns")
+    assert [r["镇"] for r in towns][:2] == ["湾沚镇", "六郎镇"] and towns[0]["红"] > 0
+    assert annual_evaluation(today="2024-01-05", year=2023) == "2023 年度"
+    units = table(f"fuquan-p{plan_id}-2023-annual-units")
+    assert units[0]["单位"] == "区委编办"
+
+
+def test_a_failing_flow_tells_the_zhuanban(env) -> None:  # type: ignore[no-untyped-def]
+    from flows.prefect_flows import deadline_check
+
+    state = deadline_check(today="2023-04-28", return_state=True)  # no plan loaded: it must fail
+    assert state.is_failed()
+    text = (env / "notifications.md").read_text(encoding="utf-8")
+    assert "【镇赋权督办系统】deadline-check 运行失败" in text and "数据库中还没有计划" in text
