@@ -12,7 +12,8 @@ install:
 run: install
 	@bash scripts/run.sh
 
-test: install
+test:
+	@bash scripts/bootstrap.sh --with-browser
 	$(BIN)/python -m pytest
 
 clean:

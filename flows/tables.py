@@ -11,8 +11,9 @@ from fuquan.ledger import Row
 from .dispatch import RunReport
 from .jobs import Snapshot
 
-DOT = {RED: "🔴 红", YELLOW: "🟡 黄", GREEN: "🟢 绿", DONE: "✅ 已完成", DONE_LATE: "☑️ 逾期完成",
-       ONGOING: "🔵 持续", PENDING: "⚪ 待定"}
+# Plain words, no emoji: the 专班's machines (and the test browser) may lack an emoji font.
+DOT = {RED: "红·逾期", YELLOW: "黄·临近", GREEN: "绿·正常", DONE: "已完成", DONE_LATE: "逾期完成",
+       ONGOING: "持续", PENDING: "待定"}
 
 
 def status_table(s: Snapshot) -> list[dict[str, Any]]:
@@ -53,7 +54,7 @@ def letters_markdown(s: Snapshot) -> str:
     head = f"### 任务 {g.task} 承接确认书签订情况 (截至 {s.today}): 已签 {g.n_signed} / {g.n_total}\n\n"
     lines = ["| 部门 | " + " | ".join(g.towns) + " | 已签 |", "|---" * (len(g.towns) + 2) + "|"]
     for d in g.departments:
-        cells = [f"✅ {g.rows[(d, t)].signed_on:%m-%d}" if g.signed(d, t) else "📝 起草" if g.drafted(d, t) else "❌"
+        cells = [f"已签 {g.rows[(d, t)].signed_on:%m-%d}" if g.signed(d, t) else "起草中" if g.drafted(d, t) else "**未签**"
                  for t in g.towns]
         lines.append(f"| {d} | " + " | ".join(cells) + f" | {sum(g.signed(d, t) for t in g.towns)}/{len(g.towns)} |")
     return head + "\n".join(lines)

@@ -68,7 +68,7 @@ def test_deadline_check_publishes_the_dashboard_and_sends_once(env, monkeypatch)
         key = f"fuquan-p{plan_id}-2023"
         status = table(f"{key}-status")
         assert [r["序号"] for r in status] == list(range(1, 16))
-        assert status[0]["状态"] == "🔴 红" and status[0]["最多逾期(工作日)"] == 20 and status[0]["已完成"] == "0/17"
+        assert status[0]["状态"] == "红·逾期" and status[0]["最多逾期(工作日)"] == 20 and status[0]["已完成"] == "0/17"
         overdue = table(f"{key}-overdue")
         assert {"单位": "区委编办", "任务": 1} == {k: overdue[0][k] for k in ("单位", "任务")}
         assert overdue[0]["逾期工作日"] == 20 and overdue[0]["逾期天数"] == 28
@@ -89,7 +89,7 @@ def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  
     result = deadline_check(today="2023-04-29")  # 五一 holiday (Saturday)
     assert result["sent"] == 0
     assert table(f"fuquan-p{plan_id}-2023-sent")[0]["说明"].startswith("2023-04-29 不是工作日")
-    assert table(f"fuquan-p{plan_id}-2023-status")[1]["状态"] == "🟡 黄"
+    assert table(f"fuquan-p{plan_id}-2023-status")[1]["状态"] == "黄·临近"
     assert not (env / "notifications.md").exists()
 
 
