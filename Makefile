@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install clean
+.PHONY: run test lint install clean
 
 install:
 	@bash scripts/bootstrap.sh
@@ -15,6 +15,11 @@ run: install
 test:
 	@bash scripts/bootstrap.sh --with-browser
 	$(BIN)/python -m pytest
+
+# Style and types of the packages (CI runs it after the tests).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,4 +107,4 @@ def reminders_log(args: argparse.Namespace) -> int:
 
 def _local(t: datetime, tz: str) -> datetime:
     # stored in UTC (SQLite returns it naive); shown in the plan's own time zone
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).astimezone(ZoneInfo(tz))
+    return (t if t.tzinfo else t.replace(tzinfo=UTC)).astimezone(ZoneInfo(tz))

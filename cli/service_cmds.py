@@ -7,7 +7,7 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Any
+from typing import Any, cast
 
 from fuquan.errors import FuquanError
 from fuquan.loader import load_plan
@@ -40,12 +40,11 @@ def run(args: argparse.Namespace) -> int:
         params.update(year=year, district=district)
         if args.today_given:
             params["today"] = args.today.isoformat()
-    state = prefect_flows.FLOWS[args.flow].with_options(name=args.flow)
-    with_tags = ["fuquan", district, f"{year}年度"]
     from prefect import tags
+    from prefect.states import State
 
-    with tags(*with_tags):
-        final = state(**params, return_state=True)
+    with tags("fuquan", district, f"{year}年度"):
+        final = cast(State, prefect_flows.FLOWS[args.flow](**params, return_state=True))
     run_id = final.state_details.flow_run_id
     where = f"; 看板: {url.removesuffix('/api')}/runs/flow-run/{run_id}" if url else ""
     if final.is_failed() or final.is_crashed():
@@ -59,18 +58,21 @@ def serve(args: argparse.Namespace) -> int:
     if url is None:
         raise FuquanError("未找到 Prefect 服务; 请用 make run 启动 (会同时启动服务和看板), 或设置 PREFECT_API_URL")
     from prefect import serve as prefect_serve
+    from prefect.deployments.runner import RunnerDeployment
     from prefect.schedules import Cron
 
     from flows.prefect_flows import FLOWS
 
     plan = load_plan(args.config)
-    common = {"tags": ["fuquan", plan.district, f"{plan.year}年度"], "parameters": {"year": plan.year}}
-    deployments = [FLOWS[s.name].to_deployment(name=f"{plan.year}", schedule=Cron(s.cron, timezone=plan.timezone),
-                                               description=f"{plan.district} {plan.year} 年度 · {s.cron}", **common)
-                   for s in plan.schedules if s.name != "sync-plan"]
-    deployments.append(FLOWS["sync-plan"].to_deployment(name=f"{plan.year}", tags=common["tags"],
-                                                        parameters={"config": str(args.config)},
-                                                        description="按需运行: 校验并载入计划配置"))
+    labels = ["fuquan", plan.district, f"{plan.year}年度"]
+    deployments: list[RunnerDeployment] = [
+        cast(RunnerDeployment, FLOWS[s.name].to_deployment(
+            name=f"{plan.year}", schedule=Cron(s.cron, timezone=plan.timezone), tags=labels,
+            parameters={"year": plan.year}, description=f"{plan.district} {plan.year} 年度 · {s.cron}"))
+        for s in plan.schedules if s.name != "sync-plan"]
+    deployments.append(cast(RunnerDeployment, FLOWS["sync-plan"].to_deployment(
+        name=f"{plan.year}", tags=labels, parameters={"config": str(args.config)},
+        description="按需运行: 校验并载入计划配置")))
     console().print(f"已登记 {len(deployments)} 个定时流程, 看板: {url.removesuffix('/api')}/deployments")
     prefect_serve(*deployments, print_starting_message=False)
     return 0

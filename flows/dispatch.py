@@ -203,7 +203,8 @@ def _tell_zhuanban(engine: Engine, plan: PlanRow, failures: list[tuple[str, str,
     """One notice to the 专班 listing undelivered messages; its key makes it once per failure."""
     keys = [f"notice|{who}|{where}|{why}|{report.day}" for who, where, why in failures]
     with transaction(engine) as session:
-        fresh = [(k, f) for k, f in zip(keys, failures) if k not in outbox.known_keys(session, plan.id or 0, keys)]
+        seen = outbox.known_keys(session, plan.id or 0, keys)
+        fresh = [(k, f) for k, f in zip(keys, failures, strict=True) if k not in seen]
         if not fresh:
             return
         msg = notice([f for _, f in fresh], report.day, plan.district)

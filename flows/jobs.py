@@ -14,10 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from fuquan.errors import LookupFailed
+from fuquan.judge import RollUp
 from fuquan.ledger import Row
 from fuquan.loader import load_plan
 from fuquan.status import TaskSummary, rollups, summarise
-from fuquan.judge import RollUp
 from models.db import make_engine, reading, transaction
 from models.ledger_io import plan_rows
 from models.queries import LetterGrid, find_plan, letter_grid

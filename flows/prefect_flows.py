@@ -8,11 +8,17 @@ touches the network: it alone has retries and a timeout. No token is ever a para
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from prefect import flow, get_run_logger, tags, task
-from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect import Flow, flow, get_run_logger, tags, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 
 from fuquan.errors import FuquanError
@@ -71,7 +77,7 @@ def deadline_check(today: str | None = None, year: int | None = None, district: 
     """每日进度检查: 计算红黄绿, 发送到期/逾期提醒, 更新看板。"""
     plan = load_plan(year, district)
     day, now = _today(plan, today)
-    progress = create_progress_artifact(0.0, key=_key(plan, "progress"), description=f"{day} 每日检查进度")
+    progress = cast(UUID, create_progress_artifact(0.0, key=_key(plan, "progress"), description=f"{day} 每日检查进度"))
     snap = evaluate_status(plan["plan_id"], day)
     update_progress_artifact(progress, 40.0)
     report = send_reminders(plan["plan_id"], day, now, force)
@@ -143,7 +149,7 @@ def annual_evaluation(today: str | None = None, year: int | None = None, distric
     return f"{plan['year']} 年度"
 
 
-FLOWS = {"deadline-check": deadline_check, "sync-plan": sync_plan, "monthly-status": monthly_status,
+FLOWS: dict[str, Flow[..., Any]] = {"deadline-check": deadline_check, "sync-plan": sync_plan, "monthly-status": monthly_status,
          "quarterly-analysis": quarterly_analysis, "annual-evaluation": annual_evaluation}
 
 

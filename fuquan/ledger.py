@@ -104,8 +104,9 @@ def _share_row(s: Share, rec: Records, ctx: Context) -> Row:
     if s.deadline.kind == "recurring" and s.track.monthly_reports and s.unit not in s.track.monthly_reports:
         return _collector_row(s, rec, ctx)
     if s.deadline.kind == "recurring" and not s.extended_due:
-        upcoming = [p for p in ctx.periods(s.deadline) if p >= ctx.today]
-        due = upcoming[0] if upcoming else (ctx.periods(s.deadline) or [None])[-1]
+        periods = ctx.periods(s.deadline)
+        upcoming = [p for p in periods if p >= ctx.today]
+        due = upcoming[0] if upcoming else periods[-1] if periods else None
     if items is None:
         done = s.completed_on if s.status == "已完成" else None
         missing: tuple[str, ...] = ()

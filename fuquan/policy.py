@@ -27,7 +27,8 @@ class ReminderPolicy:
         o = self.overrides.get(no)
         if not o:
             return self
-        return replace(self, **{k: tuple(v) if k == "before_due" else v for k, v in o.items()})
+        changes: dict[str, Any] = {k: tuple(v) if k == "before_due" else v for k, v in o.items()}
+        return replace(self, **changes)
 
     def quiet(self, t: time) -> bool:
         """Outside [send_at, quiet_after): reminders wait for office hours."""

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from datetime import date
 
-
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fuquan.deadline import Deadline
 from fuquan.ledger import Context, Records, Row, Share, evaluate
-from fuquan.workdays import WorkCalendar
 from fuquan.plan import Track
+from fuquan.workdays import WorkCalendar
 
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
 from .tables import AssignmentRow, GroupRow, PlanRow, TaskRow, UnitRow
@@ -26,34 +25,35 @@ def load_ledger(session: Session, plan: PlanRow) -> tuple[list[Share], Records]:
     deadlines = {tid: Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start,
                                           json.loads(t.rule) if t.rule else None) for tid, t in tasks.items()}
     tracks = {tid: Track.from_dict(json.loads(t.track)) for tid, t in tasks.items()}
-    stmt = (select(AssignmentRow).where(AssignmentRow.task_id.in_(list(tasks)), AssignmentRow.active)  # type: ignore[union-attr]
-            .order_by(AssignmentRow.task_id, AssignmentRow.position))
+    stmt = (select(AssignmentRow).where(col(AssignmentRow.task_id).in_(list(tasks)), AssignmentRow.active)
+            .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
     for a in session.exec(stmt):
         t, u = tasks[a.task_id], units[a.unit_id]
         shares.append(Share(t.no, t.text, deadlines[a.task_id], tracks[a.task_id], u.name, u.kind, a.role,
                             a.status, a.completed_on, a.extended_due))
     shares.sort(key=lambda s: s.task_no)
-    return shares, _records(session, list(tasks), no, {i: u.name for i, u in units.items()})
+    return shares, _records(session, [t for t in tasks if t is not None], {k: v for k, v in no.items() if k is not None},
+                            {i: u.name for i, u in units.items()})
 
 
 def _records(session: Session, task_ids: list[int], no: dict[int, int], name: dict[int | None, str]) -> Records:
     rec = Records()
-    for r in session.exec(select(LetterRow).where(LetterRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
+    for r in session.exec(select(LetterRow).where(col(LetterRow.task_id).in_(task_ids))):
         if r.signed_on:
             rec.letters[(no[r.task_id], name[r.department_id], name[r.town_id])] = r.signed_on
-    for p in session.exec(select(TrainingPlanRow).where(TrainingPlanRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
+    for p in session.exec(select(TrainingPlanRow).where(col(TrainingPlanRow.task_id).in_(task_ids))):
         rec.training_plans[(no[p.task_id], name[p.department_id])] = p.filed_on
-    for d in session.exec(select(TrainingDoneRow).where(TrainingDoneRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
+    for d in session.exec(select(TrainingDoneRow).where(col(TrainingDoneRow.task_id).in_(task_ids))):
         rec.training_done[(no[d.task_id], name[d.department_id], name[d.town_id])] = d.completed_on
     held = (select(ExamSittingRow.task_id, ExamSittingRow.town_id, func.min(ExamSittingRow.exam_on))
-            .where(ExamSittingRow.task_id.in_(task_ids), ExamSittingRow.sat.is_not(None))  # type: ignore[attr-defined,union-attr]
-            .group_by(ExamSittingRow.task_id, ExamSittingRow.town_id))
+            .where(col(ExamSittingRow.task_id).in_(task_ids), col(ExamSittingRow.sat).is_not(None))
+            .group_by(col(ExamSittingRow.task_id), col(ExamSittingRow.town_id)))
     for tid, town, first in session.exec(held):
         rec.exams_held[(no[tid], name[town])] = first
-    for e in session.exec(select(ExamTownRow).where(ExamTownRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
+    for e in session.exec(select(ExamTownRow).where(col(ExamTownRow.task_id).in_(task_ids))):
         if e.certified_on:
             rec.certified[(no[e.task_id], name[e.town_id])] = e.certified_on
-    for m in session.exec(select(MonthlyReportRow).where(MonthlyReportRow.task_id.in_(task_ids))):  # type: ignore[attr-defined]
+    for m in session.exec(select(MonthlyReportRow).where(col(MonthlyReportRow.task_id).in_(task_ids))):
         rec.reports[(no[m.task_id], name[m.town_id], m.period)] = m.submitted_on
     return rec
 

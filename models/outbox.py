@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import DateTime, UniqueConstraint, func
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from .tables import _ts, utcnow
 
@@ -78,7 +78,7 @@ def known_keys(session: Session, plan_id: int, keys: Iterable[str]) -> set[str]:
     wanted = list(keys)
     found: set[str] = set()
     for i in range(0, len(wanted), 500):  # stay under SQL parameter limits
-        stmt = select(ReminderRow.key).where(ReminderRow.plan_id == plan_id, ReminderRow.key.in_(wanted[i:i + 500]))  # type: ignore[attr-defined]
+        stmt = select(ReminderRow.key).where(ReminderRow.plan_id == plan_id, col(ReminderRow.key).in_(wanted[i:i + 500]))
         found.update(session.exec(stmt))
     return found
 
@@ -102,10 +102,10 @@ def claim(session: Session, plan_id: int, run: str, now: datetime, *, lease: tim
     """Take every message this run may send: (message, in_doubt). A `sending` message whose claim is
     older than the lease, or whose claiming run is known dead, is in doubt, like an `unknown` one."""
     stmt = select(MessageRow).where(MessageRow.plan_id == plan_id,
-                                    MessageRow.status.in_([PENDING, UNKNOWN, SENDING])).order_by(MessageRow.id)  # type: ignore[attr-defined]
+                                    col(MessageRow.status).in_([PENDING, UNKNOWN, SENDING])).order_by(col(MessageRow.id))
     if only is not None:
-        stmt = stmt.where(MessageRow.id.in_(only))  # type: ignore[union-attr]
-    now = now.astimezone(timezone.utc)  # stored naive in UTC by SQLite; compare like with like
+        stmt = stmt.where(col(MessageRow.id).in_(only))
+    now = now.astimezone(UTC)  # stored naive in UTC by SQLite; compare like with like
     taken = []
     for m in session.exec(stmt):
         stale = m.status == SENDING and (is_dead(m.claimed_by or "")
@@ -150,9 +150,9 @@ def send_log(session: Session, plan_id: int, *, day: date | None = None, limit: 
         MessageRow.plan_id == plan_id)
     if day is not None:
         stmt = stmt.where(MessageRow.day == day)
-    return list(session.exec(stmt.order_by(SendLogRow.id.desc()).limit(limit)))  # type: ignore[union-attr]
+    return list(session.exec(stmt.order_by(col(SendLogRow.id).desc()).limit(limit)))
 
 
 def _aware(t: datetime) -> datetime:
     # SQLite hands timestamps back naive; they were written in UTC.
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fuquan.errors import FuquanError, LookupFailed
 
@@ -17,7 +17,7 @@ from .tables import AssignmentRow, PlanRow, TaskRow, UnitRow
 def find_plan(session: Session, *, year: int | None = None, district: str | None = None) -> PlanRow:
     """The plan for (district, year); either may be omitted when the database holds only one match.
     Without a year the latest plan year wins."""
-    rows = list(session.exec(select(PlanRow).order_by(PlanRow.year.desc(), PlanRow.district)))  # type: ignore[attr-defined]
+    rows = list(session.exec(select(PlanRow).order_by(col(PlanRow.year).desc(), PlanRow.district)))
     known = [f"{r.district} {r.year}" for r in rows]
     match = [r for r in rows if (year is None or r.year == year) and (district is None or r.district == district)]
     if not rows:

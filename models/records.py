@@ -11,15 +11,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from fuquan import progress
 from fuquan.errors import InvalidValue, LookupFailed
 from fuquan.plan import Track
 from fuquan.text import name_key
 
-from .items import (AuditRow, ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow,
-                    TrainingPlanRow, TrainingSessionRow)
+from .items import (
+    AuditRow,
+    ExamSittingRow,
+    ExamTownRow,
+    LetterRow,
+    MonthlyReportRow,
+    TrainingDoneRow,
+    TrainingPlanRow,
+    TrainingSessionRow,
+)
 from .tables import AssignmentRow, GroupMemberRow, GroupRow, PlanRow, TaskRow, UnitRow, utcnow
 
 KIND_LABEL = {"letters": "承接确认书", "training": "岗前培训", "exams": "法律知识考试", "monthly_reports": "月报"}
@@ -42,7 +50,7 @@ class PlanIndex:
         self.figures = tuple(json.loads(plan.report_figures))
         by_id = {u.id: u.name for u in self.units.values()}
         stmt = (select(GroupRow.name, GroupMemberRow.unit_id).join(GroupMemberRow, GroupMemberRow.group_id == GroupRow.id)  # type: ignore[arg-type]
-                .where(GroupRow.plan_id == plan.id, GroupRow.active).order_by(GroupMemberRow.position))
+                .where(GroupRow.plan_id == plan.id, GroupRow.active).order_by(col(GroupMemberRow.position)))
         self.groups: dict[str, list[str]] = {}
         for group, unit_id in session.exec(stmt):
             self.groups.setdefault(group, []).append(by_id[unit_id])

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fuquan.plan import Plan, Task
 
@@ -46,7 +48,7 @@ def content_hash(text: str) -> str:
 def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = "fuquan sync") -> SyncReport:
     row = session.exec(select(PlanRow).where(PlanRow.district == plan.district,
                                              PlanRow.year == plan.year)).first()
-    fields = {"title": plan.title, "issued": plan.issued, "timezone": plan.timezone,
+    fields: dict[str, Any] = {"title": plan.title, "issued": plan.issued, "timezone": plan.timezone,
               "warn_workdays": plan.warn_workdays,
               "report_figures": json.dumps(list(plan.report_figures), ensure_ascii=False),
               "settings": json.dumps({"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),
@@ -73,7 +75,7 @@ def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = 
     return report
 
 
-def _update(row: object, values: dict[str, object], report: SyncReport, kind: str) -> None:
+def _update(row: object, values: Mapping[str, object], report: SyncReport, kind: str) -> None:
     if any(getattr(row, k) != v for k, v in values.items()):
         for k, v in values.items():
             setattr(row, k, v)
@@ -116,7 +118,7 @@ def _sync_groups(session: Session, plan: Plan, plan_id: int, units: dict[str, in
     _retire(rows, {g.name for g in plan.groups}, lambda r: r.name, report, "group")
     session.flush()
     ids = [r.id for r in existing.values()]
-    members = list(session.exec(select(GroupMemberRow).where(GroupMemberRow.group_id.in_(ids))))  # type: ignore[union-attr]
+    members = list(session.exec(select(GroupMemberRow).where(col(GroupMemberRow.group_id).in_(ids))))
     have = {(m.group_id, m.unit_id, m.position) for m in members}
     want = {(existing[g.name].id, units[m], i) for g in plan.groups for i, m in enumerate(g.members)}
     if have != want:
@@ -152,7 +154,7 @@ def _sync_tasks(session: Session, plan: Plan, plan_id: int, units: dict[str, int
     _retire(rows, {t.no for t in plan.tasks}, lambda r: r.no, report, "task")
     session.flush()
     task_ids = [r.id for r in existing.values()]
-    arows = list(session.exec(select(AssignmentRow).where(AssignmentRow.task_id.in_(task_ids))))  # type: ignore[union-attr]
+    arows = list(session.exec(select(AssignmentRow).where(col(AssignmentRow.task_id).in_(task_ids))))
     have = {(a.task_id, a.unit_id): a for a in arows}
     keep = set()
     for t in plan.tasks:

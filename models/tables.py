@@ -7,7 +7,7 @@ YAML is marked inactive, so progress recorded against it is not lost.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -16,7 +16,7 @@ ASSIGNMENT_STATES = ("未开始", "进行中", "已完成", "申请延期")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _ts() -> Column:  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import http.client
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.error import URLError
@@ -63,7 +63,7 @@ class SlackNotifier:
 
     def __init__(self, token: SecretStr, base_url: str = DEFAULT_API_URL, *, timeout: float = 10,
                  max_attempts: int = 5, max_wait: float = 120, sleep: Callable[[float], None] = time.sleep,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._secret = token.get_secret_value()
         self.client = WebClient(token=self._secret, base_url=base_url, timeout=int(timeout), retry_handlers=[])
         self.max_attempts, self.max_wait, self.sleep, self.now = max_attempts, max_wait, sleep, now
@@ -124,7 +124,8 @@ class SlackNotifier:
                 raise self._error(category, code, out, "无法核对是否已发送") from None
             except NETWORK as e:
                 raise self._error("unknown", type(e).__name__, out, "无法核对是否已发送") from None
-            for m in resp.get("messages", []):
+            messages: list[dict[str, Any]] = resp.get("messages", [])
+            for m in messages:
                 if (m.get("metadata") or {}).get("event_payload", {}).get("key") == out.key:
                     return str(m["ts"])
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")

@@ -9,8 +9,8 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -80,7 +80,7 @@ class FakeSlack:
         if step and step[0] == "status":
             headers = step[2] if len(step) > 2 else {}
             if headers.get("Retry-After") == "http-date":
-                later = datetime.now(timezone.utc) + timedelta(seconds=2)
+                later = datetime.now(UTC) + timedelta(seconds=2)
                 headers = {"Retry-After": format_datetime(later, usegmt=True)}
             error = "ratelimited" if step[1] == 429 else "internal_error"
             return self._reply(h, step[1], {"ok": False, "error": error}, headers)

@@ -15,13 +15,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 import models.outbox as outbox_module
+from flows.dispatch import run_reminders
 from fuquan.loader import load_plan
 from models.db import make_engine, reading, transaction
 from models.outbox import MessageRow, SendLogRow
 from models.sync import sync_plan
 from notifications.router import Router
 from notifications.slack import SlackNotifier
-from flows.dispatch import run_reminders
 from tests.conftest import REAL_CONFIG
 from tests.slack_server import TOKEN, FakeSlack
 

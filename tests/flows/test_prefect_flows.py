@@ -3,13 +3,13 @@
 import json
 from pathlib import Path
 
-import pytest
 import httpx
+import pytest
 
 from fuquan.loader import load_plan
 from models.db import make_engine, transaction
 from models.sync import sync_plan
-from tests.flows.test_dispatch import ZHUANBAN, CHANNEL, plan_yaml
+from tests.flows.test_dispatch import CHANNEL, ZHUANBAN, plan_yaml
 from tests.slack_server import TOKEN, FakeSlack
 
 

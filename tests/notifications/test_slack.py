@@ -1,7 +1,7 @@
 """The real slack_sdk client against a local Slack-like server: every fault ends in exactly one message."""
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import SecretStr
@@ -30,7 +30,7 @@ def notifier(server: FakeSlack, sleeps: list[float] | None = None, **kw) -> Slac
 def out(key: str, channel: str = CHANNEL, lines: int = 2) -> Outgoing:
     msg = Message("湾沚镇", "【测试区镇赋权督办】湾沚镇 待办提醒 (2023-04-28)",
                   (Section("已逾期", tuple(f"任务{i}「确定承接事项」 已逾期 20 个工作日" for i in range(lines))),))
-    return Outgoing(key, Destination("slack", channel), msg, datetime.now(timezone.utc))
+    return Outgoing(key, Destination("slack", channel), msg, datetime.now(UTC))
 
 
 FAULTS = {

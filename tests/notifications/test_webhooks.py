@@ -3,7 +3,7 @@
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -58,7 +58,7 @@ def robot() -> Iterator[Robot]:
 
 def out(kind: str) -> Outgoing:
     msg = Message("湾沚镇", "【测试区镇赋权督办】湾沚镇 待办提醒", (Section("即将到期", ("任务2「签订确认书」 今天到期",)),))
-    return Outgoing("k1", Destination(kind, "WANZHI"), msg, datetime.now(timezone.utc))
+    return Outgoing("k1", Destination(kind, "WANZHI"), msg, datetime.now(UTC))
 
 
 def test_dingtalk_markdown_is_signed(robot: Robot) -> None:
@@ -77,7 +77,7 @@ def test_dingtalk_markdown_is_signed(robot: Robot) -> None:
 def test_wecom_markdown_is_truncated_to_its_limit(robot: Robot) -> None:
     n = WebhookNotifier("wecom", "WANZHI", SecretStr(robot.url("key=abc")))
     long = Outgoing("k", Destination("wecom", "W"), Message("甲", "标题", (Section("已逾期", ("很长的一行" * 100,) * 20),)),
-                    datetime.now(timezone.utc))
+                    datetime.now(UTC))
     n.send(long)
     assert len(robot.received[0]["markdown"]["content"].encode()) <= 4200
 
