@@ -74,6 +74,7 @@ def serve(args: argparse.Namespace) -> int:
         name=f"{plan.year}", tags=labels, parameters={"config": str(args.config)},
         description="按需运行: 校验并载入计划配置")))
     console().print(f"已登记 {len(deployments)} 个定时流程, 看板: {url.removesuffix('/api')}/deployments")
+    _stop_on_sigterm()
     prefect_serve(*deployments, print_starting_message=False)
     return 0
 
@@ -102,3 +103,15 @@ def scheduler(args: argparse.Namespace) -> int:
         pass
     s.shutdown(wait=True)  # let a running job finish: it holds no lock across a send
     return 0
+
+
+def _stop_on_sigterm() -> None:
+    """Prefect 3.8.8's runner answers SIGTERM by calling its async stop() without awaiting it, and
+    the process hangs (measured under `make run`). Turn SIGTERM into the KeyboardInterrupt that
+    `serve()` already handles cleanly (it pauses the deployments and exits)."""
+    from prefect.runner import runner as prefect_runner
+
+    def handle_sigterm(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    prefect_runner.Runner.handle_sigterm = handle_sigterm  # type: ignore[method-assign]

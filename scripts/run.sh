@@ -21,6 +21,11 @@ stop() {
   trap - INT TERM EXIT
   echo; echo "正在停止 …"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 20); do
+    alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break; sleep 1
+  done
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done  # anything still hanging
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
