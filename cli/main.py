@@ -123,7 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument("--passed", type=int, required=True, help="通过人数")
         c.set_defaults(func=_lazy("record_cmds", func))
 
-    rp = sub.add_parser("report", help="月报").add_subparsers(dest="report_cmd", required=True, metavar="子命令")
+    rp = sub.add_parser("report", help="月报登记与报告生成").add_subparsers(dest="report_cmd", required=True, metavar="子命令")
+    for kind, helptext, example in (("monthly", "月度情况通报 (关账后数据冻结)", "2023-05"),
+                                    ("quarterly", "季度综合分析 (各单位、各镇得分)", "2023Q2"),
+                                    ("annual", "年度总结评估 (各镇排名)", "2023")):
+        c = rp.add_parser(kind, parents=[plan_sel, as_json], help=helptext)
+        c.add_argument("--period", help=f"报告期, 如 {example} (默认最近一期)")
+        c.add_argument("--out", default="data/reports", help="输出目录 (默认 data/reports)")
+        c.add_argument("--send", action="store_true", help="同时把要点发给专班 (每期只发一次)")
+        c.set_defaults(func=_lazy("report_cmds", "report"), kind=kind)
     c = rp.add_parser("submit", parents=rec, help="登记某镇某月的月报")
     c.add_argument("town", metavar="镇")
     c.add_argument("--month", required=True, help="月份 YYYY-MM")

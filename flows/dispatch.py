@@ -127,7 +127,7 @@ def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, r
         except IntegrityError:
             if attempt:
                 raise
-    _deliver(engine, plan_id, report, router, now, lease)
+    deliver(engine, plan_id, report, router, now, lease)
     failures = [(o.recipient, o.destination, f"{o.code}: {o.detail}" if o.detail else o.code or "") for o in report.outcomes
                 if o.result == "failed" and o.recipient != ZHUANBAN]
     if failures and not report.stopped:
@@ -158,7 +158,7 @@ def _enqueue(session: Session, plan_id: int, today: date, p: Planned) -> None:
                    title=p.message.title, body=p.message.as_dict())
 
 
-def _deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, lease: timedelta,
+def deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, lease: timedelta,
              only: list[int] | None = None) -> None:
     with transaction(engine) as session:
         claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target),
@@ -214,7 +214,7 @@ def _tell_zhuanban(engine: Engine, plan: PlanRow, failures: list[tuple[str, str,
                          "due": None} for k, (who, _, _) in fresh],
                        dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
                        body=msg.as_dict())
-    _deliver(engine, plan.id or 0, report, router, now, lease, only=[msg_row.id or 0])
+    deliver(engine, plan.id or 0, report, router, now, lease, only=[msg_row.id or 0])
 
 
 def _tz(plan: PlanRow) -> ZoneInfo:

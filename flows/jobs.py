@@ -25,6 +25,7 @@ from models.sync import SyncReport, sync_plan
 from models.tables import PlanRow
 from notifications.router import Router
 
+from . import reporting, reporting_data
 from .dispatch import RunReport, run_reminders
 
 
@@ -85,5 +86,35 @@ def send_reminders(plan_id: int, today: date, now: datetime, *, force: bool = Fa
     try:
         return run_reminders(engine, plan_id, today=today, now=now, router=Router(console_file=notify_file),
                              force=force)
+    finally:
+        engine.dispose()
+
+
+def close_months(plan_id: int, today: date) -> list[str]:
+    engine = make_engine()
+    try:
+        return reporting_data.close_months(engine, plan_id, today)
+    finally:
+        engine.dispose()
+
+
+def build_report(plan_id: int, kind: str, period: str | None, today: date,
+                 out: Path = Path("data") / "reports") -> tuple[reporting_data.ReportData, reporting.ReportFiles]:
+    engine = make_engine()
+    try:
+        if kind == "monthly":
+            data = reporting_data.monthly(engine, plan_id, period, today)
+        else:
+            data = reporting_data.analysis(engine, plan_id, kind, period, today)
+    finally:
+        engine.dispose()
+    return data, reporting.write(data, out)
+
+
+def send_summary(plan_id: int, data: reporting_data.ReportData, now: datetime) -> RunReport:
+    notify_file = Path(os.environ.get("FUQUAN_NOTIFY_FILE") or Path("data") / "notifications.md")
+    engine = make_engine()
+    try:
+        return reporting.send_summary(engine, plan_id, data, Router(console_file=notify_file), now)
     finally:
         engine.dispose()

@@ -7,7 +7,7 @@ touches the network: it alone has retries and a timeout. No token is ever a para
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -27,6 +27,8 @@ from . import jobs, tables
 from .dispatch import RunReport
 from .failure import notify_failure
 from .jobs import Snapshot
+from .reporting import ReportFiles
+from .reporting_data import ReportData
 
 
 def _key(s: Snapshot | dict[str, Any], what: str) -> str:
@@ -79,6 +81,7 @@ def deadline_check(today: str | None = None, year: int | None = None, district: 
     day, now = _today(plan, today)
     progress = cast(UUID, create_progress_artifact(0.0, key=_key(plan, "progress"), description=f"{day} 每日检查进度"))
     snap = evaluate_status(plan["plan_id"], day)
+    close_months(plan["plan_id"], day)  # on a 月报 due date the month closes and is frozen
     update_progress_artifact(progress, 40.0)
     report = send_reminders(plan["plan_id"], day, now, force)
     update_progress_artifact(progress, 80.0)
@@ -98,55 +101,59 @@ def sync_plan(config: str = "config/tasks.yaml") -> str:
     return report.summary()
 
 
-@flow(name="monthly-status", on_failure=[notify_failure], on_crashed=[notify_failure])
-def monthly_status(today: str | None = None, year: int | None = None, district: str | None = None) -> dict[str, int]:
-    """月度情况收集 (任务 14): 本月各镇月报报送情况和全部任务状态。"""
+@task(name="close-months", cache_policy=NO_CACHE)
+def close_months(plan_id: int, today: date) -> list[str]:
+    return jobs.close_months(plan_id, today)
+
+
+@task(name="build-report", cache_policy=NO_CACHE)
+def build_report(plan_id: int, kind: str, period: str | None, today: date) -> tuple[ReportData, ReportFiles]:
+    return jobs.build_report(plan_id, kind, period, today)
+
+
+@task(name="send-summary", retries=2, retry_delay_seconds=60, timeout_seconds=300, cache_policy=NO_CACHE)
+def send_summary(plan_id: int, data: ReportData, now: datetime) -> int:
+    return len(jobs.send_summary(plan_id, data, now).outcomes)
+
+
+@task(name="publish-report", cache_policy=NO_CACHE)
+def publish_report(plan: dict[str, Any], data: ReportData, files: ReportFiles) -> None:
+    what = {"monthly": "monthly", "quarterly": "quarter", "annual": "annual"}[data.kind]
+    create_markdown_artifact(files.markdown.read_text(encoding="utf-8"), key=_key(plan, f"{what}-report"),
+                             description=f"{data.title} (Markdown 通报; Excel 与图表: {files.excel.parent})")
+    create_table_artifact(tables.score_table(data) or [{"说明": "本期没有到期事项"}], key=_key(plan, f"{what}-scores"),
+                          description=f"{data.title}: 各单位得分与失分原因")
+
+
+def _report_flow(kind: str, today: str | None, period: str | None, year: int | None, district: str | None) -> str:
     plan = load_plan(year, district)
-    day, _ = _today(plan, today)
-    snap = evaluate_status(plan["plan_id"], day)
-    month = [r for r in snap.rows if r.label == f"月报 {day:%Y-%m}"]
-    table = [{"镇": r.unit, "月份": f"{day:%Y-%m}", "截止日期": r.judgement.due.isoformat() if r.judgement.due else "—",
-              "状态": tables.DOT[r.judgement.colour],
-              "报送日期": r.judgement.completed_on.isoformat() if r.judgement.completed_on else "未报送"} for r in month]
-    create_table_artifact(table or [{"说明": "本月没有需要报送的月报"}], key=_key(snap, "monthly"),
-                          description=f"{day:%Y年%m月} 各镇月报报送情况")
-    publish_status(snap, None)
-    return {"towns": len(month), "reported": sum(r.judgement.completed_on is not None for r in month)}
+    day, now = _today(plan, today)
+    close_months(plan["plan_id"], day)
+    data, files = build_report(plan["plan_id"], kind, period, day)
+    publish_report(plan, data, files)
+    send_summary(plan["plan_id"], data, now)
+    return f"{data.title}{' (未关账)' if data.provisional else ''}"
 
 
-def _period_end(day: date, months: int) -> date:
-    """The last day of the quarter (months=3) or year (months=12) that ended before `day`."""
-    first_of_period = date(day.year, ((day.month - 1) // months) * months + 1, 1)
-    return first_of_period - timedelta(days=1)
+@flow(name="monthly-status", on_failure=[notify_failure], on_crashed=[notify_failure])
+def monthly_status(today: str | None = None, period: str | None = None, year: int | None = None,
+                   district: str | None = None) -> str:
+    """月度情况收集 (任务 14): 关账冻结、未报送的镇、与上月相比的变化, 生成通报、Excel 和图表。"""
+    return _report_flow("monthly", today, period, year, district)
 
 
 @flow(name="quarterly-analysis", on_failure=[notify_failure], on_crashed=[notify_failure])
-def quarterly_analysis(today: str | None = None, year: int | None = None, district: str | None = None) -> str:
-    """季度综合分析: 上一季度末各单位、各镇的完成情况与逾期。"""
-    plan = load_plan(year, district)
-    day, _ = _today(plan, today)
-    end = _period_end(day, 3)
-    snap = evaluate_status(plan["plan_id"], end)
-    label = f"{end.year}年第{(end.month - 1) // 3 + 1}季度"
-    create_table_artifact(tables.rollup_table(snap.by_unit, "单位"), key=_key(snap, "quarter-units"),
-                          description=f"{label} 各单位完成情况 (截至 {end})")
-    create_table_artifact(tables.rollup_table(snap.by_town, "镇"), key=_key(snap, "quarter-towns"),
-                          description=f"{label} 各镇完成情况 (截至 {end})")
-    return label
+def quarterly_analysis(today: str | None = None, period: str | None = None, year: int | None = None,
+                       district: str | None = None) -> str:
+    """季度综合分析: 上一季度各单位、各镇的按时率、逾期和得分。"""
+    return _report_flow("quarterly", today, period, year, district)
 
 
 @flow(name="annual-evaluation", on_failure=[notify_failure], on_crashed=[notify_failure])
-def annual_evaluation(today: str | None = None, year: int | None = None, district: str | None = None) -> str:
-    """年度总结评估 (任务 15): 计划年度末各单位、各镇的完成率与逾期情况。"""
-    plan = load_plan(year, district)
-    day, _ = _today(plan, today)
-    end = min(_period_end(day, 12), date(plan["year"], 12, 31)) if day.year > plan["year"] else day
-    snap = evaluate_status(plan["plan_id"], end)
-    create_table_artifact(tables.rollup_table(snap.by_unit, "单位"), key=_key(snap, "annual-units"),
-                          description=f"{plan['year']} 年度各单位评估 (截至 {end})")
-    create_table_artifact(tables.rollup_table(snap.by_town, "镇"), key=_key(snap, "annual-towns"),
-                          description=f"{plan['year']} 年度各镇评估 (截至 {end})")
-    return f"{plan['year']} 年度"
+def annual_evaluation(today: str | None = None, period: str | None = None, year: int | None = None,
+                      district: str | None = None) -> str:
+    """年度总结评估 (任务 15): 各镇得分排名与失分原因。"""
+    return _report_flow("annual", today, period, year, district)
 
 
 FLOWS: dict[str, Flow[..., Any]] = {"deadline-check": deadline_check, "sync-plan": sync_plan, "monthly-status": monthly_status,

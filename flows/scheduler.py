@@ -74,14 +74,15 @@ def run_scheduled(name: str, *, clock: Callable[[], datetime] | None = None) -> 
     today = now.date()
     if name == "deadline-check":
         snap = jobs.evaluate(plan.id or 0, today)
+        jobs.close_months(plan.id or 0, today)
         report = jobs.send_reminders(plan.id or 0, today, now)
         out = Path("data") / "reports" / f"status-{today}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(tables.status_markdown(snap, report), encoding="utf-8")
         log.info("deadline-check %s: %d reminders due, report %s", today, report.due, out)
     else:
-        snap = jobs.evaluate(plan.id or 0, today)
-        out = Path("data") / "reports" / f"{name}-{today}.md"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(tables.status_markdown(snap), encoding="utf-8")
-        log.info("%s %s: report %s", name, today, out)
+        kind = {"monthly-status": "monthly", "quarterly-analysis": "quarterly", "annual-evaluation": "annual"}[name]
+        jobs.close_months(plan.id or 0, today)
+        data, files = jobs.build_report(plan.id or 0, kind, None, today)
+        jobs.send_summary(plan.id or 0, data, now)
+        log.info("%s %s: %s", name, today, files.markdown)

@@ -83,3 +83,12 @@ def status_markdown(s: Snapshot, report: RunReport | None = None) -> str:
 
 def _short(text: str, n: int = 24) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def score_table(d: Any) -> list[dict[str, Any]]:
+    """Scores with every input shown, so a number can be checked by hand."""
+    from fuquan.reports import RATE_LABEL, rank
+
+    return [{"名次": place, "单位": s.unit, "类别": "镇" if s.unit_kind == "town" else "部门", "得分": s.score,
+             **{RATE_LABEL[k]: f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in RATE_LABEL},
+             "逾期工作日": s.workdays_late, "失分原因": "; ".join(s.lost) or "满分"} for place, s in rank(d.scores)]

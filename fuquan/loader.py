@@ -20,7 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
 from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit
-from .policy import DEFAULT_SCHEDULES, FLOWS, Channels, Destination, ReminderPolicy, Schedule
+from .policy import DEFAULT_SCHEDULES, FLOWS, Channels, Destination, ReminderPolicy, Schedule, Weights
 from .schema import ChannelSpec, PlanFile, TaskSpec, chinese_message
 from .text import name_key
 
@@ -114,11 +114,14 @@ class _Checker:
         policy = self._policy({t.no for t in tasks})
         channels = self._channels({name_key(u.name): u.name for u in units})
         schedules = self._schedules()
+        ev = self.spec.evaluation
         if self.problems:
             raise PlanError(self.problems)
         return Plan(meta.title, meta.district, meta.year, meta.issued, meta.timezone,
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
-                    self.spec.status.warn_working_days, figures, policy, channels, schedules)
+                    self.spec.status.warn_working_days, figures, policy, channels, schedules,
+                    Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
+                            ev.late_penalty_cap))
 
     def _schedules(self) -> tuple[Schedule, ...]:
         given = self.spec.schedules
@@ -142,8 +145,9 @@ class _Checker:
             overrides[o.task] = o.model_dump(exclude={"task"}, exclude_none=True)
         if r.send_at >= r.quiet_after:
             self.add(("reminders", "quiet_after"), f"免打扰开始时间 {r.quiet_after} 应晚于发送时间 {r.send_at}")
+        ask_day = self.spec.monthly_report.ask_day if self.spec.monthly_report else 10
         return ReminderPolicy(tuple(r.before_due), r.overdue_every, r.escalate_after, r.ongoing_every,
-                              r.send_at, r.quiet_after, overrides)
+                              r.send_at, r.quiet_after, overrides, ask_day)
 
     def _channels(self, units: dict[str, str]) -> Channels:
         c = self.spec.channels

@@ -12,7 +12,7 @@ from typing import Any
 
 from .deadline import Deadline
 from .errors import LookupFailed
-from .policy import Channels, ReminderPolicy, Schedule
+from .policy import Channels, ReminderPolicy, Schedule, Weights
 from .text import name_key
 
 UNIT_KINDS = {"部门": "department", "镇": "town", "园区": "zone"}
@@ -103,6 +103,7 @@ class Plan:
     policy: ReminderPolicy = ReminderPolicy()
     channels: Channels = Channels()
     schedules: tuple[Schedule, ...] = ()
+    weights: Weights = Weights()
     _by_key: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -159,7 +160,7 @@ class Plan:
             "issued": self.issued.isoformat(), "timezone": self.timezone,
             "warn_workdays": self.warn_workdays, "report_figures": list(self.report_figures),
             "reminders": self.policy.as_dict(), "channels": self.channels.as_dict(),
-            "schedules": [s.as_dict() for s in self.schedules],
+            "schedules": [s.as_dict() for s in self.schedules], "evaluation": self.weights.as_dict(),
             "units": [{"name": u.name, "kind": u.kind, "full_name": u.full_name} for u in self.units],
             "groups": [{"name": g.name, "members": list(g.members)} for g in self.groups],
             "tasks": [self.task_dict(t) for t in self.tasks],

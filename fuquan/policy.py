@@ -22,6 +22,7 @@ class ReminderPolicy:
     send_at: str = "09:00"
     quiet_after: str = "18:00"
     overrides: dict[int, dict[str, Any]] = field(default_factory=dict)
+    report_ask_day: int = 10  # on this day of a period's month each town is asked for its 月报
 
     def for_task(self, no: int) -> ReminderPolicy:
         o = self.overrides.get(no)
@@ -99,3 +100,15 @@ class Schedule:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Weights:
+    on_time: float = 50
+    completion: float = 30
+    reports: float = 20
+    late_penalty: float = 0.5  # points per working day late
+    late_penalty_cap: float = 20
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self.__dict__)

@@ -59,6 +59,9 @@ def due_reminders(rows: Iterable[Row], policy: ReminderPolicy, today: date, cal:
             reached = [o for o in p.before_due if j.workdays_left <= o]
             if reached:
                 out.append(make("before", f"before-{min(reached)}", row.unit))
+            elif row.role == "report" and j.due and (today.year, today.month) == (j.due.year, j.due.month) \
+                    and today.day >= p.report_ask_day:
+                out.append(make("before", "ask", row.unit))  # 催报: the period's 月报 is asked for
         elif j.colour == RED and j.workdays_late >= 1:
             out.append(make("overdue", f"overdue-{(j.workdays_late - 1) // p.overdue_every}", row.unit))
             if j.workdays_late >= p.escalate_after:

@@ -74,6 +74,19 @@ class StatusSpec(_Strict):
 
 class MonthlyReportSpec(_Strict):
     figures: list[str] = Field(min_length=1)
+    ask_day: StrictInt = Field(default=10, ge=1, le=28)  # the day towns are asked for this month's 月报
+
+
+class WeightsSpec(_Strict):
+    on_time: float = Field(default=50, ge=0)
+    completion: float = Field(default=30, ge=0)
+    reports: float = Field(default=20, ge=0)
+
+
+class EvaluationSpec(_Strict):
+    weights: WeightsSpec = WeightsSpec()
+    late_penalty: float = Field(default=0.5, ge=0)
+    late_penalty_cap: float = Field(default=20, ge=0)
 
 
 class OverrideSpec(_Strict):
@@ -120,6 +133,7 @@ class PlanFile(_Strict):
     reminders: RemindersSpec = RemindersSpec()
     channels: ChannelsSpec = ChannelsSpec()
     schedules: dict[str, ScheduleSpec] | None = None
+    evaluation: EvaluationSpec = EvaluationSpec()
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = []
     sections: list[SectionSpec] = Field(min_length=1)
@@ -137,7 +151,9 @@ FIELD_NAMES = {
     "quiet_after": "免打扰开始时间", "before_due": "到期前提醒(工作日)", "overdue_every": "逾期重复提醒间隔(工作日)",
     "escalate_after": "逾期升级(工作日)", "ongoing_every": "持续类任务进度提醒间隔(工作日)", "overrides": "按任务调整",
     "task": "任务序号", "channels": "接收渠道", "slack": "Slack 频道 ID", "dingtalk": "钉钉机器人名称",
-    "wecom": "企业微信机器人名称", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
+    "wecom": "企业微信机器人名称", "ask_day": "催报日", "evaluation": "考评", "weights": "权重",
+    "on_time": "按时完成率权重", "completion": "完成率权重", "late_penalty": "每逾期一个工作日扣分",
+    "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
 }
 
 

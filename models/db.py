@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from fuquan.errors import StorageError
 
-from . import items, outbox, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from . import items, outbox, snapshots, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 DEFAULT_PATH = Path("data") / "fuquan.db"
 

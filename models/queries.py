@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fuquan.errors import FuquanError, LookupFailed
 
-from .items import LetterRow
+from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
 from .tables import AssignmentRow, PlanRow, TaskRow, UnitRow
 
 
@@ -77,3 +79,39 @@ def letter_grid(session: Session, plan: PlanRow, today: date, task_no: int | Non
     rows = {(name[r.department_id], name[r.town_id]): r
             for r in session.exec(select(LetterRow).where(LetterRow.task_id == idx.task(no).id))}
     return LetterGrid(no, depts, towns, rows, today)
+
+
+def training_table(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
+    """Per department: plan filed, and per town the completion date (one row per department × town)."""
+    names = {u.id: u.name for u in session.exec(select(UnitRow).where(UnitRow.plan_id == plan.id))}
+    task_ids = [t.id for t in session.exec(select(TaskRow).where(TaskRow.plan_id == plan.id))]
+    filed = {(p.task_id, p.department_id): p.filed_on
+             for p in session.exec(select(TrainingPlanRow).where(col(TrainingPlanRow.task_id).in_(task_ids)))}
+    done = session.exec(select(TrainingDoneRow).where(col(TrainingDoneRow.task_id).in_(task_ids))
+                        .order_by(col(TrainingDoneRow.department_id), col(TrainingDoneRow.town_id)))
+    return [{"department": names[d.department_id], "town": names[d.town_id], "completed_on": d.completed_on,
+             "plan_filed_on": filed.get((d.task_id, d.department_id))} for d in done]
+
+
+def exam_table(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
+    names = {u.id: u.name for u in session.exec(select(UnitRow).where(UnitRow.plan_id == plan.id))}
+    task_ids = [t.id for t in session.exec(select(TaskRow).where(TaskRow.plan_id == plan.id))]
+    towns = {(e.task_id, e.town_id): e for e in session.exec(select(ExamTownRow).where(col(ExamTownRow.task_id).in_(task_ids)))}
+    out = []
+    for s in session.exec(select(ExamSittingRow).where(col(ExamSittingRow.task_id).in_(task_ids))
+                          .order_by(col(ExamSittingRow.town_id), col(ExamSittingRow.exam_on))):
+        t = towns.get((s.task_id, s.town_id))
+        out.append({"town": names[s.town_id], "exam_on": s.exam_on, "candidates": s.candidates, "sat": s.sat,
+                    "passed": s.passed, "pre_training_on": t.pre_training_on if t else None,
+                    "certified_on": t.certified_on if t else None})
+    return out
+
+
+def monthly_figures(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
+    """Every 月报: town, period, submitted date, figures."""
+    names = {u.id: u.name for u in session.exec(select(UnitRow).where(UnitRow.plan_id == plan.id))}
+    task_ids = [t.id for t in session.exec(select(TaskRow).where(TaskRow.plan_id == plan.id))]
+    stmt = (select(MonthlyReportRow).where(col(MonthlyReportRow.task_id).in_(task_ids))
+            .order_by(col(MonthlyReportRow.period), col(MonthlyReportRow.town_id)))
+    return [{"town": names[m.town_id], "period": m.period, "submitted_on": m.submitted_on,
+             "figures": json.loads(m.figures)} for m in session.exec(stmt)]

@@ -52,7 +52,8 @@ def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = 
               "warn_workdays": plan.warn_workdays,
               "report_figures": json.dumps(list(plan.report_figures), ensure_ascii=False),
               "settings": json.dumps({"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),
-                                      "schedules": [s.as_dict() for s in plan.schedules]},
+                                      "schedules": [s.as_dict() for s in plan.schedules],
+                                      "evaluation": plan.weights.as_dict()},
                                      ensure_ascii=False, sort_keys=True)}
     if row is None:
         row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)

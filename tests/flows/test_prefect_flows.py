@@ -93,20 +93,24 @@ def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  
     assert not (env / "notifications.md").exists()
 
 
-def test_monthly_quarterly_annual_publish_their_tables(env) -> None:  # type: ignore[no-untyped-def]
+def test_monthly_quarterly_annual_publish_their_tables(env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from flows.prefect_flows import annual_evaluation, monthly_status, quarterly_analysis
 
     plan_id = load(Path(__file__).resolve().parents[2] / "config" / "tasks.yaml")
-    assert monthly_status(today="2023-05-15") == {"towns": 5, "reported": 0}
-    monthly = table(f"fuquan-p{plan_id}-2023-monthly")
-    assert [r["镇"] for r in monthly] == ["湾沚镇", "六郎镇", "陶辛镇", "红杨镇", "花桥镇"]
-    assert {r["报送日期"] for r in monthly} == {"未报送"} and monthly[0]["截止日期"] == "2023-05-20"
-    assert quarterly_analysis(today="2023-07-01") == "2023年第2季度"
-    towns = table(f"fuquan-p{plan_id}-2023-quarter-towns")
-    assert [r["镇"] for r in towns][:2] == ["湾沚镇", "六郎镇"] and towns[0]["红"] > 0
-    assert annual_evaluation(today="2024-01-05", year=2023) == "2023 年度"
-    units = table(f"fuquan-p{plan_id}-2023-annual-units")
-    assert units[0]["单位"] == "区委编办"
+    monkeypatch.chdir(env)  # reports are written under ./data/reports
+    assert monthly_status(today="2023-05-15") == "2023年5月情况通报 (未关账)"
+    report = data(f"fuquan-p{plan_id}-2023-monthly-report")
+    assert "尚未关账" in report and "**未报送: 湾沚镇、六郎镇、陶辛镇、红杨镇、花桥镇。**" in report
+    assert (env / "data" / "reports" / "monthly-2023-05.xlsx").exists()
+    assert monthly_status(today="2023-05-22") == "2023年5月情况通报"  # closed on the 20th
+    assert "已于 2023-05-20 关账" in data(f"fuquan-p{plan_id}-2023-monthly-report")
+    assert quarterly_analysis(today="2023-07-01") == "2023年第2季度综合分析"
+    scores = table(f"fuquan-p{plan_id}-2023-quarter-scores")
+    assert scores[0]["名次"] == 1 and {"单位", "得分", "按时完成率", "失分原因"} <= set(scores[0])
+    assert annual_evaluation(today="2024-01-05", year=2023) == "2023年度总结评估"
+    assert "各镇得分排名" in data(f"fuquan-p{plan_id}-2023-annual-report")
+    summaries = (env / "notifications.md").read_text(encoding="utf-8")
+    assert summaries.count("2023年5月情况通报") == 2  # the provisional and the closed report, once each
 
 
 def test_a_failing_flow_tells_the_zhuanban(env) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,90 @@
+"""Writing a report out: Markdown (通报), Excel workbook, PNG charts; and the short summary for the
+专班 channel, sent through the outbox so it goes out exactly once per report."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from fuquan import report_text
+from fuquan.messages import Message, Section
+from fuquan.policy import ZHUANBAN, Channels
+from fuquan.reports import rank, sum_figures
+from models import outbox
+from models.db import transaction
+from models.tables import PlanRow
+from notifications.router import Router
+
+from .charts import write_charts
+from .dispatch import RunReport, deliver
+from .excel import write_workbook
+from .reporting_data import ReportData
+
+
+@dataclass
+class ReportFiles:
+    markdown: Path
+    excel: Path
+    charts: list[Path]
+    font: str
+
+
+def markdown(d: ReportData) -> str:
+    if d.kind == "monthly":
+        assert d.snapshot is not None and d.diff is not None
+        return report_text.monthly(d.district, d.snapshot, d.diff, d.provisional, d.figure_names)
+    first, last = (f"{d.year}-01", f"{d.year}-12") if d.kind == "annual" else _months(d)
+    return report_text.period(d.district, d.title, d.as_of.isoformat(), d.scores,
+                              sum_figures(d.reports, first, last), d.figure_names)
+
+
+def _months(d: ReportData) -> tuple[str, str]:
+    y, q = d.period.upper().replace("季", "Q").split("Q")
+    return f"{y}-{3 * int(q) - 2:02d}", f"{y}-{3 * int(q):02d}"
+
+
+def write(d: ReportData, out: Path) -> ReportFiles:
+    stem = f"{d.kind}-{d.period}"
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / f"{stem}.md"
+    md.write_text(markdown(d), encoding="utf-8")
+    xlsx = write_workbook(d, out / f"{stem}.xlsx")
+    charts, font = write_charts(d, out, stem)
+    return ReportFiles(md, xlsx, charts, font)
+
+
+def summary(d: ReportData) -> Message:
+    lines = [f"统计截至 {d.as_of}{' (未关账)' if d.provisional else ''}"]
+    if d.snapshot is not None:
+        lines.append(f"月报未报送: {'、'.join(d.snapshot['missing']) or '无'}")
+    red = sum(t.rollup.counts['红'] for t in d.tasks)
+    lines.append(f"逾期分工 {red} 项")
+    towns = rank([s for s in d.scores if s.unit_kind == 'town'])
+    if towns:
+        lines.append("各镇得分: " + "、".join(f"{s.unit} {s.score:.1f}" for _, s in towns))
+    return Message(ZHUANBAN, f"【{d.district}镇赋权督办】{d.title}", (Section("要点", tuple(lines)),),
+                   closing="完整报告 (Markdown、Excel、图表) 已生成, 请在看板或 data/reports 中查看。")
+
+
+def send_summary(engine: Engine, plan_id: int, d: ReportData, router: Router, now: datetime) -> RunReport:
+    """Queue the summary under a key unique to this report, then deliver it; a re-run sends nothing."""
+    report = RunReport(d.as_of, f"report:{d.kind}:{d.period}")
+    key = f"summary|{d.kind}|{d.period}|{'provisional' if d.provisional else 'final'}"
+    msg = summary(d)
+    with transaction(engine) as session:
+        if outbox.known_keys(session, plan_id, [key]):
+            return report
+        plan = session.get(PlanRow, plan_id)
+        channels = Channels.from_dict(json.loads(plan.settings or "{}").get("channels", {})) if plan else Channels()
+        dest = router.destination(channels.zhuanban)
+        row = outbox.enqueue(session, plan_id, d.as_of, ZHUANBAN,
+                             [{"key": key, "task_no": 0, "about": ZHUANBAN, "recipient": ZHUANBAN, "kind": "summary",
+                               "stage": "0", "due": None}],
+                             dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
+                             body=msg.as_dict())
+    deliver(engine, plan_id, report, router, now, timedelta(minutes=10), only=[row.id or 0])
+    return report
