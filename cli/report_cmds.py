@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ def report(args: argparse.Namespace) -> int:
         sent = None
         if args.send:
             router = Router(console_file=Path(os.environ.get("FUQUAN_NOTIFY_FILE") or Path("data") / "notifications.md"))
+            router.console.stream = sys.stderr if args.json else sys.stdout  # keep --json output parseable
             sent = reporting.send_summary(eng, plan.id or 0, data, router, datetime.now(ZoneInfo(plan.timezone)))
     if args.json:
         print_json({"kind": data.kind, "period": data.period, "title": data.title, "as_of": data.as_of.isoformat(),

@@ -133,12 +133,14 @@ def _score(unit: str, rs: list[Row], w: Weights) -> Score:
 
 
 def rank(scores: list[Score]) -> list[tuple[int, Score]]:
-    """Highest score first; ties share a rank and keep the plan's order (reproducible)."""
-    ordered = sorted(enumerate(scores), key=lambda p: (-p[1].score, p[0]))
+    """Highest score first; on equal scores fewer working days late first (scores floor at 0, so
+    this keeps the worst apart); full ties share a rank and keep the plan's order."""
+    ordered = sorted(enumerate(scores), key=lambda p: (-p[1].score, p[1].workdays_late, p[0]))
     out: list[tuple[int, Score]] = []
     for i, (_, s) in enumerate(ordered):
-        place = out[-1][0] if out and out[-1][1].score == s.score else i + 1
-        out.append((place, s))
+        prev = out[-1][1] if out else None
+        tied = prev is not None and (prev.score, prev.workdays_late) == (s.score, s.workdays_late)
+        out.append((out[-1][0] if tied else i + 1, s))
     return out
 
 

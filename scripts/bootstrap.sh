@@ -23,13 +23,14 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
-# Tests (--with-browser): headless Chromium for the dashboard test, and a CJK font so Chinese renders.
+# A CJK font so report charts show Chinese (not boxes); for tests (--with-browser) also headless
+# Chromium for the dashboard test.
+missing=()
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk fontconfig)
 if [ "${1:-}" = "--with-browser" ]; then
-  missing=()
   command -v chromium >/dev/null || missing+=(chromium)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
-  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi
+[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 stamp="$VENV/.installed-$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then

@@ -113,3 +113,23 @@ def test_each_malformed_plan_names_its_line_and_leaves_the_database_as_it_was(ru
         assert r.code == 1 and r.out == "", name
         assert r.err.startswith("错误: 计划配置有 1 处错误:\n" + str(path)) and expected in r.err, (name, r.err)
         assert db_file.read_bytes() == before, name
+
+
+def test_report_commands_write_files_and_send_the_summary_once(run, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("FUQUAN_NOTIFY_FILE", str(tmp_path / "n.md"))
+    assert run("sync", "--config", str(REAL_CONFIG)).code == 0
+    out = str(tmp_path / "reports")
+    r = run("report", "monthly", "--period", "2023-05", "--today", "2023-06-01", "--out", out, "--json", "--send")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert (data["title"], data["provisional"], data["summary_sent"]) == ("2023年5月情况通报", False, True)
+    assert data["missing_reports"] == ["湾沚镇", "六郎镇", "陶辛镇", "红杨镇", "花桥镇"]
+    assert Path(data["excel"]).exists() and all(Path(p).exists() for p in data["charts"])
+    again = run("report", "monthly", "--period", "2023-05", "--today", "2023-06-02", "--out", out, "--send")
+    assert "本期要点此前已发给专班, 不重复发送" in again.out
+    assert (tmp_path / "n.md").read_text(encoding="utf-8").count("2023年5月情况通报") == 1
+    q = run("report", "quarterly", "--period", "2023Q2", "--today", "2023-07-03", "--out", out)
+    assert q.code == 0 and "已生成 芜湖市湾沚区 2023年第2季度综合分析:" in q.out
+    bad = run("report", "quarterly", "--period", "2023-Q5", "--out", out)
+    assert bad.code == 1 and "季度应写作 YYYYQn" in bad.err

@@ -1,0 +1,210 @@
+"""Reports on a data set spanning 2023-04 to 2023-12, built through the public recording API."""
+
+import copy
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from flows import reporting, reporting_data
+from flows.charts import cjk_font
+from flows.excel import SHEETS
+from fuquan.loader import load_plan, parse_plan
+from fuquan.reports import month_diff
+from models import records
+from models.db import make_engine, reading, transaction
+from models.snapshots import get_snapshot
+from models.sync import sync_plan
+from models.tables import PlanRow
+from tests.conftest import REAL_CONFIG, SMALL_PLAN
+
+DEPTS = list(load_plan(REAL_CONFIG).group("各镇") and load_plan(REAL_CONFIG).group("区级执法单位").members)  # type: ignore[union-attr]
+ACTOR = records.Actor("测试员", "test")
+
+
+def events() -> dict[date, list]:  # type: ignore[type-arg]
+    """Everything that happens in 2023, by day."""
+    ev: dict[date, list] = {}  # type: ignore[type-arg]
+
+    def on(d: date, fn, **kw) -> None:  # type: ignore[no-untyped-def]
+        ev.setdefault(d, []).append((fn, kw))
+
+    def report(town: str, period: str, day: date, n: int = 10) -> None:
+        on(day, records.submit_report, task_no=None, town=town, period=period, submitted_on=day,
+           figures={"审批办件量": n, "执法案件数": 2})
+
+    for town in ("湾沚镇", "六郎镇", "红杨镇", "陶辛镇"):
+        report(town, "2023-04", date(2023, 4, 19))
+    for d in DEPTS:
+        on(date(2023, 4, 25), records.sign_letter, task_no=None, department=d, town="湾沚镇", signed_on=date(2023, 4, 25))
+    for i, d in enumerate(DEPTS):
+        day = date(2023, 4, 28) if i < 5 else date(2023, 6, 10)
+        on(day, records.sign_letter, task_no=None, department=d, town="六郎镇", signed_on=day)
+    on(date(2023, 4, 10), records.file_training_plan, task_no=None, department="区水务局", filed_on=date(2023, 4, 10))
+    on(date(2023, 4, 20), records.complete_training, task_no=None, department="区水务局", town="湾沚镇",
+       completed_on=date(2023, 4, 20))
+    on(date(2023, 4, 26), records.record_exam, task_no=None, town="湾沚镇", exam_on=date(2023, 4, 26),
+       candidates=20, sat=19, passed=18)
+    on(date(2023, 4, 27), records.set_exam_town, task_no=None, town="湾沚镇", certified_on=date(2023, 4, 27))
+    on(date(2023, 5, 10), records.set_task_status, task_no=4, unit="区委编办", status="已完成", completed_on=date(2023, 5, 10))
+    for town in ("湾沚镇", "六郎镇", "红杨镇"):
+        report(town, "2023-05", date(2023, 5, 15))
+    report("陶辛镇", "2023-05", date(2023, 5, 25))  # late
+    on(date(2023, 5, 30), records.set_task_status, task_no=6, unit="区委编办", status="已完成", completed_on=date(2023, 5, 30))
+    on(date(2023, 6, 15), records.set_task_status, task_no=5, unit="区委编办", status="已完成", completed_on=date(2023, 6, 15))
+    report("湾沚镇", "2023-06", date(2023, 6, 15), n=15)
+    for town in ("六郎镇", "红杨镇"):
+        report(town, "2023-06", date(2023, 6, 15))
+    report("陶辛镇", "2023-06", date(2023, 6, 25))  # late
+    for month in range(7, 13):
+        for town in ("湾沚镇", "六郎镇", "红杨镇", "陶辛镇"):
+            report(town, f"2023-{month:02d}", date(2023, month, 15))  # 花桥镇 never reports
+    return ev
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The database as of 2023-12-31, months closed on their 20th as the daily run would; the May
+    snapshot as it was on the day it closed."""
+    path = tmp_path_factory.mktemp("reports") / "db.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    with transaction(engine) as s:
+        plan_id = sync_plan(s, load_plan(REAL_CONFIG)).plan_id
+    ev = events()
+    day, may = date(2023, 4, 10), None
+    while day <= date(2023, 12, 31):
+        if day in ev:
+            with transaction(engine) as s:
+                idx = records.PlanIndex(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
+                for fn, kw in ev[day]:
+                    fn(s, idx, ACTOR, day, **kw)
+        reporting_data.close_months(engine, plan_id, day)
+        if day == date(2023, 5, 20):
+            with reading(engine) as s:
+                may = copy.deepcopy(get_snapshot(s, plan_id, "2023-05"))
+        day += timedelta(days=1)
+    return engine, plan_id, may, path
+
+
+def snapshot(engine, plan_id: int, period: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    with reading(engine) as s:
+        snap = get_snapshot(s, plan_id, period)
+    assert snap is not None
+    return snap
+
+
+def test_every_month_closed_on_its_20th(seeded) -> None:  # type: ignore[no-untyped-def]
+    engine, plan_id, may, _ = seeded
+    for m in range(4, 13):
+        assert snapshot(engine, plan_id, f"2023-{m:02d}")["closed_on"] == f"2023-{m:02d}-20"
+    assert may["missing"] == ["陶辛镇", "花桥镇"]  # 陶辛镇 reported on the 25th, after closing
+    assert may["reports"]["湾沚镇"] == {"submitted_on": "2023-05-15", "figures": {"审批办件量": 10, "执法案件数": 2}}
+
+
+def test_may_snapshot_is_unchanged_by_later_edits(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, plan_id, may, path = seeded
+    import sqlite3
+
+    copy_path = tmp_path / "db.sqlite"
+    with sqlite3.connect(path) as src, sqlite3.connect(copy_path) as dst:
+        src.backup(dst)  # edit a copy (WAL included): the module's data set stays as described
+    eng = make_engine(f"sqlite:///{copy_path}")
+    with transaction(eng) as s:
+        idx = records.PlanIndex(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
+        records.submit_report(s, idx, ACTOR, date(2023, 7, 1), task_no=None, town="花桥镇", period="2023-05",
+                              submitted_on=date(2023, 7, 1), figures={"审批办件量": 3})  # a very late 月报
+        records.sign_letter(s, idx, ACTOR, date(2023, 8, 1), task_no=None, department="区水务局", town="陶辛镇",
+                            signed_on=date(2023, 5, 5))  # back-dated, entered in August
+    assert snapshot(eng, plan_id, "2023-05") == may
+    again = reporting_data.monthly(eng, plan_id, "2023-05", date(2024, 1, 10))
+    assert again.snapshot == may and not again.provisional
+    assert "**未报送: 陶辛镇、花桥镇。**" in reporting.markdown(again)
+    # the late report is recorded as late in the live status
+    live = reporting_data.monthly(eng, plan_id, "2023-07", date(2023, 7, 2))
+    late = [r for r in live.rows if (r.unit, r.label) == ("花桥镇", "月报 2023-05")]
+    assert late[0].judgement.colour == "逾期完成" and late[0].judgement.workdays_late > 20
+
+
+def test_june_diff_lists_exactly_the_changes(seeded) -> None:  # type: ignore[no-untyped-def]
+    engine, plan_id, _, _ = seeded
+    diff = month_diff(snapshot(engine, plan_id, "2023-05"), snapshot(engine, plan_id, "2023-06"))
+    assert diff.newly_done == ["六郎镇 任务2", "区委编办 任务5", "区委编办 任务6",
+                               "陶辛镇 任务14 月报 2023-05", "湾沚镇 任务14 月报 2023-06",
+                               "六郎镇 任务14 月报 2023-06", "红杨镇 任务14 月报 2023-06"]
+    assert diff.newly_overdue == ["花桥镇 任务14 月报 2023-05"]
+    assert diff.figures == [("湾沚镇", "审批办件量", 10, 15)]
+    text = reporting.markdown(reporting_data.monthly(engine, plan_id, "2023-06", date(2023, 12, 31)))
+    assert "| 湾沚镇 | 审批办件量 | 10 | 15 | +5 |" in text and "新增逾期: 花桥镇 任务14 月报 2023-05。" in text
+
+
+def test_annual_ranking_is_reproducible_and_recomputable_from_excel(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, plan_id, _, _ = seeded
+    first = reporting_data.analysis(engine, plan_id, "annual", "2023", date(2024, 1, 5))
+    second = reporting_data.analysis(engine, plan_id, "annual", "2023", date(2024, 1, 5))
+    assert [(s.unit, s.score) for s in first.scores] == [(s.unit, s.score) for s in second.scores]
+    files = reporting.write(first, tmp_path)
+    wb = load_workbook(files.excel)
+    assert wb.sheetnames == list(SHEETS)
+    ws = wb["得分"]
+    heads = [c.value for c in ws[1]]
+    rows = [dict(zip(heads, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
+    towns = [r for r in rows if r["类别"] == "镇"]
+    assert [r["单位"] for r in towns] == ["湾沚镇", "六郎镇", "红杨镇", "陶辛镇", "花桥镇"]  # by score
+    assert towns[-1]["月报按时率"] == 0
+    for r in rows:  # redo every score by hand from the sheet
+        rates = {"按时": (r["按时完成率"], r["按时权重"]), "完成": (r["完成率"], r["完成权重"]),
+                 "月报": (r["月报按时率"], r["月报权重"])}
+        used = [(rate, w) for rate, w in rates.values() if rate is not None]
+        base = 100 * sum(rate * w for rate, w in used) / sum(w for _, w in used)
+        by_hand = round(max(0.0, base - min(r["扣分上限"], r["每日扣分"] * r["逾期工作日"])), 1)
+        assert by_hand == r["得分"], r
+    places = [r["名次"] for r in rows]
+    assert places == sorted(places)
+    red = next(c for c in wb["任务"]["E"][1:] if c.value == "红")
+    assert red.fill.start_color.rgb.endswith("FFC7CE")
+    assert any(c.value == "未签" and c.fill.start_color.rgb.endswith("FFC7CE") for row in wb["确认书"].iter_rows(min_row=2) for c in row)
+    assert wb["任务"].freeze_panes == "A2" and wb["任务"].column_dimensions["B"].width > 20
+    assert len(list(wb["月报数据"].iter_rows(min_row=2))) == 4 + 4 + 4 + 4 * 6  # every 月报 recorded
+
+
+def test_charts_are_rendered_with_a_cjk_font(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, plan_id, _, _ = seeded
+    files = reporting.write(reporting_data.monthly(engine, plan_id, "2023-06", date(2023, 12, 31)), tmp_path)
+    family, font_file = cjk_font()
+    assert "CJK" in family and files.font == font_file and "CJK" in Path(font_file).name
+    assert [p.name for p in files.charts] == ["monthly-2023-06-completion.png", "monthly-2023-06-overdue.png"]
+    assert all(p.stat().st_size > 20_000 for p in files.charts)
+
+
+def _fresh(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    with transaction(engine) as s:
+        plan_id = sync_plan(s, parse_plan(text)).plan_id
+    return engine, plan_id
+
+
+def test_a_month_with_no_data_renders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine, plan_id = _fresh(tmp_path, REAL_CONFIG.read_text(encoding="utf-8"))
+    d = reporting_data.monthly(engine, plan_id, "2023-06", date(2023, 6, 30))
+    files = reporting.write(d, tmp_path / "out")
+    text = files.markdown.read_text(encoding="utf-8")
+    assert "本月无镇报送月报。" in text and "**未报送: 湾沚镇、六郎镇、陶辛镇、红杨镇、花桥镇。**" in text
+    assert load_workbook(files.excel)["月报数据"].max_row == 1 and all(p.exists() for p in files.charts)
+
+
+def test_a_year_the_holiday_calendar_does_not_cover_renders(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (SMALL_PLAN.replace("year: 2023", "year: 2031").replace("issued: 2023-04-18", "issued: 2031-04-18")
+            .replace("units: [区委编办]\n", "units: [区委编办]\n    track: {monthly_reports: {towns: [各镇]}}\n")
+            .replace("units:\n  - {name: 区委编办", "monthly_report: {figures: [审批办件量]}\nunits:\n  - {name: 区委编办"))
+    engine, plan_id = _fresh(tmp_path, text)
+    with transaction(engine) as s:
+        idx = records.PlanIndex(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
+        records.submit_report(s, idx, ACTOR, date(2031, 5, 16), task_no=None, town="甲镇", period="2031-05",
+                              submitted_on=date(2031, 5, 16), figures={"审批办件量": 7})
+    monthly = reporting_data.monthly(engine, plan_id, "2031-05", date(2031, 6, 1))
+    assert not monthly.provisional and monthly.snapshot["missing"] == ["乙镇"]  # type: ignore[index]
+    annual = reporting_data.analysis(engine, plan_id, "annual", None, date(2032, 1, 5))
+    files = reporting.write(annual, tmp_path / "out")
+    assert "2031年度总结评估" in files.markdown.read_text(encoding="utf-8")
+    assert [s.unit for s in annual.scores][:2] == ["区委编办", "甲镇"]
