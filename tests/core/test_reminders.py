@@ -95,3 +95,16 @@ def test_one_grouped_message_per_recipient_names_what_is_owed() -> None:
     assert "**逾期升级 · 请督促**\n- 甲镇: 任务1「确定承接事项」 已逾期 20 个工作日" in lead
     forwarded = compose("专班", grouped["专班"], today, "测试区", forwarded_for="甲镇").text()
     assert "甲镇 尚未配置接收渠道, 本提醒发至专班, 请转达。" in forwarded
+
+
+def test_towns_are_asked_for_their_monthly_report_on_the_ask_day() -> None:
+    def report_row(today: date) -> Row:
+        return Row(14, "月报", "每月20日前", "甲镇", "town", "report",
+                   judge(date(2023, 6, 20), None, today, CAL, 3), ("2023-06 月报",), "月报 2023-06")
+
+    policy = ReminderPolicy(before_due=(3, 0), report_ask_day=10)
+    assert due_reminders([report_row(date(2023, 6, 9))], policy, date(2023, 6, 9), CAL, ISSUED, {}) == []
+    asked = due_reminders([report_row(date(2023, 6, 12))], policy, date(2023, 6, 12), CAL, ISSUED, {})
+    assert [(r.recipient, r.kind, r.stage, r.label) for r in asked] == [("甲镇", "before", "ask", "月报 2023-06")]
+    near = due_reminders([report_row(date(2023, 6, 16))], policy, date(2023, 6, 16), CAL, ISSUED, {})
+    assert [r.stage for r in near] == ["before-3"]  # the ordinary countdown takes over
