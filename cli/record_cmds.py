@@ -23,27 +23,24 @@ def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kw
     return 0
 
 
-def letter_sign(args: argparse.Namespace) -> int:
+def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
     # DEPT may be a group (区级执法单位): a town can record its letters with every department at once.
     with database() as eng, transaction(eng) as session:
         idx = records.PlanIndex(session, plan_of(session, args))
         depts = idx.expand(args.department)
         for d in depts:
-            records.sign_letter(session, idx, actor(args), args.today, task_no=args.task, department=d, town=args.town,
-                                signed_on=args.on, doc_no=args.doc_no, signed_by=args.signed_by)
-    console().print(f"已登记承接确认书签订: {'、'.join(depts)} — {args.town}, {args.on}")
+            records.sign_letter(session, idx, actor(args), args.today, task_no=args.task, department=d,
+                                town=args.town, **dates)
+    console().print(f"已登记承接确认书{verb}: {'、'.join(depts)} — {args.town}, {args.on}")
     return 0
+
+
+def letter_sign(args: argparse.Namespace) -> int:
+    return _letters(args, "签订", signed_on=args.on, doc_no=args.doc_no, signed_by=args.signed_by)
 
 
 def letter_draft(args: argparse.Namespace) -> int:
-    with database() as eng, transaction(eng) as session:
-        idx = records.PlanIndex(session, plan_of(session, args))
-        depts = idx.expand(args.department)
-        for d in depts:
-            records.sign_letter(session, idx, actor(args), args.today, task_no=args.task, department=d, town=args.town,
-                                signed_on=None, drafted_on=args.on)
-    console().print(f"已登记承接确认书起草: {'、'.join(depts)} — {args.town}, {args.on}")
-    return 0
+    return _letters(args, "起草", signed_on=None, drafted_on=args.on)
 
 
 def training_plan(args: argparse.Namespace) -> int:
