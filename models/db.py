@@ -23,6 +23,7 @@ from fuquan.errors import StorageError
 from . import items, outbox, snapshots, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 DEFAULT_PATH = Path("data") / "fuquan.db"
+LOCKED = "数据库正被其他进程写入, 等待超时; 请稍后重试 (未写入任何内容)"
 
 
 def database_url() -> str:
@@ -44,6 +45,8 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 5000) -> Engin
     try:
         SQLModel.metadata.create_all(engine)
     except OperationalError as e:
+        if "locked" in str(e.orig):
+            raise StorageError(LOCKED) from e
         raise StorageError(f"无法打开数据库: {_safe(url)} ({e.orig})") from e
     return engine
 
@@ -79,7 +82,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
                 yield session
         except OperationalError as e:
             if "locked" in str(e.orig):
-                raise StorageError("数据库正被其他进程写入, 等待超时; 请稍后重试") from e
+                raise StorageError(LOCKED) from e
             raise StorageError(f"数据库错误: {e.orig}") from e
 
 

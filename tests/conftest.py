@@ -84,3 +84,13 @@ def run(capsys: pytest.CaptureFixture[str], db_url: str):  # type: ignore[no-unt
         return Result(code, captured.out, captured.err)
 
     return invoke
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The fault suite's figures (how much was thrown at the system, and what survived)."""
+    from tests.faults import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("fault suite")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -1,0 +1,126 @@
+"""Fault suite, processes and locks: kill -9 of `fuquan remind` mid-send, 2 and 4 concurrent runs,
+a rate-limit storm, and a locked SQLite database during a sync. Each test prints its figure."""
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fuquan.errors import StorageError
+from fuquan.loader import load_plan
+from models.db import make_engine, transaction
+from models.sync import sync_plan
+from tests.conftest import REAL_CONFIG, ROOT
+from tests.faults import FIGURES
+from tests.flows.test_dispatch import CHANNEL, ZHUANBAN, plan_yaml
+from tests.slack_server import TOKEN, FakeSlack
+
+NOW = ("--today", "2023-04-28", "--now", "2023-04-28T09:05")
+EXPECTED = 19  # grouped messages due on 2023-04-28 on the 2023 plan
+
+
+def _env(tmp_path: Path, slack: FakeSlack) -> dict[str, str]:
+    return {**os.environ, "FUQUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "SLACK_BOT_TOKEN": TOKEN,
+            "FUQUAN_SLACK_API_URL": slack.url, "FUQUAN_NOTIFY_FILE": str(tmp_path / "n.md")}
+
+
+def _fuquan(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "cli.main", *args], env=env, cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+class SlowSlack(FakeSlack):
+    """Every post takes a while, so a kill lands between sending and marking more often."""
+
+    def _post(self, h, args, step):  # type: ignore[no-untyped-def]
+        time.sleep(0.25)
+        return super()._post(h, args, step)
+
+
+def test_kill_9_at_random_points_then_restart_delivers_each_reminder_once(tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(20230428)
+    with SlowSlack(set(CHANNEL.values()) | {ZHUANBAN}) as slack:
+        env = _env(tmp_path, slack)
+        assert _fuquan(env, "sync", "--config", str(plan_yaml(tmp_path))).wait(60) == 0
+        kills = 0
+        for _ in range(5):
+            proc = _fuquan(env, "remind", *NOW)
+            time.sleep(rng.uniform(0.9, 2.0))  # start-up is ~0.8 s; then a send every ~0.25 s
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                kills += 1
+            proc.wait(30)
+        final = _fuquan(env, "remind", *NOW)
+        out, err = final.communicate(timeout=120)
+        assert final.returncode == 0, err
+        keys = slack.keys()
+    FIGURES.append(f"kill -9: {kills} kills, {len(keys)} messages delivered, {len(set(keys))} distinct")
+    assert kills >= 3
+    assert len(keys) == len(set(keys)) == EXPECTED
+
+
+@pytest.mark.parametrize("runs", [2, 4])
+def test_concurrent_runs_never_duplicate(tmp_path: Path, runs: int) -> None:  # type: ignore[no-untyped-def]
+    with FakeSlack(set(CHANNEL.values()) | {ZHUANBAN}) as slack:
+        env = _env(tmp_path, slack)
+        assert _fuquan(env, "sync", "--config", str(plan_yaml(tmp_path))).wait(60) == 0
+        procs = [_fuquan(env, "remind", *NOW) for _ in range(runs)]
+        codes = [p.wait(180) for p in procs]
+        keys = slack.keys()
+    FIGURES.append(f"{runs} concurrent runs: {len(keys)} messages, {len(set(keys))} distinct")
+    assert codes == [0] * runs
+    assert len(keys) == len(set(keys)) == EXPECTED
+
+
+def test_a_rate_limit_storm_and_5xx_bursts_lose_and_double_nothing(tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from flows.dispatch import run_reminders
+    from tests.flows.test_dispatch import DAY, router, setup
+
+    with FakeSlack(set(CHANNEL.values()) | {ZHUANBAN}) as slack:
+        engine, plan_id = setup(tmp_path)
+        storm = [("status", 429, {"Retry-After": "1"})] * 30 + [("status", 503)] * 6 + [("drop_after_accept",)] * 3
+        slack.fault("chat.postMessage", *storm)
+        rounds = 0
+        while len(set(slack.keys())) < EXPECTED and rounds < 10:  # the daily run, repeated until all is out
+            run_reminders(engine, plan_id, today=DAY.date(), now=DAY, router=router(slack))
+            rounds += 1
+        keys = slack.keys()
+    FIGURES.append(f"storm of {len(storm)} faults: {rounds} runs, {len(keys)} messages, {len(set(keys))} distinct")
+    assert len(keys) == len(set(keys)) == EXPECTED
+
+
+def test_a_locked_database_during_sync_waits_or_fails_cleanly(tmp_path: Path, write_plan) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "locked.sqlite"
+    url = f"sqlite:///{db}"
+    engine = make_engine(url, busy_timeout_ms=300)
+    with transaction(engine) as s:
+        sync_plan(s, load_plan(REAL_CONFIG))
+    engine.dispose()
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    edited = load_plan(write_plan(REAL_CONFIG.read_text(encoding="utf-8").replace("确定承接事项", "确定承接事项(修订)")))
+    engine = make_engine(url, busy_timeout_ms=300)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    with pytest.raises(StorageError, match="数据库正被其他进程写入"):
+        with transaction(engine) as s:
+            sync_plan(s, edited)
+    holder.execute("ROLLBACK")
+    con = sqlite3.connect(db)
+    assert con.execute("select text from task where no = 1").fetchone() == ("确定承接事项",)  # nothing half-written
+    # a lock released within the busy timeout is waited for, and the sync then completes
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.5, lambda: holder.execute("ROLLBACK")).start()
+    engine = make_engine(url, busy_timeout_ms=5000)
+    with transaction(engine) as s:
+        sync_plan(s, edited)
+    assert con.execute("select text from task where no = 1").fetchone() == ("确定承接事项(修订)",)
+    con.close()
+    holder.close()
+
+
