@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -55,6 +58,7 @@ class Outcome:
     result: str  # sent | reconciled | retry | unknown | failed
     code: str | None = None
     detail: str | None = None
+    stop: str | None = None  # set when this failure must stop the whole run (a token problem)
 
 
 @dataclass
@@ -67,6 +71,12 @@ class RunReport:
     skipped: str | None = None
     stopped: str | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+def _settle() -> timedelta:
+    """How long a dead process's last post may still land at Slack: longer than the client timeout
+    (10 s). FUQUAN_SETTLE_SECONDS tunes it (tests with a fast local server use a few seconds)."""
+    return timedelta(seconds=float(os.environ.get("FUQUAN_SETTLE_SECONDS", "20")))
 
 
 def new_run_id() -> str:
@@ -90,7 +100,7 @@ def _is_dead(run: str) -> bool:
 
 def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, router: Router,
                   dry_run: bool = False, force: bool = False, run: str | None = None,
-                  lease: timedelta = timedelta(minutes=10)) -> RunReport:
+                  lease: timedelta = timedelta(minutes=10), workers: int = 16) -> RunReport:
     report = RunReport(today, run or new_run_id())
     with reading(engine) as session:
         plan = session.get(PlanRow, plan_id)
@@ -127,7 +137,7 @@ def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, r
         except IntegrityError:
             if attempt:
                 raise
-    deliver(engine, plan_id, report, router, now, lease)
+    deliver(engine, plan_id, report, router, now, lease, workers=workers)
     failures = [(o.recipient, o.destination, f"{o.code}: {o.detail}" if o.detail else o.code or "") for o in report.outcomes
                 if o.result == "failed" and o.recipient != ZHUANBAN]
     if failures and not report.stopped:
@@ -158,44 +168,90 @@ def _enqueue(session: Session, plan_id: int, today: date, p: Planned) -> None:
                    title=p.message.title, body=p.message.as_dict())
 
 
+# Slack takes about one message per second per channel; the robots about twenty a minute.
+PACE = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0}
+Claimed = tuple[int, bool, Outgoing, str]
+
+
 def deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, lease: timedelta,
-             only: list[int] | None = None) -> None:
+            only: list[int] | None = None, *, workers: int = 16, pace: dict[str, float] = PACE) -> None:
+    """Send every claimed message: destinations in parallel, each destination's messages in order and
+    paced to its rate limit. A token problem stops all lanes; what was not tried is handed back."""
     with transaction(engine) as session:
         claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target),
                                                Message.from_dict(json.loads(m.body)), m.created_at), m.recipient)
                    for m, doubt in outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead,
-                                                only=only)]
-    secrets = router.secrets()
-    for i, (mid, doubt, out, recipient) in enumerate(claimed):
-        label = _label(out.destination)
-        trail: list[tuple[str, str]] = []
-        try:
-            notifier = router.notifier(out.destination)
-            found = notifier.find(out) if doubt and notifier.can_reconcile else None
-            if found is not None:
-                result, ext = "reconciled", found
-            else:
-                try:
-                    result, ext = "sent", notifier.send(out)
-                finally:
-                    trail = list(getattr(notifier, "trail", []))  # every HTTP attempt goes in the send log
-            outcome = Outcome(recipient, label, result)
-            code = detail = None
-        except NotificationError as e:
-            result = "unknown" if e.category == "unknown" else "retry" if e.category == "retry" else "failed"
-            code, detail, ext = e.code, redact(e.detail or str(e), secrets), None
-            outcome = Outcome(recipient, label, result, code, detail)
-            if e.category == "auth":
-                report.stopped = redact(str(e), secrets)
+                                                only=only, settle=_settle())]
+    lanes: dict[Destination, list[Claimed]] = {}
+    for item in claimed:
+        lanes.setdefault(item[2].destination, []).append(item)
+    stop, lock, untried = threading.Event(), threading.Lock(), []
+    try:
+        router.preflight({d.kind for d in lanes})
+    except NotificationError as e:
+        report.stopped = redact(str(e), router.secrets())
         with transaction(engine) as session:
-            for step, step_code in trail[:-1] if result != "sent" else trail:
-                outbox.log_attempt(session, mid, report.run, label, result=step, code=step_code)
-            outbox.finish(session, mid, report.run, label, result=result, external_id=ext, code=code, detail=detail)
-        report.outcomes.append(outcome)
-        if report.stopped:
-            with transaction(engine) as session:
-                outbox.release(session, [(m, d) for m, d, _, _ in claimed[i + 1:]])
-            return
+            outbox.release(session, [(c[0], c[1]) for c in claimed])
+        return
+
+    def lane(items: list[Claimed]) -> None:
+        try:
+            _lane(items)
+        except BaseException:
+            stop.set()  # a crash in one lane stops the others, as the death of the process would
+            raise
+
+    def _lane(items: list[Claimed]) -> None:
+        last = 0.0
+        for item in items:
+            if stop.is_set():
+                with lock:
+                    untried.append((item[0], item[1]))
+                continue
+            wait = last + pace.get(item[2].destination.kind, 1.0) - time.monotonic()
+            if last and wait > 0:
+                time.sleep(wait)
+            last = time.monotonic()
+            outcome = _send_one(engine, report.run, router, item)
+            with lock:
+                report.outcomes.append(outcome)
+                if outcome.stop:
+                    report.stopped = report.stopped or outcome.stop
+                    stop.set()
+
+    if lanes:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(lanes)))) as pool:
+            list(pool.map(lane, lanes.values()))
+    if untried:
+        with transaction(engine) as session:
+            outbox.release(session, untried)
+
+
+def _send_one(engine: Engine, run: str, router: Router, item: Claimed) -> Outcome:
+    mid, doubt, out, recipient = item
+    label, secrets = _label(out.destination), router.secrets()
+    trail: list[tuple[str, str]] = []
+    ext = code = detail = stop = None
+    try:
+        notifier = router.notifier(out.destination)
+        found = notifier.find(out) if doubt and notifier.can_reconcile else None
+        if found is not None:
+            result, ext = "reconciled", found
+        else:
+            try:
+                result, ext = "sent", notifier.send(out)
+            finally:
+                trail = list(getattr(notifier, "trail", []))  # every HTTP attempt goes in the send log
+    except NotificationError as e:
+        result = "unknown" if e.category == "unknown" else "retry" if e.category == "retry" else "failed"
+        code, detail = e.code, redact(e.detail or str(e), secrets)
+        if e.category == "auth":
+            stop = redact(str(e), secrets)
+    with transaction(engine) as session:
+        for step, step_code in trail[:-1] if result != "sent" else trail:
+            outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
+        outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
+    return Outcome(recipient, label, result, code, detail, stop)
 
 
 def _tell_zhuanban(engine: Engine, plan: PlanRow, failures: list[tuple[str, str, str]], channels: Channels,

@@ -14,6 +14,7 @@ import chinese_calendar
 class WorkCalendar:
     def __init__(self) -> None:
         self._cache: dict[date, bool] = {}
+        self._cumulative: dict[int, list[int]] = {}  # year → working days up to and including each day
         self.fallback_years: set[int] = set()
 
     @property
@@ -34,10 +35,26 @@ class WorkCalendar:
 
     def between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end is before start.
-        between(due, today) is how many working days late; between(today, due) how many are left."""
+        between(due, today) is how many working days late; between(today, due) how many are left.
+        O(1) after a year's table is built: a sweep asks this for every share, at province scale."""
         if end < start:
             return -self.between(end, start)
-        return sum(1 for i in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=i)))
+        first, last = self._year(start.year), self._year(end.year)
+        if start.year == end.year:
+            return last[_yday(end)] - first[_yday(start)]
+        middle = sum(self._year(y)[-1] for y in range(start.year + 1, end.year))
+        return first[-1] - first[_yday(start)] + middle + last[_yday(end)]
+
+    def _year(self, year: int) -> list[int]:
+        table = self._cumulative.get(year)
+        if table is None:
+            day, n, table = date(year, 1, 1), 0, []
+            while day.year == year:
+                n += self.is_workday(day)
+                table.append(n)
+                day += timedelta(days=1)
+            self._cumulative[year] = table
+        return table
 
     def add(self, d: date, n: int) -> date:
         """The n-th working day after d (n > 0) or before it (n < 0); n = 0 gives d itself."""
@@ -53,3 +70,7 @@ class WorkCalendar:
         while not self.is_workday(d):
             d += timedelta(days=1)
         return d
+
+
+def _yday(d: date) -> int:
+    return d.timetuple().tm_yday - 1

@@ -98,9 +98,11 @@ def enqueue(session: Session, plan_id: int, day: date, recipient: str, reminders
 
 
 def claim(session: Session, plan_id: int, run: str, now: datetime, *, lease: timedelta,
-          is_dead: Callable[[str], bool] = lambda _run: False, only: list[int] | None = None) -> list[tuple[MessageRow, bool]]:
+          is_dead: Callable[[str], bool] = lambda _run: False, only: list[int] | None = None,
+          settle: timedelta = timedelta(seconds=20)) -> list[tuple[MessageRow, bool]]:
     """Take every message this run may send: (message, in_doubt). A `sending` message whose claim is
-    older than the lease, or whose claiming run is known dead, is in doubt, like an `unknown` one."""
+    older than the lease, or whose claiming run is dead and whose last request has had time to settle
+    (a request in flight when its process died may still land), is in doubt, like an `unknown` one."""
     stmt = select(MessageRow).where(MessageRow.plan_id == plan_id,
                                     col(MessageRow.status).in_([PENDING, UNKNOWN, SENDING])).order_by(col(MessageRow.id))
     if only is not None:
@@ -108,8 +110,8 @@ def claim(session: Session, plan_id: int, run: str, now: datetime, *, lease: tim
     now = now.astimezone(UTC)  # stored naive in UTC by SQLite; compare like with like
     taken = []
     for m in session.exec(stmt):
-        stale = m.status == SENDING and (is_dead(m.claimed_by or "")
-                                         or (m.claimed_at is not None and _aware(m.claimed_at) < now - lease))
+        age = now - _aware(m.claimed_at) if m.claimed_at is not None else lease
+        stale = m.status == SENDING and (age >= lease or (age >= settle and is_dead(m.claimed_by or "")))
         if m.status == SENDING and not stale:
             continue  # another run is sending it right now
         taken.append((m, m.status != PENDING))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -16,8 +17,13 @@ class ConsoleNotifier:
     def __init__(self, path: Path | None, stream: TextIO | None = None) -> None:
         self.path = path
         self.stream = stream or sys.stdout
+        self._lock = threading.Lock()
 
     def send(self, out: Outgoing) -> str:
+        with self._lock:  # whole messages, never interleaved
+            return self._send(out)
+
+    def _send(self, out: Outgoing) -> str:
         text = out.message.text()
         self.stream.write(f"\n── 发给 {out.message.recipient} ──\n{text}\n")
         if self.path:

@@ -47,6 +47,11 @@ class Router:
             return CONSOLE
         return wanted
 
+    def preflight(self, kinds: set[str]) -> None:
+        """Raise NotificationError(auth) if a channel about to be used has a bad credential."""
+        if "slack" in kinds and self.slack is not None:
+            self.slack.check()
+
     def notifier(self, dest: Destination) -> Notifier:
         if dest.kind == "console":
             return self.console

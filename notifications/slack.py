@@ -10,6 +10,7 @@ conversations.history before posting again.
 from __future__ import annotations
 
 import http.client
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -67,11 +68,18 @@ class SlackNotifier:
         self._secret = token.get_secret_value()
         self.client = WebClient(token=self._secret, base_url=base_url, timeout=int(timeout), retry_handlers=[])
         self.max_attempts, self.max_wait, self.sleep, self.now = max_attempts, max_wait, sleep, now
-        self.trail: list[tuple[str, str]] = []  # (result, code) of each failed attempt of the last send
+        self._local = threading.local()  # sends run concurrently, one channel per thread
+
+    @property
+    def trail(self) -> list[tuple[str, str]]:
+        """(result, code) of each failed attempt of this thread's last send, for the send log."""
+        if not hasattr(self._local, "trail"):
+            self._local.trail = []
+        return self._local.trail  # type: ignore[no-any-return]
 
     def send(self, out: Outgoing) -> str:
         plain = False
-        self.trail = []
+        self._local.trail = []
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
@@ -88,7 +96,7 @@ class SlackNotifier:
                         raise self._error("retry", code or "ratelimited", out) from None
                     self.sleep(min(self._retry_after(e.response.headers), self.max_wait))
                 elif status >= 500 or code in UNCERTAIN:
-                    if found := self._look(out):
+                    if found := self._look(out, code or f"http_{status}"):
                         return found
                     if last:
                         raise self._error("unknown", code or f"http_{status}", out) from None
@@ -102,14 +110,29 @@ class SlackNotifier:
                 else:
                     raise self._error("content" if code in CONTENT else "retry", code or f"http_{status}", out) from None
             except NETWORK as e:
-                # The request may have reached Slack and the answer been lost: look before re-posting.
                 self.trail.append(("attempt", type(e).__name__))
-                if found := self._look(out):
+                if _refused(e):  # nothing reached Slack: posting again cannot duplicate
+                    if last:
+                        raise self._error("retry", type(e).__name__, out) from None
+                    self.sleep(min(2 ** attempt, self.max_wait))
+                    continue
+                # The request may have reached Slack and still be in progress there: look, and if it is
+                # not there yet, do not post again now — the next run looks once more first.
+                if found := self._look(out, type(e).__name__):
                     return found
-                if last:
-                    raise self._error("unknown", type(e).__name__, out, self._clean(str(e))) from None
-                self.sleep(min(2 ** attempt, self.max_wait))
+                raise self._error("unknown", type(e).__name__, out, "结果未知, 下次运行先核对再决定是否重发") from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def check(self) -> None:
+        """auth.test once before a run: a bad token stops everything before a single post is tried."""
+        try:
+            self.client.auth_test()
+        except SlackApiError as e:
+            code = self._code(e)
+            if code in AUTH:
+                raise NotificationError("auth", code, "Slack", "请检查 SLACK_BOT_TOKEN 及其权限") from None
+        except NETWORK:
+            pass  # unreachable now: the sends will say so, message by message
 
     def find(self, out: Outgoing) -> str | None:
         oldest = f"{out.created_at.timestamp() - 60:.6f}"
@@ -133,13 +156,16 @@ class SlackNotifier:
                 return None
         return None
 
-    def _look(self, out: Outgoing) -> str | None:
+    def _look(self, out: Outgoing, why: str) -> str | None:
+        """After an uncertain attempt: the message's ts if it arrived, None if it surely did not. When
+        the history cannot be read either, re-posting could duplicate it: give up as "unknown" and let
+        the next run look again."""
         try:
             return self.find(out)
         except NotificationError as e:
             if e.category == "auth":
                 raise
-            return None  # cannot tell yet: the caller retries or leaves it in doubt
+            raise self._error("unknown", why, out, "无法核对是否已发送, 下次运行先核对再决定是否重发") from None
 
     def _retry_after(self, headers: Any) -> float:
         raw = str((headers or {}).get("Retry-After") or (headers or {}).get("retry-after") or "1")
@@ -163,3 +189,8 @@ class SlackNotifier:
 
     def _error(self, category: str, code: str, out: Outgoing, detail: str = "") -> NotificationError:
         return NotificationError(category, code, out.destination.label(), self._clean(detail))
+
+
+def _refused(e: BaseException) -> bool:
+    reason = getattr(e, "reason", e)
+    return isinstance(reason, ConnectionRefusedError)

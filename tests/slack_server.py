@@ -18,6 +18,10 @@ from urllib.parse import parse_qsl
 TOKEN = "xoxb-test-0000-secret"
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 stalls concurrent clients past their timeout
+
+
 class FakeSlack:
     def __init__(self, channels: set[str], *, archived: set[str] = frozenset(), not_in: set[str] = frozenset(),  # type: ignore[assignment]
                  token: str = TOKEN, per_channel_per_second: float | None = None) -> None:
@@ -40,7 +44,7 @@ class FakeSlack:
 
             do_GET = do_POST  # noqa: N815
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -93,6 +97,8 @@ class FakeSlack:
             return self._post(h, args, step)
         if method == "conversations.history":
             return self._history(h, args)
+        if method == "auth.test":
+            return self._reply(h, 200, {"ok": True, "team": "测试", "user": "fuquan-bot"})
         return self._reply(h, 404, {"ok": False, "error": "unknown_method"})
 
     def _post(self, h: BaseHTTPRequestHandler, args: dict[str, Any], step: tuple[Any, ...] | None) -> None:

@@ -92,7 +92,7 @@ def test_a_revoked_token_exits_1_with_one_clear_message(run, tmp_path, monkeypat
         assert run("sync", "--config", str(plan_yaml(tmp_path))).code == 0
         r = run("remind", *NOW)
     assert r.code == 1
-    assert r.err.strip().splitlines()[-1] == ("错误: 发送到 Slack C0UNIT000 失败: invalid_auth (请检查 SLACK_BOT_TOKEN 及其权限); "
+    assert r.err.strip().splitlines()[-1] == ("错误: 发送到 Slack 失败: invalid_auth (请检查 SLACK_BOT_TOKEN 及其权限); "
                                              "已停止发送, 未发出的提醒会在下次运行时补发")
     assert "xoxb-revoked-token-1" not in r.out + r.err
 

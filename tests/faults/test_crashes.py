@@ -39,25 +39,28 @@ def _fuquan(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 class SlowSlack(FakeSlack):
     """Every post takes a while, so a kill lands between sending and marking more often."""
 
+    jitter = random.Random(7)
+
     def _post(self, h, args, step):  # type: ignore[no-untyped-def]
-        time.sleep(0.25)
+        time.sleep(self.jitter.uniform(0.5, 2.5))  # stored after a while; the answer follows at once
         return super()._post(h, args, step)
 
 
 def test_kill_9_at_random_points_then_restart_delivers_each_reminder_once(tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(20230428)
     with SlowSlack(set(CHANNEL.values()) | {ZHUANBAN}) as slack:
-        env = _env(tmp_path, slack)
+        env = {**_env(tmp_path, slack), "FUQUAN_SETTLE_SECONDS": "3"}  # > the server's longest delay (2.5 s)
         assert _fuquan(env, "sync", "--config", str(plan_yaml(tmp_path))).wait(60) == 0
         kills = 0
-        for _ in range(5):
-            proc = _fuquan(env, "remind", *NOW)
-            time.sleep(rng.uniform(0.9, 2.0))  # start-up is ~0.8 s; then a send every ~0.25 s
+        for i in range(6):  # each restart a minute later by the injected clock, as a real restart would be
+            proc = _fuquan(env, "remind", "--today", "2023-04-28", "--now", f"2023-04-28T09:{5 + i:02d}")
+            time.sleep(rng.uniform(0.2, 2.0))  # start-up (~0.8 s), claiming, posting or marking
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 kills += 1
             proc.wait(30)
-        final = _fuquan(env, "remind", *NOW)
+            time.sleep(3.2)  # let a post in flight when the process died land before the next run looks
+        final = _fuquan(env, "remind", "--today", "2023-04-28", "--now", "2023-04-28T09:30")
         out, err = final.communicate(timeout=120)
         assert final.returncode == 0, err
         keys = slack.keys()
