@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from fuquan.judge import COLOURS
-from fuquan.loader import load_plan
 from fuquan.status import rollups, summarise
 from models.db import reading, transaction
 from models.queries import counts_by_table
@@ -17,6 +16,8 @@ from .output import console, print_json, state_cell, table
 
 
 def sync(args: argparse.Namespace) -> int:
+    from fuquan.loader import load_plan  # ruamel + pydantic: only the commands that read YAML pay for it
+
     # Validate fully before the database is even opened: a bad file changes nothing.
     plan = load_plan(args.config)
     text = Path(args.config).read_text(encoding="utf-8-sig")

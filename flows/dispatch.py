@@ -211,8 +211,8 @@ def deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now
             wait = last + pace.get(item[2].destination.kind, 1.0) - time.monotonic()
             if last and wait > 0:
                 time.sleep(wait)
-            last = time.monotonic()
             outcome = _send_one(engine, report.run, router, item)
+            last = time.monotonic()  # from the answer: the channel saw the post no later than this
             with lock:
                 report.outcomes.append(outcome)
                 if outcome.stop:
