@@ -1,1 +1,3 @@
-"""Prefect flows: thin recipes over the core, models and notifications. The only package that imports Prefect."""
+"""Orchestration: the reminder run (dispatch.py), the steps shared by every runner (jobs.py), reports
+(reporting*.py, excel.py, charts.py), the Prefect flows (prefect_flows.py — the only module here that
+imports Prefect) and the APScheduler runner (scheduler.py)."""

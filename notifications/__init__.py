@@ -1,4 +1,3 @@
-"""Side effects that reach people: the Notifier interface and its channels (console/file, Slack, robot webhooks).
-
-Imports the core only; never `models/` or `flows/`. Filled in by the reminders work (issue 5).
-"""
+"""Side effects that reach people: the Notifier interface (base.py) and its channels — console/file
+(console.py), Slack (slack.py), DingTalk and WeCom robots (webhooks.py) — and which one carries a
+destination (router.py). Imports the core only; never `models/` or `flows/`."""
