@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     where = f"; 看板: {url.removesuffix('/api')}/runs/flow-run/{run_id}" if url else ""
     if final.is_failed() or final.is_crashed():
         raise FuquanError(f"{args.flow} 运行失败: {final.message}{where}")
-    console().print(f"已运行 {args.flow} ({district} {year} 年度): {final.result()}{where}")
+    console().print(f"已运行 {args.flow} ({district} {year} 年度): {_said(final.result())}{where}")
     return 0
 
 
@@ -115,3 +115,10 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     prefect_runner.Runner.handle_sigterm = handle_sigterm  # type: ignore[method-assign]
+
+
+def _said(result: Any) -> str:
+    """A flow's return value, in words for the 专班."""
+    if isinstance(result, dict) and {"rows", "due", "sent"} <= set(result):
+        return f"分工 {result['rows']} 项, 到期提醒 {result['due']} 条, 本次发送 {result['sent']} 条"
+    return str(result)

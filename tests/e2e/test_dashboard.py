@@ -74,7 +74,7 @@ def test_deadline_check_artifact_page_shows_the_status_table(server: dict[str, s
     assert fuquan(server, "sync", "--config", str(REAL_CONFIG)).returncode == 0
     run = fuquan(server, "run", "deadline-check", "--today", "2023-04-28")
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "已运行 deadline-check (芜湖市湾沚区 2023 年度)" in run.stdout
+    assert "已运行 deadline-check (芜湖市湾沚区 2023 年度): 分工 118 项, 到期提醒 162 条" in run.stdout
     run_id = re.search(r"/runs/flow-run/([0-9a-f-]{36})", run.stdout)
     assert run_id, run.stdout
     body = {"artifacts": {"key": {"any_": ["fuquan-p1-2023-status"]}}, "sort": "CREATED_DESC", "limit": 1, "offset": 0}
