@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -25,14 +26,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fuquan.errors import NotificationError
-from fuquan.ledger import Context, evaluate
 from fuquan.messages import Message, compose, notice
-from fuquan.policy import ZHUANBAN, Channels, Destination, ReminderPolicy
+from fuquan.policy import ZHUANBAN, Channels, Destination
 from fuquan.reminders import Reminder, by_recipient, due_reminders
-from fuquan.workdays import WorkCalendar
 from models import outbox
 from models.db import reading, transaction
-from models.ledger_io import load_leads, load_ledger
+from models.ledger_io import load_leads, plan_rows
+from models.queries import settings_of
 from models.tables import PlanRow
 from notifications.base import Outgoing, redact
 from notifications.router import Router
@@ -105,17 +105,14 @@ def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, r
     with reading(engine) as session:
         plan = session.get(PlanRow, plan_id)
         assert plan is not None
-        settings = json.loads(plan.settings or "{}")
-        policy = ReminderPolicy.from_dict(settings.get("reminders", {}))
-        channels = Channels.from_dict(settings.get("channels", {}))
-        shares, records = load_ledger(session, plan)
+        settings = settings_of(plan)
+        policy, channels = settings.policy, settings.channels
+        rows, cal = plan_rows(session, plan, today)
         leads = load_leads(session, plan)
-    cal = WorkCalendar()
     if not force and not cal.is_workday(today):
         report.skipped = f"{today} 不是工作日, 不发送提醒 (加 --force 可强制发送)"
     elif not force and not dry_run and policy.quiet(now.astimezone(_tz(plan)).time()):
         report.skipped = f"当前为免打扰时段 (发送时间 {policy.send_at}–{policy.quiet_after}), 不发送提醒"
-    rows = evaluate(shares, records, Context(today, plan.year, plan.issued, cal, plan.warn_workdays))
     reminders = due_reminders(rows, policy, today, cal, plan.issued, leads)
     report.due, report.warnings = len(reminders), cal.warnings
     if report.skipped:
@@ -257,20 +254,30 @@ def _send_one(engine: Engine, run: str, router: Router, item: Claimed) -> Outcom
 def _tell_zhuanban(engine: Engine, plan: PlanRow, failures: list[tuple[str, str, str]], channels: Channels,
                    router: Router, report: RunReport, now: datetime, lease: timedelta) -> None:
     """One notice to the 专班 listing undelivered messages; its key makes it once per failure."""
-    keys = [f"notice|{who}|{where}|{why}|{report.day}" for who, where, why in failures]
+    keyed = {f"notice|{who}|{where}|{why}|{report.day}": (who, where, why) for who, where, why in failures}
+    send_to_zhuanban(engine, plan.id or 0, report, router, now, kind="notice", keys=list(keyed),
+                     message=lambda fresh: notice([keyed[k] for k in fresh], report.day, plan.district),
+                     channels=channels, lease=lease)
+
+
+def send_to_zhuanban(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, *, kind: str,
+                     keys: list[str], message: Callable[[list[str]], Message], channels: Channels,
+                     lease: timedelta = timedelta(minutes=10)) -> None:
+    """Queue one message to the 专班 for whichever of `keys` were never sent, then deliver it: the
+    outbox's exactly-once, for notices and report summaries as for reminders."""
     with transaction(engine) as session:
-        seen = outbox.known_keys(session, plan.id or 0, keys)
-        fresh = [(k, f) for k, f in zip(keys, failures, strict=True) if k not in seen]
+        seen = outbox.known_keys(session, plan_id, keys)
+        fresh = [k for k in keys if k not in seen]
         if not fresh:
             return
-        msg = notice([f for _, f in fresh], report.day, plan.district)
+        msg = message(fresh)
         dest = router.destination(channels.zhuanban)
-        msg_row = outbox.enqueue(session, plan.id or 0, report.day, ZHUANBAN,
-                       [{"key": k, "task_no": 0, "about": who, "recipient": ZHUANBAN, "kind": "notice", "stage": "0",
-                         "due": None} for k, (who, _, _) in fresh],
-                       dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
-                       body=msg.as_dict())
-    deliver(engine, plan.id or 0, report, router, now, lease, only=[msg_row.id or 0])
+        row = outbox.enqueue(session, plan_id, report.day, ZHUANBAN,
+                             [{"key": k, "task_no": 0, "about": ZHUANBAN, "recipient": ZHUANBAN, "kind": kind,
+                               "stage": "0", "due": None} for k in fresh],
+                             dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
+                             body=msg.as_dict())
+    deliver(engine, plan_id, report, router, now, lease, only=[row.id or 0])
 
 
 def _tz(plan: PlanRow) -> ZoneInfo:

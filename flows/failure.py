@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -11,9 +10,8 @@ from typing import Any
 
 from fuquan.errors import FuquanError
 from fuquan.messages import Message, Section
-from fuquan.policy import Channels
 from models.db import make_engine, reading
-from models.queries import find_plan
+from models.queries import find_plan, settings_of
 from notifications.base import Outgoing
 from notifications.router import Router
 
@@ -40,7 +38,7 @@ def _zhuanban_channel() -> Any:
     try:
         with reading(engine) as session:
             plan = find_plan(session)
-            return Channels.from_dict(json.loads(plan.settings or "{}").get("channels", {})).zhuanban
+            return settings_of(plan).channels.zhuanban
     except FuquanError:
         return None
     finally:

@@ -3,24 +3,23 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from fuquan import report_text
 from fuquan.messages import Message, Section
-from fuquan.policy import ZHUANBAN, Channels
+from fuquan.policy import ZHUANBAN
 from fuquan.reports import rank, sum_figures
-from models import outbox
-from models.db import transaction
+from models.db import reading
+from models.queries import settings_of
 from models.tables import PlanRow
 from notifications.router import Router
 
 from .charts import write_charts
-from .dispatch import RunReport, deliver
+from .dispatch import RunReport, send_to_zhuanban
 from .excel import write_workbook
 from .reporting_data import ReportData
 
@@ -73,18 +72,11 @@ def summary(d: ReportData) -> Message:
 def send_summary(engine: Engine, plan_id: int, d: ReportData, router: Router, now: datetime) -> RunReport:
     """Queue the summary under a key unique to this report, then deliver it; a re-run sends nothing."""
     report = RunReport(d.as_of, f"report:{d.kind}:{d.period}")
-    key = f"summary|{d.kind}|{d.period}|{'provisional' if d.provisional else 'final'}"
-    msg = summary(d)
-    with transaction(engine) as session:
-        if outbox.known_keys(session, plan_id, [key]):
-            return report
+    with reading(engine) as session:
         plan = session.get(PlanRow, plan_id)
-        channels = Channels.from_dict(json.loads(plan.settings or "{}").get("channels", {})) if plan else Channels()
-        dest = router.destination(channels.zhuanban)
-        row = outbox.enqueue(session, plan_id, d.as_of, ZHUANBAN,
-                             [{"key": key, "task_no": 0, "about": ZHUANBAN, "recipient": ZHUANBAN, "kind": "summary",
-                               "stage": "0", "due": None}],
-                             dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
-                             body=msg.as_dict())
-    deliver(engine, plan_id, report, router, now, timedelta(minutes=10), only=[row.id or 0])
+        assert plan is not None
+        channels = settings_of(plan).channels
+    key = f"summary|{d.kind}|{d.period}|{'provisional' if d.provisional else 'final'}"
+    send_to_zhuanban(engine, plan_id, report, router, now, kind="summary", keys=[key],
+                     message=lambda _fresh: summary(d), channels=channels)
     return report

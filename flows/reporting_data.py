@@ -26,7 +26,7 @@ from fuquan.reports import Diff, Score, freeze, month_diff, score_units
 from fuquan.status import TaskSummary, summarise
 from models.db import reading, transaction
 from models.ledger_io import plan_rows
-from models.queries import LetterGrid, exam_table, letter_grid, monthly_figures, training_table
+from models.queries import LetterGrid, exam_table, letter_grid, monthly_figures, settings_of, training_table
 from models.snapshots import get_snapshot, save_snapshot
 from models.tables import PlanRow, TaskRow
 
@@ -71,10 +71,6 @@ def close_day(deadline: Deadline, period: str) -> date:
     return days[0] if days else first + relativedelta(months=1, days=-1)
 
 
-def _settings(plan: PlanRow) -> Weights:
-    return Weights(**json.loads(plan.settings or "{}").get("evaluation", {}))
-
-
 def _common(session: Session, plan: PlanRow, as_of: date) -> dict[str, Any]:
     rows, _ = plan_rows(session, plan, as_of)
     try:
@@ -83,7 +79,7 @@ def _common(session: Session, plan: PlanRow, as_of: date) -> dict[str, Any]:
         grid = None
     return {"rows": rows, "tasks": summarise(rows), "letters": grid, "training": training_table(session, plan),
             "exams": exam_table(session, plan), "reports": monthly_figures(session, plan),
-            "figure_names": tuple(json.loads(plan.report_figures)), "weights": _settings(plan),
+            "figure_names": tuple(json.loads(plan.report_figures)), "weights": settings_of(plan).weights,
             "district": plan.district, "year": plan.year}
 
 

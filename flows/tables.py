@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fuquan import report_text
 from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
 from fuquan.ledger import Row
 
@@ -61,12 +62,8 @@ def letters_markdown(s: Snapshot) -> str:
 
 
 def markdown_table(rows: list[dict[str, Any]]) -> str:
-    if not rows:
-        return "(无)"
-    heads = list(rows[0])
-    out = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
-    out += ["| " + " | ".join(str(r[h]).replace("|", "/") for h in heads) + " |" for r in rows]
-    return "\n".join(out)
+    heads = list(rows[0]) if rows else []
+    return report_text.table(heads, [[r[h] for h in heads] for r in rows])
 
 
 def status_markdown(s: Snapshot, report: RunReport | None = None) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fuquan.errors import FuquanError, LookupFailed
+from fuquan.policy import Channels, ReminderPolicy, Weights
 
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
 from .tables import AssignmentRow, PlanRow, TaskRow, UnitRow
@@ -115,3 +116,17 @@ def monthly_figures(session: Session, plan: PlanRow) -> list[dict[str, Any]]:
             .order_by(col(MonthlyReportRow.period), col(MonthlyReportRow.town_id)))
     return [{"town": names[m.town_id], "period": m.period, "submitted_on": m.submitted_on,
              "figures": json.loads(m.figures)} for m in session.exec(stmt)]
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    policy: ReminderPolicy
+    channels: Channels
+    weights: Weights
+
+
+def settings_of(plan: PlanRow) -> PlanSettings:
+    """The reminder policy, channel map and score weights a sync stored on the plan."""
+    raw = json.loads(plan.settings or "{}")
+    return PlanSettings(ReminderPolicy.from_dict(raw.get("reminders", {})), Channels.from_dict(raw.get("channels", {})),
+                        Weights(**raw.get("evaluation", {})))
