@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from fuquan.errors import FuquanError
@@ -40,13 +42,32 @@ def _lazy(module: str, name: str) -> Handler:
     return run
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors in Chinese (its built-in messages are English)."""
+
+    WORDS = ((r"the following arguments are required: (.*)", "缺少参数: {0}"),
+             (r"argument (\S+): invalid choice: '(.*?)' \(choose from (.*)\)", "参数 {0} 的值 “{1}” 无效; 可选: {2}"),
+             (r"unrecognized arguments: (.*)", "无法识别的参数: {0}"),
+             (r"argument (\S+): expected one argument", "参数 {0} 需要一个值"),
+             (r"argument (\S+): invalid int value: '(.*)'", "参数 {0} 应为整数, 实为 “{1}”"),
+             (r"argument (\S+): (.*)", "参数 {0}: {1}"))
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, words in self.WORDS:
+            if m := re.fullmatch(pattern, message):
+                message = words.format(*m.groups())
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fuquan", description="镇赋权任务督办: 计划、进度、提醒")
+    p = _Parser(prog="fuquan", description="镇赋权任务督办: 计划、进度、提醒")
     sub = p.add_subparsers(dest="command", required=True, metavar="命令")
-    config = argparse.ArgumentParser(add_help=False)
+    config = _Parser(add_help=False)
     config.add_argument("--config", default=os.environ.get("FUQUAN_CONFIG", DEFAULT_CONFIG),
                         help=f"计划配置文件 (默认 {DEFAULT_CONFIG}, 或环境变量 FUQUAN_CONFIG)")
-    as_json = argparse.ArgumentParser(add_help=False)
+    as_json = _Parser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="以 JSON 输出 (字段稳定, 供程序读取)")
 
     plan = sub.add_parser("plan", help="检查或查看计划配置").add_subparsers(dest="plan_cmd", required=True, metavar="子命令")
@@ -62,13 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", parents=[config, as_json], help="把计划配置写入数据库 (单一事务)")
     sync.set_defaults(func=_lazy("db_cmds", "sync"))
 
-    plan_sel = argparse.ArgumentParser(add_help=False)
+    plan_sel = _Parser(add_help=False)
     plan_sel.add_argument("--year", type=int, help="计划年度 (默认最新)")
     plan_sel.add_argument("--district", help="区县 (数据库中有多个区县时必填)")
     plan_sel.add_argument("--today", type=_today, default=None, help="按哪一天计算 (YYYY-MM-DD, 默认今天)")
-    who = argparse.ArgumentParser(add_help=False)
+    who = _Parser(add_help=False)
     who.add_argument("--operator", help="登记人 (记入审计记录; 默认环境变量 FUQUAN_USER 或系统用户名)")
-    task_opt = argparse.ArgumentParser(add_help=False)
+    task_opt = _Parser(add_help=False)
     task_opt.add_argument("--task", type=int, help="任务序号 (有多项同类任务时必填)")
 
     st = sub.add_parser("status", parents=[plan_sel, as_json], help="各任务、各单位、各镇的进度与逾期情况 (红/黄/绿)")

@@ -133,3 +133,13 @@ def test_report_commands_write_files_and_send_the_summary_once(run, tmp_path, mo
     assert q.code == 0 and "已生成 芜湖市湾沚区 2023年第2季度综合分析:" in q.out
     bad = run("report", "quarterly", "--period", "2023-Q5", "--out", out)
     assert bad.code == 1 and "季度应写作 YYYYQn" in bad.err
+
+
+def test_usage_errors_are_in_chinese(run) -> None:  # type: ignore[no-untyped-def]
+    cases = [(("status", "--by", "镇"), "错误: 参数 --by 的值 “镇” 无效; 可选: 'task', 'unit', 'town'"),
+             (("status", "--year", "abc"), "错误: 参数 --year 应为整数, 实为 “abc”"),
+             (("exam", "result", "湾沚镇", "--on", "2023-04-26"), "错误: 缺少参数: --candidates, --sat, --passed"),
+             (("letters", "--zz"), "错误: 无法识别的参数: --zz")]
+    for args, message in cases:
+        r = run(*args)
+        assert r.code == 2 and r.err.strip().splitlines()[-1] == message, r.err
