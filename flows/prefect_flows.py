@@ -12,7 +12,7 @@ from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from prefect import Flow, flow, get_run_logger, tags, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import (
     create_markdown_artifact,
     create_progress_artifact,
@@ -158,8 +158,3 @@ def annual_evaluation(today: str | None = None, period: str | None = None, year:
 
 FLOWS: dict[str, Flow[..., Any]] = {"deadline-check": deadline_check, "sync-plan": sync_plan, "monthly-status": monthly_status,
          "quarterly-analysis": quarterly_analysis, "annual-evaluation": annual_evaluation}
-
-
-def run_now(name: str, tag_list: list[str], **params: Any) -> Any:
-    with tags(*tag_list):
-        return FLOWS[name](**params)

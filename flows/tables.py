@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fuquan import report_text
-from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
+from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW
 from fuquan.ledger import Row
 
 from .dispatch import RunReport
@@ -32,13 +32,6 @@ def overdue_table(rows: list[Row]) -> list[dict[str, Any]]:
              "截止日期": r.judgement.due.isoformat() if r.judgement.due else "—",
              "逾期工作日": r.judgement.workdays_late, "逾期天数": r.judgement.days_late,
              "尚缺": "、".join(r.missing[:6]) + (" 等" if len(r.missing) > 6 else "")} for r in late]
-
-
-def rollup_table(groups: list[RollUp], label: str) -> list[dict[str, Any]]:
-    return [{label: g.key, "红": g.counts[RED], "黄": g.counts[YELLOW], "绿": g.counts[GREEN],
-             "逾期完成": g.counts[DONE_LATE], "已完成": g.counts[DONE],
-             "完成率": "—" if g.percent is None else f"{g.percent:.0f}%",
-             "逾期工作日(最多)": g.workdays_late_max} for g in groups]
 
 
 def sent_table(report: RunReport) -> list[dict[str, Any]]:

@@ -43,8 +43,3 @@ def period_end(freq: str, day: int, weekday: int | None, month: int | None,
             due = month_end(y, anchor.month + step - 1)
         if first <= due <= last:
             yield due
-
-
-def next_due(freq: str, day: int, weekday: int | None, month: int | None, today: date) -> date:
-    """The first due date of a recurring rule on or after `today`."""
-    return next(period_end(freq, day, weekday, month, today, today + timedelta(days=400)))

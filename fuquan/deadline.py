@@ -74,10 +74,6 @@ class Deadline:
         return cls(text, kind, due, start, Recurrence(**rule) if rule else None)
 
     @property
-    def is_open(self) -> bool:
-        return self.kind in OPEN_KINDS
-
-    @property
     def label(self) -> str:
         return KIND_LABEL[self.kind]
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, select
 
 from .tables import _ts, utcnow
 
@@ -35,8 +35,3 @@ def save_snapshot(session: Session, plan_id: int, period: str, content: dict[str
         return False
     session.add(MonthSnapshotRow(plan_id=plan_id, period=period, content=json.dumps(content, ensure_ascii=False)))
     return True
-
-
-def closed_periods(session: Session, plan_id: int) -> list[str]:
-    return list(session.exec(select(MonthSnapshotRow.period).where(MonthSnapshotRow.plan_id == plan_id)
-                             .order_by(col(MonthSnapshotRow.period))))
