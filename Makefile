@@ -12,9 +12,9 @@ install:
 run: install
 	@bash scripts/run.sh
 
+# The suite on SQLite and, at the same time, on a private PostgreSQL server (scripts/test.sh).
 test:
-	@bash scripts/bootstrap.sh --with-browser
-	$(BIN)/python -m pytest
+	@bash scripts/test.sh
 
 # Style and types of the packages (CI runs it after the tests).
 lint: install

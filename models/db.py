@@ -3,6 +3,10 @@
 SQLite (the default) gets WAL, a busy timeout and `BEGIN IMMEDIATE`: measured here, read-then-write
 transactions from several processes fail at once with "database is locked" even in WAL unless the
 write lock is taken at BEGIN.
+
+PostgreSQL gets the same guarantee differently: every write transaction first takes one transaction-
+level advisory lock, so writers queue as they do on SQLite (they are short: the sends happen outside
+them), and `lock_timeout` turns a wait that is too long into the same clear error. Reads never wait.
 """
 
 from __future__ import annotations
@@ -13,17 +17,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from fuquan.errors import StorageError
 
 from . import items, outbox, snapshots, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from .migrate import ensure_schema
 
 DEFAULT_PATH = Path("data") / "fuquan.db"
 LOCKED = "数据库正被其他进程写入, 等待超时; 请稍后重试 (未写入任何内容)"
+WRITE_LOCK = 0x6675_7177  # "fuqw": the advisory lock every PostgreSQL write transaction takes
 
 
 def database_url() -> str:
@@ -40,14 +46,17 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 5000) -> Engin
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _sqlite_pragmas(engine, busy_timeout_ms)
+    elif url.startswith("postgresql"):
+        engine = create_engine(url, pool_pre_ping=True,
+                               connect_args={"options": f"-c lock_timeout={busy_timeout_ms}", "connect_timeout": 10})
     else:
         engine = create_engine(url, pool_pre_ping=True)
     try:
-        SQLModel.metadata.create_all(engine)
+        ensure_schema(engine)
     except OperationalError as e:
-        if "locked" in str(e.orig):
+        if _is_lock_wait(e):
             raise StorageError(LOCKED) from e
-        raise StorageError(f"无法打开数据库: {_safe(url)} ({e.orig})") from e
+        raise StorageError(f"无法打开数据库: {_safe(url)} ({_first_line(e.orig)})") from e
     return engine
 
 
@@ -73,17 +82,28 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _is_lock_wait(e: OperationalError) -> bool:
+    msg = str(e.orig)
+    return "locked" in msg or "lock timeout" in msg  # SQLite busy / PostgreSQL lock_timeout
+
+
+def _first_line(orig: object) -> str:
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """One short write transaction: committed on success, rolled back on any error."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             with session.begin():
+                if engine.dialect.name == "postgresql":
+                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
                 yield session
         except OperationalError as e:
-            if "locked" in str(e.orig):
+            if _is_lock_wait(e):
                 raise StorageError(LOCKED) from e
-            raise StorageError(f"数据库错误: {e.orig}") from e
+            raise StorageError(f"数据库错误: {_first_line(e.orig)}") from e
 
 
 @contextmanager

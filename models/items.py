@@ -108,6 +108,9 @@ class AuditRow(SQLModel, table=True):
 
     __tablename__ = "audit"
     id: int | None = Field(default=None, primary_key=True)
+    # Since schema 0002: which plan (a province database holds many). NULL on rows written before it in
+    # a database holding several plans, where the migration cannot tell.
+    plan_id: int | None = Field(default=None, foreign_key="plan.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     by: str
     source: str  # cli / import:FILE

@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import DateTime, UniqueConstraint, func
+from sqlalchemy import DateTime, Index, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from .tables import _ts, utcnow
@@ -27,6 +27,8 @@ PENDING, SENDING, SENT, UNKNOWN = "pending", "sending", "sent", "unknown"
 
 class MessageRow(SQLModel, table=True):
     __tablename__ = "message"
+    # Since schema 0002: enqueue counts a recipient's messages of the day on every grouped message.
+    __table_args__ = (Index("ix_message_plan_day_recipient", "plan_id", "day", "recipient"),)
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     key: str = Field(unique=True)

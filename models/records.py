@@ -89,7 +89,7 @@ def _fmt(v: Any) -> str | None:
 
 
 def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any],
-           actor: Actor, ref: str) -> SQLModel:
+           actor: Actor, ref: str, *, plan_id: int | None) -> SQLModel:
     """Insert or update the row identified by `key`, auditing every field that changes."""
     stmt = select(model)
     for k, v in key.items():
@@ -103,7 +103,7 @@ def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values:
         changed = {k: (getattr(row, k), v) for k, v in values.items() if getattr(row, k) != v}
         for k, (_, v) in changed.items():
             setattr(row, k, v)
-    session.add_all(AuditRow(by=actor.by, source=actor.source, entity=str(model.__tablename__), ref=ref,
+    session.add_all(AuditRow(plan_id=plan_id, by=actor.by, source=actor.source, entity=str(model.__tablename__), ref=ref,
                              field=k, old=_fmt(old), new=_fmt(new)) for k, (old, new) in changed.items())
     return row
 
@@ -119,7 +119,7 @@ def sign_letter(session: Session, idx: PlanIndex, actor: Actor, today: date, *, 
     values = {"signed_on": signed_on, "drafted_on": drafted_on, "doc_no": doc_no, "signed_by": signed_by}
     values = {k: v for k, v in values.items() if v is not None}
     return upsert(session, LetterRow, {"task_id": idx.task(no).id, "department_id": d.id, "town_id": t.id},  # type: ignore[return-value]
-                  values, actor, f"任务{no}/{d.name}/{t.name}")
+                  values, actor, f"任务{no}/{d.name}/{t.name}", plan_id=idx.plan.id)
 
 
 def file_training_plan(session: Session, idx: PlanIndex, actor: Actor, today: date, *, task_no: int | None,
@@ -128,7 +128,7 @@ def file_training_plan(session: Session, idx: PlanIndex, actor: Actor, today: da
     d = idx.unit(department, (idx.tracks[no].training or ((), ()))[0], "部门")
     progress.not_future(filed_on, today, "报送日期")
     return upsert(session, TrainingPlanRow, {"task_id": idx.task(no).id, "department_id": d.id},
-                  {"filed_on": filed_on}, actor, f"任务{no}/{d.name}/培训指导计划")
+                  {"filed_on": filed_on}, actor, f"任务{no}/{d.name}/培训指导计划", plan_id=idx.plan.id)
 
 
 def add_training_session(session: Session, idx: PlanIndex, actor: Actor, today: date, *, task_no: int | None,
@@ -145,7 +145,7 @@ def add_training_session(session: Session, idx: PlanIndex, actor: Actor, today: 
     row = TrainingSessionRow(task_id=idx.task(no).id or 0, department_id=d.id or 0, held_on=held_on, form=form,
                              attendees=attendees, towns=json.dumps(names, ensure_ascii=False), note=note)
     session.add(row)
-    session.add(AuditRow(by=actor.by, source=actor.source, entity="training_session",
+    session.add(AuditRow(plan_id=idx.plan.id, by=actor.by, source=actor.source, entity="training_session",
                          ref=f"任务{no}/{d.name}/{'、'.join(names)}", field="held_on", new=held_on.isoformat()))
     return row
 
@@ -157,7 +157,7 @@ def complete_training(session: Session, idx: PlanIndex, actor: Actor, today: dat
     d, t = idx.unit(department, depts, "部门"), idx.unit(town, towns, "镇")
     progress.not_future(completed_on, today, "完成日期")
     return upsert(session, TrainingDoneRow, {"task_id": idx.task(no).id, "department_id": d.id, "town_id": t.id},
-                  {"completed_on": completed_on}, actor, f"任务{no}/{d.name}/{t.name}")
+                  {"completed_on": completed_on}, actor, f"任务{no}/{d.name}/{t.name}", plan_id=idx.plan.id)
 
 
 def record_exam(session: Session, idx: PlanIndex, actor: Actor, today: date, *, task_no: int | None, town: str,
@@ -172,7 +172,7 @@ def record_exam(session: Session, idx: PlanIndex, actor: Actor, today: date, *, 
         progress.not_future(exam_on, today, "考试日期")
     values = {k: v for k, v in {"candidates": candidates, "sat": sat, "passed": passed}.items() if v is not None}
     return upsert(session, ExamSittingRow, {"task_id": idx.task(no).id, "town_id": t.id, "exam_on": exam_on},
-                  values, actor, f"任务{no}/{t.name}/考试{exam_on}")
+                  values, actor, f"任务{no}/{t.name}/考试{exam_on}", plan_id=idx.plan.id)
 
 
 def set_exam_town(session: Session, idx: PlanIndex, actor: Actor, today: date, *, task_no: int | None, town: str,
@@ -182,7 +182,7 @@ def set_exam_town(session: Session, idx: PlanIndex, actor: Actor, today: date, *
     progress.not_future(pre_training_on, today, "考前培训日期")
     progress.not_future(certified_on, today, "证件换领日期")
     values = {k: v for k, v in {"pre_training_on": pre_training_on, "certified_on": certified_on}.items() if v}
-    return upsert(session, ExamTownRow, {"task_id": idx.task(no).id, "town_id": t.id}, values, actor, f"任务{no}/{t.name}")
+    return upsert(session, ExamTownRow, {"task_id": idx.task(no).id, "town_id": t.id}, values, actor, f"任务{no}/{t.name}", plan_id=idx.plan.id)
 
 
 def submit_report(session: Session, idx: PlanIndex, actor: Actor, today: date, *, task_no: int | None, town: str,
@@ -194,7 +194,7 @@ def submit_report(session: Session, idx: PlanIndex, actor: Actor, today: date, *
     clean = progress.figures(figures, idx.figures)
     return upsert(session, MonthlyReportRow, {"task_id": idx.task(no).id, "town_id": t.id, "period": period},
                   {"submitted_on": submitted_on, "figures": json.dumps(clean, ensure_ascii=False)},
-                  actor, f"任务{no}/{t.name}/{period}")
+                  actor, f"任务{no}/{t.name}/{period}", plan_id=idx.plan.id)
 
 
 def set_task_status(session: Session, idx: PlanIndex, actor: Actor, today: date, *, task_no: int, unit: str,
@@ -213,6 +213,6 @@ def set_task_status(session: Session, idx: PlanIndex, actor: Actor, today: date,
                  ("extension_reason", reason), ("extension_approved_by", approved_by)):
         if v is not None:
             values[k] = v
-    row = upsert(session, AssignmentRow, {"task_id": task.id, "unit_id": u.id}, values, actor, f"任务{task_no}/{u.name}")
+    row = upsert(session, AssignmentRow, {"task_id": task.id, "unit_id": u.id}, values, actor, f"任务{task_no}/{u.name}", plan_id=idx.plan.id)
     row.updated_at = utcnow()  # type: ignore[attr-defined]
     return row  # type: ignore[return-value]

@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh SQLite file per test, small plans written to tmp_path, and the CLI in-process."""
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL: tests/dbs.py), small plans written to
+tmp_path, and the CLI in-process."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
+from tests import dbs
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_CONFIG = ROOT / "config" / "tasks.yaml"
@@ -49,7 +51,7 @@ tasks:
 
 @pytest.fixture
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'fuquan.db'}"
+    url = dbs.fresh_url(tmp_path, "fuquan")
     monkeypatch.setenv("FUQUAN_DATABASE_URL", url)
     return url
 
@@ -86,10 +88,19 @@ def run(capsys: pytest.CaptureFixture[str], db_url: str):  # type: ignore[no-unt
     return invoke
 
 
+def pytest_report_header() -> str:
+    return f"fuquan database: {dbs.BACKEND}"
+
+
+def pytest_sessionfinish() -> None:
+    dbs.drop_all()
+
+
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
     """The fault suite's figures (how much was thrown at the system, and what survived)."""
     from tests.faults import FIGURES
 
+    terminalreporter.write_line(f"database: {dbs.BACKEND}")
     if FIGURES:
         terminalreporter.section("fault suite")
         for line in FIGURES:

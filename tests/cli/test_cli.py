@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+from tests import dbs
 from tests.conftest import REAL_CONFIG, SMALL_PLAN
 
 
@@ -57,12 +58,11 @@ def test_sync_twice_then_a_bad_file_changes_nothing(run, write_plan, db_url: str
                                  "新增分工 8 (现有单位 4 个, 任务 3 项, 分工 8 条)")
     again = run("sync", "--config", str(good), "--json")
     assert json.loads(again.out)["changed"] is False
-    db_file = Path(db_url.removeprefix("sqlite:///"))
-    before = db_file.read_bytes()
+    before = dbs.fingerprint(db_url)
     bad = write_plan(SMALL_PLAN.replace("issued: 2023-04-18", "issued: 2023-13-01"), name="bad.yaml")
     r = run("sync", "--config", str(bad))
     assert r.code == 1 and "印发日期(issued) 应为日期" in r.err and f"{bad}:5:11" in r.err
-    assert db_file.read_bytes() == before
+    assert dbs.fingerprint(db_url) == before
 
 
 def test_status_before_any_sync_says_what_to_do(run) -> None:  # type: ignore[no-untyped-def]
@@ -104,15 +104,14 @@ MALFORMED = {
 
 def test_each_malformed_plan_names_its_line_and_leaves_the_database_as_it_was(run, write_plan, db_url) -> None:  # type: ignore[no-untyped-def]
     assert run("sync", "--config", str(write_plan())).code == 0
-    db_file = Path(db_url.removeprefix("sqlite:///"))
-    before = db_file.read_bytes()
+    before = dbs.fingerprint(db_url)
     for name, (mutate, expected) in MALFORMED.items():
         # each edit also changes a title, which a half-applied load would have written
         path = write_plan(mutate(SMALL_PLAN).replace("测试方案", "改过的方案"), name=f"{name}.yaml")
         r = run("sync", "--config", str(path))
         assert r.code == 1 and r.out == "", name
         assert r.err.startswith("错误: 计划配置有 1 处错误:\n" + str(path)) and expected in r.err, (name, r.err)
-        assert db_file.read_bytes() == before, name
+        assert dbs.fingerprint(db_url) == before, name
 
 
 def test_report_commands_write_files_and_send_the_summary_once(run, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import dbs
 from tests.conftest import REAL_CONFIG, ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(home / "prefect"), "PREFECT_API_URL": api, "PREFECT_UI_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "FUQUAN_DATABASE_URL": f"sqlite:///{home / 'db.sqlite'}",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "FUQUAN_DATABASE_URL": dbs.fresh_url(home),
            "FUQUAN_NOTIFY_FILE": str(home / "notifications.md"), "PYTHONPATH": str(ROOT)}
     env.pop("SLACK_BOT_TOKEN", None)
     (home / "prefect").mkdir()

@@ -1,5 +1,5 @@
 """Fault suite, processes and locks: kill -9 of `fuquan remind` mid-send, 2 and 4 concurrent runs,
-a rate-limit storm, and a locked SQLite database during a sync. Each test prints its figure."""
+a rate-limit storm, and a locked database (SQLite or PostgreSQL) during a sync. Each test prints its figure."""
 
 import os
 import random
@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
 from fuquan.errors import StorageError
 from fuquan.loader import load_plan
-from models.db import make_engine, transaction
+from models.db import WRITE_LOCK, make_engine, transaction
 from models.sync import sync_plan
+from tests import dbs
 from tests.conftest import REAL_CONFIG, ROOT
 from tests.faults import FIGURES
 from tests.flows.test_dispatch import CHANNEL, ZHUANBAN, plan_yaml
@@ -27,7 +29,7 @@ EXPECTED = 19  # grouped messages due on 2023-04-28 on the 2023 plan
 
 
 def _env(tmp_path: Path, slack: FakeSlack) -> dict[str, str]:
-    return {**os.environ, "FUQUAN_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}", "SLACK_BOT_TOKEN": TOKEN,
+    return {**os.environ, "FUQUAN_DATABASE_URL": dbs.fresh_url(tmp_path), "SLACK_BOT_TOKEN": TOKEN,
             "FUQUAN_SLACK_API_URL": slack.url, "FUQUAN_NOTIFY_FILE": str(tmp_path / "n.md")}
 
 
@@ -99,31 +101,61 @@ def test_a_rate_limit_storm_and_5xx_bursts_lose_and_double_nothing(tmp_path: Pat
     assert len(keys) == len(set(keys)) == EXPECTED
 
 
+class WriteLockHolder:
+    """Another writer holding the database's write lock: on SQLite a BEGIN IMMEDIATE, on PostgreSQL the
+    advisory lock every fuquan write transaction takes first."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.con = sqlite3.connect(dbs.sqlite_path(url), isolation_level=None, check_same_thread=False)
+        else:
+            self.engine = create_engine(url)
+            self.con = self.engine.raw_connection()
+
+    def take(self) -> None:
+        if self.url.startswith("sqlite"):
+            self.con.execute("BEGIN IMMEDIATE")
+        else:
+            self.con.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    def give_back(self) -> None:
+        if self.url.startswith("sqlite"):
+            self.con.execute("ROLLBACK")
+        else:
+            self.con.rollback()
+
+    def close(self) -> None:
+        self.con.close()
+        if not self.url.startswith("sqlite"):
+            self.engine.dispose()
+
+
 def test_a_locked_database_during_sync_waits_or_fails_cleanly(tmp_path: Path, write_plan) -> None:  # type: ignore[no-untyped-def]
-    db = tmp_path / "locked.sqlite"
-    url = f"sqlite:///{db}"
+    url = dbs.fresh_url(tmp_path, "locked")
     engine = make_engine(url, busy_timeout_ms=300)
     with transaction(engine) as s:
         sync_plan(s, load_plan(REAL_CONFIG))
     engine.dispose()
-    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder = WriteLockHolder(url)
     edited = load_plan(write_plan(REAL_CONFIG.read_text(encoding="utf-8").replace("确定承接事项", "确定承接事项(修订)")))
     engine = make_engine(url, busy_timeout_ms=300)
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    holder.take()  # another writer holds the lock
+    before = dbs.content(url)
     with pytest.raises(StorageError, match="数据库正被其他进程写入"):
         with transaction(engine) as s:
             sync_plan(s, edited)
-    holder.execute("ROLLBACK")
-    con = sqlite3.connect(db)
-    assert con.execute("select text from task where no = 1").fetchone() == ("确定承接事项",)  # nothing half-written
-    # a lock released within the busy timeout is waited for, and the sync then completes
-    holder.execute("BEGIN IMMEDIATE")
-    threading.Timer(0.5, lambda: holder.execute("ROLLBACK")).start()
+    holder.give_back()
+    assert dbs.content(url) == before  # nothing half-written
+    assert dbs.rows(url, "select text from task where no = 1") == [("确定承接事项",)]
+    # a lock released within the wait limit is waited for, and the sync then completes
+    holder.take()
+    threading.Timer(0.5, holder.give_back).start()
     engine = make_engine(url, busy_timeout_ms=5000)
     with transaction(engine) as s:
         sync_plan(s, edited)
-    assert con.execute("select text from task where no = 1").fetchone() == ("确定承接事项(修订)",)
-    con.close()
+    assert dbs.rows(url, "select text from task where no = 1") == [("确定承接事项(修订)",)]
+    engine.dispose()
     holder.close()
 
 

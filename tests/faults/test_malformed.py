@@ -2,6 +2,7 @@
 naming file:line (or the phrase), and the database file is byte-identical afterwards."""
 
 import io
+import os
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
@@ -12,6 +13,7 @@ from cli.main import main
 from fuquan.deadline import parse_deadline
 from fuquan.errors import DeadlineError, PlanError
 from fuquan.loader import parse_plan
+from tests import dbs
 from tests.conftest import SMALL_PLAN
 from tests.faults import FIGURES
 
@@ -22,7 +24,7 @@ TRIED = {"plans": 0, "unchanged": 0, "phrases": 0, "refused": 0}
 @pytest.fixture(scope="module", autouse=True)
 def figures():  # type: ignore[no-untyped-def]
     yield
-    FIGURES.append(f"malformed plans: {TRIED['plans']} tried, database byte-identical after {TRIED['unchanged']}; "
+    FIGURES.append(f"malformed plans: {TRIED['plans']} tried, database unchanged after {TRIED['unchanged']}; "
                    f"deadline phrases: {TRIED['phrases']} tried, {TRIED['refused']} refused by name")
 
 
@@ -54,20 +56,22 @@ def mutate(kind: int, line: int, word: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+DB: dict[str, str] = {}
+
+
 @settings(max_examples=240, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.integers(0, 5), line=st.integers(0, 200), word=WORDS)
 def test_malformed_plans_change_nothing(tmp_path_factory, kind: int, line: int, word: str) -> None:  # type: ignore[no-untyped-def]
     base = tmp_path_factory.getbasetemp() / "malformed"
     base.mkdir(exist_ok=True)
-    db = base / "fuquan.db"
-    import os
-
-    os.environ["FUQUAN_DATABASE_URL"] = f"sqlite:///{db}"
-    good = base / "good.yaml"
-    if not db.exists():
+    if "url" not in DB:  # one database for all examples, loaded once with the good plan
+        DB["url"] = dbs.fresh_url(base, "malformed")
+        good = base / "good.yaml"
         good.write_text(SMALL_PLAN, encoding="utf-8")
+        os.environ["FUQUAN_DATABASE_URL"] = DB["url"]
         assert _run("sync", "--config", str(good))[0] == 0
-    before = db.read_bytes()
+    os.environ["FUQUAN_DATABASE_URL"] = DB["url"]
+    before = dbs.fingerprint(DB["url"])
     text = mutate(kind, line, word)
     try:  # a mutation can land on something still valid (a plain scalar may hold " ["): not this test's case
         parse_plan(text)
@@ -82,7 +86,7 @@ def test_malformed_plans_change_nothing(tmp_path_factory, kind: int, line: int, 
     assert first.startswith("错误: 计划配置有 "), err
     assert err.splitlines()[1].startswith(f"{bad}:") and ":" in err.splitlines()[1][len(str(bad)) + 1:], err
     assert "Traceback" not in err
-    assert db.read_bytes() == before
+    assert dbs.fingerprint(DB["url"]) == before
     TRIED["plans"] += 1
     TRIED["unchanged"] += 1
 

@@ -22,6 +22,7 @@ from models.outbox import MessageRow, SendLogRow
 from models.sync import sync_plan
 from notifications.router import Router
 from notifications.slack import SlackNotifier
+from tests import dbs
 from tests.conftest import REAL_CONFIG
 from tests.slack_server import TOKEN, FakeSlack
 
@@ -50,7 +51,7 @@ def slack() -> Iterator[FakeSlack]:
 
 
 def setup(tmp_path: Path, **kw) -> tuple[Engine, int]:  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    engine = make_engine(dbs.fresh_url(tmp_path))
     with transaction(engine) as s:
         report = sync_plan(s, load_plan(plan_yaml(tmp_path, **kw)))
     return engine, report.plan_id
@@ -212,7 +213,7 @@ def test_an_unmapped_unit_goes_to_the_zhuanban_with_a_note(tmp_path, slack) -> N
 
 def test_two_runs_at_once_send_each_reminder_once(tmp_path, slack) -> None:  # type: ignore[no-untyped-def]
     engine, plan_id = setup(tmp_path)
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    url = engine.url.render_as_string(hide_password=False)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 

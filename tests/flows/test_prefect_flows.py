@@ -9,13 +9,14 @@ import pytest
 from fuquan.loader import load_plan
 from models.db import make_engine, transaction
 from models.sync import sync_plan
+from tests import dbs
 from tests.flows.test_dispatch import CHANNEL, ZHUANBAN, plan_yaml
 from tests.slack_server import TOKEN, FakeSlack
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("FUQUAN_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.setenv("FUQUAN_DATABASE_URL", dbs.fresh_url(tmp_path))
     monkeypatch.setenv("FUQUAN_NOTIFY_FILE", str(tmp_path / "notifications.md"))
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     return tmp_path

@@ -1,4 +1,3 @@
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,12 @@ from models.db import make_engine, reading, transaction
 from models.queries import counts_by_table, find_plan
 from models.sync import sync_plan
 from models.tables import AssignmentRow, SyncRunRow, TaskRow, UnitRow
+from tests import dbs
 from tests.conftest import REAL_CONFIG, SMALL_PLAN
 
 
-def dump(url: str) -> list[str]:
-    con = sqlite3.connect(url.removeprefix("sqlite:///"))
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
+def dump(url: str) -> str:
+    return dbs.content(url)
 
 
 def do_sync(url: str, text: str = SMALL_PLAN):  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from models.db import make_engine, reading, transaction
 from models.snapshots import get_snapshot
 from models.sync import sync_plan
 from models.tables import PlanRow
+from tests import dbs
 from tests.conftest import REAL_CONFIG, SMALL_PLAN
 
 DEPTS = list(load_plan(REAL_CONFIG).group("各镇") and load_plan(REAL_CONFIG).group("区级执法单位").members)  # type: ignore[union-attr]
@@ -67,8 +68,8 @@ def events() -> dict[date, list]:  # type: ignore[type-arg]
 def seeded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The database as of 2023-12-31, months closed on their 20th as the daily run would; the May
     snapshot as it was on the day it closed."""
-    path = tmp_path_factory.mktemp("reports") / "db.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
+    url = dbs.fresh_url(tmp_path_factory.mktemp("reports"), "reports")
+    engine = make_engine(url)
     with transaction(engine) as s:
         plan_id = sync_plan(s, load_plan(REAL_CONFIG)).plan_id
     ev = events()
@@ -84,7 +85,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
             with reading(engine) as s:
                 may = copy.deepcopy(get_snapshot(s, plan_id, "2023-05"))
         day += timedelta(days=1)
-    return engine, plan_id, may, path
+    return engine, plan_id, may, url
 
 
 def snapshot(engine, plan_id: int, period: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
@@ -103,13 +104,9 @@ def test_every_month_closed_on_its_20th(seeded) -> None:  # type: ignore[no-unty
 
 
 def test_may_snapshot_is_unchanged_by_later_edits(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    engine, plan_id, may, path = seeded
-    import sqlite3
-
-    copy_path = tmp_path / "db.sqlite"
-    with sqlite3.connect(path) as src, sqlite3.connect(copy_path) as dst:
-        src.backup(dst)  # edit a copy (WAL included): the module's data set stays as described
-    eng = make_engine(f"sqlite:///{copy_path}")
+    engine, plan_id, may, url = seeded
+    engine.dispose()  # PostgreSQL copies a database only while nobody is connected to it
+    eng = make_engine(dbs.copy_of(url, tmp_path))  # edit a copy: the module's data set stays as described
     with transaction(eng) as s:
         idx = records.PlanIndex(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
         records.submit_report(s, idx, ACTOR, date(2023, 7, 1), task_no=None, town="花桥镇", period="2023-05",
@@ -178,7 +175,7 @@ def test_charts_are_rendered_with_a_cjk_font(seeded, tmp_path) -> None:  # type:
 
 
 def _fresh(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    engine = make_engine(dbs.fresh_url(tmp_path, "fresh"))
     with transaction(engine) as s:
         plan_id = sync_plan(s, parse_plan(text)).plan_id
     return engine, plan_id

@@ -1,0 +1,49 @@
+"""Bring a database to the schema this code expects, with Alembic (models/migrations), when it is opened.
+
+- an empty database is built by running every migration from 0001 (so the chain is exercised always);
+- a database made by fuquan 0.1.0 (tables, no `alembic_version`) is stamped 0001, then upgraded;
+- a database already at HEAD costs one small query.
+
+The check and the upgrade happen in one write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
+advisory lock), so two processes opening an old database at once migrate it once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+FIRST = "0001"
+HEAD = "0002"  # tests/models/test_migrations.py checks this is the scripts' head
+SCRIPTS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x6675_7175  # "fuqu": the advisory lock key for migrations on PostgreSQL
+
+
+def current(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ensure_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        if current(conn) == HEAD:
+            return
+    upgrade(engine)
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    from alembic import command  # only when there is something to do: the read path stays light
+    from alembic.config import Config
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        cfg = Config()
+        cfg.set_main_option("script_location", str(SCRIPTS))
+        cfg.attributes["connection"] = conn
+        if current(conn) is None and inspect(conn).has_table("plan"):
+            command.stamp(cfg, FIRST)
+        command.upgrade(cfg, target)

@@ -1,0 +1,37 @@
+"""Alembic environment. fuquan runs migrations itself when it opens a database (models.migrate), passing
+its own connection; `alembic -c alembic.ini …` from the project root (for writing a new revision) gets
+the URL from FUQUAN_DATABASE_URL or the default SQLite file instead."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from models import items, outbox, snapshots, tables  # noqa: F401  (registers the tables)
+
+
+def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    # The same database may hold other tables (APScheduler's job store): only ours are compared.
+    return not (type_ == "table" and reflected and name not in SQLModel.metadata.tables)
+
+
+def _run(connection: Connection) -> None:
+    # render_as_batch: SQLite cannot ALTER most things, so column changes copy the table.
+    context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True,
+                      compare_type=True, include_object=_ours)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("fuquan 的迁移只能在线运行 (offline SQL generation is not supported)")
+given = context.config.attributes.get("connection")
+if given is not None:
+    _run(given)
+else:
+    from models.db import database_url
+
+    with create_engine(database_url()).begin() as conn:
+        _run(conn)

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test suite on both databases at once: SQLite in the foreground (its output live), PostgreSQL (a
+# private server from scripts/pg.sh, installed when missing) in the background, its output printed
+# after. Both must pass. FUQUAN_TEST_DBS=sqlite runs the SQLite pass only (quick, no server).
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh tests/core -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh --with-browser
+PY=.venv/bin/python
+dbs=${FUQUAN_TEST_DBS:-sqlite,postgresql}
+
+pg_pid=""
+if [[ $dbs == *postgresql* ]]; then
+  pg_url=$(bash scripts/pg.sh start)
+  pg_log=$(mktemp -t fuquan-pg-tests.XXXXXX)
+  # The two passes share the machine's two cores; most of the suite waits on sockets and processes.
+  FUQUAN_TEST_POSTGRES=$pg_url "$PY" -m pytest -p no:cacheprovider "$@" >"$pg_log" 2>&1 &
+  pg_pid=$!
+  echo "PostgreSQL 测试在后台进行 ($pg_url), 结果见下方 …"
+fi
+
+rc_sqlite=0
+if [[ $dbs == *sqlite* ]]; then
+  echo "== SQLite =="
+  "$PY" -m pytest -p no:cacheprovider "$@" || rc_sqlite=$?
+fi
+
+rc_pg=0
+if [ -n "$pg_pid" ]; then
+  wait "$pg_pid" || rc_pg=$?
+  echo "== PostgreSQL =="
+  cat "$pg_log"
+  rm -f "$pg_log"
+fi
+echo "测试结果: SQLite $([ $rc_sqlite = 0 ] && echo 通过 || echo "失败 ($rc_sqlite)")$([ -n "$pg_pid" ] && echo ", PostgreSQL $([ $rc_pg = 0 ] && echo 通过 || echo "失败 ($rc_pg)")")"
+[ $rc_sqlite = 0 ] && [ $rc_pg = 0 ]

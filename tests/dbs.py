@@ -1,0 +1,108 @@
+"""Which database the suite runs on.
+
+SQLite files by default; PostgreSQL when FUQUAN_TEST_POSTGRES holds an admin URL (`make test-pg` and
+.ci/run start a private server with scripts/pg.sh and set it). Either way every test gets a database of
+its own: a file under tmp_path, or a fresh PostgreSQL database dropped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine, make_url
+
+PG_ADMIN = os.environ.get("FUQUAN_TEST_POSTGRES", "")
+ON_PG = bool(PG_ADMIN)
+BACKEND = "postgresql" if ON_PG else "sqlite"
+_created: list[str] = []
+_admin: Engine | None = None
+
+
+def _admin_engine() -> Engine:
+    global _admin
+    if _admin is None:
+        _admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    return _admin
+
+
+def fresh_url(tmp_path: Path, name: str = "db") -> str:
+    """A new, empty database for one test."""
+    if not ON_PG:
+        return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
+    dbname = f"t_{name}_{uuid.uuid4().hex[:10]}".lower()
+    with _admin_engine().connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+    _created.append(dbname)
+    return make_url(PG_ADMIN).set(database=dbname).render_as_string(hide_password=False)
+
+
+def copy_of(url: str, tmp_path: Path) -> str:
+    """A copy of the database behind `url` (nobody may be connected to it on PostgreSQL)."""
+    if not ON_PG:
+        import sqlite3
+
+        target = tmp_path / "copy.sqlite"
+        with sqlite3.connect(sqlite_path(url)) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)  # WAL included
+        return f"sqlite:///{target}"
+    source = make_url(url).database
+    dbname = f"t_copy_{uuid.uuid4().hex[:10]}"
+    with _admin_engine().connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{dbname}" TEMPLATE "{source}"'))
+    _created.append(dbname)
+    return make_url(url).set(database=dbname).render_as_string(hide_password=False)
+
+
+def drop_all() -> None:
+    if not _created:
+        return
+    with _admin_engine().connect() as conn:
+        for dbname in _created:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+    _created.clear()
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Read the database behind `url` directly, as a second opinion next to fuquan's own reads."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def fingerprint(url: str) -> str:
+    """What "the database is byte-identical" means: on SQLite the file's bytes (it may not exist yet); on
+    PostgreSQL, which has no single file, its content()."""
+    if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "absent"
+    return content(url)
+
+
+def content(url: str) -> str:
+    """Every table's columns and every row, in a stable order, hashed."""
+    digest = hashlib.sha256()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            insp = inspect(conn)
+            for table in sorted(insp.get_table_names()):
+                cols = [c["name"] for c in insp.get_columns(table)]
+                digest.update(f"{table}:{cols}".encode())
+                order = ", ".join(f'"{c}"' for c in cols)
+                for r in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY {order}')):
+                    digest.update(repr(tuple(r)).encode())
+    finally:
+        engine.dispose()
+    return digest.hexdigest()
