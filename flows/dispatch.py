@@ -29,9 +29,10 @@ from fuquan.errors import NotificationError
 from fuquan.messages import Message, compose, notice
 from fuquan.policy import ZHUANBAN, Channels, Destination
 from fuquan.reminders import Reminder, by_recipient, due_reminders
+from fuquan.workdays import WorkCalendar
 from models import outbox
 from models.db import reading, transaction
-from models.ledger_io import load_leads, plan_rows
+from models.ledger_io import load_ledgers
 from models.queries import settings_of
 from models.tables import PlanRow
 from notifications.base import Outgoing, redact
@@ -107,8 +108,8 @@ def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, r
         assert plan is not None
         settings = settings_of(plan)
         policy, channels = settings.policy, settings.channels
-        rows, cal = plan_rows(session, plan, today)
-        leads = load_leads(session, plan)
+        ledger, cal = load_ledgers(session, [plan])[plan_id], WorkCalendar()
+        rows, leads = ledger.rows(today, cal), ledger.leads
     if not force and not cal.is_workday(today):
         report.skipped = f"{today} 不是工作日, 不发送提醒 (加 --force 可强制发送)"
     elif not force and not dry_run and policy.quiet(now.astimezone(_tz(plan)).time()):

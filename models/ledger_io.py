@@ -1,12 +1,20 @@
-"""Read one plan's shares and recorded items into the core's ledger types: a query per table."""
+"""Read plans' shares and recorded items into the core's ledger types.
+
+One query per table for any number of plans (`plan_id IN …`, items joined to their task), reading plain
+columns rather than ORM objects: the daily sweep of a province's hundred county plans, or a nation's
+thousands, costs the same dozen queries per batch as one plan does. Single-plan callers use the same path.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import Select, func, select
+from sqlmodel import Session, col
 
 from fuquan.deadline import Deadline
 from fuquan.ledger import Context, Records, Row, Share, evaluate
@@ -16,57 +24,128 @@ from fuquan.workdays import WorkCalendar
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
 from .tables import AssignmentRow, GroupRow, PlanRow, TaskRow, UnitRow
 
+BATCH = 200  # plans per round of queries: bounds memory at nation scale
+
+
+@dataclass
+class Ledger:
+    plan: PlanRow
+    shares: list[Share] = field(default_factory=list)
+    records: Records = field(default_factory=Records)
+    leads: dict[int, str | None] = field(default_factory=dict)  # task no → lead unit (None: a group leads)
+
+    def rows(self, today: date, cal: WorkCalendar) -> list[Row]:
+        p = self.plan
+        return evaluate(self.shares, self.records, Context(today, p.year, p.issued, cal, p.warn_workdays))
+
+
+def _cols(*columns: Any) -> Select[Any]:
+    return select(*columns)  # (SQLModel's fields are typed as values, which select()'s overloads refuse)
+
+
+def _q(session: Session, stmt: Any) -> Any:
+    return session.connection().execute(stmt)  # plain rows: no ORM objects to build
+
+
+def load_ledgers(session: Session, plans: list[PlanRow]) -> dict[int, Ledger]:
+    out = {p.id: Ledger(p) for p in plans if p.id is not None}
+    ids = list(out)
+    name: dict[int, str] = {}
+    kind: dict[int, str] = {}
+    for uid, uname, ukind in _q(session, _cols(UnitRow.id, UnitRow.name, UnitRow.kind).where(col(UnitRow.plan_id).in_(ids))):
+        name[uid], kind[uid] = uname, ukind  # type: ignore[index]
+    groups: dict[int, set[str]] = {}
+    for pid, gname in _q(session, _cols(GroupRow.plan_id, GroupRow.name).where(col(GroupRow.plan_id).in_(ids))):
+        groups.setdefault(pid, set()).add(gname)
+    tasks: dict[int, tuple[int, int, str, Deadline, Track]] = {}  # task id → plan, no, text, deadline, track
+    for t in _q(session, _cols(TaskRow.id, TaskRow.plan_id, TaskRow.no, TaskRow.text, TaskRow.deadline_text,
+                                 TaskRow.deadline_kind, TaskRow.due, TaskRow.start, TaskRow.rule, TaskRow.track,
+                                 TaskRow.units).where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active))):
+        tid, pid, no, text, dtext, dkind, due, start, rule, track, units = t
+        tasks[tid] = (pid, no, text, Deadline.from_parts(dtext, dkind, due, start, json.loads(rule) if rule else None),  # type: ignore[index]
+                      Track.from_dict(json.loads(track)))
+        first = json.loads(units)[0]
+        out[pid].leads[no] = first if first not in groups.get(pid, ()) else None
+    stmt = (_cols(AssignmentRow.task_id, AssignmentRow.unit_id, AssignmentRow.role, AssignmentRow.status,
+                   AssignmentRow.completed_on, AssignmentRow.extended_due)
+            .join(TaskRow, col(TaskRow.id) == AssignmentRow.task_id)
+            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(AssignmentRow.active))
+            .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
+    for tid, uid, role, status, completed_on, extended_due in _q(session, stmt):
+        pid, no, text, deadline, track = tasks[tid]
+        out[pid].shares.append(Share(no, text, deadline, track, name[uid], kind[uid], role, status, completed_on,
+                                     extended_due))
+    for ledger in out.values():
+        ledger.shares.sort(key=lambda s: s.task_no)
+    _records(session, ids, tasks, name, out)
+    return out
+
+
+def _items(session: Session, model: Any, ids: list[int], *columns: Any) -> Iterator[Any]:
+    """Rows of an item table whose task is an active task of one of the plans."""
+    stmt = (_cols(model.task_id, *columns).join(TaskRow, col(TaskRow.id) == model.task_id)
+            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active)))
+    return iter(_q(session, stmt))
+
+
+def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int, str, Deadline, Track]],
+             name: dict[int, str], out: dict[int, Ledger]) -> None:
+    def rec(tid: int) -> tuple[Records, int]:
+        pid, no = tasks[tid][0], tasks[tid][1]
+        return out[pid].records, no
+
+    for tid, dept, town, signed in _items(session, LetterRow, ids, LetterRow.department_id, LetterRow.town_id,
+                                          LetterRow.signed_on):
+        if signed:
+            r, no = rec(tid)
+            r.letters[(no, name[dept], name[town])] = signed
+    for tid, dept, filed in _items(session, TrainingPlanRow, ids, TrainingPlanRow.department_id, TrainingPlanRow.filed_on):
+        r, no = rec(tid)
+        r.training_plans[(no, name[dept])] = filed
+    for tid, dept, town, done in _items(session, TrainingDoneRow, ids, TrainingDoneRow.department_id,
+                                        TrainingDoneRow.town_id, TrainingDoneRow.completed_on):
+        r, no = rec(tid)
+        r.training_done[(no, name[dept], name[town])] = done
+    held = (_cols(ExamSittingRow.task_id, ExamSittingRow.town_id, func.min(ExamSittingRow.exam_on))
+            .join(TaskRow, col(TaskRow.id) == ExamSittingRow.task_id)
+            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(ExamSittingRow.sat).is_not(None))
+            .group_by(col(ExamSittingRow.task_id), col(ExamSittingRow.town_id)))
+    for tid, town, first in _q(session, held):
+        r, no = rec(tid)
+        r.exams_held[(no, name[town])] = first
+    for tid, town, certified in _items(session, ExamTownRow, ids, ExamTownRow.town_id, ExamTownRow.certified_on):
+        if certified:
+            r, no = rec(tid)
+            r.certified[(no, name[town])] = certified
+    for tid, town, period, submitted in _items(session, MonthlyReportRow, ids, MonthlyReportRow.town_id,
+                                               MonthlyReportRow.period, MonthlyReportRow.submitted_on):
+        r, no = rec(tid)
+        r.reports[(no, name[town], period)] = submitted
+
+
+def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> Iterator[Ledger]:
+    """Every plan's ledger, `batch` plans per round of queries."""
+    pending: list[PlanRow] = []
+    for plan in plans:
+        pending.append(plan)
+        if len(pending) == batch:
+            yield from load_ledgers(session, pending).values()
+            pending = []
+    if pending:
+        yield from load_ledgers(session, pending).values()
+
 
 def load_ledger(session: Session, plan: PlanRow) -> tuple[list[Share], Records]:
-    units = {u.id: u for u in session.exec(select(UnitRow).where(UnitRow.plan_id == plan.id))}
-    tasks = {t.id: t for t in session.exec(select(TaskRow).where(TaskRow.plan_id == plan.id, TaskRow.active))}
-    no = {tid: t.no for tid, t in tasks.items()}
-    shares = []
-    deadlines = {tid: Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start,
-                                          json.loads(t.rule) if t.rule else None) for tid, t in tasks.items()}
-    tracks = {tid: Track.from_dict(json.loads(t.track)) for tid, t in tasks.items()}
-    stmt = (select(AssignmentRow).where(col(AssignmentRow.task_id).in_(list(tasks)), AssignmentRow.active)
-            .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
-    for a in session.exec(stmt):
-        t, u = tasks[a.task_id], units[a.unit_id]
-        shares.append(Share(t.no, t.text, deadlines[a.task_id], tracks[a.task_id], u.name, u.kind, a.role,
-                            a.status, a.completed_on, a.extended_due))
-    shares.sort(key=lambda s: s.task_no)
-    return shares, _records(session, [t for t in tasks if t is not None], {k: v for k, v in no.items() if k is not None},
-                            {i: u.name for i, u in units.items()})
-
-
-def _records(session: Session, task_ids: list[int], no: dict[int, int], name: dict[int | None, str]) -> Records:
-    rec = Records()
-    for r in session.exec(select(LetterRow).where(col(LetterRow.task_id).in_(task_ids))):
-        if r.signed_on:
-            rec.letters[(no[r.task_id], name[r.department_id], name[r.town_id])] = r.signed_on
-    for p in session.exec(select(TrainingPlanRow).where(col(TrainingPlanRow.task_id).in_(task_ids))):
-        rec.training_plans[(no[p.task_id], name[p.department_id])] = p.filed_on
-    for d in session.exec(select(TrainingDoneRow).where(col(TrainingDoneRow.task_id).in_(task_ids))):
-        rec.training_done[(no[d.task_id], name[d.department_id], name[d.town_id])] = d.completed_on
-    held = (select(ExamSittingRow.task_id, ExamSittingRow.town_id, func.min(ExamSittingRow.exam_on))
-            .where(col(ExamSittingRow.task_id).in_(task_ids), col(ExamSittingRow.sat).is_not(None))
-            .group_by(col(ExamSittingRow.task_id), col(ExamSittingRow.town_id)))
-    for tid, town, first in session.exec(held):
-        rec.exams_held[(no[tid], name[town])] = first
-    for e in session.exec(select(ExamTownRow).where(col(ExamTownRow.task_id).in_(task_ids))):
-        if e.certified_on:
-            rec.certified[(no[e.task_id], name[e.town_id])] = e.certified_on
-    for m in session.exec(select(MonthlyReportRow).where(col(MonthlyReportRow.task_id).in_(task_ids))):
-        rec.reports[(no[m.task_id], name[m.town_id], m.period)] = m.submitted_on
-    return rec
+    ledger = load_ledgers(session, [plan])[plan.id or 0]
+    return ledger.shares, ledger.records
 
 
 def load_leads(session: Session, plan: PlanRow) -> dict[int, str | None]:
     """Each task's lead unit, or None where the first-named is a group (no single unit to escalate to)."""
-    groups = set(session.exec(select(GroupRow.name).where(GroupRow.plan_id == plan.id)))
-    tasks = session.exec(select(TaskRow.no, TaskRow.units).where(TaskRow.plan_id == plan.id, TaskRow.active))
-    return {no: (first if (first := json.loads(units)[0]) not in groups else None) for no, units in tasks}
+    return load_ledgers(session, [plan])[plan.id or 0].leads
 
 
 def plan_rows(session: Session, plan: PlanRow, today: date) -> tuple[list[Row], WorkCalendar]:
     """Every share of `plan` judged as of `today`, and the calendar used (for its warnings)."""
-    shares, records = load_ledger(session, plan)
     cal = WorkCalendar()
-    return evaluate(shares, records, Context(today, plan.year, plan.issued, cal, plan.warn_workdays)), cal
+    return load_ledgers(session, [plan])[plan.id or 0].rows(today, cal), cal
