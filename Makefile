@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean scaleout
 
 install:
 	@bash scripts/bootstrap.sh
@@ -15,6 +15,10 @@ run: install
 # The suite on SQLite and, at the same time, on a private PostgreSQL server (scripts/test.sh).
 test:
 	@bash scripts/test.sh
+
+# The scale-out path tried on this machine: Prefect on PostgreSQL, a work pool, two workers (README, Operations).
+scaleout: install
+	$(BIN)/python scripts/scaleout.py
 
 # Style and types of the packages (CI runs it after the tests).
 lint: install

@@ -1,6 +1,6 @@
 """Benchmarks: prints figures (no asserts, no unit-test timing). Record them in bench/RESULTS.md.
 
-    .venv/bin/python -m bench.run sweep --scale province          # status + reminders due, vs raw SELECT
+    .venv/bin/python -m bench.run sweep --scale province [--db postgres]   # status + reminders due, vs raw SELECT
     .venv/bin/python -m bench.run cli                             # read-only CLI start-up vs python -c pass
     .venv/bin/python -m bench.run remind --messages 1000 --channels 100
 
@@ -26,17 +26,38 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2023, 11, 23)
 
 
+def database(arg: str | None, name: str) -> str:
+    """--db: absent → a new SQLite file; `postgres` → a new database `bench_NAME` on the private server of
+    scripts/pg.sh (started if needed); anything else is taken as a SQLAlchemy URL of an empty database."""
+    if not arg:
+        return f"sqlite:///{Path(tempfile.mkdtemp()) / f'{name}.sqlite'}"
+    if arg != "postgres":
+        return arg
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "start"], check=True, capture_output=True,
+                           text=True).stdout.strip()
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "bench_{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "bench_{name}"'))
+    engine.dispose()
+    return make_url(admin).set(database=f"bench_{name}").render_as_string(hide_password=False)
+
+
 def sweep(args: argparse.Namespace) -> None:
     from bench.synth import SCALES, build
     from models.db import make_engine
 
-    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}"
+    url = database(args.db, args.scale)
     counties = SCALES[args.scale]
     t = time.perf_counter()
     engine = make_engine(url)
     plan_ids = build(engine, counties)
     engine.dispose()
-    print(f"\n[{args.scale}] built {counties} county plans ({counties * 15} towns) in {time.perf_counter() - t:.1f} s")
+    print(f"\n[{args.scale}] {engine.dialect.name}: built {counties} county plans ({counties * 15} towns) "
+          f"in {time.perf_counter() - t:.1f} s")
     child = subprocess.run([sys.executable, "-m", "bench.run", "_measure", "--db", url, "--plans", json.dumps(plan_ids)],
                            cwd=ROOT, capture_output=True, text=True, check=True)
     figures = json.loads(child.stdout.strip().splitlines()[-1])
@@ -121,7 +142,7 @@ def remind(args: argparse.Namespace) -> None:
     from notifications.slack import SlackNotifier
     from tests.slack_server import TOKEN, FakeSlack
 
-    engine = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'remind.sqlite'}")
+    engine = make_engine(database(args.db, "remind"))
     channels = [f"C0BENCH{i:03d}" for i in range(args.channels)]
     with transaction(engine) as s:
         plan = PlanRow(district="基准", year=2023, title="基准", issued=date(2023, 1, 1))
@@ -152,7 +173,7 @@ def main() -> None:
     sub = p.add_subparsers(dest="what", required=True)
     s = sub.add_parser("sweep")
     s.add_argument("--scale", choices=["district", "province", "nation"], default="province")
-    s.add_argument("--db", help="SQLAlchemy URL (default: a new SQLite file)")
+    s.add_argument("--db", help="`postgres` (a new database on scripts/pg.sh's server) or a URL (default: new SQLite file)")
     s.set_defaults(func=sweep)
     m = sub.add_parser("_measure")
     m.add_argument("--db", required=True)
@@ -164,6 +185,7 @@ def main() -> None:
     r = sub.add_parser("remind")
     r.add_argument("--messages", type=int, default=1000)
     r.add_argument("--channels", type=int, default=100)
+    r.add_argument("--db", help="`postgres` or a URL, as for sweep (default: a new SQLite file)")
     r.set_defaults(func=remind)
     args = p.parse_args()
     args.func(args)

@@ -7,12 +7,16 @@ import argparse
 import signal
 import sys
 import threading
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 from fuquan.errors import FuquanError
 from fuquan.loader import load_plan
 
 from .output import console
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout workers run the flows from
 
 
 def _prefect() -> str | None:
@@ -53,7 +57,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass
+class Spec:
+    """One deployment of a flow, as config/tasks.yaml's `schedules:` asks for it."""
+
+    flow: str
+    name: str
+    cron: str | None
+    timezone: str
+    tags: list[str]
+    parameters: dict[str, Any]
+    description: str
+
+
+def _specs(config: str) -> list[Spec]:
+    plan = load_plan(config)
+    labels = ["fuquan", plan.district, f"{plan.year}年度"]
+    specs = [Spec(s.name, f"{plan.year}", s.cron, plan.timezone, labels, {"year": plan.year},
+                  f"{plan.district} {plan.year} 年度 · {s.cron}") for s in plan.schedules if s.name != "sync-plan"]
+    specs.append(Spec("sync-plan", f"{plan.year}", None, plan.timezone, labels, {"config": str(config)},
+                      "按需运行: 校验并载入计划配置"))
+    return specs
+
+
 def serve(args: argparse.Namespace) -> int:
+    """The flows in this process (Prefect's runner): what `make run` does on one machine."""
     url = _prefect()
     if url is None:
         raise FuquanError("未找到 Prefect 服务; 请用 make run 启动 (会同时启动服务和看板), 或设置 PREFECT_API_URL")
@@ -63,20 +91,56 @@ def serve(args: argparse.Namespace) -> int:
 
     from flows.prefect_flows import FLOWS
 
-    plan = load_plan(args.config)
-    labels = ["fuquan", plan.district, f"{plan.year}年度"]
-    deployments: list[RunnerDeployment] = [
-        cast(RunnerDeployment, FLOWS[s.name].to_deployment(
-            name=f"{plan.year}", schedule=Cron(s.cron, timezone=plan.timezone), tags=labels,
-            parameters={"year": plan.year}, description=f"{plan.district} {plan.year} 年度 · {s.cron}"))
-        for s in plan.schedules if s.name != "sync-plan"]
-    deployments.append(cast(RunnerDeployment, FLOWS["sync-plan"].to_deployment(
-        name=f"{plan.year}", tags=labels, parameters={"config": str(args.config)},
-        description="按需运行: 校验并载入计划配置")))
+    deployments = [cast(RunnerDeployment, FLOWS[d.flow].to_deployment(
+        name=d.name, schedule=Cron(d.cron, timezone=d.timezone) if d.cron else None, tags=d.tags,
+        parameters=d.parameters, description=d.description)) for d in _specs(args.config)]
     console().print(f"已登记 {len(deployments)} 个定时流程, 看板: {url.removesuffix('/api')}/deployments")
     _stop_on_sigterm()
     prefect_serve(*deployments, print_starting_message=False)
     return 0
+
+
+def deploy(args: argparse.Namespace) -> int:
+    """The same deployments, handed to a work pool: any number of `prefect worker start --pool …`
+    processes (on this or other machines, with this checkout and FUQUAN_DATABASE_URL) run them."""
+    url = _prefect()
+    if url is None:
+        raise FuquanError("未找到 Prefect 服务; 请设置 PREFECT_API_URL 指向 Prefect 服务 (如 http://主机:4200/api)")
+    from prefect import Flow
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.schedules import Cron
+
+    from flows.prefect_flows import FLOWS
+
+    _ensure_pool(args.pool)
+    specs = _specs(args.config)
+    for d in specs:
+        entry = FLOWS[d.flow]
+        # (from a synchronous caller from_source returns the flow, not a coroutine)
+        source = cast("Flow[..., Any]", entry.from_source(source=str(ROOT),
+                                                          entrypoint=f"flows/prefect_flows.py:{entry.fn.__name__}"))
+        # to_deployment + apply rather than Flow.deploy: 3.8.8's deploy() first lists the pool's workers with
+        # `limit: null`, which its own server refuses (422), and fails after nothing was registered.
+        deployment = cast(RunnerDeployment, source.to_deployment(
+            name=d.name, work_pool_name=args.pool, tags=d.tags, parameters=d.parameters,
+            schedule=Cron(d.cron, timezone=d.timezone) if d.cron else None, description=d.description))
+        deployment.apply()
+    console().print(f"已向工作池 {args.pool} 登记 {len(specs)} 个流程 (代码目录 {ROOT}); "
+                    f"在每台执行机上运行: prefect worker start --pool {args.pool}")
+    return 0
+
+
+def _ensure_pool(name: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+            console().print(f"已创建工作池 {name} (process 类型)")
+        except ObjectAlreadyExists:
+            pass
 
 
 def scheduler(args: argparse.Namespace) -> int:

@@ -106,3 +106,8 @@ def content(url: str) -> str:
     finally:
         engine.dispose()
     return digest.hexdigest()
+
+
+def adopt(dbname: str) -> None:
+    """A database a test had something else create: dropped at the end of the session like ours."""
+    _created.append(dbname)

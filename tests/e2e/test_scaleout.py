@@ -1,0 +1,28 @@
+"""The scale-out path of the README, tried: a Prefect server on PostgreSQL, the plan's flows in a work
+pool (`fuquan deploy`), two worker processes; four runs must complete, and both workers must have run some.
+PostgreSQL pass only (the Prefect server needs a PostgreSQL server; the SQLite pass has none)."""
+
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests import dbs
+from tests.conftest import ROOT
+from tests.e2e.test_dashboard import free_port
+
+pytestmark = pytest.mark.skipif(not dbs.ON_PG, reason="needs the PostgreSQL server of the PostgreSQL pass")
+
+
+def test_two_workers_run_the_deployed_flows() -> None:
+    name = f"t_scaleout_{uuid.uuid4().hex[:8]}"
+    dbs.adopt(f"{name}_prefect")
+    dbs.adopt(f"{name}_fuquan")
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "scaleout.py"), "--admin-url", dbs.PG_ADMIN,
+                        "--name", name, "--port", str(free_port()), "--workers", "2", "--timeout", "180"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "结果: 4/4 次运行完成" in r.stdout, r.stdout
+    assert "已向工作池 fuquan 登记 5 个流程" in r.stdout
+    subprocess.run(["rm", "-rf", str(ROOT / "data" / name)], check=False)
