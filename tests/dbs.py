@@ -30,15 +30,34 @@ def _admin_engine() -> Engine:
     return _admin
 
 
-def fresh_url(tmp_path: Path, name: str = "db") -> str:
-    """A new, empty database for one test."""
+def fresh_url(tmp_path: Path, name: str = "db", *, empty: bool = False) -> str:
+    """A new database for one test. On SQLite a new file (fuquan builds it from the migrations when it
+    opens it). On PostgreSQL a copy of a database built that way once per session, which is three times
+    quicker than migrating each; `empty=True` gives a database with nothing in it at all."""
     if not ON_PG:
         return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
-    dbname = f"t_{name}_{uuid.uuid4().hex[:10]}".lower()
+    template = "template0" if empty else _migrated_template()
+    return _create(f"t_{name}_{uuid.uuid4().hex[:10]}".lower(), template)
+
+
+def _create(dbname: str, template: str) -> str:
     with _admin_engine().connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+        conn.execute(text(f'CREATE DATABASE "{dbname}" TEMPLATE "{template}"'))
     _created.append(dbname)
     return make_url(PG_ADMIN).set(database=dbname).render_as_string(hide_password=False)
+
+
+_template: list[str] = []
+
+
+def _migrated_template() -> str:
+    if not _template:
+        from models.db import make_engine
+
+        url = _create(f"t_template_{uuid.uuid4().hex[:10]}", "template0")
+        make_engine(url).dispose()  # (PostgreSQL copies a database only while nobody is connected to it)
+        _template.append(make_url(url).database or "")
+    return _template[0]
 
 
 def copy_of(url: str, tmp_path: Path) -> str:
@@ -59,6 +78,9 @@ def copy_of(url: str, tmp_path: Path) -> str:
 
 
 def drop_all() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
     if not _created:
         return
     with _admin_engine().connect() as conn:
@@ -90,8 +112,13 @@ def fingerprint(url: str) -> str:
     return content(url)
 
 
+_engines: dict[str, Engine] = {}
+
+
 def content(url: str) -> str:
     """Every table's columns and every row, in a stable order, hashed."""
+    if url.startswith("postgresql"):
+        return _pg_content(url)
     digest = hashlib.sha256()
     engine = create_engine(url)
     try:
@@ -111,3 +138,18 @@ def content(url: str) -> str:
 def adopt(dbname: str) -> None:
     """A database a test had something else create: dropped at the end of the session like ours."""
     _created.append(dbname)
+
+
+def _pg_content(url: str) -> str:
+    """content() in two round trips: the server hashes each table's rows (as text, sorted)."""
+    engine = _engines.setdefault(url, create_engine(url))
+    with engine.connect() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"))]
+        columns = conn.execute(text("SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' "
+                                    "ORDER BY table_name, ordinal_position) FROM information_schema.columns "
+                                    "WHERE table_schema = 'public'")).scalar()
+        hashes = conn.execute(text(" UNION ALL ".join(
+            f"SELECT '{t}', md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM \"{t}\" r"
+            for t in tables))).all() if tables else []
+    return hashlib.sha256(repr((columns, sorted(hashes))).encode()).hexdigest()

@@ -14,6 +14,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from flows import scheduler as sched
 from fuquan.policy import Schedule
+from tests import dbs
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAILY = [Schedule("deadline-check", "0 9 * * *", True), Schedule("monthly-status", "0 9 15 * *")]
@@ -77,7 +78,7 @@ def settle(s: ManualScheduler) -> None:
 
 @pytest.fixture
 def db(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    return f"sqlite:///{tmp_path / 'jobs.sqlite'}"
+    return dbs.fresh_url(tmp_path, "jobs")  # the job store lives in the tracker's database, on either backend
 
 
 def test_a_run_missed_while_down_happens_once_when_back(db: str) -> None:

@@ -37,7 +37,7 @@ def test_head_is_the_scripts_head() -> None:
 
 
 def test_a_new_database_is_built_by_the_migrations_and_matches_the_models(tmp_path: Path) -> None:
-    engine = make_engine(dbs.fresh_url(tmp_path))
+    engine = make_engine(dbs.fresh_url(tmp_path, empty=True))
     with engine.connect() as conn:
         assert migrate.current(conn) == migrate.HEAD
         ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
@@ -82,7 +82,7 @@ def _database_as_0_1_0_left_it(tmp_path: Path, stamped: bool) -> str:
         target = tmp_path / "old.sqlite"
         target.write_bytes(OLD.read_bytes())
         return f"sqlite:///{target}"
-    url = dbs.fresh_url(tmp_path, "old")
+    url = dbs.fresh_url(tmp_path, "old", empty=True)
     _copy_old_rows(url)
     if not stamped:  # 0.1.0 used create_all: no version table
         engine = create_engine(url)
