@@ -51,19 +51,20 @@ def sweep(args: argparse.Namespace) -> None:
     from models.db import make_engine
 
     url = database(args.db, args.scale)
-    counties = SCALES[args.scale]
+    counties, towns, depts = SCALES[args.scale]
     t = time.perf_counter()
     engine = make_engine(url)
-    plan_ids = build(engine, counties)
+    plan_ids = build(engine, counties, towns=towns, depts=depts)
     engine.dispose()
-    print(f"\n[{args.scale}] {engine.dialect.name}: built {counties} county plans ({counties * 15} towns) "
+    print(f"\n[{args.scale}] {engine.dialect.name}: built {counties} county plans ({counties * towns} towns, "
+          f"{depts} departments each) "
           f"in {time.perf_counter() - t:.1f} s")
     child = subprocess.run([sys.executable, "-m", "bench.run", "_measure", "--db", url, "--plans", json.dumps(plan_ids)],
                            cwd=ROOT, capture_output=True, text=True, check=True)
     figures = json.loads(child.stdout.strip().splitlines()[-1])
-    print(f"[{args.scale}] sweep {figures['sweep_s']:.2f} s for {figures['rows']} shares "
+    print(f"[{args.scale}] sweep {figures['sweep_s']:.3f} s for {figures['rows']} shares "
           f"({figures['rows'] / figures['sweep_s']:,.0f} rows/s), {figures['reminders']} reminders due")
-    print(f"[{args.scale}] raw SELECT of the same rows {figures['raw_s']:.2f} s → ratio {figures['sweep_s'] / figures['raw_s']:.1f}×")
+    print(f"[{args.scale}] raw SELECT of the same rows {figures['raw_s']:.3f} s → ratio {figures['sweep_s'] / figures['raw_s']:.1f}×")
     print(f"[{args.scale}] peak memory: {figures['sweep_rss_mb']:.0f} MiB after the sweep, "
           f"{figures['max_rss_mb']:.0f} MiB after the raw SELECT (which holds all its rows at once)")
 

@@ -27,8 +27,9 @@ from models.sync import sync_plan
 from models.tables import AssignmentRow, GroupMemberRow, GroupRow, PlanRow, TaskRow, UnitRow
 
 MARK = "@"  # stands for the county number in the template's names
-SCALES = {"district": 1, "province": 100, "nation": 2700}  # county plans
-TOWNS, DEPTS = 15, 20
+# county plans × (towns, enforcing departments) each: a district is the real 2023 plan's shape (5 towns, 11
+# departments); a county elsewhere has about 15 towns and 20 departments.
+SCALES = {"district": (1, 5, 11), "province": (100, 15, 20), "nation": (2700, 15, 20)}
 
 TASKS = [  # (no, deadline, units, track) — the shape of the 2023 plan
     (1, "3月底前", "[县委编办, 执法单位, 各镇]", None),
@@ -49,9 +50,9 @@ TASKS = [  # (no, deadline, units, track) — the shape of the 2023 plan
 ]
 
 
-def county_yaml(n: int | str) -> str:
-    towns = [f"第{n}县{i}镇" for i in range(TOWNS)]
-    depts = [f"第{n}县执法{i}局" for i in range(DEPTS)]
+def county_yaml(n: int | str, towns_n: int = 15, depts_n: int = 20) -> str:
+    towns = [f"第{n}县{i}镇" for i in range(towns_n)]
+    depts = [f"第{n}县执法{i}局" for i in range(depts_n)]
     units = ["县委编办", "司法局", "数据局"]
     lines = [f"plan: {{title: 第{n}县镇赋权方案, district: 第{n}县, year: 2023, issued: 2023-04-18}}",
              "monthly_report: {figures: [审批办件量, 执法案件数]}", "units:"]
@@ -66,10 +67,11 @@ def county_yaml(n: int | str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build(engine: Engine, counties: int, seed: int = 2023, *, progress: bool = True) -> list[int]:
+def build(engine: Engine, counties: int, seed: int = 2023, *, towns: int = 15, depts: int = 20,
+          progress: bool = True) -> list[int]:
     """Load `counties` plans and a plausible state of progress as of late November; returns plan ids."""
     rng = random.Random(seed)
-    rows = _template()
+    rows = _template(towns, depts)
     size = {k: max((r.get("id") or 0) for r in v) for k, v in rows.items()}
     plan_ids: list[int] = []
     with engine.begin() as conn:
@@ -90,11 +92,11 @@ def build(engine: Engine, counties: int, seed: int = 2023, *, progress: bool = T
     return plan_ids
 
 
-def _template() -> dict[str, list[dict[str, Any]]]:
+def _template(towns: int, depts: int) -> dict[str, list[dict[str, Any]]]:
     """One county through the real loader and sync, in a scratch SQLite file: its rows by table."""
     scratch = make_engine(f"sqlite:///{Path(tempfile.mkdtemp()) / 'template.sqlite'}")
     with transaction(scratch) as s:
-        sync_plan(s, parse_plan(county_yaml(MARK), "county-template.yaml"))
+        sync_plan(s, parse_plan(county_yaml(MARK, towns, depts), "county-template.yaml"))
     with scratch.connect() as conn:
         rows = {t.__tablename__: [dict(r._mapping) for r in conn.execute(select(t.__table__))]  # type: ignore[attr-defined]
                 for t in (PlanRow, UnitRow, GroupRow, GroupMemberRow, TaskRow, AssignmentRow)}
