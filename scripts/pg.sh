@@ -6,6 +6,7 @@
 #   scripts/pg.sh start   install if needed, create the cluster once, start it; prints the admin URL
 #   scripts/pg.sh stop
 #   scripts/pg.sh url     the admin URL (SQLAlchemy form, psycopg driver)
+#   scripts/pg.sh running exit status 0 when the server is up
 #
 # FUQUAN_PG_DIR (default /tmp/fuquan-pg) and FUQUAN_PG_PORT (default 54329) choose where. The cluster
 # trusts local connections and runs with fsync off: it is for tests and measurements, not for data.
@@ -38,8 +39,12 @@ start() {
     as_owner "$bin/initdb" -D "$DIR" -U fuquan -A trust -E UTF8 --no-locale >/dev/null
   fi
   if ! as_owner "$bin/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
-    as_owner "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+    if ! as_owner "$bin/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null; then
+      echo "错误: PostgreSQL 未能在 127.0.0.1:$PORT 启动 (端口被占用时可设 FUQUAN_PG_PORT); 日志 $DIR/server.log 末尾:" >&2
+      tail -n 5 "$DIR/server.log" >&2
+      exit 1
+    fi
   fi
   echo "$URL"
 }
@@ -49,9 +54,15 @@ stop() {
   [ -n "$bin" ] && [ -f "$DIR/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$DIR" -m fast -w stop >/dev/null || true
 }
 
+running() {
+  local bin; bin=$(bindir)
+  [ -n "$bin" ] && [ -f "$DIR/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$DIR" status >/dev/null 2>&1
+}
+
 case "${1:-}" in
   start) start ;;
+  running) running ;;
   stop) stop ;;
   url) echo "$URL" ;;
-  *) echo "用法: scripts/pg.sh start|stop|url" >&2; exit 2 ;;
+  *) echo "用法: scripts/pg.sh start|stop|url|running" >&2; exit 2 ;;
 esac

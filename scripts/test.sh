@@ -11,6 +11,9 @@ dbs=${FUQUAN_TEST_DBS:-sqlite,postgresql}
 
 pg_pid=""
 if [[ $dbs == *postgresql* ]]; then
+  if ! bash scripts/pg.sh running; then
+    trap 'bash scripts/pg.sh stop' EXIT  # a server we started is stopped again; one already running is left
+  fi
   pg_url=$(bash scripts/pg.sh start)
   pg_log=$(mktemp -t fuquan-pg-tests.XXXXXX)
   # The two passes share the machine's two cores; most of the suite waits on sockets and processes.

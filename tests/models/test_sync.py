@@ -112,3 +112,11 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(StorageError, match="无法打开数据库"):
         make_engine(f"sqlite:///{tmp_path}/missing-dir/x.db")
+
+
+def test_an_unreachable_postgresql_is_a_clear_error_without_the_password() -> None:
+    from fuquan.errors import StorageError
+
+    with pytest.raises(StorageError, match="无法打开数据库") as e:
+        make_engine("postgresql+psycopg://fuquan:s3cret-pw@127.0.0.1:1/fuquan")
+    assert "s3cret-pw" not in str(e.value) and "127.0.0.1:1" in str(e.value)
