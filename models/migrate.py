@@ -5,11 +5,13 @@
 - a database already at HEAD costs one small query.
 
 The check and the upgrade happen in one write transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: an
-advisory lock), so two processes opening an old database at once migrate it once.
+advisory lock), so two processes opening an old database at once migrate it once. An SQLite file that holds
+data is copied beside itself (`fuquan.db.before-0002.bak`) before its schema changes.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -44,6 +46,27 @@ def upgrade(engine: Engine, target: str = "head") -> None:
         cfg = Config()
         cfg.set_main_option("script_location", str(SCRIPTS))
         cfg.attributes["connection"] = conn
-        if current(conn) is None and inspect(conn).has_table("plan"):
+        was = current(conn)
+        if was is None and inspect(conn).has_table("plan"):
+            was = FIRST
             command.stamp(cfg, FIRST)
+        if was is not None and conn.dialect.name == "sqlite":
+            _keep_a_copy(conn, was)
         command.upgrade(cfg, target)
+
+
+def _keep_a_copy(conn: Connection, was: str) -> None:
+    """The file as it was, before its schema changes: a regretted upgrade is then a file copy away. (We hold
+    the write lock; a second connection may still read.) PostgreSQL sites have their own backups."""
+    path = conn.engine.url.database
+    if not path or path == ":memory:":
+        return
+    target = Path(f"{path}.before-{HEAD}.bak")
+    if target.exists():
+        return
+    src, dst = sqlite3.connect(path), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()

@@ -119,6 +119,10 @@ def test_an_old_database_with_data_is_upgraded_and_reads_as_before(tmp_path, run
     assert signed.code == 0, signed.err
     assert dbs.rows(url, "SELECT COUNT(*) FROM audit WHERE plan_id IS NULL") == [(0,)]
     assert dbs.rows(url, "SELECT COUNT(*) FROM audit") == [(counts["audit"] + 1,)]
+    if not dbs.ON_PG:  # the file as 0.1.0 left it was kept beside it
+        kept = f"sqlite:///{dbs.sqlite_path(url)}.before-{migrate.HEAD}.bak"
+        assert dbs.rows(kept, "SELECT COUNT(*) FROM audit") == [(counts["audit"],)]
+        assert dbs.rows(kept, "SELECT name FROM pragma_table_info('audit') WHERE name = 'plan_id'") == []
 
 
 def test_downgrade_to_0001_and_back_keeps_the_data(tmp_path: Path) -> None:
@@ -140,3 +144,21 @@ def test_downgrade_to_0001_and_back_keeps_the_data(tmp_path: Path) -> None:
     for table, n in before.items():
         assert dbs.rows(url, f'SELECT COUNT(*) FROM "{table}"') == [(n,)], table
     engine.dispose()
+
+
+def test_four_processes_opening_an_old_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    url = _database_as_0_1_0_left_it(tmp_path, stamped=False)
+    code = "import sys; from models.db import make_engine; make_engine(sys.argv[1]).dispose()"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    assert dbs.rows(url, "SELECT version_num FROM alembic_version") == [(migrate.HEAD,)]
+    counts = _old_counts()
+    assert dbs.rows(url, "SELECT COUNT(*) FROM audit WHERE plan_id IS NOT NULL") == [(counts["audit"],)]
+    assert dbs.rows(url, "SELECT COUNT(*) FROM reminder") == [(counts["reminder"],)]
