@@ -173,7 +173,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description="fuquan benchmarks")
     sub = p.add_subparsers(dest="what", required=True)
     s = sub.add_parser("sweep")
-    s.add_argument("--scale", choices=["district", "province", "nation"], default="province")
+    s.add_argument("--scale", choices=["district", "province", "nation", "province-plan"], default="province")
     s.add_argument("--db", help="`postgres` (a new database on scripts/pg.sh's server) or a URL (default: new SQLite file)")
     s.set_defaults(func=sweep)
     m = sub.add_parser("_measure")

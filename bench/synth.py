@@ -29,7 +29,9 @@ from models.tables import AssignmentRow, GroupMemberRow, GroupRow, PlanRow, Task
 MARK = "@"  # stands for the county number in the template's names
 # county plans × (towns, enforcing departments) each: a district is the real 2023 plan's shape (5 towns, 11
 # departments); a county elsewhere has about 15 towns and 20 departments.
-SCALES = {"district": (1, 5, 11), "province": (100, 15, 20), "nation": (2700, 15, 20)}
+# `province-plan` is the other reading of "a province runs one plan": one plan naming all 1,500 towns.
+SCALES = {"district": (1, 5, 11), "province": (100, 15, 20), "nation": (2700, 15, 20),
+          "province-plan": (1, 1500, 20)}
 
 TASKS = [  # (no, deadline, units, track) — the shape of the 2023 plan
     (1, "3月底前", "[县委编办, 执法单位, 各镇]", None),
