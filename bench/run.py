@@ -108,7 +108,7 @@ def _measure(args: argparse.Namespace) -> None:
 
 
 def cli(args: argparse.Namespace) -> None:
-    env = {**os.environ, "FUQUAN_DATABASE_URL": f"sqlite:///{Path(tempfile.mkdtemp()) / 'cli.sqlite'}"}
+    env = {**os.environ, "FUQUAN_DATABASE_URL": database(args.db, "cli")}
     py = [sys.executable]
     subprocess.run([*py, "-m", "cli.main", "sync"], cwd=ROOT, env=env, check=True, capture_output=True)
 
@@ -182,6 +182,7 @@ def main() -> None:
     m.set_defaults(func=_measure)
     c = sub.add_parser("cli")
     c.add_argument("--repeat", type=int, default=5)
+    c.add_argument("--db", help="`postgres` or a URL, as for sweep (default: a new SQLite file)")
     c.set_defaults(func=cli)
     r = sub.add_parser("remind")
     r.add_argument("--messages", type=int, default=1000)
