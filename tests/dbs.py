@@ -1,7 +1,7 @@
 """Which database the suite runs on.
 
-SQLite files by default; PostgreSQL when FUQUAN_TEST_POSTGRES holds an admin URL (`make test-pg` and
-.ci/run start a private server with scripts/pg.sh and set it). Either way every test gets a database of
+SQLite files by default; PostgreSQL when FUQUAN_TEST_POSTGRES holds an admin URL (`make test`, i.e.
+scripts/test.sh, starts a private server with scripts/pg.sh and sets it for its PostgreSQL pass). Either way every test gets a database of
 its own: a file under tmp_path, or a fresh PostgreSQL database dropped at the end of the session.
 """
 
@@ -32,8 +32,8 @@ def _admin_engine() -> Engine:
 
 def fresh_url(tmp_path: Path, name: str = "db", *, empty: bool = False) -> str:
     """A new database for one test. On SQLite a new file (fuquan builds it from the migrations when it
-    opens it). On PostgreSQL a copy of a database built that way once per session, which is three times
-    quicker than migrating each; `empty=True` gives a database with nothing in it at all."""
+    opens it). On PostgreSQL a copy of a database built that way once per session (quicker than migrating
+    one per test: the PostgreSQL pass runs some 300 tests); `empty=True` gives a database with nothing in it at all."""
     if not ON_PG:
         return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
     template = "template0" if empty else _migrated_template()
