@@ -5,7 +5,9 @@
     `fuquan deploy --pool fuquan`   the plan's flows registered to a process work pool
     N × `prefect worker start --pool fuquan`   workers that pick runs up and run them
 
-Then it starts a handful of flow runs, follows each to its end, and prints which worker ran which. With
+Then it starts a handful of flow runs — the same day's deadline check twice, so that two workers race for
+the same reminders — follows each to its end, and prints which worker ran which and whether any reminder
+went out twice. Every run starts from empty databases. With
 --keep everything stays up (the UI on http://127.0.0.1:PORT) until Ctrl-C. Logs: data/scaleout/.
 On other machines the same: point PREFECT_API_URL at the server and FUQUAN_DATABASE_URL at the database,
 check out this repository, run the worker command.
@@ -28,15 +30,17 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-RUNS = [("deadline-check", {"today": "2023-04-28"}), ("deadline-check", {"today": "2023-05-04"}),
+# force: the demonstration runs at any hour; a real daily check keeps to the send window and working days
+RUNS = [("deadline-check", {"today": "2023-04-28", "force": True}), ("deadline-check", {"today": "2023-04-28", "force": True}),
         ("monthly-status", {"today": "2023-06-21"}), ("quarterly-analysis", {"today": "2023-07-05"})]
 
 
 def database(admin: str, name: str, driver: str) -> str:
+    """A new, empty database NAME (the demonstration's own: an earlier one is dropped)."""
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return make_url(admin).set(drivername=driver, database=name).render_as_string(hide_password=False)
 
@@ -54,7 +58,7 @@ def wait_healthy(api: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     sys.exit(f"错误: Prefect 服务 180 秒内未就绪, 见 {log}")
 
 
-def start_run(api: str, flow: str, params: dict[str, str]) -> str:
+def start_run(api: str, flow: str, params: dict[str, object]) -> str:
     dep = httpx.get(f"{api}/deployments/name/{flow}/2023", timeout=10).raise_for_status().json()
     run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json={"parameters": params},
                      timeout=10).raise_for_status().json()
@@ -99,6 +103,7 @@ def main() -> int:
            "FUQUAN_NOTIFY_FILE": str(logs / "notifications.md")}
     env.pop("SLACK_BOT_TOKEN", None)  # a demonstration: reminders go to the file
     (logs / "prefect").mkdir(exist_ok=True)
+    (logs / "notifications.md").unlink(missing_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
 
     def spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -134,10 +139,12 @@ def main() -> int:
         done = sum(1 for s in states.values() if s == "COMPLETED")
         print(f"结果: {done}/{len(run_ids)} 次运行完成, 用时 {took:.0f} 秒; 各 worker 执行: "
               + ", ".join(f"{w} {n} 次" for w, n in by_worker.items()))
+        sent = re.findall(r"<!-- (\S+) -->", (logs / "notifications.md").read_text(encoding="utf-8"))
+        print(f"发出的消息: {len(sent)} 条, 其中不重复 {len(set(sent))} 条 (同一天的检查运行了两次)")
         if args.keep:
             print(f"看板: http://127.0.0.1:{args.port}  (Ctrl-C 停止)")
             signal.pause()
-        return 0 if done == len(run_ids) and all(by_worker.values()) else 1
+        return 0 if done == len(run_ids) and all(by_worker.values()) and sent and len(sent) == len(set(sent)) else 1
     except KeyboardInterrupt:
         return 0
     finally:

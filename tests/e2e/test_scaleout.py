@@ -1,7 +1,9 @@
 """The scale-out path of the README, tried: a Prefect server on PostgreSQL, the plan's flows in a work
-pool (`fuquan deploy`), two worker processes; four runs must complete, and both workers must have run some.
+pool (`fuquan deploy`), two worker processes; four runs must complete, both workers must have run some, and
+the same day's deadline check run twice (on both workers at once) must send each message once.
 PostgreSQL pass only (the Prefect server needs a PostgreSQL server; the SQLite pass has none)."""
 
+import re
 import subprocess
 import sys
 import uuid
@@ -25,4 +27,6 @@ def test_two_workers_run_the_deployed_flows() -> None:
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "结果: 4/4 次运行完成" in r.stdout, r.stdout
     assert "已向工作池 fuquan 登记 5 个流程" in r.stdout
+    sent = re.search(r"发出的消息: (\d+) 条, 其中不重复 (\d+) 条", r.stdout)
+    assert sent and int(sent[1]) == int(sent[2]) >= 19, r.stdout  # 19 reminder messages + report summaries
     subprocess.run(["rm", "-rf", str(ROOT / "data" / name)], check=False)
