@@ -41,16 +41,17 @@ def database_url() -> str:
     return f"sqlite:///{DEFAULT_PATH}"
 
 
+SUPPORTED = "sqlite:///路径/fuquan.db 或 postgresql://用户:密码@主机:端口/库名"
+
+
 def make_engine(url: str | None = None, *, busy_timeout_ms: int = 5000) -> Engine:
-    url = url or database_url()
+    url = _normalised(url or database_url())
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _sqlite_pragmas(engine, busy_timeout_ms)
-    elif url.startswith("postgresql"):
+    else:
         engine = create_engine(url, pool_pre_ping=True,
                                connect_args={"options": f"-c lock_timeout={busy_timeout_ms}", "connect_timeout": 10})
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
     try:
         ensure_schema(engine)
     except OperationalError as e:
@@ -58,6 +59,24 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 5000) -> Engin
             raise StorageError(LOCKED) from e
         raise StorageError(f"无法打开数据库: {_safe(url)} ({_first_line(e.orig)})") from e
     return engine
+
+
+def _normalised(url: str) -> str:
+    """The URL with the driver fuquan installs (psycopg 3 for PostgreSQL, whatever the URL names), or a
+    clear error for anything else: SQLAlchemy would otherwise fail deep inside with a traceback."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StorageError(f"数据库地址 (FUQUAN_DATABASE_URL) 格式不对; 应为 {SUPPORTED}") from e
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return url
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise StorageError(f"不支持的数据库 “{backend}”: {_safe(url)}; 应为 {SUPPORTED}")
 
 
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:

@@ -120,3 +120,17 @@ def test_an_unreachable_postgresql_is_a_clear_error_without_the_password() -> No
     with pytest.raises(StorageError, match="无法打开数据库") as e:
         make_engine("postgresql+psycopg://fuquan:s3cret-pw@127.0.0.1:1/fuquan")
     assert "s3cret-pw" not in str(e.value) and "127.0.0.1:1" in str(e.value)
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("postgresql://fuquan:pw-x1@127.0.0.1:1/x", "无法打开数据库: postgresql+psycopg://fuquan:***@127.0.0.1:1/x"),
+    ("postgres://fuquan:pw-x1@127.0.0.1:1/x", "无法打开数据库: postgresql+psycopg://fuquan:***@127.0.0.1:1/x"),
+    ("mysql://x:pw-x1@127.0.0.1/x", "不支持的数据库 “mysql”"),
+    ("not a url", "数据库地址 (FUQUAN_DATABASE_URL) 格式不对"),
+])
+def test_database_urls_fuquan_cannot_use_say_so_without_the_password(url: str, said: str) -> None:
+    from fuquan.errors import StorageError
+
+    with pytest.raises(StorageError) as e:
+        make_engine(url)
+    assert said in str(e.value) and "pw-x1" not in str(e.value)
