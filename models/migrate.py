@@ -51,11 +51,11 @@ def upgrade(engine: Engine, target: str = "head") -> None:
             was = FIRST
             command.stamp(cfg, FIRST)
         if was is not None and conn.dialect.name == "sqlite":
-            _keep_a_copy(conn, was)
+            _keep_a_copy(conn)
         command.upgrade(cfg, target)
 
 
-def _keep_a_copy(conn: Connection, was: str) -> None:
+def _keep_a_copy(conn: Connection) -> None:
     """The file as it was, before its schema changes: a regretted upgrade is then a file copy away. (We hold
     the write lock; a second connection may still read.) PostgreSQL sites have their own backups."""
     path = conn.engine.url.database
