@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from tests import dbs
 from tests.conftest import REAL_CONFIG, SMALL_PLAN
 
@@ -142,3 +144,17 @@ def test_usage_errors_are_in_chinese(run) -> None:  # type: ignore[no-untyped-de
     for args, message in cases:
         r = run(*args)
         assert r.code == 2 and r.err.strip().splitlines()[-1] == message, r.err
+
+
+@pytest.mark.parametrize("command", ["serve", "deploy"])
+def test_serve_and_deploy_without_a_prefect_server_say_what_to_do(run, monkeypatch, tmp_path, command: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.test_dashboard import free_port
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")  # nobody listens there
+    # (set here so that prefect_env's setdefault() leaves them, and they are restored afterwards)
+    for var, value in (("PREFECT_HOME", str(tmp_path / "prefect")), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+                       ("PREFECT_LOGGING_LEVEL", "WARNING"), ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")):
+        monkeypatch.setenv(var, value)
+    r = run(command)
+    assert r.code == 1 and "错误: 未找到 Prefect 服务" in r.err and "PREFECT_API_URL" in r.err, r.err
+    assert "Traceback" not in r.err
