@@ -135,16 +135,6 @@ def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> 
         yield from load_ledgers(session, pending).values()
 
 
-def load_ledger(session: Session, plan: PlanRow) -> tuple[list[Share], Records]:
-    ledger = load_ledgers(session, [plan])[plan.id or 0]
-    return ledger.shares, ledger.records
-
-
-def load_leads(session: Session, plan: PlanRow) -> dict[int, str | None]:
-    """Each task's lead unit, or None where the first-named is a group (no single unit to escalate to)."""
-    return load_ledgers(session, [plan])[plan.id or 0].leads
-
-
 def plan_rows(session: Session, plan: PlanRow, today: date) -> tuple[list[Row], WorkCalendar]:
     """Every share of `plan` judged as of `today`, and the calendar used (for its warnings)."""
     cal = WorkCalendar()

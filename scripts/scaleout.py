@@ -28,6 +28,8 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from flows.prefect_env import healthy
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 # force: the demonstration runs at any hour; a real daily check keeps to the send window and working days
@@ -49,11 +51,8 @@ def wait_healthy(api: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     for _ in range(180):
         if proc.poll() is not None:
             sys.exit(f"错误: Prefect 服务退出了, 见 {log}")
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if healthy(api, timeout=2):
+            return
         time.sleep(1)
     sys.exit(f"错误: Prefect 服务 180 秒内未就绪, 见 {log}")
 
