@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 FIRST = "0001"
 HEAD = "0002"  # tests/models/test_migrations.py checks this is the scripts' head
@@ -36,16 +40,33 @@ def ensure_schema(engine: Engine) -> None:
     upgrade(engine)
 
 
-def upgrade(engine: Engine, target: str = "head") -> None:
-    from alembic import command  # only when there is something to do: the read path stays light
+def config(conn: Connection | None = None) -> Config:
+    """Alembic's configuration for our scripts, running on `conn` (imported only when needed: the read
+    path stays light)."""
     from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPTS))
+    if conn is not None:
+        cfg.attributes["connection"] = conn
+    return cfg
+
+
+def ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's include_object: the same database may hold other tables (APScheduler's job store);
+    only ours are compared with the models."""
+    from sqlmodel import SQLModel
+
+    return not (type_ == "table" and reflected and name not in SQLModel.metadata.tables)
+
+
+def upgrade(engine: Engine, target: str = "head") -> None:
+    from alembic import command
 
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
-        cfg = Config()
-        cfg.set_main_option("script_location", str(SCRIPTS))
-        cfg.attributes["connection"] = conn
+        cfg = config(conn)
         was = current(conn)
         if was is None and inspect(conn).has_table("plan"):
             was = FIRST

@@ -10,17 +10,13 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from models import items, outbox, snapshots, tables  # noqa: F401  (registers the tables)
-
-
-def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    # The same database may hold other tables (APScheduler's job store): only ours are compared.
-    return not (type_ == "table" and reflected and name not in SQLModel.metadata.tables)
+from models.migrate import ours
 
 
 def _run(connection: Connection) -> None:
     # render_as_batch: SQLite cannot ALTER most things, so column changes copy the table.
     context.configure(connection=connection, target_metadata=SQLModel.metadata, render_as_batch=True,
-                      compare_type=True, include_object=_ours)
+                      compare_type=True, include_object=ours)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -7,11 +7,9 @@ PostgreSQL its rows are copied into a database built by revision 0001, which is 
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, inspect, select, text
@@ -26,21 +24,15 @@ OLD = DATA / "fuquan-0.1.0.sqlite"
 OLD_STATUS = json.loads((DATA / "status-0.1.0-2023-07-03.json").read_text(encoding="utf-8"))
 
 
-def _ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    return not (type_ == "table" and name not in SQLModel.metadata.tables)
-
-
 def test_head_is_the_scripts_head() -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrate.SCRIPTS))
-    assert ScriptDirectory.from_config(cfg).get_current_head() == migrate.HEAD
+    assert ScriptDirectory.from_config(migrate.config()).get_current_head() == migrate.HEAD
 
 
 def test_a_new_database_is_built_by_the_migrations_and_matches_the_models(tmp_path: Path) -> None:
     engine = make_engine(dbs.fresh_url(tmp_path, empty=True))
     with engine.connect() as conn:
         assert migrate.current(conn) == migrate.HEAD
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _ours})
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": migrate.ours})
         assert compare_metadata(ctx, SQLModel.metadata) == []
     engine.dispose()
 
@@ -132,11 +124,8 @@ def test_downgrade_to_0001_and_back_keeps_the_data(tmp_path: Path) -> None:
     migrate.upgrade(engine, "head")  # a second upgrade is a no-op
     from alembic import command
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrate.SCRIPTS))
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, migrate.FIRST)
+        command.downgrade(migrate.config(conn), migrate.FIRST)
     assert dbs.rows(url, "SELECT version_num FROM alembic_version") == [(migrate.FIRST,)]
     assert "plan_id" not in {c["name"] for c in inspect(engine).get_columns("audit")}
     engine.dispose()
