@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 
 PG_ADMIN = os.environ.get("FUQUAN_TEST_POSTGRES", "")
 ON_PG = bool(PG_ADMIN)
@@ -93,14 +94,21 @@ def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
+_engines: dict[str, Engine] = {}
+
+
+def _engine(url: str) -> Engine:
+    """One engine per database for the suite's own reads. NullPool: no connection stays open between
+    reads (an idle SQLite reader would change when fuquan's WAL is checkpointed, and so the file's bytes)."""
+    if url not in _engines:
+        _engines[url] = create_engine(url, poolclass=NullPool)
+    return _engines[url]
+
+
 def rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
     """Read the database behind `url` directly, as a second opinion next to fuquan's own reads."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(sql), params)]
-    finally:
-        engine.dispose()
+    with _engine(url).connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
 def fingerprint(url: str) -> str:
@@ -112,26 +120,19 @@ def fingerprint(url: str) -> str:
     return content(url)
 
 
-_engines: dict[str, Engine] = {}
-
-
 def content(url: str) -> str:
     """Every table's columns and every row, in a stable order, hashed."""
     if url.startswith("postgresql"):
         return _pg_content(url)
     digest = hashlib.sha256()
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            insp = inspect(conn)
-            for table in sorted(insp.get_table_names()):
-                cols = [c["name"] for c in insp.get_columns(table)]
-                digest.update(f"{table}:{cols}".encode())
-                order = ", ".join(f'"{c}"' for c in cols)
-                for r in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY {order}')):
-                    digest.update(repr(tuple(r)).encode())
-    finally:
-        engine.dispose()
+    with _engine(url).connect() as conn:
+        insp = inspect(conn)
+        for table in sorted(insp.get_table_names()):
+            cols = [c["name"] for c in insp.get_columns(table)]
+            digest.update(f"{table}:{cols}".encode())
+            order = ", ".join(f'"{c}"' for c in cols)
+            for r in conn.execute(text(f'SELECT * FROM "{table}" ORDER BY {order}')):
+                digest.update(repr(tuple(r)).encode())
     return digest.hexdigest()
 
 
@@ -142,8 +143,7 @@ def adopt(dbname: str) -> None:
 
 def _pg_content(url: str) -> str:
     """content() in two round trips: the server hashes each table's rows (as text, sorted)."""
-    engine = _engines.setdefault(url, create_engine(url))
-    with engine.connect() as conn:
+    with _engine(url).connect() as conn:
         tables = [r[0] for r in conn.execute(text(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"))]
         columns = conn.execute(text("SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' "
