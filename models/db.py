@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
 from fuquan.errors import StorageError
@@ -55,18 +55,13 @@ def make_engine(url: str | None = None, *, busy_timeout_ms: int = 5000) -> Engin
     try:
         ensure_schema(engine)
     except OperationalError as e:
-        if _is_lock_wait(e):
-            raise StorageError(LOCKED) from e
-        raise StorageError(f"无法打开数据库: {_safe(url)} ({_first_line(e.orig)})") from e
+        raise _storage_error(e, f"无法打开数据库: {_safe(url)}") from e
     return engine
 
 
 def _normalised(url: str) -> str:
     """The URL with the driver fuquan installs (psycopg 3 for PostgreSQL, whatever the URL names), or a
     clear error for anything else: SQLAlchemy would otherwise fail deep inside with a traceback."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
     try:
         parsed = make_url(url)
     except ArgumentError as e:
@@ -96,18 +91,16 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
 
 def _safe(url: str) -> str:
     """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _is_lock_wait(e: OperationalError) -> bool:
-    msg = str(e.orig)
-    return "locked" in msg or "lock timeout" in msg  # SQLite busy / PostgreSQL lock_timeout
-
-
-def _first_line(orig: object) -> str:
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+def _storage_error(e: OperationalError, what: str) -> StorageError:
+    """A waited-too-long lock (SQLite busy, PostgreSQL lock_timeout) is LOCKED; anything else is `what`
+    and the driver's first line (its later lines repeat the query)."""
+    msg = str(e.orig).strip()
+    if "locked" in msg or "lock timeout" in msg:
+        return StorageError(LOCKED)
+    return StorageError(f"{what} ({msg.splitlines()[0] if msg else type(e.orig).__name__})")
 
 
 @contextmanager
@@ -117,12 +110,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
         try:
             with session.begin():
                 if engine.dialect.name == "postgresql":
-                    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
+                    session.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK})
                 yield session
         except OperationalError as e:
-            if _is_lock_wait(e):
-                raise StorageError(LOCKED) from e
-            raise StorageError(f"数据库错误: {_first_line(e.orig)}") from e
+            raise _storage_error(e, "数据库错误") from e
 
 
 @contextmanager
