@@ -2,7 +2,6 @@
 naming file:line (or the phrase), and the database file is byte-identical afterwards."""
 
 import io
-import os
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
@@ -61,16 +60,17 @@ DB: dict[str, str] = {}
 
 @settings(max_examples=240, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.integers(0, 5), line=st.integers(0, 200), word=WORDS)
-def test_malformed_plans_change_nothing(tmp_path_factory, kind: int, line: int, word: str) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_plans_change_nothing(tmp_path_factory, monkeypatch, kind: int, line: int, word: str) -> None:  # type: ignore[no-untyped-def]
     base = tmp_path_factory.getbasetemp() / "malformed"
     base.mkdir(exist_ok=True)
-    if "url" not in DB:  # one database for all examples, loaded once with the good plan
+    fresh = "url" not in DB
+    if fresh:  # one database for all examples, loaded once with the good plan
         DB["url"] = dbs.fresh_url(base, "malformed")
+    monkeypatch.setenv("FUQUAN_DATABASE_URL", DB["url"])  # (restored after the test, not left for others)
+    if fresh:
         good = base / "good.yaml"
         good.write_text(SMALL_PLAN, encoding="utf-8")
-        os.environ["FUQUAN_DATABASE_URL"] = DB["url"]
         assert _run("sync", "--config", str(good))[0] == 0
-    os.environ["FUQUAN_DATABASE_URL"] = DB["url"]
     before = dbs.fingerprint(DB["url"])
     text = mutate(kind, line, word)
     try:  # a mutation can land on something still valid (a plain scalar may hold " ["): not this test's case
