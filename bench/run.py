@@ -73,7 +73,6 @@ def _measure(args: argparse.Namespace) -> None:
     from sqlalchemy import text
     from sqlmodel import col, select
 
-    from fuquan.policy import ReminderPolicy
     from fuquan.reminders import due_reminders
     from fuquan.workdays import WorkCalendar
     from models.db import make_engine, reading
@@ -82,7 +81,6 @@ def _measure(args: argparse.Namespace) -> None:
 
     engine = make_engine(args.db)
     plan_ids = json.loads(args.plans)
-    policy = ReminderPolicy()
     t = time.perf_counter()
     rows = reminders = 0
     cal = WorkCalendar()  # one calendar for the sweep: its per-year tables are built once
@@ -91,7 +89,8 @@ def _measure(args: argparse.Namespace) -> None:
         for ledger in sweep_ledgers(s, plans):
             r = ledger.rows(TODAY, cal)
             rows += len(r)
-            reminders += len(due_reminders(r, policy, TODAY, cal, ledger.plan.issued, ledger.leads))
+            plan = ledger.stored.plan
+            reminders += len(due_reminders(r, plan.policy, TODAY, cal, plan.issued, ledger.leads))
     sweep_s = time.perf_counter() - t
     sweep_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the raw SELECT's own peak
     t = time.perf_counter()
@@ -134,7 +133,9 @@ def cli(args: argparse.Namespace) -> None:
 def remind(args: argparse.Namespace) -> None:
     from pydantic import SecretStr
 
+    from flows.context import Context
     from flows.dispatch import RunReport, deliver
+    from flows.settings import Settings
     from fuquan.messages import Message, Section
     from models import outbox
     from models.db import make_engine, transaction
@@ -156,10 +157,11 @@ def remind(args: argparse.Namespace) -> None:
                            dest_kind="slack", dest_target=channels[i % args.channels], forwarded_for=None,
                            title=msg.title, body=msg.as_dict())
     with FakeSlack(set(channels), per_channel_per_second=1.0) as slack:
-        router = Router({"SLACK_BOT_TOKEN": TOKEN}, slack=SlackNotifier(SecretStr(TOKEN), slack.url, timeout=10))
+        router = Router(slack_token=SecretStr(TOKEN), slack=SlackNotifier(SecretStr(TOKEN), slack.url, timeout=10))
+        ctx = Context(Settings.from_env(), engine, router)
         report = RunReport(TODAY, "bench")
         t = time.perf_counter()
-        deliver(engine, plan.id or 0, report, router, datetime.now(ZoneInfo("Asia/Shanghai")), timedelta(minutes=10),
+        deliver(ctx, plan.id or 0, report, datetime.now(ZoneInfo("Asia/Shanghai")), timedelta(minutes=10),
                 workers=args.channels)
         took = time.perf_counter() - t
         keys = slack.keys()

@@ -116,6 +116,10 @@ def _copy(rows: dict[str, list[dict[str, Any]]], size: dict[str, int], n: int, n
           rng: random.Random) -> None:
     """County n: the template's rows with ids moved on by n times each table's size and names filled in."""
     def named(v: Any) -> Any:
+        if isinstance(v, list):
+            return [named(x) for x in v]
+        if isinstance(v, dict):
+            return {named(k): named(x) for k, x in v.items()}
         return v.replace(MARK, str(n)) if isinstance(v, str) else v
 
     shift = {k: n * size[k] for k in size}
@@ -149,7 +153,7 @@ def _progress_items(conn: Connection, plan_ids: list[int], rng: random.Random) -
                     "signed_on": date(2023, 4, 1) + timedelta(days=rng.randint(0, 60))}
                    for t in towns for d in depts[t.plan_id] if rng.random() < 0.7]
         reports = [{"task_id": tasks[(t.plan_id, 14)], "town_id": t.id, "period": f"2023-{m:02d}",
-                    "submitted_on": date(2023, m, rng.randint(10, 25)), "figures": '{"审批办件量": 10}'}
+                    "submitted_on": date(2023, m, rng.randint(10, 25)), "figures": {"审批办件量": 10}}
                    for t in towns for m in range(4, 12) if rng.random() < 0.85]
         for chunk in range(0, len(letters), 5000):
             conn.execute(insert(LetterRow), letters[chunk:chunk + 5000])

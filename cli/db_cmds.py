@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from fuquan.judge import COLOURS
-from fuquan.status import rollups, summarise
-from models.db import reading, transaction
-from models.queries import counts_by_table
-from models.sync import sync_plan
 
-from .context import actor, database, ledger_rows, plan_of, print_warnings
+from .common import Parents, actor, plan_context, print_warnings, settings
 from .output import console, print_json, state_cell, table
 
 
-def sync(args: argparse.Namespace) -> int:
-    from fuquan.loader import load_plan  # ruamel + pydantic: only the commands that read YAML pay for it
+def register(sub: Any, p: Parents) -> None:
+    sub.add_parser("sync", parents=[p.config, p.as_json], help="把计划配置写入数据库 (单一事务)").set_defaults(func=sync)
+    st = sub.add_parser("status", parents=[p.plan, p.as_json], help="各任务、各单位、各镇的进度与逾期情况 (红/黄/绿)")
+    st.add_argument("--by", choices=["task", "unit", "town"], default="task", help="按任务 / 单位 / 镇汇总")
+    st.add_argument("--task", type=int, help="只看某项任务, 列出每个单位的完成情况和尚缺事项")
+    st.set_defaults(func=status)
 
-    # Validate fully before the database is even opened: a bad file changes nothing.
-    plan = load_plan(args.config)
-    text = Path(args.config).read_text(encoding="utf-8-sig")
-    with database() as eng:
-        with transaction(eng) as session:
-            report = sync_plan(session, plan, source_text=text, by=f"{actor(args).by} (fuquan sync)")
-        with reading(eng) as session:
+
+def sync(args: argparse.Namespace) -> int:
+    from flows import jobs
+    from flows.context import open_context
+    from models.db import reading
+    from models.queries import counts_by_table
+
+    with open_context(settings(args)) as ctx:
+        plan, report = jobs.sync(ctx, Path(args.config), f"{actor(args).by} (fuquan sync)")
+        with reading(ctx.engine) as session:
             n = counts_by_table(session, report.plan_id)
     if args.json:
         print_json({"district": plan.district, "year": plan.year, "changed": report.changed,
@@ -36,10 +40,16 @@ def sync(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    with database() as eng, reading(eng) as session:
-        plan = plan_of(session, args)
-        rows, cal = ledger_rows(session, plan, args.today)
-    print_warnings(cal)
+    from fuquan.status import rollups, summarise
+    from fuquan.workdays import WorkCalendar
+    from models.db import reading
+    from models.ledger_io import load_ledger
+
+    with plan_context(args) as ctx, reading(ctx.engine) as session:
+        cal = WorkCalendar()
+        rows = load_ledger(session, ctx.plan).rows(args.today, cal)
+    plan = ctx.plan.plan
+    print_warnings(cal.warnings)
     if args.task is not None:
         rows = [r for r in rows if r.task_no == args.task]
     tasks = summarise(rows)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from models.db import reading
-from models.queries import letter_grid
-
-from .context import database, plan_of
+from .common import Parents, plan_context
 from .output import console, print_json, table
 
 
+def register(sub: Any, p: Parents) -> None:
+    sub.add_parser("letters", parents=[p.plan, p.task, p.as_json], help="承接确认书 部门×镇 签订表").set_defaults(func=letters)
+
+
 def letters(args: argparse.Namespace) -> int:
-    with database() as eng, reading(eng) as session:
-        g = letter_grid(session, plan_of(session, args), args.today, args.task)
+    from models.db import reading
+    from models.queries import letter_grid
+
+    with plan_context(args) as ctx, reading(ctx.engine) as session:
+        g = letter_grid(session, ctx.plan, args.today, args.task)
     if args.json:
         print_json({"task": g.task, "today": args.today.isoformat(), "departments": list(g.departments),
                     "towns": list(g.towns), "signed": g.n_signed, "unsigned": g.n_total - g.n_signed,

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from fuquan.deadline import KIND_LABEL, parse_deadline
 from fuquan.errors import DeadlineError, FuquanError
-from fuquan.loader import load_plan
 
+from .common import Parents, clock_today
 from .output import console, print_json, table
+
+
+def register(sub: Any, p: Parents) -> None:
+    plan = sub.add_parser("plan", help="检查或查看计划配置").add_subparsers(dest="plan_cmd", required=True, metavar="子命令")
+    plan.add_parser("check", parents=[p.config], help="检查计划配置, 列出全部错误").set_defaults(func=plan_check)
+    plan.add_parser("show", parents=[p.config, p.as_json], help="显示全部任务及截止日期").set_defaults(func=plan_show)
+    dl = sub.add_parser("deadline", help="完成时限解析").add_subparsers(dest="deadline_cmd", required=True, metavar="子命令")
+    parse = dl.add_parser("parse", parents=[p.as_json], help="解析完成时限写法")
+    parse.add_argument("--year", type=int, default=clock_today().year, help="计划年度 (默认今年)")
+    parse.add_argument("text", nargs="+", help="完成时限原文, 如 3月底前")
+    parse.set_defaults(func=deadline_parse)
+
+
+def load_plan(path: str) -> Any:
+    from fuquan.loader import load_plan  # ruamel + pydantic: only the commands that read YAML pay for it
+
+    return load_plan(path)
 
 
 def plan_check(args: argparse.Namespace) -> int:

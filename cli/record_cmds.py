@@ -8,29 +8,93 @@ from collections.abc import Callable
 from typing import Any
 
 from fuquan.errors import InvalidValue
-from models import records
-from models.db import transaction
 
-from .context import actor, database, plan_of
+from .common import Parents, actor, day, plan_context
 from .output import console
 
 
+def register(sub: Any, p: Parents) -> None:
+    letter = sub.add_parser("letter", help="登记承接确认书").add_subparsers(dest="letter_cmd", required=True, metavar="子命令")
+    for name, helptext, func in (("sign", "登记签订", letter_sign), ("draft", "登记起草", letter_draft)):
+        c = letter.add_parser(name, parents=p.record, help=helptext)
+        c.add_argument("department", metavar="部门", help="部门, 或单位组名 (如 区级执法单位: 一次登记全部成员)")
+        c.add_argument("town", metavar="镇")
+        c.add_argument("--on", type=day, required=True, help="日期 YYYY-MM-DD")
+        if name == "sign":
+            c.add_argument("--doc-no", help="文号")
+            c.add_argument("--signed-by", help="签订人")
+        c.set_defaults(func=func)
+
+    tr = sub.add_parser("training", help="登记岗前业务培训").add_subparsers(dest="training_cmd", required=True, metavar="子命令")
+    c = tr.add_parser("plan", parents=p.record, help="培训指导计划已报送")
+    c.add_argument("department", metavar="部门")
+    c.add_argument("--on", type=day, required=True, help="报送日期")
+    c.set_defaults(func=training_plan)
+    c = tr.add_parser("session", parents=p.record, help="登记一次培训")
+    c.add_argument("department", metavar="部门")
+    c.add_argument("--on", type=day, required=True, help="培训日期")
+    c.add_argument("--form", required=True, help="集中培训 / 现场观摩 / 跟班学习 / 传帮带")
+    c.add_argument("--towns", required=True, help="参训镇, 逗号或顿号分隔")
+    c.add_argument("--attendees", type=int, required=True, help="参训人次")
+    c.add_argument("--note", help="备注")
+    c.set_defaults(func=training_session)
+    c = tr.add_parser("complete", parents=p.record, help="某部门对某镇的岗前培训已完成")
+    c.add_argument("department", metavar="部门")
+    c.add_argument("town", metavar="镇")
+    c.add_argument("--on", type=day, required=True, help="完成日期")
+    c.set_defaults(func=training_complete)
+
+    ex = sub.add_parser("exam", help="登记专门法律知识考试").add_subparsers(dest="exam_cmd", required=True, metavar="子命令")
+    for name, helptext, func in (("schedule", "安排一场考试", exam_schedule), ("result", "登记考试结果", exam_result),
+                                 ("pretrain", "考前培训已开展", exam_pretrain), ("certify", "执法证件换领已完成", exam_certify)):
+        c = ex.add_parser(name, parents=p.record, help=helptext)
+        c.add_argument("town", metavar="镇")
+        c.add_argument("--on", type=day, required=True, help="日期 YYYY-MM-DD")
+        if name in ("schedule", "result"):
+            c.add_argument("--candidates", type=int, required=name == "result", help="应考人数")
+        if name == "result":
+            c.add_argument("--sat", type=int, required=True, help="实考人数")
+            c.add_argument("--passed", type=int, required=True, help="通过人数")
+        c.set_defaults(func=func)
+
+    tk = sub.add_parser("task", help="任务分工的通用状态").add_subparsers(dest="task_cmd", required=True, metavar="子命令")
+    c = tk.add_parser("set", parents=[p.plan, p.who], help="设置某单位在某任务上的状态")
+    c.add_argument("task_no", type=int, metavar="任务序号")
+    c.add_argument("unit", metavar="单位")
+    c.add_argument("status", metavar="状态", help="未开始 / 进行中 / 已完成 / 申请延期")
+    c.add_argument("--on", type=day, help="完成日期 (已完成时必填)")
+    c.add_argument("--note", help="备注")
+    c.add_argument("--evidence", help="佐证材料 (文件名或链接)")
+    c.add_argument("--new-due", type=day, help="申请延期: 新的截止日期")
+    c.add_argument("--reason", help="申请延期: 理由")
+    c.add_argument("--approved-by", help="申请延期: 批准人")
+    c.set_defaults(func=task_set)
+
+
 def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kwargs: Any) -> int:
-    with database() as eng, transaction(eng) as session:
-        idx = records.PlanIndex(session, plan_of(session, args))
-        fn(session, idx, actor(args), args.today, task_no=getattr(args, "task", None), **kwargs)
+    from models.db import transaction
+
+    with plan_context(args) as ctx, transaction(ctx.engine) as session:
+        fn(session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None), **kwargs)
     console().print(message)
     return 0
 
 
+def _records() -> Any:
+    from models import records
+
+    return records
+
+
 def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
+    from models.db import transaction
+
     # DEPT may be a group (区级执法单位): a town can record its letters with every department at once.
-    with database() as eng, transaction(eng) as session:
-        idx = records.PlanIndex(session, plan_of(session, args))
-        depts = idx.expand(args.department)
+    with plan_context(args) as ctx, transaction(ctx.engine) as session:
+        depts = ctx.plan.plan.members(args.department)
         for d in depts:
-            records.sign_letter(session, idx, actor(args), args.today, task_no=args.task, department=d,
-                                town=args.town, **dates)
+            _records().sign_letter(session, ctx.plan, actor(args), args.today, task_no=args.task, department=d,
+                                   town=args.town, **dates)
     console().print(f"已登记承接确认书{verb}: {'、'.join(depts)} — {args.town}, {args.on}")
     return 0
 
@@ -44,41 +108,41 @@ def letter_draft(args: argparse.Namespace) -> int:
 
 
 def training_plan(args: argparse.Namespace) -> int:
-    return _record(args, records.file_training_plan, f"已登记培训指导计划报送: {args.department}, {args.on}",
+    return _record(args, _records().file_training_plan, f"已登记培训指导计划报送: {args.department}, {args.on}",
                    department=args.department, filed_on=args.on)
 
 
 def training_session(args: argparse.Namespace) -> int:
     towns = [t for t in args.towns.replace("、", ",").split(",") if t.strip()]
-    return _record(args, records.add_training_session,
+    return _record(args, _records().add_training_session,
                    f"已登记培训: {args.department} {args.form} {args.on}, {'、'.join(towns)}, {args.attendees} 人次",
                    department=args.department, held_on=args.on, form=args.form, attendees=args.attendees,
                    towns=towns, note=args.note)
 
 
 def training_complete(args: argparse.Namespace) -> int:
-    return _record(args, records.complete_training, f"已登记岗前培训完成: {args.department} — {args.town}, {args.on}",
+    return _record(args, _records().complete_training, f"已登记岗前培训完成: {args.department} — {args.town}, {args.on}",
                    department=args.department, town=args.town, completed_on=args.on)
 
 
 def exam_schedule(args: argparse.Namespace) -> int:
-    return _record(args, records.record_exam, f"已登记考试安排: {args.town}, {args.on}",
+    return _record(args, _records().record_exam, f"已登记考试安排: {args.town}, {args.on}",
                    town=args.town, exam_on=args.on, candidates=args.candidates)
 
 
 def exam_result(args: argparse.Namespace) -> int:
-    return _record(args, records.record_exam,
+    return _record(args, _records().record_exam,
                    f"已登记考试结果: {args.town} {args.on}, 应考 {args.candidates} 实考 {args.sat} 通过 {args.passed}",
                    town=args.town, exam_on=args.on, candidates=args.candidates, sat=args.sat, passed=args.passed)
 
 
 def exam_pretrain(args: argparse.Namespace) -> int:
-    return _record(args, records.set_exam_town, f"已登记考前培训: {args.town}, {args.on}",
+    return _record(args, _records().set_exam_town, f"已登记考前培训: {args.town}, {args.on}",
                    town=args.town, pre_training_on=args.on)
 
 
 def exam_certify(args: argparse.Namespace) -> int:
-    return _record(args, records.set_exam_town, f"已登记执法证件换领完成: {args.town}, {args.on}",
+    return _record(args, _records().set_exam_town, f"已登记执法证件换领完成: {args.town}, {args.on}",
                    town=args.town, certified_on=args.on)
 
 
@@ -89,14 +153,15 @@ def report_submit(args: argparse.Namespace) -> int:
         if not sep:
             raise InvalidValue(f"月报指标应写作 名称=数值, 实为 “{item}”")
         figures[name.strip()] = value.strip()
-    return _record(args, records.submit_report, f"已登记月报: {args.town} {args.month}, 报送于 {args.on}",
+    return _record(args, _records().submit_report, f"已登记月报: {args.town} {args.month}, 报送于 {args.on}",
                    town=args.town, period=args.month, submitted_on=args.on, figures=figures)
 
 
 def task_set(args: argparse.Namespace) -> int:
-    with database() as eng, transaction(eng) as session:
-        idx = records.PlanIndex(session, plan_of(session, args))
-        records.set_task_status(session, idx, actor(args), args.today, task_no=args.task_no, unit=args.unit,
+    from models.db import transaction
+
+    with plan_context(args) as ctx, transaction(ctx.engine) as session:
+        _records().set_task_status(session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
                                 status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
                                 extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by)
     console().print(f"已更新任务 {args.task_no} — {args.unit}: {args.status}")

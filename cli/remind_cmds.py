@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fuquan.errors import FuquanError
-from models import outbox
-from models.db import reading
 
-from .context import database, plan_of
+from .common import Parents, day, plan_context
 from .output import console, print_json, table
 
 RESULT = {"sent": "[green]已发送[/]", "reconciled": "[green]已送达(核对)[/]", "retry": "[yellow]待重试[/]",
           "unknown": "[yellow]结果未知, 下次核对[/]", "failed": "[red]失败[/]"}
+
+
+def register(sub: Any, p: Parents) -> None:
+    rm = sub.add_parser("remind", parents=[p.plan, p.as_json], help="发送到期、逾期、升级提醒 (每条提醒只发一次)")
+    rm.add_argument("--dry-run", action="store_true", help="预演: 列出将发给谁的什么内容, 不发送、不写入")
+    rm.add_argument("--force", action="store_true", help="非工作日或免打扰时段也发送")
+    rm.add_argument("--now", help=argparse.SUPPRESS)  # ISO time, for tests and replays
+    rm.set_defaults(func=remind)
+    rl = sub.add_parser("reminders", help="提醒记录").add_subparsers(dest="reminders_cmd", required=True, metavar="子命令")
+    c = rl.add_parser("log", parents=[p.plan, p.as_json], help="提醒发送记录: 时间、渠道、结果、错误码")
+    c.add_argument("--day", type=day, help="只看某一天的提醒")
+    c.add_argument("--limit", type=int, default=200, help="最多显示几条 (默认 200)")
+    c.set_defaults(func=reminders_log)
 
 
 def _now(args: argparse.Namespace, tz: str) -> datetime:
@@ -30,18 +39,11 @@ def _now(args: argparse.Namespace, tz: str) -> datetime:
 
 def remind(args: argparse.Namespace) -> int:
     from flows.dispatch import run_reminders
-    from notifications.router import Router
 
-    with database() as eng:
-        with reading(eng) as session:
-            plan = plan_of(session, args)
-        now = _now(args, plan.timezone)
+    with plan_context(args, stream=sys.stderr if args.json else sys.stdout) as ctx:
+        now = _now(args, ctx.plan.plan.timezone)
         today = args.today if args.today_given else now.date()
-        notify_file = Path(os.environ.get("FUQUAN_NOTIFY_FILE") or Path("data") / "notifications.md")
-        router = Router(console_file=notify_file)
-        router.console.stream = sys.stderr if args.json else sys.stdout
-        report = run_reminders(eng, plan.id or 0, today=today, now=now, router=router,
-                               dry_run=args.dry_run, force=args.force)
+        report = run_reminders(ctx, today=today, now=now, dry_run=args.dry_run, force=args.force)
     for w in report.warnings:
         print(w, file=sys.stderr)
     if args.json:
@@ -88,9 +90,12 @@ def _print(report: Any, dry_run: bool) -> None:
 
 
 def reminders_log(args: argparse.Namespace) -> int:
-    with database() as eng, reading(eng) as session:
-        plan = plan_of(session, args)
-        rows = outbox.send_log(session, plan.id or 0, day=args.day, limit=args.limit)
+    from models import outbox
+    from models.db import reading
+
+    with plan_context(args) as ctx, reading(ctx.engine) as session:
+        plan = ctx.plan.plan
+        rows = outbox.send_log(session, ctx.plan.id, day=args.day, limit=args.limit)
     if args.json:
         print_json([{"at": _local(log.at, plan.timezone).isoformat(), "day": msg.day.isoformat(), "recipient": msg.recipient,
                      "channel": log.channel, "result": log.result, "error_code": log.error_code, "detail": log.detail,

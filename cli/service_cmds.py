@@ -12,17 +12,38 @@ from pathlib import Path
 from typing import Any, cast
 
 from fuquan.errors import FuquanError
-from fuquan.loader import load_plan
+from fuquan.policy import FLOWS
 
+from .common import Parents, plan_context, settings
 from .output import console
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout workers run the flows from
 
 
-def _prefect() -> str | None:
-    from flows import prefect_env
+def register(sub: Any, p: Parents) -> None:
+    rn = sub.add_parser("run", parents=[p.plan, p.config], help="立即运行一个流程 (记录在 Prefect 看板)")
+    rn.add_argument("flow", choices=list(FLOWS), metavar="流程", help="、".join(FLOWS))
+    rn.set_defaults(func=run)
+    sv = sub.add_parser("serve", parents=[p.config], help="按 config/tasks.yaml 的 schedules 登记并运行 Prefect 定时流程")
+    sv.set_defaults(func=serve)
+    dp = sub.add_parser("deploy", parents=[p.config], help="把定时流程登记到 Prefect 工作池, 由 worker 进程执行 (扩展部署)")
+    dp.add_argument("--pool", default="fuquan", help="工作池名称 (默认 fuquan; 不存在则创建 process 类型)")
+    dp.set_defaults(func=deploy)
+    sc = sub.add_parser("scheduler", parents=[p.config], help="无 Prefect 服务时的定时器 (APScheduler, 任务存于数据库)")
+    sc.add_argument("--once", action="store_true", help="只登记定时任务并显示下次运行时间, 然后退出")
+    sc.set_defaults(func=scheduler)
 
-    url = prefect_env.configure()
+
+def load_plan(path: str) -> Any:
+    from fuquan.loader import load_plan
+
+    return load_plan(path)
+
+
+def _prefect(args: argparse.Namespace) -> str | None:
+    from flows.settings import prefect_environment
+
+    url = prefect_environment(settings(args).data_dir)
     if url is None:
         print("注意: 未检测到 Prefect 服务 (127.0.0.1:4200), 以临时模式运行, 启动较慢; "
               "运行 make run 可启动看板", file=sys.stderr)
@@ -30,25 +51,25 @@ def _prefect() -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    url = _prefect()
-    from flows import jobs, prefect_flows
-
+    url = _prefect(args)
     params: dict[str, Any] = {}
     if args.flow == "sync-plan":
         params["config"] = args.config
         plan = load_plan(args.config)
         district, year = plan.district, plan.year
     else:
-        row = jobs.plan_row(args.year, args.district)
-        district, year = row.district, row.year
+        with plan_context(args) as ctx:
+            district, year = ctx.plan.plan.district, ctx.plan.plan.year
         params.update(year=year, district=district)
         if args.today_given:
             params["today"] = args.today.isoformat()
     from prefect import tags
     from prefect.states import State
 
+    from flows.prefect_flows import PREFECT_FLOWS
+
     with tags("fuquan", district, f"{year}年度"):
-        final = cast(State, prefect_flows.FLOWS[args.flow](**params, return_state=True))
+        final = cast(State, PREFECT_FLOWS[args.flow](**params, return_state=True))
     run_id = final.state_details.flow_run_id
     where = f"; 看板: {url.removesuffix('/api')}/runs/flow-run/{run_id}" if url else ""
     if final.is_failed() or final.is_crashed():
@@ -73,7 +94,8 @@ class Spec:
 def _specs(config: str) -> list[Spec]:
     plan = load_plan(config)
     labels = ["fuquan", plan.district, f"{plan.year}年度"]
-    specs = [Spec(s.name, f"{plan.year}", s.cron, plan.timezone, labels, {"year": plan.year},
+    specs = [Spec(s.name, f"{plan.year}", s.cron, plan.timezone, labels,
+                  {"year": plan.year, "district": plan.district, "scheduled": True},
                   f"{plan.district} {plan.year} 年度 · {s.cron}") for s in plan.schedules if s.name != "sync-plan"]
     specs.append(Spec("sync-plan", f"{plan.year}", None, plan.timezone, labels, {"config": str(config)},
                       "按需运行: 校验并载入计划配置"))
@@ -82,16 +104,16 @@ def _specs(config: str) -> list[Spec]:
 
 def serve(args: argparse.Namespace) -> int:
     """The flows in this process (Prefect's runner): what `make run` does on one machine."""
-    url = _prefect()
+    url = _prefect(args)
     if url is None:
         raise FuquanError("未找到 Prefect 服务; 请用 make run 启动 (会同时启动服务和看板), 或设置 PREFECT_API_URL")
     from prefect import serve as prefect_serve
     from prefect.deployments.runner import RunnerDeployment
     from prefect.schedules import Cron
 
-    from flows.prefect_flows import FLOWS
+    from flows.prefect_flows import PREFECT_FLOWS
 
-    deployments = [cast(RunnerDeployment, FLOWS[d.flow].to_deployment(
+    deployments = [cast(RunnerDeployment, PREFECT_FLOWS[d.flow].to_deployment(
         name=d.name, schedule=Cron(d.cron, timezone=d.timezone) if d.cron else None, tags=d.tags,
         parameters=d.parameters, description=d.description)) for d in _specs(args.config)]
     console().print(f"已登记 {len(deployments)} 个定时流程, 看板: {url.removesuffix('/api')}/deployments")
@@ -103,19 +125,19 @@ def serve(args: argparse.Namespace) -> int:
 def deploy(args: argparse.Namespace) -> int:
     """The same deployments, handed to a work pool: any number of `prefect worker start --pool …`
     processes (on this or other machines, with this checkout and FUQUAN_DATABASE_URL) run them."""
-    url = _prefect()
+    url = _prefect(args)
     if url is None:
         raise FuquanError("未找到 Prefect 服务; 请设置 PREFECT_API_URL 指向 Prefect 服务 (如 http://主机:4200/api)")
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
     from prefect.schedules import Cron
 
-    from flows.prefect_flows import FLOWS
+    from flows.prefect_flows import PREFECT_FLOWS
 
     _ensure_pool(args.pool)
     specs = _specs(args.config)
     for d in specs:
-        entry = FLOWS[d.flow]
+        entry = PREFECT_FLOWS[d.flow]
         # (from a synchronous caller from_source returns the flow, not a coroutine)
         source = cast("Flow[..., Any]", entry.from_source(source=str(ROOT),
                                                           entrypoint=f"flows/prefect_flows.py:{entry.fn.__name__}"))
@@ -145,12 +167,14 @@ def _ensure_pool(name: str) -> None:
 
 def scheduler(args: argparse.Namespace) -> int:
     from flows import scheduler as sched
-    from models.db import database_url
+    from models.db import make_engine
 
     plan = load_plan(args.config)
-    s = sched.build(database_url(), plan.timezone)
+    url = settings(args).database_url
+    make_engine(url).dispose()  # the job store shares the database: create it and its schema first
+    s = sched.build(url, plan.timezone)
     s.start(paused=True)
-    for change in sched.install(s, list(plan.schedules), plan.timezone):
+    for change in sched.install(s, list(plan.schedules), plan.timezone, (plan.district, plan.year)):
         console().print(f"定时任务: {change}")
     for name, when in sched.next_runs(s).items():
         console().print(f"  {name}: 下次运行 {when:%Y-%m-%d %H:%M %Z}" if when else f"  {name}: 无")

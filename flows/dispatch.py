@@ -9,7 +9,6 @@ the channel allows, by the next run.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -32,11 +31,11 @@ from fuquan.reminders import Reminder, by_recipient, due_reminders
 from fuquan.workdays import WorkCalendar
 from models import outbox
 from models.db import reading, transaction
-from models.ledger_io import load_ledgers
-from models.queries import settings_of
-from models.tables import PlanRow
+from models.ledger_io import load_ledger
 from notifications.base import Outgoing, redact
 from notifications.router import Router
+
+from .context import Context
 
 
 @dataclass
@@ -74,12 +73,6 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _settle() -> timedelta:
-    """How long a dead process's last post may still land at Slack: longer than the client timeout
-    (10 s). FUQUAN_SETTLE_SECONDS tunes it (tests with a fast local server use a few seconds)."""
-    return timedelta(seconds=float(os.environ.get("FUQUAN_SETTLE_SECONDS", "20")))
-
-
 def new_run_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -99,20 +92,19 @@ def _is_dead(run: str) -> bool:
     return False
 
 
-def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, router: Router,
-                  dry_run: bool = False, force: bool = False, run: str | None = None,
-                  lease: timedelta = timedelta(minutes=10), workers: int = 16) -> RunReport:
+def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = False, force: bool = False,
+                  run: str | None = None, lease: timedelta = timedelta(minutes=10), workers: int = 16) -> RunReport:
+    """The reminder run for the context's plan, as of `today` (the working-day check) and `now` (quiet hours)."""
     report = RunReport(today, run or new_run_id())
+    engine, sp, router = ctx.engine, ctx.plan, ctx.router
+    plan, plan_id = sp.plan, sp.id
+    policy, channels = plan.policy, plan.channels
     with reading(engine) as session:
-        plan = session.get(PlanRow, plan_id)
-        assert plan is not None
-        settings = settings_of(plan)
-        policy, channels = settings.policy, settings.channels
-        ledger, cal = load_ledgers(session, [plan])[plan_id], WorkCalendar()
+        ledger, cal = load_ledger(session, sp), WorkCalendar()
         rows, leads = ledger.rows(today, cal), ledger.leads
     if not force and not cal.is_workday(today):
         report.skipped = f"{today} 不是工作日, 不发送提醒 (加 --force 可强制发送)"
-    elif not force and not dry_run and policy.quiet(now.astimezone(_tz(plan)).time()):
+    elif not force and not dry_run and policy.quiet(now.astimezone(ZoneInfo(plan.timezone)).time()):
         report.skipped = f"当前为免打扰时段 (发送时间 {policy.send_at}–{policy.quiet_after}), 不发送提醒"
     reminders = due_reminders(rows, policy, today, cal, plan.issued, leads)
     report.due, report.warnings = len(reminders), cal.warnings
@@ -135,11 +127,11 @@ def run_reminders(engine: Engine, plan_id: int, *, today: date, now: datetime, r
         except IntegrityError:
             if attempt:
                 raise
-    deliver(engine, plan_id, report, router, now, lease, workers=workers)
+    deliver(ctx, plan_id, report, now, lease, workers=workers)
     failures = [(o.recipient, o.destination, f"{o.code}: {o.detail}" if o.detail else o.code or "") for o in report.outcomes
                 if o.result == "failed" and o.recipient != ZHUANBAN]
     if failures and not report.stopped:
-        _tell_zhuanban(engine, plan, failures, channels, router, report, now, lease)
+        _tell_zhuanban(ctx, failures, report, now, lease)
     return report
 
 
@@ -171,15 +163,18 @@ PACE = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0}
 Claimed = tuple[int, bool, Outgoing, str]
 
 
-def deliver(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, lease: timedelta,
+def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease: timedelta,
             only: list[int] | None = None, *, workers: int = 16, pace: dict[str, float] = PACE) -> None:
     """Send every claimed message: destinations in parallel, each destination's messages in order and
     paced to its rate limit. A token problem stops all lanes; what was not tried is handed back."""
+    engine, router = ctx.engine, ctx.router
+    # how long a dead process's last post may still land at Slack: longer than the client timeout (10 s)
+    settle = timedelta(seconds=ctx.settings.settle_seconds)
     with transaction(engine) as session:
         claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target),
-                                               Message.from_dict(json.loads(m.body)), m.created_at), m.recipient)
+                                               Message.from_dict(m.body), m.created_at), m.recipient)
                    for m, doubt in outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead,
-                                                only=only, settle=_settle())]
+                                                only=only, settle=settle)]
     lanes: dict[Destination, list[Claimed]] = {}
     for item in claimed:
         lanes.setdefault(item[2].destination, []).append(item)
@@ -239,7 +234,7 @@ def _send_one(engine: Engine, run: str, router: Router, item: Claimed) -> Outcom
             try:
                 result, ext = "sent", notifier.send(out)
             finally:
-                trail = list(getattr(notifier, "trail", []))  # every HTTP attempt goes in the send log
+                trail = notifier.trail  # every HTTP attempt goes in the send log
     except NotificationError as e:
         result = "unknown" if e.category == "unknown" else "retry" if e.category == "retry" else "failed"
         code, detail = e.code, redact(e.detail or str(e), secrets)
@@ -252,21 +247,20 @@ def _send_one(engine: Engine, run: str, router: Router, item: Claimed) -> Outcom
     return Outcome(recipient, label, result, code, detail, stop)
 
 
-def _tell_zhuanban(engine: Engine, plan: PlanRow, failures: list[tuple[str, str, str]], channels: Channels,
-                   router: Router, report: RunReport, now: datetime, lease: timedelta) -> None:
+def _tell_zhuanban(ctx: Context, failures: list[tuple[str, str, str]], report: RunReport, now: datetime,
+                   lease: timedelta) -> None:
     """One notice to the 专班 listing undelivered messages; its key makes it once per failure."""
     keyed = {f"notice|{who}|{where}|{why}|{report.day}": (who, where, why) for who, where, why in failures}
-    send_to_zhuanban(engine, plan.id or 0, report, router, now, kind="notice", keys=list(keyed),
-                     message=lambda fresh: notice([keyed[k] for k in fresh], report.day, plan.district),
-                     channels=channels, lease=lease)
+    send_to_zhuanban(ctx, report, now, kind="notice", keys=list(keyed), lease=lease,
+                     message=lambda fresh: notice([keyed[k] for k in fresh], report.day, ctx.plan.plan.district))
 
 
-def send_to_zhuanban(engine: Engine, plan_id: int, report: RunReport, router: Router, now: datetime, *, kind: str,
-                     keys: list[str], message: Callable[[list[str]], Message], channels: Channels,
-                     lease: timedelta = timedelta(minutes=10)) -> None:
+def send_to_zhuanban(ctx: Context, report: RunReport, now: datetime, *, kind: str, keys: list[str],
+                     message: Callable[[list[str]], Message], lease: timedelta = timedelta(minutes=10)) -> None:
     """Queue one message to the 专班 for whichever of `keys` were never sent, then deliver it: the
     outbox's exactly-once, for notices and report summaries as for reminders."""
-    with transaction(engine) as session:
+    plan_id, router, channels = ctx.plan.id, ctx.router, ctx.plan.plan.channels
+    with transaction(ctx.engine) as session:
         seen = outbox.known_keys(session, plan_id, keys)
         fresh = [k for k in keys if k not in seen]
         if not fresh:
@@ -278,11 +272,7 @@ def send_to_zhuanban(engine: Engine, plan_id: int, report: RunReport, router: Ro
                                "stage": "0", "due": None} for k in fresh],
                              dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
                              body=msg.as_dict())
-    deliver(engine, plan_id, report, router, now, lease, only=[row.id or 0])
-
-
-def _tz(plan: PlanRow) -> ZoneInfo:
-    return ZoneInfo(plan.timezone)
+    deliver(ctx, plan_id, report, now, lease, only=[row.id or 0])
 
 
 def _label(dest: Destination) -> str:

@@ -1,120 +1,69 @@
-"""The steps every runner shares — Prefect flows, the APScheduler runner and `fuquan run` — as plain
-functions that take ids and dates and return plain data (no sessions or clients cross a step).
+"""The steps every runner shares — Prefect flows, the APScheduler runner, `fuquan run` and the CLI's own
+commands — as plain functions of the runtime context (flows/context.py). flows/registry.py strings them
+into recipes.
 
-    evaluate(plan_id, today)                 → Snapshot: task summaries, rows, the letter grid
-    send_reminders(plan_id, today, now)      → RunReport (outbox, notifiers)
-    publish tables (flows/tables.py)         → what the 专班 sees (artifacts or Markdown files)
+    sync(ctx, config)                      → the Plan and a SyncReport (validate the YAML, load it in one transaction)
+    evaluate(ctx, today)                   → Snapshot: task summaries, rows, the letter grid
+    send_reminders(ctx, today, now)        → RunReport (outbox, notifiers)
+    close_months(ctx, today)               → the months frozen now
+    build_report(ctx, kind, period, today) → the report's data and files
+    send_summary(ctx, data, now)           → RunReport (one message to the 专班 per report)
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from fuquan.errors import LookupFailed
-from fuquan.judge import RollUp
-from fuquan.ledger import Row
 from fuquan.loader import load_plan
-from fuquan.status import TaskSummary, rollups, summarise
-from models.db import make_engine, reading, transaction
-from models.ledger_io import plan_rows
-from models.queries import LetterGrid, find_plan, letter_grid
+from fuquan.plan import Plan
+from models.db import reading, transaction
 from models.sync import SyncReport, sync_plan
-from models.tables import PlanRow
-from notifications.router import Router
+from reports import gather, render
+from reports.status import Sent, Snapshot, snapshot
 
-from . import reporting, reporting_data
-from .dispatch import RunReport, run_reminders
-
-
-@dataclass
-class Snapshot:
-    plan_id: int
-    district: str
-    year: int
-    today: date
-    tasks: list[TaskSummary]
-    rows: list[Row]
-    by_unit: list[RollUp]
-    by_town: list[RollUp]
-    letters: LetterGrid | None
-    warnings: list[str] = field(default_factory=list)
+from .context import Context
+from .dispatch import RunReport, run_reminders, send_to_zhuanban
 
 
-def plan_row(year: int | None = None, district: str | None = None) -> PlanRow:
-    engine = make_engine()
-    try:
-        with reading(engine) as session:
-            return find_plan(session, year=year, district=district)
-    finally:
-        engine.dispose()
+def sync(ctx: Context, config: Path, by: str) -> tuple[Plan, SyncReport]:
+    plan = load_plan(config)  # validated fully before the database is touched: a bad file changes nothing
+    text = config.read_text(encoding="utf-8-sig")
+    with transaction(ctx.engine) as session:
+        return plan, sync_plan(session, plan, source_text=text, by=by)
 
 
-def sync(config: str) -> SyncReport:
-    plan = load_plan(config)
-    text = Path(config).read_text(encoding="utf-8-sig")
-    engine = make_engine()
-    try:
-        with transaction(engine) as session:
-            return sync_plan(session, plan, source_text=text, by="fuquan (scheduled sync)")
-    finally:
-        engine.dispose()
+def evaluate(ctx: Context, today: date) -> Snapshot:
+    with reading(ctx.engine) as session:
+        return snapshot(session, ctx.plan, today)
 
 
-def evaluate(plan_id: int, today: date) -> Snapshot:
-    engine = make_engine()
-    try:
-        with reading(engine) as session:
-            plan = session.get(PlanRow, plan_id)
-            assert plan is not None
-            rows, cal = plan_rows(session, plan, today)
-            try:
-                grid: LetterGrid | None = letter_grid(session, plan, today)
-            except LookupFailed:
-                grid = None  # this plan tracks no letters
-    finally:
-        engine.dispose()
-    return Snapshot(plan_id, plan.district, plan.year, today, summarise(rows), rows, rollups(rows, "unit"),
-                    rollups(rows, "town"), grid, cal.warnings)
+def send_reminders(ctx: Context, today: date, now: datetime, *, force: bool = False) -> RunReport:
+    return run_reminders(ctx, today=today, now=now, force=force)
 
 
-def send_reminders(plan_id: int, today: date, now: datetime, *, force: bool = False) -> RunReport:
-    notify_file = Path(os.environ.get("FUQUAN_NOTIFY_FILE") or Path("data") / "notifications.md")
-    engine = make_engine()
-    try:
-        return run_reminders(engine, plan_id, today=today, now=now, router=Router(console_file=notify_file),
-                             force=force)
-    finally:
-        engine.dispose()
+def close_months(ctx: Context, today: date) -> list[str]:
+    return gather.close_months(ctx.engine, ctx.plan, today)
 
 
-def close_months(plan_id: int, today: date) -> list[str]:
-    engine = make_engine()
-    try:
-        return reporting_data.close_months(engine, plan_id, today)
-    finally:
-        engine.dispose()
+def build_report(ctx: Context, kind: str, period: str | None, today: date,
+                 out: Path | None = None) -> tuple[gather.ReportData, render.ReportFiles]:
+    if kind == "monthly":
+        data = gather.monthly(ctx.engine, ctx.plan, period, today)
+    else:
+        data = gather.analysis(ctx.engine, ctx.plan, kind, period, today)
+    return data, render.write(data, out or ctx.settings.data_dir / "reports")
 
 
-def build_report(plan_id: int, kind: str, period: str | None, today: date,
-                 out: Path = Path("data") / "reports") -> tuple[reporting_data.ReportData, reporting.ReportFiles]:
-    engine = make_engine()
-    try:
-        if kind == "monthly":
-            data = reporting_data.monthly(engine, plan_id, period, today)
-        else:
-            data = reporting_data.analysis(engine, plan_id, kind, period, today)
-    finally:
-        engine.dispose()
-    return data, reporting.write(data, out)
+def send_summary(ctx: Context, data: gather.ReportData, now: datetime) -> RunReport:
+    """Queue the summary under a key unique to this report, then deliver it; a re-run sends nothing."""
+    report = RunReport(data.as_of, f"report:{data.kind}:{data.period}")
+    key = f"summary|{data.kind}|{data.period}|{'provisional' if data.provisional else 'final'}"
+    send_to_zhuanban(ctx, report, now, kind="summary", keys=[key], message=lambda _fresh: render.summary(data))
+    return report
 
 
-def send_summary(plan_id: int, data: reporting_data.ReportData, now: datetime) -> RunReport:
-    notify_file = Path(os.environ.get("FUQUAN_NOTIFY_FILE") or Path("data") / "notifications.md")
-    engine = make_engine()
-    try:
-        return reporting.send_summary(engine, plan_id, data, Router(console_file=notify_file), now)
-    finally:
-        engine.dispose()
+def sent(report: RunReport) -> list[Sent]:
+    """A reminder run as the 专班's "what was sent to whom" table shows it."""
+    count = {p.recipient: len(p.reminders) for p in report.planned}
+    return [Sent(o.recipient, o.destination, count.get(o.recipient, ""), o.result, o.code) for o in report.outcomes]

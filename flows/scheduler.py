@@ -10,8 +10,10 @@ Choices, each for a measured APScheduler default that would bite:
   fixed job ids, added only when missing or changed
       `add_job` without an id duplicates the job at every start; `replace_existing` on an unchanged
       job would reset its next run time and lose the missed run
-The job itself is a module-level function referenced by name (the job store pickles the reference,
-not code); what is due is computed from the database when it runs. One scheduler per job store.
+The job itself is a module-level function referenced by name, with the flow's name and the plan's
+(district, year) as arguments (the job store pickles the reference, not code); what is due is computed
+from the database when it runs, through the same recipes as the Prefect flows (flows/registry.py). One
+scheduler per job store.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -28,9 +31,16 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from fuquan.policy import Schedule
+from reports import status
+
+from . import jobs, registry
+from .context import Clock, Context, open_context, system_clock
+from .dispatch import RunReport
+from .jobs import Snapshot
 
 log = logging.getLogger("fuquan.scheduler")
 JOB_TABLE = "apscheduler_jobs"
+T = TypeVar("T")
 
 
 def build(db_url: str, timezone: str, cls: type[BaseScheduler] = BackgroundScheduler) -> BaseScheduler:
@@ -40,10 +50,10 @@ def build(db_url: str, timezone: str, cls: type[BaseScheduler] = BackgroundSched
                timezone=ZoneInfo(timezone))
 
 
-def install(scheduler: BaseScheduler, schedules: list[Schedule], timezone: str,
+def install(scheduler: BaseScheduler, schedules: list[Schedule], timezone: str, plan: tuple[str, int],
             func: str = "flows.scheduler:run_scheduled") -> list[str]:
-    """Make the job store hold exactly these schedules; call between start(paused=True) and resume().
-    Returns what changed, for the log."""
+    """Make the job store hold exactly these schedules of `plan` (district, year); call between
+    start(paused=True) and resume(). Returns what changed, for the log."""
     changes = []
     wanted = {s.name: CronTrigger.from_crontab(s.cron, timezone=ZoneInfo(timezone)) for s in schedules}
     for job in scheduler.get_jobs():
@@ -52,9 +62,10 @@ def install(scheduler: BaseScheduler, schedules: list[Schedule], timezone: str,
             changes.append(f"删除 {job.id}")
     for name, trigger in wanted.items():
         job = scheduler.get_job(name)
-        if job is not None and str(job.trigger) == str(trigger) and job.func_ref == func:
+        args = [name, *plan]
+        if job is not None and str(job.trigger) == str(trigger) and job.func_ref == func and list(job.args) == args:
             continue  # unchanged: keep its next run time, so a missed run is caught up
-        scheduler.add_job(func, trigger, id=name, name=name, args=[name], replace_existing=True)
+        scheduler.add_job(func, trigger, id=name, name=name, args=args, replace_existing=True)
         changes.append(f"{'更新' if job else '新增'} {name}")
     return changes
 
@@ -63,26 +74,34 @@ def next_runs(scheduler: BaseScheduler) -> dict[str, datetime | None]:
     return {job.id: job.next_run_time for job in scheduler.get_jobs()}
 
 
-def run_scheduled(name: str, *, clock: Callable[[], datetime] | None = None) -> None:
-    """What a scheduled tick does: the plain job behind the flow of that name (no Prefect server)."""
-    from pathlib import Path
+class PlainRunner:
+    """The Runner of a tick without Prefect: steps are plain calls, the status goes to a Markdown file under
+    the data folder, everything else to the log."""
 
-    from . import jobs, tables
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
-    plan = jobs.plan_row()
-    now = (clock or (lambda: datetime.now(ZoneInfo(plan.timezone))))()
-    today = now.date()
-    if name == "deadline-check":
-        snap = jobs.evaluate(plan.id or 0, today)
-        jobs.close_months(plan.id or 0, today)
-        report = jobs.send_reminders(plan.id or 0, today, now)
-        out = Path("data") / "reports" / f"status-{today}.md"
+    def step(self, name: str, fn: Callable[[], T], *, network: bool = False) -> T:
+        return fn()
+
+    def progress(self, percent: float) -> None:
+        pass
+
+    def log(self, message: str) -> None:
+        log.info(message)
+
+    def publish_status(self, snap: Snapshot, report: RunReport) -> None:
+        out = self.ctx.settings.data_dir / "reports" / f"status-{snap.today}.md"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(tables.status_markdown(snap, report), encoding="utf-8")
-        log.info("deadline-check %s: %d reminders due, report %s", today, report.due, out)
-    else:
-        kind = {"monthly-status": "monthly", "quarterly-analysis": "quarterly", "annual-evaluation": "annual"}[name]
-        jobs.close_months(plan.id or 0, today)
-        data, files = jobs.build_report(plan.id or 0, kind, None, today)
-        jobs.send_summary(plan.id or 0, data, now)
-        log.info("%s %s: %s", name, today, files.markdown)
+        out.write_text(status.status_markdown(snap, jobs.sent(report), report.skipped), encoding="utf-8")
+        log.info("%s: %s", snap.today, out)
+
+    def publish_report(self, data: Any, files: Any) -> None:
+        pass  # the files are written; the summary goes to the 专班 as its own step
+
+
+def run_scheduled(name: str, district: str, year: int, *, clock: Clock = system_clock) -> Any:
+    """What a scheduled tick does: the recipe of that flow for the plan (district, year), no Prefect server."""
+    with open_context(clock=clock) as ctx:
+        ctx = ctx.choose(year, district)
+        return registry.run(name, PlainRunner(ctx), ctx, registry.Options(scheduled=True))

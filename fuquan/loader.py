@@ -20,8 +20,8 @@ from ruamel.yaml.error import MarkedYAMLError
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
 from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit
-from .policy import DEFAULT_SCHEDULES, FLOWS, Channels, Destination, ReminderPolicy, Schedule, Weights
-from .schema import ChannelSpec, PlanFile, TaskSpec, chinese_message
+from .policy import FLOWS, Channels, Destination, ReminderPolicy, Schedule, Weights
+from .schema import ChannelSpec, MonthlyReportSpec, PlanFile, RemindersSpec, TaskSpec, chinese_message
 from .text import name_key
 
 
@@ -91,6 +91,18 @@ def position(root: Any, loc: Iterable[Any]) -> tuple[int, int]:
     return where[0] + 1, where[1] + 1
 
 
+def policy_of(r: RemindersSpec, report: MonthlyReportSpec | None = None,
+              overrides: dict[int, dict[str, Any]] | None = None) -> ReminderPolicy:
+    """The reminder policy a plan file asks for (`default_policy()`: what a file that says nothing gets)."""
+    ask_day = report.ask_day if report else MonthlyReportSpec.model_fields["ask_day"].default
+    return ReminderPolicy(tuple(r.before_due), r.overdue_every, r.escalate_after, r.ongoing_every,
+                          r.send_at, r.quiet_after, overrides or {}, ask_day)
+
+
+def default_policy() -> ReminderPolicy:
+    return policy_of(RemindersSpec())
+
+
 class _Checker:
     """Cross-reference checks, each problem with its place; nothing is built if any fails."""
 
@@ -124,11 +136,8 @@ class _Checker:
                             ev.late_penalty_cap))
 
     def _schedules(self) -> tuple[Schedule, ...]:
-        given = self.spec.schedules
-        if given is None:
-            return tuple(Schedule(n, cron, w) for n, (cron, w) in DEFAULT_SCHEDULES.items())
         out = []
-        for name, spec in given.items():
+        for name, spec in self.spec.schedules.items():
             if name not in FLOWS:
                 self.add(("schedules", name), f"定时运行: 未知流程 “{name}”; 可选: {'、'.join(FLOWS)}")
                 continue
@@ -145,9 +154,7 @@ class _Checker:
             overrides[o.task] = o.model_dump(exclude={"task"}, exclude_none=True)
         if r.send_at >= r.quiet_after:
             self.add(("reminders", "quiet_after"), f"免打扰开始时间 {r.quiet_after} 应晚于发送时间 {r.send_at}")
-        ask_day = self.spec.monthly_report.ask_day if self.spec.monthly_report else 10
-        return ReminderPolicy(tuple(r.before_due), r.overdue_every, r.escalate_after, r.ongoing_every,
-                              r.send_at, r.quiet_after, overrides, ask_day)
+        return policy_of(r, self.spec.monthly_report, overrides)
 
     def _channels(self, units: dict[str, str]) -> Channels:
         c = self.spec.channels

@@ -6,6 +6,7 @@ the task by each of its members, so `assignees()` expands groups into (unit, via
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from .policy import Channels, ReminderPolicy, Schedule, Weights
 from .text import name_key
 
 UNIT_KINDS = {"部门": "department", "镇": "town", "园区": "zone"}
+TRACK_LABEL = {"letters": "承接确认书", "training": "岗前培训", "exams": "法律知识考试", "monthly_reports": "月报"}
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,13 @@ class Plan:
     groups: tuple[Group, ...]
     sections: tuple[Section, ...]
     tasks: tuple[Task, ...]
-    source: str = ""
-    warn_workdays: int = 3
-    report_figures: tuple[str, ...] = ()
-    policy: ReminderPolicy = ReminderPolicy()
-    channels: Channels = Channels()
-    schedules: tuple[Schedule, ...] = ()
-    weights: Weights = Weights()
+    source: str
+    warn_workdays: int
+    report_figures: tuple[str, ...]
+    policy: ReminderPolicy
+    channels: Channels
+    schedules: tuple[Schedule, ...]
+    weights: Weights
     _by_key: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +121,39 @@ class Plan:
             return self._by_key[name_key(name)]
         except KeyError:
             raise LookupFailed("单位", name, self.known_names()) from None
+
+    def pick(self, name: str, among: Iterable[str] | None = None, what: str = "单位") -> str:
+        """The unit `name` means (full-width, traditional, spaces tolerated), which must be one of `among`
+        (default: every unit); LookupFailed lists the names allowed."""
+        pool = tuple(among) if among is not None else tuple(u.name for u in self.units)
+        key = name_key(name)
+        found = next((n for n in pool if name_key(n) == key), None)
+        if found is None:
+            raise LookupFailed(what, name, list(pool))
+        return found
+
+    def members(self, name: str) -> tuple[str, ...]:
+        """A group's members when `name` is a group (区级执法单位), else `name` itself."""
+        group = self._by_key.get(name_key(name))
+        found = self.group(group) if group else None
+        return found.members if found else (name,)
+
+    def tracked(self, kind: str, no: int | None = None) -> Task:
+        """The task tracked by `kind` (letters, training, exams, monthly_reports); `no` picks one when
+        several are."""
+        have = [t for t in self.tasks if getattr(t.track, kind)]
+        if no is not None:
+            found = next((t for t in have if t.no == no), None)
+            if found is None:
+                raise LookupFailed(f"{TRACK_LABEL[kind]}任务", str(no), [str(t.no) for t in have])
+            return found
+        if len(have) != 1:
+            raise LookupFailed(f"{TRACK_LABEL[kind]}任务 (请用 --task 指明)", "", [str(t.no) for t in have])
+        return have[0]
+
+    def lead(self, task: Task) -> str | None:
+        """The single unit that leads `task`, or None when a group leads (escalations then go to the 专班)."""
+        return None if self.group(task.lead_unit) else task.lead_unit
 
     def unit(self, name: str) -> Unit:
         canonical = self.resolve(name)

@@ -1,4 +1,6 @@
-"""Reminder policy and unit → channel mapping, as read from the plan's YAML. Pure data.
+"""Reminder policy, unit → channel mapping, schedules and score weights, as read from the plan's YAML.
+Pure data. The defaults of every field live in one place, the YAML schema (schema.py); these classes
+are built by the loader from a validated file, or from what a sync stored.
 
 Channels hold no secrets: a Slack channel ID, or the NAME of a robot webhook whose URL and signing
 secret live in the environment (FUQUAN_WEBHOOK_<NAME>, FUQUAN_WEBHOOK_<NAME>_SECRET).
@@ -6,7 +8,7 @@ secret live in the environment (FUQUAN_WEBHOOK_<NAME>, FUQUAN_WEBHOOK_<NAME>_SEC
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import time
 from typing import Any
 
@@ -15,14 +17,14 @@ ZHUANBAN = "专班"
 
 @dataclass(frozen=True)
 class ReminderPolicy:
-    before_due: tuple[int, ...] = (5, 2, 0)  # working days before the due date
-    overdue_every: int = 3  # working days between overdue reminders
-    escalate_after: int = 5  # working days overdue before the lead unit and the 专班 are told too
-    ongoing_every: int = 20  # working days between progress nudges for open-ended work
-    send_at: str = "09:00"
-    quiet_after: str = "18:00"
-    overrides: dict[int, dict[str, Any]] = field(default_factory=dict)
-    report_ask_day: int = 10  # on this day of a period's month each town is asked for its 月报
+    before_due: tuple[int, ...]  # working days before the due date
+    overdue_every: int  # working days between overdue reminders
+    escalate_after: int  # working days overdue before the lead unit and the 专班 are told too
+    ongoing_every: int  # working days between progress nudges for open-ended work
+    send_at: str
+    quiet_after: str
+    overrides: dict[int, dict[str, Any]]
+    report_ask_day: int  # on this day of a period's month each town is asked for its 月报
 
     def for_task(self, no: int) -> ReminderPolicy:
         o = self.overrides.get(no)
@@ -44,8 +46,8 @@ class ReminderPolicy:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ReminderPolicy:
         d = dict(d)
-        d["before_due"] = tuple(d.get("before_due", (5, 2, 0)))
-        d["overrides"] = {int(k): v for k, v in d.get("overrides", {}).items()}
+        d["before_due"] = tuple(d["before_due"])
+        d["overrides"] = {int(k): v for k, v in d["overrides"].items()}
         return cls(**d)
 
 
@@ -81,12 +83,14 @@ class Channels:
         return cls(Destination(**z) if z else None, {k: Destination(**v) for k, v in d.get("units", {}).items()})
 
 
-FLOWS = ("sync-plan", "deadline-check", "monthly-status", "quarterly-analysis", "annual-evaluation")
-DEFAULT_SCHEDULES = {
-    "deadline-check": ("0 9 * * *", True),  # daily 09:00; the run itself skips non-working days
-    "monthly-status": ("0 9 15 * *", False),  # before the 20th (task 14)
-    "quarterly-analysis": ("0 9 1 1,4,7,10 *", False),  # the quarter just ended
-    "annual-evaluation": ("0 10 5 1 *", False),  # the year just ended
+# The flows, once: name → what the 专班 reads about it. flows/registry.py gives each its recipe, the CLI
+# (`fuquan run`), both runners and the schedule check in the loader take the names from here.
+FLOWS = {
+    "sync-plan": "校验计划配置并载入数据库 (单一事务)",
+    "deadline-check": "每日进度检查: 计算红黄绿, 发送到期/逾期提醒, 更新看板",
+    "monthly-status": "月度情况收集: 关账冻结、未报送的镇、与上月相比的变化, 生成通报、Excel 和图表",
+    "quarterly-analysis": "季度综合分析: 上一季度各单位、各镇的按时率、逾期和得分",
+    "annual-evaluation": "年度总结评估: 各镇得分排名与失分原因",
 }
 
 
@@ -96,7 +100,7 @@ class Schedule:
 
     name: str  # a flow name, e.g. deadline-check
     cron: str  # five fields, in the plan's time zone
-    workdays_only: bool = False
+    workdays_only: bool  # on a non-working day (调休 calendar) the tick does nothing
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,11 +108,11 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Weights:
-    on_time: float = 50
-    completion: float = 30
-    reports: float = 20
-    late_penalty: float = 0.5  # points per working day late
-    late_penalty_cap: float = 20
+    on_time: float
+    completion: float
+    reports: float
+    late_penalty: float  # points per working day late
+    late_penalty_cap: float
 
     def as_dict(self) -> dict[str, float]:
-        return dict(self.__dict__)
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -126,13 +126,22 @@ class ScheduleSpec(_Strict):
     workdays_only: bool = False
 
 
+# A plan file without `schedules:` runs these (cron in the plan's time zone).
+DEFAULT_SCHEDULES = {
+    "deadline-check": ScheduleSpec(cron="0 9 * * *", workdays_only=True),  # daily 09:00, working days
+    "monthly-status": ScheduleSpec(cron="0 9 15 * *"),  # before the 20th (task 14)
+    "quarterly-analysis": ScheduleSpec(cron="0 9 1 1,4,7,10 *"),  # the quarter just ended
+    "annual-evaluation": ScheduleSpec(cron="0 10 5 1 *"),  # the year just ended
+}
+
+
 class PlanFile(_Strict):
     plan: PlanMeta
     status: StatusSpec = StatusSpec()
     monthly_report: MonthlyReportSpec | None = None
     reminders: RemindersSpec = RemindersSpec()
     channels: ChannelsSpec = ChannelsSpec()
-    schedules: dict[str, ScheduleSpec] | None = None
+    schedules: dict[str, ScheduleSpec] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     evaluation: EvaluationSpec = EvaluationSpec()
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = []

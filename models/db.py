@@ -11,10 +11,8 @@ them), and `lock_timeout` turns a wait that is too long into the same clear erro
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -27,25 +25,17 @@ from fuquan.errors import StorageError
 from . import items, outbox, snapshots, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from .migrate import ensure_schema
 
-DEFAULT_PATH = Path("data") / "fuquan.db"
 LOCKED = "数据库正被其他进程写入, 等待超时; 请稍后重试 (未写入任何内容)"
 WRITE_LOCK = 0x6675_7177  # "fuqw": the advisory lock every PostgreSQL write transaction takes
-
-
-def database_url() -> str:
-    """FUQUAN_DATABASE_URL, else an SQLite file under ./data (created on first use)."""
-    url = os.environ.get("FUQUAN_DATABASE_URL")
-    if url:
-        return url
-    DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{DEFAULT_PATH}"
 
 
 SUPPORTED = "sqlite:///路径/fuquan.db 或 postgresql://用户:密码@主机:端口/库名"
 
 
-def make_engine(url: str | None = None, *, busy_timeout_ms: int = 5000) -> Engine:
-    url = _normalised(url or database_url())
+def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
+    """The engine for `url` (flows.settings: FUQUAN_DATABASE_URL, else an SQLite file in the data folder),
+    with the schema brought up to date."""
+    url = _normalised(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _sqlite_pragmas(engine, busy_timeout_ms)

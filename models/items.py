@@ -7,8 +7,9 @@ plan's `track:` blocks, and a missing row simply means "not yet".
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from .tables import _ts, utcnow
@@ -48,7 +49,7 @@ class TrainingSessionRow(SQLModel, table=True):
     held_on: date
     form: str  # 集中培训 / 现场观摩 / 跟班学习 / 传帮带
     attendees: int
-    towns: str  # JSON list of town names
+    towns: list[str] = Field(sa_type=JSON)
     note: str | None = None
 
 
@@ -91,7 +92,7 @@ class ExamSittingRow(SQLModel, table=True):
 
 
 class MonthlyReportRow(SQLModel, table=True):
-    """A town's 月报 for one period (YYYY-MM); figures as JSON {name: number}."""
+    """A town's 月报 for one period (YYYY-MM); figures as {name: number}."""
 
     __tablename__ = "monthly_report"
     __table_args__ = (UniqueConstraint("task_id", "town_id", "period"),)
@@ -100,7 +101,7 @@ class MonthlyReportRow(SQLModel, table=True):
     town_id: int = Field(foreign_key="unit.id")
     period: str
     submitted_on: date
-    figures: str = "{}"
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class AuditRow(SQLModel, table=True):

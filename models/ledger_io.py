@@ -7,7 +7,6 @@ thousands, costs the same dozen queries per batch as one plan does. Single-plan 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,27 +15,30 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
-from fuquan.deadline import Deadline
 from fuquan.ledger import Context, Records, Row, Share, evaluate
-from fuquan.plan import Track
 from fuquan.workdays import WorkCalendar
 
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
-from .tables import AssignmentRow, GroupRow, PlanRow, TaskRow, UnitRow
+from .stored import StoredPlan, read_plans
+from .tables import AssignmentRow, PlanRow, TaskRow
 
 BATCH = 200  # plans per round of queries: bounds memory at nation scale
 
 
 @dataclass
 class Ledger:
-    plan: PlanRow
+    stored: StoredPlan
     shares: list[Share] = field(default_factory=list)
     records: Records = field(default_factory=Records)
-    leads: dict[int, str | None] = field(default_factory=dict)  # task no → lead unit (None: a group leads)
 
     def rows(self, today: date, cal: WorkCalendar) -> list[Row]:
-        p = self.plan
+        p = self.stored.plan
         return evaluate(self.shares, self.records, Context(today, p.year, p.issued, cal, p.warn_workdays))
+
+    @property
+    def leads(self) -> dict[int, str | None]:
+        """Task number → its single lead unit (None: a group leads)."""
+        return {t.no: self.stored.plan.lead(t) for t in self.stored.plan.tasks}
 
 
 def _cols(*columns: Any) -> Select[Any]:
@@ -47,37 +49,28 @@ def _q(session: Session, stmt: Any) -> Any:
     return session.connection().execute(stmt)  # plain rows: no ORM objects to build
 
 
-def load_ledgers(session: Session, plans: list[PlanRow]) -> dict[int, Ledger]:
-    out = {p.id: Ledger(p) for p in plans if p.id is not None}
+def load_ledgers(session: Session, plans: list[StoredPlan]) -> dict[int, Ledger]:
+    out = {p.id: Ledger(p) for p in plans}
     ids = list(out)
-    name: dict[int, str] = {}
-    kind: dict[int, str] = {}
-    for uid, uname, ukind in _q(session, _cols(UnitRow.id, UnitRow.name, UnitRow.kind).where(col(UnitRow.plan_id).in_(ids))):
-        name[uid], kind[uid] = uname, ukind  # type: ignore[index]
-    groups: dict[int, set[str]] = {}
-    for pid, gname in _q(session, _cols(GroupRow.plan_id, GroupRow.name).where(col(GroupRow.plan_id).in_(ids))):
-        groups.setdefault(pid, set()).add(gname)
-    tasks: dict[int, tuple[int, int, str, Deadline, Track]] = {}  # task id → plan, no, text, deadline, track
-    for t in _q(session, _cols(TaskRow.id, TaskRow.plan_id, TaskRow.no, TaskRow.text, TaskRow.deadline_text,
-                                 TaskRow.deadline_kind, TaskRow.due, TaskRow.start, TaskRow.rule, TaskRow.track,
-                                 TaskRow.units).where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active))):
-        tid, pid, no, text, dtext, dkind, due, start, rule, track, units = t
-        tasks[tid] = (pid, no, text, Deadline.from_parts(dtext, dkind, due, start, json.loads(rule) if rule else None),  # type: ignore[index]
-                      Track.from_dict(json.loads(track)))
-        first = json.loads(units)[0]
-        out[pid].leads[no] = first if first not in groups.get(pid, ()) else None
+    tasks: dict[int, tuple[int, int]] = {}  # task id → (plan id, task no)
+    for p in plans:
+        tasks.update({tid: (p.id, no) for no, tid in p.task_ids.items()})
+    by_no = {p.id: {t.no: t for t in p.plan.tasks} for p in plans}
+    kinds = {p.id: {u.name: u.kind for u in p.plan.units} for p in plans}
     stmt = (_cols(AssignmentRow.task_id, AssignmentRow.unit_id, AssignmentRow.role, AssignmentRow.status,
                    AssignmentRow.completed_on, AssignmentRow.extended_due)
             .join(TaskRow, col(TaskRow.id) == AssignmentRow.task_id)
             .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(AssignmentRow.active))
             .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
     for tid, uid, role, status, completed_on, extended_due in _q(session, stmt):
-        pid, no, text, deadline, track = tasks[tid]
-        out[pid].shares.append(Share(no, text, deadline, track, name[uid], kind[uid], role, status, completed_on,
-                                     extended_due))
+        pid, no = tasks[tid]
+        t, unit = by_no[pid][no], out[pid].stored.names[uid]
+        out[pid].shares.append(Share(no, t.text, t.deadline, t.track, unit, kinds[pid][unit], role, status,
+                                     completed_on, extended_due))
     for ledger in out.values():
         ledger.shares.sort(key=lambda s: s.task_no)
-    _records(session, ids, tasks, name, out)
+    names = {uid: n for p in plans for uid, n in p.names.items()}
+    _records(session, ids, tasks, names, out)
     return out
 
 
@@ -88,10 +81,10 @@ def _items(session: Session, model: Any, ids: list[int], *columns: Any) -> Itera
     return iter(_q(session, stmt))
 
 
-def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int, str, Deadline, Track]],
-             name: dict[int, str], out: dict[int, Ledger]) -> None:
+def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int]], name: dict[int, str],
+             out: dict[int, Ledger]) -> None:
     def rec(tid: int) -> tuple[Records, int]:
-        pid, no = tasks[tid][0], tasks[tid][1]
+        pid, no = tasks[tid]
         return out[pid].records, no
 
     for tid, dept, town, signed in _items(session, LetterRow, ids, LetterRow.department_id, LetterRow.town_id,
@@ -129,13 +122,11 @@ def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> 
     for plan in plans:
         pending.append(plan)
         if len(pending) == batch:
-            yield from load_ledgers(session, pending).values()
+            yield from load_ledgers(session, list(read_plans(session, pending).values())).values()
             pending = []
     if pending:
-        yield from load_ledgers(session, pending).values()
+        yield from load_ledgers(session, list(read_plans(session, pending).values())).values()
 
 
-def plan_rows(session: Session, plan: PlanRow, today: date) -> tuple[list[Row], WorkCalendar]:
-    """Every share of `plan` judged as of `today`, and the calendar used (for its warnings)."""
-    cal = WorkCalendar()
-    return load_ledgers(session, [plan])[plan.id or 0].rows(today, cal), cal
+def load_ledger(session: Session, plan: StoredPlan) -> Ledger:
+    return load_ledgers(session, [plan])[plan.id]

@@ -12,6 +12,8 @@ data is copied beside itself (`fuquan.db.before-0002.bak`) before its schema cha
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 FIRST = "0001"
-HEAD = "0002"  # tests/models/test_migrations.py checks this is the scripts' head
+HEAD = "0003"  # tests/models/test_migrations.py checks this is the scripts' head
 SCRIPTS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x6675_7175  # "fuqu": the advisory lock key for migrations on PostgreSQL
 
@@ -60,12 +62,32 @@ def ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to:
     return not (type_ == "table" and reflected and name not in SQLModel.metadata.tables)
 
 
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """One transaction for schema changes, under the migration lock. On SQLite, batch mode rebuilds a table
+    (copy, drop, rename) while other tables' foreign keys point at it: SQLite's own procedure for that turns
+    the checks off outside the transaction and runs foreign_key_check before the commit."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.dbapi_connection
+        if sqlite and raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+                yield conn
+                if sqlite and (broken := conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                    raise RuntimeError(f"schema change broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(engine: Engine, target: str = "head") -> None:
     from alembic import command
 
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+    with migrating(engine) as conn:
         cfg = config(conn)
         was = current(conn)
         if was is None and inspect(conn).has_table("plan"):
@@ -74,6 +96,13 @@ def upgrade(engine: Engine, target: str = "head") -> None:
         if was is not None and conn.dialect.name == "sqlite":
             _keep_a_copy(conn)
         command.upgrade(cfg, target)
+
+
+def downgrade(engine: Engine, target: str) -> None:
+    from alembic import command
+
+    with migrating(engine) as conn:
+        command.downgrade(config(conn), target)
 
 
 def _keep_a_copy(conn: Connection) -> None:

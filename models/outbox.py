@@ -13,11 +13,11 @@ is reconciled (looked for at the channel) before it is sent again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import DateTime, Index, UniqueConstraint, func
+from sqlalchemy import JSON, DateTime, Index, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from .tables import _ts, utcnow
@@ -38,7 +38,7 @@ class MessageRow(SQLModel, table=True):
     dest_kind: str  # console | slack | dingtalk | wecom
     dest_target: str  # channel ID or webhook NAME, never a URL
     title: str
-    body: str  # JSON of fuquan.messages.Message, to re-render on a retry
+    body: dict[str, Any] = Field(sa_type=JSON)  # fuquan.messages.Message.as_dict(), to re-render on a retry
     status: str = Field(default=PENDING, index=True)
     attempts: int = 0
     claimed_by: str | None = None
@@ -92,7 +92,7 @@ def enqueue(session: Session, plan_id: int, day: date, recipient: str, reminders
         MessageRow.plan_id == plan_id, MessageRow.day == day, MessageRow.recipient == recipient)).one()
     msg = MessageRow(plan_id=plan_id, key=f"{plan_id}:{day}:{recipient}:{n + 1}", day=day, recipient=recipient,
                      forwarded_for=forwarded_for, dest_kind=dest_kind, dest_target=dest_target, title=title,
-                     body=json.dumps(body, ensure_ascii=False, default=str))
+                     body=body)
     session.add(msg)
     session.flush()
     session.add_all(ReminderRow(plan_id=plan_id, message_id=msg.id or 0, **r) for r in reminders)  # type: ignore[arg-type]

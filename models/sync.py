@@ -9,7 +9,6 @@ YAML is marked inactive (never deleted), so recorded progress survives.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,12 +48,9 @@ def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = 
     row = session.exec(select(PlanRow).where(PlanRow.district == plan.district,
                                              PlanRow.year == plan.year)).first()
     fields: dict[str, Any] = {"title": plan.title, "issued": plan.issued, "timezone": plan.timezone,
-              "warn_workdays": plan.warn_workdays,
-              "report_figures": json.dumps(list(plan.report_figures), ensure_ascii=False),
-              "settings": json.dumps({"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),
-                                      "schedules": [s.as_dict() for s in plan.schedules],
-                                      "evaluation": plan.weights.as_dict()},
-                                     ensure_ascii=False, sort_keys=True)}
+              "warn_workdays": plan.warn_workdays, "report_figures": list(plan.report_figures),
+              "settings": {"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),
+                           "schedules": [s.as_dict() for s in plan.schedules], "evaluation": plan.weights.as_dict()}}
     if row is None:
         row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)
         session.add(row)
@@ -136,9 +132,8 @@ def _task_values(task: Task) -> dict[str, object]:
     return {
         "section_no": task.section.no, "section_title": task.section.title, "text": task.text,
         "deadline_text": d.text, "deadline_kind": d.kind, "due": d.due, "start": d.start,
-        "rule": json.dumps(d.rule.as_dict(), ensure_ascii=False) if d.rule else None,
-        "units": json.dumps(list(task.units), ensure_ascii=False), "active": True,
-        "track": json.dumps(task.track.as_dict(), ensure_ascii=False),
+        "rule": d.rule.as_dict() if d.rule else None, "units": list(task.units), "active": True,
+        "track": task.track.as_dict(),
     }
 
 

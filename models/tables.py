@@ -8,8 +8,9 @@ YAML is marked inactive, so progress recorded against it is not lost.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 ASSIGNMENT_STATES = ("未开始", "进行中", "已完成", "申请延期")
@@ -36,8 +37,9 @@ class PlanRow(PlanBase, table=True):
     __table_args__ = (UniqueConstraint("district", "year"),)
     id: int | None = Field(default=None, primary_key=True)
     warn_workdays: int = 3
-    report_figures: str = "[]"  # JSON list of 月报 figure names
-    settings: str = "{}"  # JSON: {"reminders": ReminderPolicy, "channels": Channels}
+    report_figures: list[str] = Field(default_factory=list, sa_type=JSON)  # 月报 figure names
+    # {"reminders": ReminderPolicy, "channels": Channels, "schedules": [Schedule], "evaluation": Weights}
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     source: str = ""
     content_hash: str = ""
     synced_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -83,9 +85,9 @@ class TaskBase(SQLModel):
     deadline_kind: str
     due: date | None = None
     start: date | None = None
-    rule: str | None = None  # JSON of the recurrence, e.g. {"freq": "monthly", "day": 20}
-    units: str  # JSON list of unit/group names as written; the first leads
-    track: str = "{}"  # JSON of fuquan.plan.Track: which items the task is tracked by
+    rule: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the recurrence, e.g. {"freq": "monthly", "day": 20}
+    units: list[str] = Field(sa_type=JSON)  # unit/group names as written; the first leads
+    track: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # fuquan.plan.Track: which items back the task
     active: bool = True
 
 

@@ -9,8 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from fuquan.messages import Message
 from fuquan.policy import Destination
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A robot's URL (it holds the access token) and, for DingTalk, its signing secret."""
+
+    url: SecretStr
+    secret: SecretStr | None = None
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,9 @@ class Outgoing:
 
 
 class Notifier(Protocol):
+    """Everything the reminder run needs of a channel. Real ones: console, Slack, robots; the fake:
+    notifications.fake.RecordingNotifier."""
+
     kind: str
     can_reconcile: bool
 
@@ -32,6 +47,15 @@ class Notifier(Protocol):
     def find(self, out: Outgoing) -> str | None:
         """The id of `out` if it was already delivered, None if it was not. Raises NotificationError
         when it cannot tell."""
+        ...
+
+    def check(self) -> None:
+        """Before a run: raise NotificationError(auth) if the credential is bad; otherwise return."""
+        ...
+
+    @property
+    def trail(self) -> list[tuple[str, str]]:
+        """(result, code) of each failed attempt of this thread's last send, for the send log."""
         ...
 
 

@@ -34,3 +34,10 @@ class ConsoleNotifier:
 
     def find(self, out: Outgoing) -> str | None:
         return None
+
+    def check(self) -> None:
+        return None
+
+    @property
+    def trail(self) -> list[tuple[str, str]]:
+        return []  # one attempt, and a failure is the exception itself

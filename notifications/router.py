@@ -1,15 +1,13 @@
-"""Which notifier carries a destination, decided from the environment once per run.
+"""Which notifier carries a destination, decided once per run from the credentials it is given.
 
-No credentials at all (no SLACK_BOT_TOKEN, no FUQUAN_WEBHOOK_*) is the embedded default: every
-message goes to the console and a file. Once any credential is set the mapping is taken at its word,
-and a destination whose credential is missing is a delivery failure the 专班 hears about — not a
-silent fallback to the console.
+No credentials at all (no Slack token, no robot) is the embedded default: every message goes to the
+console and a file. Once any credential is given the mapping is taken at its word, and a destination
+whose credential is missing is a delivery failure the 专班 hears about — not a silent fallback to the
+console. The credentials come from flows.settings (the environment); this module never reads it.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -17,7 +15,7 @@ from pydantic import SecretStr
 from fuquan.errors import NotificationError
 from fuquan.policy import Destination
 
-from .base import Notifier, guard_logs
+from .base import Notifier, Webhook, guard_logs
 from .console import ConsoleNotifier
 from .slack import DEFAULT_API_URL, SlackNotifier
 from .webhooks import WebhookNotifier
@@ -26,20 +24,26 @@ CONSOLE = Destination("console", "控制台")
 
 
 class Router:
-    def __init__(self, env: Mapping[str, str] | None = None, *, console_file: Path | None = None,
-                 slack: SlackNotifier | None = None) -> None:
-        self.env = dict(os.environ if env is None else env)
-        self.console = ConsoleNotifier(console_file)
-        token = self.env.get("SLACK_BOT_TOKEN")
-        self.slack = slack or (SlackNotifier(SecretStr(token), self.env.get("FUQUAN_SLACK_API_URL") or DEFAULT_API_URL)
-                               if token else None)
-        self.live = self.slack is not None or any(k.startswith("FUQUAN_WEBHOOK_") for k in self.env)
-        self._hooks: dict[str, WebhookNotifier] = {}
+    def __init__(self, *, console_file: Path | None = None, slack_token: SecretStr | None = None,
+                 slack_api_url: str = DEFAULT_API_URL, webhooks: dict[str, Webhook] | None = None,
+                 slack: Notifier | None = None, robots: dict[str, Notifier] | None = None,
+                 console: Notifier | None = None) -> None:
+        """Real notifiers are built from the credentials; `slack`, `robots` and `console` replace them
+        (tests pass notifications.fake.RecordingNotifier)."""
+        self.console: Notifier = console or ConsoleNotifier(console_file)
+        self._token = slack_token
+        self.slack: Notifier | None = slack or (SlackNotifier(slack_token, slack_api_url) if slack_token else None)
+        self.webhooks = dict(webhooks or {})
+        self._hooks: dict[str, Notifier] = dict(robots or {})
+        self.live = self.slack is not None or bool(self.webhooks) or bool(self._hooks)
         guard_logs(self.secrets())
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
-        return [v for k, v in self.env.items() if k == "SLACK_BOT_TOKEN" or k.startswith("FUQUAN_WEBHOOK_")]
+        out = [self._token.get_secret_value()] if self._token else []
+        for hook in self.webhooks.values():
+            out += [hook.url.get_secret_value()] + ([hook.secret.get_secret_value()] if hook.secret else [])
+        return out
 
     def destination(self, wanted: Destination | None) -> Destination:
         """Where a message will actually go (what the outbox records)."""
@@ -59,11 +63,10 @@ class Router:
             if self.slack is None:
                 raise NotificationError("destination", "no_token", dest.label(), "未设置环境变量 SLACK_BOT_TOKEN")
             return self.slack
-        var = f"FUQUAN_WEBHOOK_{dest.target}"
-        if var not in self.env:
-            raise NotificationError("destination", "no_webhook_url", dest.label(), f"未设置环境变量 {var}")
         if dest.target not in self._hooks:
-            secret = self.env.get(f"{var}_SECRET")
-            self._hooks[dest.target] = WebhookNotifier(dest.kind, dest.target, SecretStr(self.env[var]),
-                                                       SecretStr(secret) if secret else None)
+            hook = self.webhooks.get(dest.target)
+            if hook is None:
+                raise NotificationError("destination", "no_webhook_url", dest.label(),
+                                        f"未设置环境变量 FUQUAN_WEBHOOK_{dest.target}")
+            self._hooks[dest.target] = WebhookNotifier(dest.kind, dest.target, hook.url, hook.secret)
         return self._hooks[dest.target]

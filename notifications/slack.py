@@ -25,9 +25,9 @@ from slack_sdk.errors import SlackApiError
 from fuquan.errors import NotificationError
 from fuquan.messages import Message
 
+from .base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
 from .base import Outgoing, redact
 
-DEFAULT_API_URL = "https://slack.com/api/"
 EVENT_TYPE = "fuquan_reminder"
 AUTH = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope",
         "no_permission", "ekm_access_denied"}

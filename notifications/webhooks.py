@@ -80,6 +80,13 @@ class WebhookNotifier:
     def find(self, out: Outgoing) -> str | None:
         return None
 
+    def check(self) -> None:
+        return None  # a robot has no "who am I" call: a bad URL shows on the first send
+
+    @property
+    def trail(self) -> list[tuple[str, str]]:
+        return []  # one attempt per send
+
     def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
         secrets = [self._url.get_secret_value()] + ([self._secret.get_secret_value()] if self._secret else [])
         label = {"dingtalk": "钉钉", "wecom": "企业微信"}[self.kind]

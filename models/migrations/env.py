@@ -27,7 +27,7 @@ given = context.config.attributes.get("connection")
 if given is not None:
     _run(given)
 else:
-    from models.db import database_url
+    from flows.settings import Settings  # the edge: a developer's `alembic` command line
 
-    with create_engine(database_url()).begin() as conn:
+    with create_engine(Settings.from_env().database_url).begin() as conn:
         _run(conn)

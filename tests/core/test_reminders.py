@@ -1,17 +1,18 @@
+from dataclasses import replace
 from datetime import date, time
 
 import pytest
 
 from fuquan.judge import judge
 from fuquan.ledger import Row
+from fuquan.loader import default_policy
 from fuquan.messages import compose
-from fuquan.policy import ReminderPolicy
 from fuquan.reminders import by_recipient, due_reminders
 from fuquan.workdays import WorkCalendar
 
 CAL = WorkCalendar()
 ISSUED = date(2023, 4, 18)
-POLICY = ReminderPolicy(before_due=(5, 2, 0), overdue_every=3, escalate_after=5, ongoing_every=20)
+POLICY = replace(default_policy(), before_due=(5, 2, 0), overdue_every=3, escalate_after=5, ongoing_every=20)
 
 
 def row(due: date | None, today: date, unit: str = "甲镇", task: int = 2, kind: str = "date",
@@ -72,7 +73,7 @@ def test_identity_is_stable_and_distinct_per_stage_and_recipient() -> None:
 
 
 def test_per_task_override() -> None:
-    policy = ReminderPolicy(overrides={2: {"before_due": [1]}})
+    policy = replace(default_policy(), overrides={2: {"before_due": [1]}})
     assert due_reminders([row(date(2023, 5, 31), date(2023, 5, 29))], policy, date(2023, 5, 29), CAL, ISSUED, {}) == []
     assert policy.for_task(3).before_due == (5, 2, 0)
 
@@ -102,7 +103,7 @@ def test_towns_are_asked_for_their_monthly_report_on_the_ask_day() -> None:
         return Row(14, "月报", "每月20日前", "甲镇", "town", "report",
                    judge(date(2023, 6, 20), None, today, CAL, 3), ("2023-06 月报",), "月报 2023-06")
 
-    policy = ReminderPolicy(before_due=(3, 0), report_ask_day=10)
+    policy = replace(default_policy(), before_due=(3, 0), report_ask_day=10)
     assert due_reminders([report_row(date(2023, 6, 9))], policy, date(2023, 6, 9), CAL, ISSUED, {}) == []
     asked = due_reminders([report_row(date(2023, 6, 12))], policy, date(2023, 6, 12), CAL, ISSUED, {})
     assert [(r.recipient, r.kind, r.stage, r.label) for r in asked] == [("甲镇", "before", "ask", "月报 2023-06")]

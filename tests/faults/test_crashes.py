@@ -85,8 +85,7 @@ def test_concurrent_runs_never_duplicate(tmp_path: Path, runs: int) -> None:  # 
 
 
 def test_a_rate_limit_storm_and_5xx_bursts_lose_and_double_nothing(tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from flows.dispatch import run_reminders
-    from tests.flows.test_dispatch import DAY, router, setup
+    from tests.flows.test_dispatch import DAY, remind, setup
 
     with FakeSlack(set(CHANNEL.values()) | {ZHUANBAN}) as slack:
         engine, plan_id = setup(tmp_path)
@@ -94,7 +93,7 @@ def test_a_rate_limit_storm_and_5xx_bursts_lose_and_double_nothing(tmp_path: Pat
         slack.fault("chat.postMessage", *storm)
         rounds = 0
         while len(set(slack.keys())) < EXPECTED and rounds < 10:  # the daily run, repeated until all is out
-            run_reminders(engine, plan_id, today=DAY.date(), now=DAY, router=router(slack))
+            remind(engine, plan_id, slack, DAY)
             rounds += 1
         keys = slack.keys()
     FIGURES.append(f"storm of {len(storm)} faults: {rounds} runs, {len(keys)} messages, {len(set(keys))} distinct")

@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flows.settings import Settings
 from fuquan.loader import load_plan
 from models.db import make_engine, transaction
 from models.sync import sync_plan
@@ -23,7 +24,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness):  # ty
 
 
 def load(path: Path) -> int:
-    engine = make_engine()
+    engine = make_engine(Settings.from_env().database_url)
     with transaction(engine) as s:
         report = sync_plan(s, load_plan(path))
     engine.dispose()

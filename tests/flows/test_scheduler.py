@@ -17,18 +17,18 @@ from fuquan.policy import Schedule
 from tests import dbs
 
 TZ = ZoneInfo("Asia/Shanghai")
-DAILY = [Schedule("deadline-check", "0 9 * * *", True), Schedule("monthly-status", "0 9 15 * *")]
+DAILY = [Schedule("deadline-check", "0 9 * * *", True), Schedule("monthly-status", "0 9 15 * *", False)]
 RUNS: list[tuple[str, datetime]] = []
 GATE = threading.Event()
 CLOCK: list[datetime] = [datetime(2023, 5, 8, 8, 0, tzinfo=TZ)]
 
 
-def record(name: str) -> None:
+def record(name: str, *plan: object) -> None:
     """The job the tests schedule (by reference, as the real one is): notes when it ran."""
     RUNS.append((name, CLOCK[0]))
 
 
-def slow(name: str) -> None:
+def slow(name: str, *plan: object) -> None:
     RUNS.append((name, CLOCK[0]))
     GATE.wait(10)
 
@@ -66,7 +66,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def boot(db_url: str, func: str = "tests.flows.test_scheduler:record", schedules=DAILY) -> ManualScheduler:  # type: ignore[no-untyped-def]
     s = sched.build(db_url, "Asia/Shanghai", cls=ManualScheduler)
     s.start(paused=True)
-    sched.install(s, list(schedules), "Asia/Shanghai", func=func)
+    sched.install(s, list(schedules), "Asia/Shanghai", ("测试区", 2023), func=func)
     s.resume()
     return s  # type: ignore[return-value]
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from bench.synth import build, county_yaml
 from fuquan.loader import parse_plan
+from fuquan.workdays import WorkCalendar
 from models.db import make_engine, reading, transaction
-from models.ledger_io import plan_rows
+from models.ledger_io import load_ledger
+from models.stored import read_plan
 from models.sync import sync_plan
 from models.tables import PlanRow
 from tests import dbs
@@ -24,6 +26,6 @@ def test_bulk_copies_equal_what_sync_writes(tmp_path: Path) -> None:
     with reading(engine) as s:
         plan = s.get(PlanRow, 2)
         assert plan is not None and plan.district == "第1县"
-        rows, _ = plan_rows(s, plan, date(2023, 11, 23))
+        rows = load_ledger(s, read_plan(s, plan)).rows(date(2023, 11, 23), WorkCalendar())
     assert len(rows) == 358 and {r.unit for r in rows} >= {"县委编办1", "第1县0镇", "第1县执法19局"}
     engine.dispose()

@@ -122,10 +122,7 @@ def test_downgrade_to_0001_and_back_keeps_the_data(tmp_path: Path) -> None:
     engine = make_engine(url)  # → head
     before = _old_counts()
     migrate.upgrade(engine, "head")  # a second upgrade is a no-op
-    from alembic import command
-
-    with engine.begin() as conn:
-        command.downgrade(migrate.config(conn), migrate.FIRST)
+    migrate.downgrade(engine, migrate.FIRST)
     assert dbs.rows(url, "SELECT version_num FROM alembic_version") == [(migrate.FIRST,)]
     assert "plan_id" not in {c["name"] for c in inspect(engine).get_columns("audit")}
     engine.dispose()

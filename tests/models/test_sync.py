@@ -7,7 +7,8 @@ from sqlmodel import select
 import models.sync as sync_module
 from fuquan.loader import load_plan, parse_plan
 from models.db import make_engine, reading, transaction
-from models.queries import counts_by_table, find_plan
+from models.queries import counts_by_table
+from models.stored import find_plan
 from models.sync import sync_plan
 from models.tables import AssignmentRow, SyncRunRow, TaskRow, UnitRow
 from tests import dbs

@@ -7,16 +7,17 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from flows import reporting, reporting_data
-from flows.charts import cjk_font
-from flows.excel import SHEETS
 from fuquan.loader import load_plan, parse_plan
 from fuquan.reports import month_diff
 from models import records
 from models.db import make_engine, reading, transaction
 from models.snapshots import get_snapshot
+from models.stored import StoredPlan, read_plan
 from models.sync import sync_plan
 from models.tables import PlanRow
+from reports import gather, render
+from reports.charts import cjk_font
+from reports.excel import SHEETS
 from tests import dbs
 from tests.conftest import REAL_CONFIG, SMALL_PLAN
 
@@ -77,15 +78,20 @@ def seeded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     while day <= date(2023, 12, 31):
         if day in ev:
             with transaction(engine) as s:
-                idx = records.PlanIndex(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
+                idx = read_plan(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
                 for fn, kw in ev[day]:
                     fn(s, idx, ACTOR, day, **kw)
-        reporting_data.close_months(engine, plan_id, day)
+        gather.close_months(engine, stored(engine, plan_id), day)
         if day == date(2023, 5, 20):
             with reading(engine) as s:
                 may = copy.deepcopy(get_snapshot(s, plan_id, "2023-05"))
         day += timedelta(days=1)
     return engine, plan_id, may, url
+
+
+def stored(engine, plan_id: int) -> StoredPlan:  # type: ignore[no-untyped-def]
+    with reading(engine) as s:
+        return read_plan(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
 
 
 def snapshot(engine, plan_id: int, period: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
@@ -108,17 +114,17 @@ def test_may_snapshot_is_unchanged_by_later_edits(seeded, tmp_path) -> None:  # 
     engine.dispose()  # PostgreSQL copies a database only while nobody is connected to it
     eng = make_engine(dbs.copy_of(url, tmp_path))  # edit a copy: the module's data set stays as described
     with transaction(eng) as s:
-        idx = records.PlanIndex(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
+        idx = read_plan(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
         records.submit_report(s, idx, ACTOR, date(2023, 7, 1), task_no=None, town="花桥镇", period="2023-05",
                               submitted_on=date(2023, 7, 1), figures={"审批办件量": 3})  # a very late 月报
         records.sign_letter(s, idx, ACTOR, date(2023, 8, 1), task_no=None, department="区水务局", town="陶辛镇",
                             signed_on=date(2023, 5, 5))  # back-dated, entered in August
     assert snapshot(eng, plan_id, "2023-05") == may
-    again = reporting_data.monthly(eng, plan_id, "2023-05", date(2024, 1, 10))
+    again = gather.monthly(eng, stored(eng, plan_id), "2023-05", date(2024, 1, 10))
     assert again.snapshot == may and not again.provisional
-    assert "**未报送: 陶辛镇、花桥镇。**" in reporting.markdown(again)
+    assert "**未报送: 陶辛镇、花桥镇。**" in render.markdown(again)
     # the late report is recorded as late in the live status
-    live = reporting_data.monthly(eng, plan_id, "2023-07", date(2023, 7, 2))
+    live = gather.monthly(eng, stored(eng, plan_id), "2023-07", date(2023, 7, 2))
     late = [r for r in live.rows if (r.unit, r.label) == ("花桥镇", "月报 2023-05")]
     assert late[0].judgement.colour == "逾期完成" and late[0].judgement.workdays_late > 20
 
@@ -131,16 +137,16 @@ def test_june_diff_lists_exactly_the_changes(seeded) -> None:  # type: ignore[no
                                "六郎镇 任务14 月报 2023-06", "红杨镇 任务14 月报 2023-06"]
     assert diff.newly_overdue == ["花桥镇 任务14 月报 2023-05"]
     assert diff.figures == [("湾沚镇", "审批办件量", 10, 15)]
-    text = reporting.markdown(reporting_data.monthly(engine, plan_id, "2023-06", date(2023, 12, 31)))
+    text = render.markdown(gather.monthly(engine, stored(engine, plan_id), "2023-06", date(2023, 12, 31)))
     assert "| 湾沚镇 | 审批办件量 | 10 | 15 | +5 |" in text and "新增逾期: 花桥镇 任务14 月报 2023-05。" in text
 
 
 def test_annual_ranking_is_reproducible_and_recomputable_from_excel(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine, plan_id, _, _ = seeded
-    first = reporting_data.analysis(engine, plan_id, "annual", "2023", date(2024, 1, 5))
-    second = reporting_data.analysis(engine, plan_id, "annual", "2023", date(2024, 1, 5))
+    first = gather.analysis(engine, stored(engine, plan_id), "annual", "2023", date(2024, 1, 5))
+    second = gather.analysis(engine, stored(engine, plan_id), "annual", "2023", date(2024, 1, 5))
     assert [(s.unit, s.score) for s in first.scores] == [(s.unit, s.score) for s in second.scores]
-    files = reporting.write(first, tmp_path)
+    files = render.write(first, tmp_path)
     wb = load_workbook(files.excel)
     assert wb.sheetnames == list(SHEETS)
     ws = wb["得分"]
@@ -167,7 +173,7 @@ def test_annual_ranking_is_reproducible_and_recomputable_from_excel(seeded, tmp_
 
 def test_charts_are_rendered_with_a_cjk_font(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine, plan_id, _, _ = seeded
-    files = reporting.write(reporting_data.monthly(engine, plan_id, "2023-06", date(2023, 12, 31)), tmp_path)
+    files = render.write(gather.monthly(engine, stored(engine, plan_id), "2023-06", date(2023, 12, 31)), tmp_path)
     family, font_file = cjk_font()
     assert "CJK" in family and files.font == font_file and "CJK" in Path(font_file).name
     assert [p.name for p in files.charts] == ["monthly-2023-06-completion.png", "monthly-2023-06-overdue.png"]
@@ -183,8 +189,8 @@ def _fresh(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
 
 def test_a_month_with_no_data_renders(tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine, plan_id = _fresh(tmp_path, REAL_CONFIG.read_text(encoding="utf-8"))
-    d = reporting_data.monthly(engine, plan_id, "2023-06", date(2023, 6, 30))
-    files = reporting.write(d, tmp_path / "out")
+    d = gather.monthly(engine, stored(engine, plan_id), "2023-06", date(2023, 6, 30))
+    files = render.write(d, tmp_path / "out")
     text = files.markdown.read_text(encoding="utf-8")
     assert "本月无镇报送月报。" in text and "**未报送: 湾沚镇、六郎镇、陶辛镇、红杨镇、花桥镇。**" in text
     assert load_workbook(files.excel)["月报数据"].max_row == 1 and all(p.exists() for p in files.charts)
@@ -196,12 +202,12 @@ def test_a_year_the_holiday_calendar_does_not_cover_renders(tmp_path) -> None:  
             .replace("units:\n  - {name: 区委编办", "monthly_report: {figures: [审批办件量]}\nunits:\n  - {name: 区委编办"))
     engine, plan_id = _fresh(tmp_path, text)
     with transaction(engine) as s:
-        idx = records.PlanIndex(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
+        idx = read_plan(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
         records.submit_report(s, idx, ACTOR, date(2031, 5, 16), task_no=None, town="甲镇", period="2031-05",
                               submitted_on=date(2031, 5, 16), figures={"审批办件量": 7})
-    monthly = reporting_data.monthly(engine, plan_id, "2031-05", date(2031, 6, 1))
+    monthly = gather.monthly(engine, stored(engine, plan_id), "2031-05", date(2031, 6, 1))
     assert not monthly.provisional and monthly.snapshot["missing"] == ["乙镇"]  # type: ignore[index]
-    annual = reporting_data.analysis(engine, plan_id, "annual", None, date(2032, 1, 5))
-    files = reporting.write(annual, tmp_path / "out")
+    annual = gather.analysis(engine, stored(engine, plan_id), "annual", None, date(2032, 1, 5))
+    files = render.write(annual, tmp_path / "out")
     assert "2031年度总结评估" in files.markdown.read_text(encoding="utf-8")
     assert [s.unit for s in annual.scores][:2] == ["区委编办", "甲镇"]

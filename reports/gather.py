@@ -7,7 +7,6 @@ the first close wins and later runs read it back unchanged.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,15 +19,16 @@ from sqlmodel import Session
 from fuquan.deadline import Deadline, due_dates
 from fuquan.errors import FuquanError, InvalidValue, LookupFailed
 from fuquan.ledger import Row
-from fuquan.plan import Track
+from fuquan.plan import Task
 from fuquan.policy import Weights
 from fuquan.reports import Diff, Score, freeze, month_diff, score_units
 from fuquan.status import TaskSummary, summarise
+from fuquan.workdays import WorkCalendar
 from models.db import reading, transaction
-from models.ledger_io import plan_rows
-from models.queries import LetterGrid, exam_table, letter_grid, monthly_figures, settings_of, training_table
+from models.ledger_io import Ledger, load_ledger
+from models.queries import LetterGrid, exam_table, letter_grid, monthly_figures, training_table
 from models.snapshots import get_snapshot, save_snapshot
-from models.tables import PlanRow, TaskRow
+from models.stored import StoredPlan
 
 
 @dataclass
@@ -54,15 +54,9 @@ class ReportData:
     diff: Diff | None = None
 
 
-def _report_task(session: Session, plan: PlanRow) -> tuple[Deadline, tuple[str, ...]] | None:
-    """The recurring deadline and towns of the task tracked by 月报 (task 14 in the 2023 plan)."""
-    from sqlmodel import select
-
-    for t in session.exec(select(TaskRow).where(TaskRow.plan_id == plan.id, TaskRow.active)):
-        track = Track.from_dict(json.loads(t.track))
-        if track.monthly_reports and t.rule:
-            return Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start, json.loads(t.rule)), track.monthly_reports
-    return None
+def _report_task(sp: StoredPlan) -> Task | None:
+    """The recurring task tracked by 月报 (task 14 in the 2023 plan)."""
+    return next((t for t in sp.plan.tasks if t.track.monthly_reports and t.deadline.rule), None)
 
 
 def close_day(deadline: Deadline, period: str) -> date:
@@ -71,75 +65,72 @@ def close_day(deadline: Deadline, period: str) -> date:
     return days[0] if days else first + relativedelta(months=1, days=-1)
 
 
-def _common(session: Session, plan: PlanRow, as_of: date) -> dict[str, Any]:
-    rows, _ = plan_rows(session, plan, as_of)
+def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> dict[str, Any]:
+    rows = ledger.rows(as_of, WorkCalendar())
     try:
-        grid: LetterGrid | None = letter_grid(session, plan, as_of)
+        grid: LetterGrid | None = letter_grid(session, sp, as_of)
     except LookupFailed:
         grid = None
-    return {"rows": rows, "tasks": summarise(rows), "letters": grid, "training": training_table(session, plan),
-            "exams": exam_table(session, plan), "reports": monthly_figures(session, plan),
-            "figure_names": tuple(json.loads(plan.report_figures)), "weights": settings_of(plan).weights,
-            "district": plan.district, "year": plan.year}
+    p = sp.plan
+    return {"rows": rows, "tasks": summarise(rows), "letters": grid, "training": training_table(session, sp),
+            "exams": exam_table(session, sp), "reports": monthly_figures(session, sp),
+            "figure_names": p.report_figures, "weights": p.weights, "district": p.district, "year": p.year}
 
 
-def _history(session: Session, plan: PlanRow, until: date) -> list[tuple[date, dict[int, float]]]:
-    out = []
-    month_end = date(plan.issued.year, plan.issued.month, 1) + relativedelta(months=1, days=-1)
+def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, dict[int, float]]]:
+    """Completion by task at each month end since the plan was issued (one ledger, evaluated per month)."""
+    out, cal = [], WorkCalendar()
+    issued = sp.plan.issued
+    month_end = date(issued.year, issued.month, 1) + relativedelta(months=1, days=-1)
     while month_end <= until:
-        rows, _ = plan_rows(session, plan, month_end)
-        out.append((month_end, {t.no: t.rollup.percent or 0.0 for t in summarise(rows)
+        out.append((month_end, {t.no: t.rollup.percent or 0.0 for t in summarise(ledger.rows(month_end, cal))
                                 if t.rollup.percent is not None}))
         month_end = date(month_end.year, month_end.month, 1) + relativedelta(months=2, days=-1)
     return out
 
 
-def close_months(engine: Engine, plan_id: int, today: date) -> list[str]:
+def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
     """Freeze every month whose closing day has passed and that has no snapshot yet."""
-    closed = []
-    with reading(engine) as session:
-        plan = session.get(PlanRow, plan_id)
-        assert plan is not None
-        found = _report_task(session, plan)
-    if found is None:
+    task = _report_task(sp)
+    if task is None:
         return []
-    deadline, towns = found
-    period = f"{plan.issued:%Y-%m}"
+    towns = task.track.monthly_reports or ()
+    closed = []
+    period = f"{sp.plan.issued:%Y-%m}"
     while period <= f"{today:%Y-%m}":
-        day = close_day(deadline, period)
+        day = close_day(task.deadline, period)
         if day <= today:
             with transaction(engine) as session:
-                if get_snapshot(session, plan_id, period) is None:
-                    rows, _ = plan_rows(session, plan, day)
-                    save_snapshot(session, plan_id, period, freeze(rows, monthly_figures(session, plan), towns, period, day))
+                if get_snapshot(session, sp.id, period) is None:
+                    rows = load_ledger(session, sp).rows(day, WorkCalendar())
+                    save_snapshot(session, sp.id, period, freeze(rows, monthly_figures(session, sp), towns, period, day))
                     closed.append(period)
         period = f"{date.fromisoformat(period + '-01') + relativedelta(months=1):%Y-%m}"
     return closed
 
 
-def monthly(engine: Engine, plan_id: int, period: str | None, today: date) -> ReportData:
-    close_months(engine, plan_id, today)
+def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> ReportData:
+    close_months(engine, sp, today)
+    task = _report_task(sp)
+    if task is None:
+        raise FuquanError("本计划没有按月报跟踪的任务 (track: monthly_reports), 无法生成月度报告")
+    towns = task.track.monthly_reports or ()
+    period = period or f"{max(today, sp.plan.issued):%Y-%m}"  # this month: provisional until it closes
+    _check_period(period)
+    day = close_day(task.deadline, period)
     with reading(engine) as session:
-        plan = session.get(PlanRow, plan_id)
-        assert plan is not None
-        found = _report_task(session, plan)
-        if found is None:
-            raise FuquanError("本计划没有按月报跟踪的任务 (track: monthly_reports), 无法生成月度报告")
-        deadline, towns = found
-        period = period or f"{max(today, plan.issued):%Y-%m}"  # this month: provisional until it closes
-        _check_period(period)
-        day = close_day(deadline, period)
-        snap = get_snapshot(session, plan_id, period)
+        snap = get_snapshot(session, sp.id, period)
         provisional = snap is None
         as_of = day if snap else min(today, day)
-        common = _common(session, plan, as_of)
+        ledger = load_ledger(session, sp)
+        common = _common(session, sp, ledger, as_of)
         if snap is None:
             snap = freeze(common["rows"], common["reports"], towns, period, as_of)
         prev_period = f"{date.fromisoformat(period + '-01') - relativedelta(months=1):%Y-%m}"
-        prev = get_snapshot(session, plan_id, prev_period)
+        prev = get_snapshot(session, sp.id, prev_period)
         first = date.fromisoformat(period + "-01")
         scores = score_units(common["rows"], first, day, common["weights"])
-        history = _history(session, plan, as_of)
+        history = _history(sp, ledger, as_of)
     y, m = period.split("-")
     return ReportData("monthly", f"{y}年{int(m)}月情况通报", period, as_of=as_of, provisional=provisional,
                       scores=scores, history=history, snapshot=snap, diff=month_diff(prev, snap), **common)
@@ -150,16 +141,15 @@ def _check_period(period: str) -> None:
         raise InvalidValue(f"月份应写作 YYYY-MM, 实为 “{period}”")
 
 
-def analysis(engine: Engine, plan_id: int, kind: str, period: str | None, today: date) -> ReportData:
+def analysis(engine: Engine, sp: StoredPlan, kind: str, period: str | None, today: date) -> ReportData:
     """Quarterly (period 2023Q2) or annual (period 2023) analysis as of the period's last day."""
+    start, end, label, period = _bounds(kind, period, today, sp.plan.year)
+    as_of = min(end, today)
     with reading(engine) as session:
-        plan = session.get(PlanRow, plan_id)
-        assert plan is not None
-        start, end, label, period = _bounds(kind, period, today, plan.year)
-        as_of = min(end, today)
-        common = _common(session, plan, as_of)
+        ledger = load_ledger(session, sp)
+        common = _common(session, sp, ledger, as_of)
         scores = score_units(common["rows"], start, end, common["weights"])
-        history = _history(session, plan, as_of)
+        history = _history(sp, ledger, as_of)
     title = f"{label}综合分析" if kind == "quarterly" else f"{label}总结评估"
     return ReportData(kind, title, period, as_of=as_of, provisional=as_of < end, scores=scores,
                       history=history, **common)

@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from fuquan.reports import RATE_LABEL, rank
 
-from .reporting_data import ReportData
+from .gather import ReportData
 
 FILL = {"红": "FFC7CE", "黄": "FFEB9C", "绿": "C6EFCE", "已完成": "BDD7EE", "逾期完成": "E4DFEC",
         "未签": "FFC7CE", "已签": "C6EFCE", "未报送": "FFC7CE"}

@@ -1,16 +1,60 @@
-"""What the 专班 sees: the status table, the overdue list, the letter grid and what was sent, as
-rows with Chinese headers (Prefect table artifacts) and as Markdown (artifacts and report files)."""
+"""What the 专班 sees each day: the status as of a day (Snapshot, gathered in one read), and as rows with
+Chinese headers (Prefect table artifacts) and Markdown (artifacts and the scheduler's status files): the
+status table, the overdue list, the letter grid and what was sent."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from fuquan import report_text
-from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW
-from fuquan.ledger import Row
+from sqlmodel import Session
 
-from .dispatch import RunReport
-from .jobs import Snapshot
+from fuquan import report_text
+from fuquan.errors import LookupFailed
+from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
+from fuquan.ledger import Row
+from fuquan.status import TaskSummary, rollups, summarise
+from fuquan.workdays import WorkCalendar
+from models.ledger_io import load_ledger
+from models.queries import LetterGrid, letter_grid
+from models.stored import StoredPlan
+
+
+@dataclass
+class Snapshot:
+    plan_id: int
+    district: str
+    year: int
+    today: date
+    tasks: list[TaskSummary]
+    rows: list[Row]
+    by_unit: list[RollUp]
+    by_town: list[RollUp]
+    letters: LetterGrid | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
+    cal = WorkCalendar()
+    rows = load_ledger(session, sp).rows(today, cal)
+    try:
+        grid: LetterGrid | None = letter_grid(session, sp, today)
+    except LookupFailed:
+        grid = None  # this plan tracks no letters
+    return Snapshot(sp.id, sp.plan.district, sp.plan.year, today, summarise(rows), rows, rollups(rows, "unit"),
+                    rollups(rows, "town"), grid, cal.warnings)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One message of a reminder run, as the 专班's "what was sent to whom" table shows it."""
+
+    recipient: str
+    destination: str
+    items: int | str
+    result: str  # sent | reconciled | retry | unknown | failed
+    code: str | None
 
 # Plain words, no emoji: the 专班's machines (and the test browser) may lack an emoji font.
 DOT = {RED: "红·逾期", YELLOW: "黄·临近", GREEN: "绿·正常", DONE: "已完成", DONE_LATE: "逾期完成",
@@ -34,11 +78,12 @@ def overdue_table(rows: list[Row]) -> list[dict[str, Any]]:
              "尚缺": "、".join(r.missing[:6]) + (" 等" if len(r.missing) > 6 else "")} for r in late]
 
 
-def sent_table(report: RunReport) -> list[dict[str, Any]]:
-    result = {"sent": "已发送", "reconciled": "已送达(核对)", "retry": "待重试", "unknown": "结果未知", "failed": "失败"}
-    count = {p.recipient: len(p.reminders) for p in report.planned}
-    return [{"接收单位": o.recipient, "渠道": o.destination, "事项数": count.get(o.recipient, ""),
-             "结果": result.get(o.result, o.result), "错误码": o.code or ""} for o in report.outcomes]
+RESULT = {"sent": "已发送", "reconciled": "已送达(核对)", "retry": "待重试", "unknown": "结果未知", "failed": "失败"}
+
+
+def sent_table(sent: list[Sent]) -> list[dict[str, Any]]:
+    return [{"接收单位": s.recipient, "渠道": s.destination, "事项数": s.items, "结果": RESULT.get(s.result, s.result),
+             "错误码": s.code or ""} for s in sent]
 
 
 def letters_markdown(s: Snapshot) -> str:
@@ -59,26 +104,17 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return report_text.table(heads, [[r[h] for h in heads] for r in rows])
 
 
-def status_markdown(s: Snapshot, report: RunReport | None = None) -> str:
+def status_markdown(s: Snapshot, sent: list[Sent] | None = None, skipped: str | None = None) -> str:
     counts = {c: sum(t.rollup.counts[c] for t in s.tasks) for c in DOT}
     parts = [f"# {s.district} {s.year} 年度镇赋权任务进度 (截至 {s.today})",
              "合计: " + "  ".join(f"{DOT[c]} {n}" for c, n in counts.items() if n),
              "## 按任务", markdown_table(status_table(s)),
              "## 逾期清单", markdown_table(overdue_table(s.rows)),
              "## 承接确认书", letters_markdown(s)]
-    if report is not None:
-        parts += ["## 本次提醒", report.skipped or markdown_table(sent_table(report))]
+    if sent is not None:
+        parts += ["## 本次提醒", skipped or markdown_table(sent_table(sent))]
     return "\n\n".join(parts) + "\n"
 
 
 def _short(text: str, n: int = 24) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def score_table(d: Any) -> list[dict[str, Any]]:
-    """Scores with every input shown, so a number can be checked by hand."""
-    from fuquan.reports import RATE_LABEL, rank
-
-    return [{"名次": place, "单位": s.unit, "类别": "镇" if s.unit_kind == "town" else "部门", "得分": s.score,
-             **{RATE_LABEL[k]: f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in RATE_LABEL},
-             "逾期工作日": s.workdays_late, "失分原因": "; ".join(s.lost) or "满分"} for place, s in rank(d.scores)]

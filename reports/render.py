@@ -1,27 +1,20 @@
 """Writing a report out: Markdown (通报), Excel workbook, PNG charts; and the short summary for the
-专班 channel, sent through the outbox so it goes out exactly once per report."""
+专班 channel (flows/jobs.py sends it through the outbox, once per report)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
+from typing import Any
 
 from fuquan import report_text
 from fuquan.messages import Message, Section
 from fuquan.policy import ZHUANBAN
-from fuquan.reports import rank, sum_figures
-from models.db import reading
-from models.queries import settings_of
-from models.tables import PlanRow
-from notifications.router import Router
+from fuquan.reports import RATE_LABEL, rank, sum_figures
 
 from .charts import write_charts
-from .dispatch import RunReport, send_to_zhuanban
 from .excel import write_workbook
-from .reporting_data import ReportData
+from .gather import ReportData
 
 
 @dataclass
@@ -69,14 +62,8 @@ def summary(d: ReportData) -> Message:
                    closing="完整报告 (Markdown、Excel、图表) 已生成, 请在看板或 data/reports 中查看。")
 
 
-def send_summary(engine: Engine, plan_id: int, d: ReportData, router: Router, now: datetime) -> RunReport:
-    """Queue the summary under a key unique to this report, then deliver it; a re-run sends nothing."""
-    report = RunReport(d.as_of, f"report:{d.kind}:{d.period}")
-    with reading(engine) as session:
-        plan = session.get(PlanRow, plan_id)
-        assert plan is not None
-        channels = settings_of(plan).channels
-    key = f"summary|{d.kind}|{d.period}|{'provisional' if d.provisional else 'final'}"
-    send_to_zhuanban(engine, plan_id, report, router, now, kind="summary", keys=[key],
-                     message=lambda _fresh: summary(d), channels=channels)
-    return report
+def score_table(d: ReportData) -> list[dict[str, Any]]:
+    """Scores with every input shown, so a number can be checked by hand."""
+    return [{"名次": place, "单位": s.unit, "类别": "镇" if s.unit_kind == "town" else "部门", "得分": s.score,
+             **{RATE_LABEL[k]: f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in RATE_LABEL},
+             "逾期工作日": s.workdays_late, "失分原因": "; ".join(s.lost) or "满分"} for place, s in rank(d.scores)]

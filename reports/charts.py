@@ -14,7 +14,7 @@ from matplotlib import font_manager  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
 
-from .reporting_data import ReportData  # noqa: E402
+from .gather import ReportData  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
 

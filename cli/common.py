@@ -1,0 +1,108 @@
+"""What every command group shares: the parent parsers (plan choice, --json, --config, operator, task),
+argparse with Chinese usage errors, and the edge where a command's runtime context is built.
+
+Light on purpose: `fuquan --help` and `fuquan plan check` import this, and neither needs the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import TYPE_CHECKING, NoReturn
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from flows.context import Context
+    from flows.settings import Settings
+    from models.records import Actor
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD, 实为 “{text}”") from None
+
+
+def clock_today(tz: str = "Asia/Shanghai") -> date:
+    """The one place the CLI reads the clock; everything below takes `today` as a parameter."""
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with its usage errors in Chinese (its built-in messages are English)."""
+
+    WORDS = ((r"the following arguments are required: (.*)", "缺少参数: {0}"),
+             (r"argument (\S+): invalid choice: '(.*?)' \(choose from (.*)\)", "参数 {0} 的值 “{1}” 无效; 可选: {2}"),
+             (r"unrecognized arguments: (.*)", "无法识别的参数: {0}"),
+             (r"argument (\S+): expected one argument", "参数 {0} 需要一个值"),
+             (r"argument (\S+): invalid int value: '(.*)'", "参数 {0} 应为整数, 实为 “{1}”"),
+             (r"argument (\S+): (.*)", "参数 {0}: {1}"))
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, words in self.WORDS:
+            if m := re.fullmatch(pattern, message):
+                message = words.format(*m.groups())
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"错误: {message}\n")
+
+
+class Parents:
+    """The option sets commands share, built once per parser."""
+
+    def __init__(self, default_config: str) -> None:
+        self.config = Parser(add_help=False)
+        self.config.add_argument("--config", default=default_config,
+                                 help="计划配置文件 (默认 config/tasks.yaml, 或环境变量 FUQUAN_CONFIG)")
+        self.as_json = Parser(add_help=False)
+        self.as_json.add_argument("--json", action="store_true", help="以 JSON 输出 (字段稳定, 供程序读取)")
+        self.plan = Parser(add_help=False)
+        self.plan.add_argument("--year", type=int, help="计划年度 (默认最新)")
+        self.plan.add_argument("--district", help="区县 (数据库中有多个区县时必填)")
+        self.plan.add_argument("--today", type=day, default=None, help="按哪一天计算 (YYYY-MM-DD, 默认今天)")
+        self.who = Parser(add_help=False)
+        self.who.add_argument("--operator", help="登记人 (记入审计记录; 默认环境变量 FUQUAN_USER 或系统用户名)")
+        self.task = Parser(add_help=False)
+        self.task.add_argument("--task", type=int, help="任务序号 (有多项同类任务时必填)")
+        self.record = [self.plan, self.who, self.task]
+
+
+def lazy(module: str, name: str) -> Handler:
+    """A handler imported only when its command runs: the other commands never pay for its imports."""
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(f"cli.{module}"), name)(args))
+
+    return run
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    return args.settings  # type: ignore[no-any-return]  # read once in main()
+
+
+@contextmanager
+def plan_context(args: argparse.Namespace, *, stream: object = None) -> Iterator[Context]:
+    """The runtime context of one command, on the plan its --year/--district name."""
+    from flows.context import open_context
+
+    with open_context(settings(args), stream=stream) as ctx:  # type: ignore[arg-type]
+        yield ctx.choose(getattr(args, "year", None), getattr(args, "district", None))
+
+
+def actor(args: argparse.Namespace, source: str = "cli") -> Actor:
+    from models.records import Actor
+
+    return Actor(getattr(args, "operator", None) or settings(args).user, source)
+
+
+def print_warnings(warnings: list[str]) -> None:
+    for w in warnings:
+        print(w, file=sys.stderr)

@@ -1,0 +1,86 @@
+"""The runtime context: what every run needs, built once at the edge (a CLI command, a Prefect flow run, an
+APScheduler tick, a future web request) from Settings and passed down.
+
+    settings   what the environment said (flows/settings.py)
+    engine     the tracker's database, schema up to date
+    router     which notifier carries each destination (credentials from settings)
+    clock      "now", injected: tests and replays pass their own
+    plan       the stored plan being worked on, read once (models/stored.py)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from models.db import make_engine, reading
+from models.stored import StoredPlan, find_plan, read_plan
+from notifications.router import Router
+
+from .settings import Settings
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    engine: Engine
+    router: Router
+    clock: Clock = system_clock
+    stored: StoredPlan | None = None
+
+    @property
+    def plan(self) -> StoredPlan:
+        if self.stored is None:
+            raise AssertionError("no plan chosen for this run")  # a programming error: choose one at the edge
+        return self.stored
+
+    def now(self) -> datetime:
+        """Now in the plan's time zone ("today" follows the plan, not the machine)."""
+        tz = ZoneInfo(self.stored.plan.timezone) if self.stored else UTC
+        return self.clock().astimezone(tz)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def choose(self, year: int | None = None, district: str | None = None) -> Context:
+        """This context working on the plan (district, year) of the database."""
+        with reading(self.engine) as session:
+            return replace(self, stored=read_plan(session, find_plan(session, year=year, district=district)))
+
+    def reread(self) -> Context:
+        """The same plan read again (after a sync changed it)."""
+        return self.choose(self.plan.plan.year, self.plan.plan.district)
+
+
+def router_for(settings: Settings, stream: TextIO | None = None) -> Router:
+    router = Router(console_file=settings.notify_file, slack_token=settings.slack_token,
+                    slack_api_url=settings.slack_api_url, webhooks=settings.webhooks)
+    if stream is not None:
+        router.console.stream = stream  # type: ignore[attr-defined]
+    return router
+
+
+@contextmanager
+def open_context(settings: Settings | None = None, *, router: Router | None = None, clock: Clock = system_clock,
+                 stream: TextIO | None = None) -> Iterator[Context]:
+    """A context for one run; its database connections are closed at the end (SQLite checkpoints its WAL
+    then, not at some later garbage collection)."""
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the default database, reports and notify file live here
+    engine = make_engine(settings.database_url)
+    try:
+        yield Context(settings, engine, router or router_for(settings, stream), clock)
+    finally:
+        engine.dispose()

@@ -1,0 +1,124 @@
+"""The import run: the CSV/Excel sheets offices send back (承接确认书, 培训, 考试, 月报) into the ledger.
+
+Every row of every sheet is checked inside one transaction, which commits only if all are good;
+otherwise every bad row is listed (sheet, row, column, why) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fuquan.errors import FuquanError, InvalidValue, LookupFailed
+from fuquan.sheets import KINDS, CellProblem, SheetKind, read_rows, recognise
+from models import records
+from models.db import transaction
+
+from .context import Context
+
+Sheet = tuple[str, SheetKind | None, list[str], list[tuple[int, list[Any]]]]
+
+
+class ImportRejected(FuquanError):
+    def __init__(self, path: str, problems: list[CellProblem]) -> None:
+        lines = "\n".join(p.render() for p in problems[:200])
+        more = f"\n… 另有 {len(problems) - 200} 处" if len(problems) > 200 else ""
+        super().__init__(f"{path}: {len(problems)} 处错误, 未导入任何数据:\n{lines}{more}")
+
+
+def _figures(r: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix("figure:"): v for k, v in r.items() if k.startswith("figure:") and v is not None}
+
+
+def _towns(text: str) -> list[str]:
+    return [x for x in text.replace("、", ",").split(",") if x.strip()]
+
+
+# The recording function for a row of each kind, given the row's typed values.
+APPLY: dict[str, Callable[..., Any]] = {
+    "letters": lambda s, p, a, t, r: records.sign_letter(s, p, a, t, task_no=None, department=r["department"],
+                                                         town=r["town"], signed_on=r["signed_on"],
+                                                         doc_no=r.get("doc_no"), signed_by=r.get("signed_by")),
+    "plans": lambda s, p, a, t, r: records.file_training_plan(s, p, a, t, task_no=None, department=r["department"],
+                                                              filed_on=r["filed_on"]),
+    "sessions": lambda s, p, a, t, r: records.add_training_session(
+        s, p, a, t, task_no=None, department=r["department"], held_on=r["held_on"], form=r["form"],
+        attendees=r["attendees"], towns=_towns(r["towns"])),
+    "training": lambda s, p, a, t, r: records.complete_training(s, p, a, t, task_no=None, department=r["department"],
+                                                                town=r["town"], completed_on=r["completed_on"]),
+    "exams": lambda s, p, a, t, r: records.record_exam(s, p, a, t, task_no=None, town=r["town"], exam_on=r["exam_on"],
+                                                       candidates=r["candidates"], sat=r["sat"], passed=r["passed"]),
+    "reports": lambda s, p, a, t, r: records.submit_report(s, p, a, t, task_no=None, town=r["town"], period=r["period"],
+                                                           submitted_on=r["submitted_on"], figures=_figures(r)),
+}
+
+
+def read_file(path: Path, kind_name: str | None) -> list[Sheet]:
+    """Each sheet as (name, kind, headers, numbered rows). CSV is one sheet named after the file."""
+    if not path.exists():
+        raise InvalidValue(f"找不到文件: {path}")
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        sheets = [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets]
+        wb.close()
+    elif path.suffix.lower() == ".csv":
+        sheets = [(path.name, list(csv.reader(_decode(path).splitlines())))]
+    else:
+        raise InvalidValue(f"只支持 .csv 和 .xlsx 文件, 实为 “{path.suffix}”")
+    out: list[Sheet] = []
+    for name, table in sheets:
+        if not table:
+            continue
+        headers = [str(h).strip() if h is not None else "" for h in table[0]]
+        kind = KINDS.get(kind_name) if kind_name else recognise(name, headers)
+        out.append((name, kind, headers, [(i + 2, row) for i, row in enumerate(table[1:])]))
+    return out
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")  # CSV saved by Excel on a Chinese Windows
+
+
+def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor, today: date,
+                advance: Callable[[], None] = lambda: None, started: Callable[[int], None] = lambda _n: None,
+                ) -> dict[str, int]:
+    """Import every sheet of `path` into the context's plan; rows recorded per sheet kind (its label).
+    `started(total)` and `advance()` report progress row by row."""
+    sp = ctx.plan
+    problems: list[CellProblem] = []
+    parsed = []
+    for name, sheet_kind, headers, rows in read_file(path, kind):
+        if sheet_kind is None:
+            problems.append(CellProblem(name, 1, "", "无法识别表格类型; 请用 fuquan template 生成的表头, 或加 --kind"))
+            continue
+        typed, bad = read_rows(name, sheet_kind, sp.plan.report_figures, headers, rows)
+        problems += bad
+        parsed.append((name, sheet_kind, typed))
+    bad_rows = {(p.sheet, p.row) for p in problems}
+    started(sum(len(t) for _, _, t in parsed))
+    done: dict[str, int] = {}
+    with transaction(ctx.engine) as session:
+        for name, sheet_kind, typed in parsed:
+            apply = APPLY[sheet_kind.name]
+            for line, row in typed:
+                advance()
+                if (name, line) in bad_rows:
+                    continue
+                try:
+                    apply(session, sp, actor, today, row)
+                    done[sheet_kind.label] = done.get(sheet_kind.label, 0) + 1
+                except FuquanError as e:
+                    column = e.what if isinstance(e, LookupFailed) and e.what in ("部门", "镇") else ""
+                    problems.append(CellProblem(name, line, column, str(e)))
+        if problems:
+            raise ImportRejected(str(path), sorted(problems, key=lambda p: (p.sheet, p.row)))
+    return done

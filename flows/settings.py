@@ -1,0 +1,112 @@
+"""Runtime settings, read from the environment once at the edge (the CLI, a runner, a flow run).
+
+This is the only module that reads or writes `os.environ`. Everything below it takes a `Settings` (or
+the values it holds) as a parameter. Secrets are `SecretStr` and are read with `.get_secret_value()` only
+where they are used (the notifiers).
+
+    variable                        meaning                                            default
+    FUQUAN_DATABASE_URL             the tracker's database (SQLAlchemy URL)            sqlite:///data/fuquan.db
+    FUQUAN_CONFIG                   the plan file                                      config/tasks.yaml
+    FUQUAN_DATA_DIR                 reports, the notify file, Prefect's home           data
+    FUQUAN_NOTIFY_FILE              where console reminders are appended               <data>/notifications.md
+    FUQUAN_SETTLE_SECONDS           how long a dead sender's last post may still land  20
+    FUQUAN_USER                     who is recorded in the audit trail                 the login name
+    SLACK_BOT_TOKEN                 Slack bot token (secret)
+    FUQUAN_SLACK_API_URL            Slack Web API base (tests point it at 127.0.0.1)   https://slack.com/api/
+    FUQUAN_WEBHOOK_<NAME>           a DingTalk/WeCom robot's URL (secret)
+    FUQUAN_WEBHOOK_<NAME>_SECRET    that robot's signing secret (secret)
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from notifications.base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
+from notifications.base import Webhook
+
+DEFAULT_CONFIG = "config/tasks.yaml"
+WEBHOOK_PREFIX = "FUQUAN_WEBHOOK_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    config: Path
+    data_dir: Path
+    notify_file: Path
+    settle_seconds: float
+    user: str
+    slack_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_API_URL
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data = Path(env.get("FUQUAN_DATA_DIR") or "data")
+        hooks = {k.removeprefix(WEBHOOK_PREFIX): v for k, v in env.items()
+                 if k.startswith(WEBHOOK_PREFIX) and not k.endswith("_SECRET")}
+        secret = {name: env.get(f"{WEBHOOK_PREFIX}{name}_SECRET") or "" for name in hooks}
+        token = env.get("SLACK_BOT_TOKEN")
+        return cls(
+            database_url=env.get("FUQUAN_DATABASE_URL") or f"sqlite:///{data / 'fuquan.db'}",
+            config=Path(env.get("FUQUAN_CONFIG") or DEFAULT_CONFIG),
+            data_dir=data,
+            notify_file=Path(env.get("FUQUAN_NOTIFY_FILE") or data / "notifications.md"),
+            settle_seconds=_seconds(env.get("FUQUAN_SETTLE_SECONDS"), 20.0),
+            user=env.get("FUQUAN_USER") or _login(),
+            slack_token=SecretStr(token) if token else None,
+            slack_api_url=env.get("FUQUAN_SLACK_API_URL") or DEFAULT_API_URL,
+            webhooks={name: Webhook(SecretStr(url), SecretStr(secret[name]) if secret[name] else None)
+                      for name, url in hooks.items()},
+        )
+
+    def secrets(self) -> list[str]:
+        """Every credential value in play, for redaction."""
+        out = [self.slack_token.get_secret_value()] if self.slack_token else []
+        for hook in self.webhooks.values():
+            out.append(hook.url.get_secret_value())
+            if hook.secret:
+                out.append(hook.secret.get_secret_value())
+        return out
+
+
+def _seconds(raw: str | None, default: float) -> float:
+    try:
+        return max(0.0, float(raw)) if raw else default
+    except ValueError:
+        return default
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        return "unknown"
+
+
+def prefect_environment(data_dir: Path) -> str | None:
+    """Point this process's Prefect at one server before Prefect is imported (see flows/prefect_env.py):
+    PREFECT_HOME under the data folder, quiet logging, and PREFECT_API_URL at the local server when one
+    answers. Returns the API URL, or None for Prefect's ephemeral mode."""
+    from .prefect_env import DEFAULT_URL, healthy
+
+    home = Path(os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve())))
+    home.mkdir(parents=True, exist_ok=True)  # Prefect's server won't create it
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # first start migrates a new database: on 2 cores that can take longer than the default 20 s
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    url = os.environ.get("PREFECT_API_URL")
+    if url:
+        return url if healthy(url) else None
+    if healthy(DEFAULT_URL):
+        os.environ["PREFECT_API_URL"] = DEFAULT_URL
+        return DEFAULT_URL
+    return None

@@ -1,0 +1,111 @@
+"""The one reader of a stored plan: its rows → the core's `Plan`, plus the row ids recording needs.
+
+Every reader (recording, status, reminders, reports, flows) starts from a StoredPlan read once per run,
+so names resolve, tracks expand and the policy defaults apply the same way everywhere. Any number of
+plans are read with one query per table (a province's sweep costs what one plan does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from fuquan.deadline import Deadline
+from fuquan.errors import LookupFailed
+from fuquan.plan import Group, Plan, Section, Task, Track, Unit
+from fuquan.policy import Channels, ReminderPolicy, Schedule, Weights
+
+from .tables import GroupMemberRow, GroupRow, PlanRow, TaskRow, UnitRow
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    id: int
+    plan: Plan  # as last synced: active units, groups and tasks
+    unit_ids: dict[str, int]  # active unit name → id
+    task_ids: dict[int, int]  # active task number → id
+    names: dict[int, str]  # every unit id of the plan → name, retired units too (old records name them)
+
+    @property
+    def label(self) -> str:
+        """How every command names the plan it acted on."""
+        return f"{self.plan.district} {self.plan.year} 年度"
+
+    def task_id(self, no: int) -> int:
+        return self.task_ids[self.plan.task(no).no]  # LookupFailed lists the tasks when `no` is unknown
+
+    def unit_id(self, name: str, among: Sequence[str] | None = None, what: str = "单位") -> tuple[str, int]:
+        """(canonical name, id) of the unit `name` means, which must be one of `among`."""
+        unit = self.plan.pick(name, among, what)
+        return unit, self.unit_ids[unit]
+
+
+def read_plan(session: Session, row: PlanRow) -> StoredPlan:
+    return read_plans(session, [row])[row.id or 0]
+
+
+def read_plans(session: Session, rows: Sequence[PlanRow]) -> dict[int, StoredPlan]:
+    """Each plan of `rows`, in four queries whatever their number."""
+    ids = [r.id for r in rows]
+    units: dict[int, list[UnitRow]] = {}
+    for u in session.exec(select(UnitRow).where(col(UnitRow.plan_id).in_(ids)).order_by(col(UnitRow.id))):
+        units.setdefault(u.plan_id, []).append(u)
+    names = {u.id: u.name for us in units.values() for u in us}
+    members: dict[int, list[str]] = {}
+    stmt = (select(GroupMemberRow).join(GroupRow, col(GroupRow.id) == GroupMemberRow.group_id)
+            .where(col(GroupRow.plan_id).in_(ids)).order_by(col(GroupMemberRow.position)))
+    for m in session.exec(stmt):
+        members.setdefault(m.group_id, []).append(names[m.unit_id])
+    groups: dict[int, list[Group]] = {}
+    for g in session.exec(select(GroupRow).where(col(GroupRow.plan_id).in_(ids), col(GroupRow.active))
+                          .order_by(col(GroupRow.id))):
+        groups.setdefault(g.plan_id, []).append(Group(g.name, tuple(members.get(g.id or 0, ())), g.note))
+    tasks: dict[int, list[TaskRow]] = {}
+    for t in session.exec(select(TaskRow).where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active))
+                          .order_by(col(TaskRow.no))):
+        tasks.setdefault(t.plan_id, []).append(t)
+    out = {}
+    for row in rows:
+        pid = row.id or 0
+        mine = units.get(pid, [])
+        active = [u for u in mine if u.active]
+        plan = _plan(row, active, groups.get(pid, []), tasks.get(pid, []))
+        out[pid] = StoredPlan(pid, plan, {u.name: u.id or 0 for u in active},
+                              {t.no: t.id or 0 for t in tasks.get(pid, [])}, {u.id or 0: u.name for u in mine})
+    return out
+
+
+def _plan(row: PlanRow, units: list[UnitRow], groups: list[Group], tasks: list[TaskRow]) -> Plan:
+    sections: dict[str, Section] = {}
+    built = []
+    for t in tasks:
+        section = sections.setdefault(t.section_no, Section(t.section_no, t.section_title))
+        deadline = Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start, t.rule)
+        built.append(Task(t.no, section, t.text, deadline, tuple(t.units), Track.from_dict(t.track)))
+    s = row.settings
+    return Plan(row.title, row.district, row.year, row.issued, row.timezone,
+                tuple(Unit(u.name, u.kind, u.full_name) for u in units), tuple(groups), tuple(sections.values()),
+                tuple(built), row.source, row.warn_workdays, tuple(row.report_figures),
+                ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
+                tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]))
+
+
+def find_plan(session: Session, *, year: int | None = None, district: str | None = None) -> PlanRow:
+    """The plan for (district, year); either may be omitted when the database holds only one match.
+    Without a year the latest plan year wins."""
+    from fuquan.errors import FuquanError
+
+    rows = list(session.exec(select(PlanRow).order_by(col(PlanRow.year).desc(), PlanRow.district)))
+    known = [f"{r.district} {r.year}" for r in rows]
+    match = [r for r in rows if (year is None or r.year == year) and (district is None or r.district == district)]
+    if not rows:
+        raise FuquanError("数据库中还没有计划; 请先运行 fuquan sync 载入 config/tasks.yaml")
+    if not match:
+        raise LookupFailed("计划", f"{district or ''} {year or ''}".strip(), known)
+    if year is None:
+        match = [r for r in match if r.year == match[0].year]
+    if len({r.district for r in match}) > 1:
+        raise LookupFailed("计划(请用 --district 指明)", "", known)
+    return match[0]

@@ -1,0 +1,29 @@
+"""Blank sheets for units to fill in (承接确认书, 培训, 考试, 月报): the right headers, bold and frozen, so that
+what comes back imports without a fight. 月报 gets one column per figure the plan names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fuquan.sheets import SheetKind, columns_of
+
+
+def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path) -> list[str]:
+    """Write the blank sheet (.xlsx, or .csv by the name's suffix); returns its headers."""
+    headers = [c.header for c in columns_of(kind, figures)]
+    if out.suffix.lower() == ".csv":
+        out.write_text(",".join(headers) + "\n", encoding="utf-8-sig")  # BOM: Excel then reads it as UTF-8
+        return headers
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind.label
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        ws.column_dimensions[cell.column_letter].width = max(12, 3 * len(str(cell.value)) + 4)
+    ws.freeze_panes = "A2"
+    wb.save(out)
+    return headers
