@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,34 +86,33 @@ def _retire(rows: list, keep: set, key, report: SyncReport, kind: str) -> None: 
             report.changes[f"retired:{kind}"] += 1
 
 
+def _merge(session: Session, rows: list[Any], key: str, wanted: dict[Any, dict[str, Any]],
+           make: Callable[..., Any], report: SyncReport, kind: str) -> dict[Any, Any]:
+    """Rows keyed by `key` made to hold `wanted` (key → values): updated in place, added, or retired."""
+    existing = {getattr(r, key): r for r in rows}
+    for k, values in wanted.items():
+        if k in existing:
+            _update(existing[k], values, report, kind)
+        else:
+            existing[k] = make(**{key: k}, **values)
+            session.add(existing[k])
+            report.changes[f"added:{kind}"] += 1
+    _retire(rows, set(wanted), lambda r: getattr(r, key), report, kind)
+    session.flush()
+    return existing
+
+
 def _sync_units(session: Session, plan: Plan, plan_id: int, report: SyncReport) -> dict[str, int]:
     rows = list(session.exec(select(UnitRow).where(UnitRow.plan_id == plan_id)))
-    existing = {r.name: r for r in rows}
-    for u in plan.units:
-        values = {"kind": u.kind, "full_name": u.full_name, "active": True}
-        if u.name in existing:
-            _update(existing[u.name], values, report, "unit")
-        else:
-            existing[u.name] = UnitRow(plan_id=plan_id, name=u.name, **values)  # type: ignore[arg-type]
-            session.add(existing[u.name])
-            report.changes["added:unit"] += 1
-    _retire(rows, {u.name for u in plan.units}, lambda r: r.name, report, "unit")
-    session.flush()
+    wanted = {u.name: {"kind": u.kind, "full_name": u.full_name, "active": True} for u in plan.units}
+    existing = _merge(session, rows, "name", wanted, lambda **v: UnitRow(plan_id=plan_id, **v), report, "unit")
     return {name: r.id for name, r in existing.items() if r.id is not None}
 
 
 def _sync_groups(session: Session, plan: Plan, plan_id: int, units: dict[str, int], report: SyncReport) -> None:
     rows = list(session.exec(select(GroupRow).where(GroupRow.plan_id == plan_id)))
-    existing = {r.name: r for r in rows}
-    for g in plan.groups:
-        if g.name in existing:
-            _update(existing[g.name], {"note": g.note, "active": True}, report, "group")
-        else:
-            existing[g.name] = GroupRow(plan_id=plan_id, name=g.name, note=g.note)
-            session.add(existing[g.name])
-            report.changes["added:group"] += 1
-    _retire(rows, {g.name for g in plan.groups}, lambda r: r.name, report, "group")
-    session.flush()
+    wanted = {g.name: {"note": g.note, "active": True} for g in plan.groups}
+    existing = _merge(session, rows, "name", wanted, lambda **v: GroupRow(plan_id=plan_id, **v), report, "group")
     ids = [r.id for r in existing.values()]
     members = list(session.exec(select(GroupMemberRow).where(col(GroupMemberRow.group_id).in_(ids))))
     have = {(m.group_id, m.unit_id, m.position) for m in members}
@@ -127,7 +126,7 @@ def _sync_groups(session: Session, plan: Plan, plan_id: int, units: dict[str, in
             report.changes["updated:group"] += 1
 
 
-def _task_values(task: Task) -> dict[str, object]:
+def _task_values(task: Task) -> dict[str, Any]:
     d = task.deadline
     return {
         "section_no": task.section.no, "section_title": task.section.title, "text": task.text,
@@ -139,16 +138,8 @@ def _task_values(task: Task) -> dict[str, object]:
 
 def _sync_tasks(session: Session, plan: Plan, plan_id: int, units: dict[str, int], report: SyncReport) -> None:
     rows = list(session.exec(select(TaskRow).where(TaskRow.plan_id == plan_id)))
-    existing = {r.no: r for r in rows}
-    for t in plan.tasks:
-        if t.no in existing:
-            _update(existing[t.no], _task_values(t), report, "task")
-        else:
-            existing[t.no] = TaskRow(plan_id=plan_id, no=t.no, **_task_values(t))  # type: ignore[arg-type]
-            session.add(existing[t.no])
-            report.changes["added:task"] += 1
-    _retire(rows, {t.no for t in plan.tasks}, lambda r: r.no, report, "task")
-    session.flush()
+    wanted = {t.no: _task_values(t) for t in plan.tasks}
+    existing = _merge(session, rows, "no", wanted, lambda **v: TaskRow(plan_id=plan_id, **v), report, "task")
     task_ids = [r.id for r in existing.values()]
     arows = list(session.exec(select(AssignmentRow).where(col(AssignmentRow.task_id).in_(task_ids))))
     have = {(a.task_id, a.unit_id): a for a in arows}

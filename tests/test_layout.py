@@ -1,0 +1,39 @@
+"""The house rules a newcomer relies on, checked: the environment is read in one module, the flows are listed
+once, and the README's layout table names every module that exists (and none that does not)."""
+
+import re
+from pathlib import Path
+
+from fuquan.policy import FLOWS
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("fuquan", "models", "notifications", "reports", "flows", "cli")
+
+
+def _modules() -> list[Path]:
+    return [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py") if "migrations" not in p.parts]
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    readers = [str(p.relative_to(ROOT)) for p in _modules() if re.search(r"os\.environ|os\.getenv", p.read_text("utf-8"))]
+    assert readers == ["flows/settings.py"]
+
+
+def test_the_flows_are_listed_once_and_every_runner_takes_them_from_there() -> None:
+    from flows.prefect_flows import PREFECT_FLOWS
+    from flows.registry import RECIPES
+
+    assert list(PREFECT_FLOWS) == list(FLOWS) and set(RECIPES) == set(FLOWS)
+    for p in _modules():
+        if p.name != "policy.py":
+            assert '"quarterly-analysis", "annual-evaluation"' not in p.read_text("utf-8"), p
+
+
+def test_the_readme_layout_table_matches_the_tree() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    table = readme.split("### Layout")[1].split("###")[0]
+    for pkg in PACKAGES:
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{pkg}/`"))
+        named = set(re.findall(r"`([a-z_]+\.py)`", row))
+        present = {p.name for p in (ROOT / pkg).glob("*.py")} - {"__init__.py"}
+        assert named == present, (pkg, sorted(present - named), sorted(named - present))
