@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, NoReturn
@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from flows.context import Context
     from flows.settings import Settings
     from models.records import Actor
-
-Handler = Callable[[argparse.Namespace], int]
-
 
 def day(text: str) -> date:
     try:
@@ -72,16 +69,6 @@ class Parents:
         self.task = Parser(add_help=False)
         self.task.add_argument("--task", type=int, help="任务序号 (有多项同类任务时必填)")
         self.record = [self.plan, self.who, self.task]
-
-
-def lazy(module: str, name: str) -> Handler:
-    """A handler imported only when its command runs: the other commands never pay for its imports."""
-    def run(args: argparse.Namespace) -> int:
-        import importlib
-
-        return int(getattr(importlib.import_module(f"cli.{module}"), name)(args))
-
-    return run
 
 
 def settings(args: argparse.Namespace) -> Settings:

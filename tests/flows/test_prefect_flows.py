@@ -11,6 +11,7 @@ from fuquan.loader import load_plan
 from models.db import make_engine, transaction
 from models.sync import sync_plan
 from tests import dbs
+from tests.conftest import REAL_CONFIG
 from tests.flows.test_dispatch import CHANNEL, ZHUANBAN, plan_yaml
 from tests.slack_server import TOKEN, FakeSlack
 
@@ -87,7 +88,7 @@ def test_deadline_check_publishes_the_dashboard_and_sends_once(env, monkeypatch)
 def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  # type: ignore[no-untyped-def]
     from flows.prefect_flows import deadline_check
 
-    plan_id = load(Path(__file__).resolve().parents[2] / "config" / "tasks.yaml")
+    plan_id = load(REAL_CONFIG)
     result = deadline_check(today="2023-04-29")  # 五一 holiday (Saturday)
     assert result["sent"] == 0
     assert table(f"fuquan-p{plan_id}-2023-sent")[0]["说明"].startswith("2023-04-29 不是工作日")
@@ -98,7 +99,7 @@ def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  
 def test_monthly_quarterly_annual_publish_their_tables(env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from flows.prefect_flows import annual_evaluation, monthly_status, quarterly_analysis
 
-    plan_id = load(Path(__file__).resolve().parents[2] / "config" / "tasks.yaml")
+    plan_id = load(REAL_CONFIG)
     monkeypatch.chdir(env)  # reports are written under ./data/reports
     assert monthly_status(today="2023-05-15") == "2023年5月情况通报 (未关账)"
     report = data(f"fuquan-p{plan_id}-2023-monthly-report")
