@@ -73,11 +73,12 @@ def router_for(settings: Settings, stream: TextIO | None = None) -> Router:
 
 
 @contextmanager
-def open_context(settings: Settings | None = None, *, router: Router | None = None, clock: Clock = system_clock,
+def open_context(settings: Settings | None = None, *, router: Router | None = None, clock: Clock | None = None,
                  stream: TextIO | None = None) -> Iterator[Context]:
     """A context for one run; its database connections are closed at the end (SQLite checkpoints its WAL
-    then, not at some later garbage collection)."""
+    then, not at some later garbage collection). The clock is the system's unless one is injected."""
     settings = settings or Settings.from_env()
+    clock = clock or system_clock
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # the default database, reports and notify file live here
     engine = make_engine(settings.database_url)
     try:

@@ -61,7 +61,8 @@ def deadline_check(r: Runner, ctx: Context, opts: Options) -> dict[str, int]:
     snap = r.step("evaluate-status", lambda: jobs.evaluate(ctx, day))
     for warning in snap.warnings:
         r.log(warning)
-    r.step("close-months", lambda: jobs.close_months(ctx, day))  # on a 月报 due date the month closes
+    # On a 月报 due date the month closes: as of the real date (the clock), whatever day was asked for.
+    r.step("close-months", lambda: jobs.close_months(ctx, ctx.today()))
     r.progress(40)
     report = r.step("send-reminders", lambda: jobs.send_reminders(ctx, day, now, force=opts.force), network=True)
     r.progress(80)
@@ -76,7 +77,6 @@ def deadline_check(r: Runner, ctx: Context, opts: Options) -> dict[str, int]:
 def report_run(kind: str) -> Callable[[Runner, Context, Options], str]:
     def recipe(r: Runner, ctx: Context, opts: Options) -> str:
         day, now = _today(ctx, opts)
-        r.step("close-months", lambda: jobs.close_months(ctx, day))
         data, files = r.step("build-report", lambda: jobs.build_report(ctx, kind, opts.period, day))
         r.step("publish-report", lambda: r.publish_report(data, files))
         r.step("send-summary", lambda: jobs.send_summary(ctx, data, now), network=True)

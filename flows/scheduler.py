@@ -34,7 +34,7 @@ from fuquan.policy import Schedule
 from reports import status
 
 from . import jobs, registry
-from .context import Clock, Context, open_context, system_clock
+from .context import Clock, Context, open_context
 from .dispatch import RunReport
 from .jobs import Snapshot
 
@@ -100,7 +100,7 @@ class PlainRunner:
         pass  # the files are written; the summary goes to the 专班 as its own step
 
 
-def run_scheduled(name: str, district: str, year: int, *, clock: Clock = system_clock) -> Any:
+def run_scheduled(name: str, district: str, year: int, *, clock: Clock | None = None) -> Any:
     """What a scheduled tick does: the recipe of that flow for the plan (district, year), no Prefect server."""
     with open_context(clock=clock) as ctx:
         ctx = ctx.choose(year, district)

@@ -1,8 +1,11 @@
 """Gathering what a report needs, and closing months. Plain Python shared by `fuquan report` and
 the monthly-status / quarterly-analysis / annual-evaluation flows.
 
-A month closes on its 月报 due date (task 14: the 20th). Closing freezes a snapshot as of that day;
-the first close wins and later runs read it back unchanged.
+A month closes on its 月报 due date (task 14: the 20th). Closing freezes a snapshot as of that day; the first
+close wins and later runs read it back unchanged. Only the daily run closes months, as of the real date
+(flows/registry.py): never a report, and never a `--today` given by hand — a month frozen before its day
+had come would list a town that then reports on time as missing, for ever. A report of a month not yet
+closed is a preview: it is gathered like the real one, marked as such, and writes nothing.
 """
 
 from __future__ import annotations
@@ -90,14 +93,15 @@ def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, di
 
 
 def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
-    """Freeze every month whose closing day has passed and that has no snapshot yet."""
+    """Freeze every month of the plan year whose closing day has passed by `today` (the real date) and that
+    has no snapshot yet."""
     task = _report_task(sp)
     if task is None:
         return []
     towns = task.track.monthly_reports or ()
     closed = []
-    period = f"{sp.plan.issued:%Y-%m}"
-    while period <= f"{today:%Y-%m}":
+    period, last = f"{sp.plan.issued:%Y-%m}", min(f"{today:%Y-%m}", f"{sp.plan.year}-12")
+    while period <= last:
         day = close_day(task.deadline, period)
         if day <= today:
             with transaction(engine) as session:
@@ -110,7 +114,7 @@ def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
 
 
 def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> ReportData:
-    close_months(engine, sp, today)
+    """The month's 通报: from its frozen snapshot once closed, else a preview as of `today` (nothing written)."""
     task = _report_task(sp)
     if task is None:
         raise FuquanError("本计划没有按月报跟踪的任务 (track: monthly_reports), 无法生成月度报告")

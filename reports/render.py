@@ -40,7 +40,8 @@ def _months(d: ReportData) -> tuple[str, str]:
 
 
 def write(d: ReportData, out: Path) -> ReportFiles:
-    stem = f"{d.kind}-{d.period}"
+    # A preview (the month not closed yet, the quarter or year not over) never takes the official file's name.
+    stem = f"{d.kind}-{d.period}" + ("-preview" if d.provisional else "")
     out.mkdir(parents=True, exist_ok=True)
     md = out / f"{stem}.md"
     md.write_text(markdown(d), encoding="utf-8")

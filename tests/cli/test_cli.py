@@ -124,7 +124,9 @@ def test_report_commands_write_files_and_send_the_summary_once(run, tmp_path, mo
     r = run("report", "monthly", "--period", "2023-05", "--today", "2023-06-01", "--out", out, "--json", "--send")
     assert r.code == 0, r.err
     data = json.loads(r.out)
-    assert (data["title"], data["provisional"], data["summary_sent"]) == ("2023年5月情况通报", False, True)
+    # nothing closed May (only the daily run does, by the real date): a preview, under its own file name
+    assert (data["title"], data["provisional"], data["summary_sent"]) == ("2023年5月情况通报", True, True)
+    assert data["markdown"].endswith("monthly-2023-05-preview.md")
     assert data["missing_reports"] == ["湾沚镇", "六郎镇", "陶辛镇", "红杨镇", "花桥镇"]
     assert Path(data["excel"]).exists() and all(Path(p).exists() for p in data["charts"])
     again = run("report", "monthly", "--period", "2023-05", "--today", "2023-06-02", "--out", out, "--send")

@@ -97,14 +97,15 @@ def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  
 
 
 def test_monthly_quarterly_annual_publish_their_tables(env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from flows.prefect_flows import annual_evaluation, monthly_status, quarterly_analysis
+    from flows.prefect_flows import annual_evaluation, deadline_check, monthly_status, quarterly_analysis
 
     plan_id = load(REAL_CONFIG)
     monkeypatch.chdir(env)  # reports are written under ./data/reports
     assert monthly_status(today="2023-05-15") == "2023年5月情况通报 (未关账)"
     report = data(f"fuquan-p{plan_id}-2023-monthly-report")
     assert "尚未关账" in report and "**未报送: 湾沚镇、六郎镇、陶辛镇、红杨镇、花桥镇。**" in report
-    assert (env / "data" / "reports" / "monthly-2023-05.xlsx").exists()
+    assert (env / "data" / "reports" / "monthly-2023-05-preview.xlsx").exists()
+    deadline_check(today="2023-05-22")  # the daily run closes every month whose day has come by the real clock
     assert monthly_status(today="2023-05-22") == "2023年5月情况通报"  # closed on the 20th
     assert "已于 2023-05-20 关账" in data(f"fuquan-p{plan_id}-2023-monthly-report")
     assert quarterly_analysis(today="2023-07-01") == "2023年第2季度综合分析"

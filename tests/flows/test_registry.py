@@ -95,9 +95,10 @@ def test_a_report_recipe_builds_publishes_and_sends_the_summary_once(ctx) -> Non
     c, console = ctx
     r = Recorder()
     opts = registry.Options(today=date(2023, 5, 22), period="2023-05")
-    assert registry.run("monthly-status", r, c, opts) == "2023年5月情况通报"
-    assert [n for n, _ in r.steps] == ["close-months", "build-report", "publish-report", "send-summary"]
-    assert (c.settings.data_dir / "reports" / "monthly-2023-05.md").exists()
+    # the clock says 2023-04-28: May has not closed, so this is a preview (a report never closes a month)
+    assert registry.run("monthly-status", r, c, opts) == "2023年5月情况通报 (未关账)"
+    assert [n for n, _ in r.steps] == ["build-report", "publish-report", "send-summary"]
+    assert (c.settings.data_dir / "reports" / "monthly-2023-05-preview.md").exists()
     registry.run("monthly-status", r, c, opts)
     assert [s.title for s in console.sent].count("【测试区镇赋权督办】2023年5月情况通报") == 1
 

@@ -205,6 +205,7 @@ def test_a_year_the_holiday_calendar_does_not_cover_renders(tmp_path) -> None:  
         idx = read_plan(s, s.get(PlanRow, plan_id))  # type: ignore[arg-type]
         records.submit_report(s, idx, ACTOR, date(2031, 5, 16), task_no=None, town="甲镇", period="2031-05",
                               submitted_on=date(2031, 5, 16), figures={"审批办件量": 7})
+    gather.close_months(engine, stored(engine, plan_id), date(2031, 6, 1))  # the daily run of 2031-06-01
     monthly = gather.monthly(engine, stored(engine, plan_id), "2031-05", date(2031, 6, 1))
     assert not monthly.provisional and monthly.snapshot["missing"] == ["乙镇"]  # type: ignore[index]
     annual = gather.analysis(engine, stored(engine, plan_id), "annual", None, date(2032, 1, 5))
