@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 import models.outbox as outbox_module
 from flows import dispatch
@@ -346,7 +346,7 @@ def test_every_attempt_of_a_message_is_in_the_send_log(tmp_path, fake) -> None: 
     with reading(engine) as s:
         (first,) = s.exec(select(MessageRow).where(MessageRow.key == failed[0]))
         log = [(r.result, r.error_code) for r in s.exec(select(SendLogRow).where(SendLogRow.message_id == first.id)
-                                                         .order_by(SendLogRow.id))]
+                                                         .order_by(col(SendLogRow.id)))]
         rows = len(list(s.exec(select(SendLogRow))))
     assert log == [("retry", "ratelimited"), ("unknown", "ReadTimeout"), ("sent", None)]
     assert rows == EXPECTED + 2 and keys(fake).count(failed[0]) == 1
@@ -374,10 +374,10 @@ def test_every_attempt_is_in_the_send_log(tmp_path, slack) -> None:  # type: ign
     slack.fault("chat.postMessage", ("status", 429, {"Retry-After": "1"}), ("status", 502))
     remind(engine, plan_id, slack, workers=1)  # one lane: the first message meets both faults
     with reading(engine) as s:
-        first = s.exec(select(MessageRow).order_by(MessageRow.id)).first()
+        first = s.exec(select(MessageRow).order_by(col(MessageRow.id))).first()
         assert first is not None
         log = [(r.result, r.error_code) for r in s.exec(select(SendLogRow).where(SendLogRow.message_id == first.id)
-                                                         .order_by(SendLogRow.id))]
+                                                         .order_by(col(SendLogRow.id)))]
     assert log == [("attempt", "ratelimited"), ("attempt", "internal_error"), ("sent", None)]
 
 
