@@ -22,9 +22,12 @@ if TYPE_CHECKING:
 
 def day(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        d = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD, 实为 “{text}”") from None
+    if not 2000 <= d.year <= 2100:  # a typo (2400, 0023): every working-day count up to it would be built
+        raise argparse.ArgumentTypeError(f"日期 {text} 不在 2000–2100 年之间, 请检查是否输错")
+    return d
 
 
 def clock_today(tz: str = "Asia/Shanghai") -> date:

@@ -26,8 +26,9 @@ def sync(args: argparse.Namespace) -> int:
     from models.db import reading
     from models.queries import counts_by_table
 
+    plan, text = jobs.read_plan_file(Path(args.config))  # a bad file: an error before the database is opened
     with open_context(settings(args)) as ctx:
-        plan, report = jobs.sync(ctx, Path(args.config), f"{actor(args).by} (fuquan sync)")
+        report = jobs.sync(ctx, plan, text, f"{actor(args).by} (fuquan sync)")
         with reading(ctx.engine) as session:
             n = counts_by_table(session, report.plan_id)
     if args.json:
@@ -47,9 +48,10 @@ def status(args: argparse.Namespace) -> int:
 
     with plan_context(args) as ctx, reading(ctx.engine) as session:
         cal = WorkCalendar()
-        rows = load_ledger(session, ctx.plan).rows(args.today, cal)
+        ledger = load_ledger(session, ctx.plan)
+        rows = ledger.rows(args.today, cal)
     plan = ctx.plan.plan
-    print_warnings(cal.warnings)
+    print_warnings(ledger.warnings(cal))
     if args.task is not None:
         rows = [r for r in rows if r.task_no == args.task]
     tasks = summarise(rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from fuquan.errors import FuquanError
@@ -31,8 +32,13 @@ def build_parser(default_config: str = "config/tasks.yaml") -> argparse.Argument
 
 def main(argv: Sequence[str] | None = None) -> int:
     from flows.settings import Settings
+    from notifications.base import redact
 
     settings = Settings.from_env()
+    secrets = settings.secrets()
+    # An unexpected error keeps its traceback, without a credential in it (a robot's URL is one).
+    sys.excepthook = lambda kind, value, tb: sys.stderr.write(
+        redact("".join(traceback.format_exception(kind, value, tb)), secrets))
     args = build_parser(str(settings.config)).parse_args(argv)
     args.settings = settings
     args.today_given = getattr(args, "today", None) is not None
@@ -41,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)  # type: ignore[no-any-return]
     except FuquanError as e:
-        print(f"错误: {e}", file=sys.stderr)
+        print(f"错误: {redact(str(e), secrets)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from fuquan.errors import StorageError
 from models.db import make_engine, reading
 from models.stored import StoredPlan, find_plan, read_plan
 from notifications.router import Router
@@ -79,7 +80,11 @@ def open_context(settings: Settings | None = None, *, router: Router | None = No
     then, not at some later garbage collection). The clock is the system's unless one is injected."""
     settings = settings or Settings.from_env()
     clock = clock or system_clock
-    settings.data_dir.mkdir(parents=True, exist_ok=True)  # the default database, reports and notify file live here
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)  # the default database, reports and notify file
+    except OSError as e:
+        raise StorageError(f"数据目录 {settings.data_dir} 无法使用 ({e.strerror}); 请检查它是不是一个可写的文件夹, "
+                           "或用环境变量 FUQUAN_DATA_DIR 指定另一个") from e
     engine = make_engine(settings.database_url)
     try:
         yield Context(settings, engine, router or router_for(settings, stream), clock)

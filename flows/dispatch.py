@@ -107,7 +107,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     elif not force and not dry_run and policy.quiet(now.astimezone(ZoneInfo(plan.timezone)).time()):
         report.skipped = f"当前为免打扰时段 (发送时间 {policy.send_at}–{policy.quiet_after}), 不发送提醒"
     reminders = due_reminders(rows, policy, today, cal, plan.issued, leads)
-    report.due, report.warnings = len(reminders), cal.warnings
+    report.due, report.warnings = len(reminders), ledger.warnings(cal)
     if report.skipped:
         return report
     groups = by_recipient(reminders)
@@ -122,7 +122,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
                 seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
                 report.planned = _plan(groups, seen, channels, router, today, plan.district)
                 for p in report.planned:
-                    _enqueue(session, plan_id, today, p)
+                    _enqueue(session, plan_id, today, now, p)
             break
         except IntegrityError:
             if attempt:
@@ -132,6 +132,8 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
                 if o.result == "failed" and o.recipient != ZHUANBAN]
     if failures and not report.stopped:
         _tell_zhuanban(ctx, failures, report, now, lease)
+    if not report.stopped:
+        _tell_unknown(ctx, report, now, lease)
     return report
 
 
@@ -149,13 +151,13 @@ def _plan(groups: dict[str, list[Reminder]], seen: set[str], channels: Channels,
     return out
 
 
-def _enqueue(session: Session, plan_id: int, today: date, p: Planned) -> None:
+def _enqueue(session: Session, plan_id: int, today: date, now: datetime, p: Planned) -> None:
     dest = p.dest
     outbox.enqueue(session, plan_id, today, p.recipient,
                    [{"key": r.key, "task_no": r.task_no, "about": r.about, "recipient": r.recipient, "kind": r.kind,
                      "stage": r.stage, "due": r.judgement.due} for r in p.reminders],
                    dest_kind=dest.kind, dest_target=dest.target, forwarded_for=p.forwarded_for,
-                   title=p.message.title, body=p.message.as_dict())
+                   title=p.message.title, body=p.message.as_dict(), now=now)
 
 
 # Slack takes about one message per second per channel; the robots about twenty a minute.
@@ -166,8 +168,10 @@ Claimed = tuple[int, bool, Outgoing, str]
 def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease: timedelta,
             only: list[int] | None = None, *, workers: int = 16, pace: dict[str, float] = PACE) -> None:
     """Send every claimed message: destinations in parallel, each destination's messages in order and
-    paced to its rate limit. A token problem stops all lanes; what was not tried is handed back."""
+    paced to its rate limit. A token problem stops all lanes; so does the run's time budget (a channel that
+    is down must not hold the daily run for an hour). What was not tried is handed back, pending."""
     engine, router = ctx.engine, ctx.router
+    deadline = time.monotonic() + ctx.settings.send_budget_seconds
     # how long a dead process's last post may still land at Slack: longer than the client timeout (10 s)
     settle = timedelta(seconds=ctx.settings.settle_seconds)
     with transaction(engine) as session:
@@ -197,7 +201,7 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     def _lane(items: list[Claimed]) -> None:
         last = 0.0
         for item in items:
-            if stop.is_set():
+            if stop.is_set() or time.monotonic() > deadline:
                 with lock:
                     untried.append((item[0], item[1]))
                 continue
@@ -218,6 +222,9 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     if untried:
         with transaction(engine) as session:
             outbox.release(session, untried)
+        if not report.stopped:
+            report.warnings.append(f"本次发送用时已达上限 ({ctx.settings.send_budget_seconds:.0f} 秒), "
+                                   f"其余 {len(untried)} 条消息留待下次运行发送")
 
 
 def _send_one(engine: Engine, run: str, router: Router, item: Claimed) -> Outcome:
@@ -255,6 +262,21 @@ def _tell_zhuanban(ctx: Context, failures: list[tuple[str, str, str]], report: R
                      message=lambda fresh: notice([keyed[k] for k in fresh], report.day, ctx.plan.plan.district))
 
 
+def _tell_unknown(ctx: Context, report: RunReport, now: datetime, lease: timedelta) -> None:
+    """Messages whose fate stayed unknown through three tries and past the settle time (a robot cannot be
+    asked whether a message arrived; a wrongly quoted URL never answers): the 专班 hears of each once, and
+    they are tried again meanwhile."""
+    cutoff = now - timedelta(seconds=ctx.settings.settle_seconds)
+    with reading(ctx.engine) as session:
+        stuck = outbox.stuck(session, ctx.plan.id, before=cutoff)
+    keyed = {f"notice|unknown|{m.key}": (m.recipient, _label(Destination(m.dest_kind, m.dest_target)),
+                                         f"结果未知 ({m.last_error or '无回应'}), 无法确认是否送达, 请与该单位核实")
+             for m in stuck if m.recipient != ZHUANBAN}
+    if keyed:
+        send_to_zhuanban(ctx, report, now, kind="notice", keys=list(keyed), lease=lease,
+                         message=lambda fresh: notice([keyed[k] for k in fresh], report.day, ctx.plan.plan.district))
+
+
 def send_to_zhuanban(ctx: Context, report: RunReport, now: datetime, *, kind: str, keys: list[str],
                      message: Callable[[list[str]], Message], lease: timedelta = timedelta(minutes=10)) -> None:
     """Queue one message to the 专班 for whichever of `keys` were never sent, then deliver it: the
@@ -271,7 +293,7 @@ def send_to_zhuanban(ctx: Context, report: RunReport, now: datetime, *, kind: st
                              [{"key": k, "task_no": 0, "about": ZHUANBAN, "recipient": ZHUANBAN, "kind": kind,
                                "stage": "0", "due": None} for k in fresh],
                              dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
-                             body=msg.as_dict())
+                             body=msg.as_dict(), now=now)
     deliver(ctx, plan_id, report, now, lease, only=[row.id or 0])
 
 

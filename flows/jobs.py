@@ -2,7 +2,7 @@
 commands — as plain functions of the runtime context (flows/context.py). flows/registry.py strings them
 into recipes.
 
-    sync(ctx, config)                      → the Plan and a SyncReport (validate the YAML, load it in one transaction)
+    read_plan_file(config), sync(ctx, …)   → validate the YAML, then load it in one transaction
     evaluate(ctx, today)                   → Snapshot: task summaries, rows, the letter grid
     send_reminders(ctx, today, now)        → RunReport (outbox, notifiers)
     close_months(ctx, today)               → the months frozen now
@@ -26,11 +26,16 @@ from .context import Context
 from .dispatch import RunReport, run_reminders, send_to_zhuanban
 
 
-def sync(ctx: Context, config: Path, by: str) -> tuple[Plan, SyncReport]:
-    plan = load_plan(config)  # validated fully before the database is touched: a bad file changes nothing
-    text = config.read_text(encoding="utf-8-sig")
+def read_plan_file(config: Path) -> tuple[Plan, str]:
+    """The plan file validated, and its text: done before the database is even opened, so that a bad file
+    changes nothing (not even creates the database)."""
+    plan = load_plan(config)
+    return plan, config.read_text(encoding="utf-8-sig")
+
+
+def sync(ctx: Context, plan: Plan, text: str, by: str) -> SyncReport:
     with transaction(ctx.engine) as session:
-        return plan, sync_plan(session, plan, source_text=text, by=by)
+        return sync_plan(session, plan, source_text=text, by=by)
 
 
 def evaluate(ctx: Context, today: date) -> Snapshot:

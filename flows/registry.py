@@ -88,7 +88,8 @@ def report_run(kind: str) -> Callable[[Runner, Context, Options], str]:
 
 def sync_plan(r: Runner, ctx: Context, opts: Options) -> str:
     config = opts.config or ctx.settings.config
-    plan, report = r.step("load-yaml-into-database", lambda: jobs.sync(ctx, config, "fuquan (sync-plan)"))
+    plan, text = r.step("check-plan-file", lambda: jobs.read_plan_file(config))
+    report = r.step("load-yaml-into-database", lambda: jobs.sync(ctx, plan, text, "fuquan (sync-plan)"))
     r.log(f"{config}: {plan.district} {plan.year} 年度 {report.summary()}")
     return report.summary()
 

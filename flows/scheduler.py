@@ -32,6 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from fuquan.policy import Schedule
 from reports import status
+from reports.files import write_text
 
 from . import jobs, registry
 from .context import Clock, Context, open_context
@@ -55,7 +56,7 @@ def install(scheduler: BaseScheduler, schedules: list[Schedule], timezone: str, 
     """Make the job store hold exactly these schedules of `plan` (district, year); call between
     start(paused=True) and resume(). Returns what changed, for the log."""
     changes = []
-    wanted = {s.name: CronTrigger.from_crontab(s.cron, timezone=ZoneInfo(timezone)) for s in schedules}
+    wanted = {s.name: crontab_trigger(s.cron, timezone) for s in schedules}
     for job in scheduler.get_jobs():
         if job.id not in wanted:
             scheduler.remove_job(job.id)
@@ -68,6 +69,28 @@ def install(scheduler: BaseScheduler, schedules: list[Schedule], timezone: str, 
         scheduler.add_job(func, trigger, id=name, name=name, args=args, replace_existing=True)
         changes.append(f"{'更新' if job else '新增'} {name}")
     return changes
+
+
+_DOW = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_trigger(cron: str, timezone: str) -> CronTrigger:
+    """The cron expression as crontab means it. APScheduler 3 reads a numeric day of week as 0 = Monday
+    (crontab, Prefect and the plan file: 0 or 7 = Sunday), so numbers in that field become names first."""
+    fields = cron.split()
+
+    def days(item: str) -> list[str]:
+        base, _, step = item.partition("/")
+        if base == "*" and not step:
+            return ["*"]
+        lo, _, hi = ("0-6" if base == "*" else base).partition("-")
+        first = int(lo) if lo.isdigit() else _DOW.index(lo)
+        last = (int(hi) if hi.isdigit() else _DOW.index(hi)) if hi else (6 if step else first)
+        return [_DOW[d] for d in range(first, last + 1, int(step or 1))]
+
+    if fields[4] != "*":
+        fields[4] = ",".join(dict.fromkeys(d for item in fields[4].lower().split(",") for d in days(item)))
+    return CronTrigger.from_crontab(" ".join(fields), timezone=ZoneInfo(timezone))
 
 
 def next_runs(scheduler: BaseScheduler) -> dict[str, datetime | None]:
@@ -92,8 +115,7 @@ class PlainRunner:
 
     def publish_status(self, snap: Snapshot, report: RunReport) -> None:
         out = self.ctx.settings.data_dir / "reports" / f"status-{snap.today}.md"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(status.status_markdown(snap, jobs.sent(report), report.skipped), encoding="utf-8")
+        write_text(out, status.status_markdown(snap, jobs.sent(report), report.skipped))
         log.info("%s: %s", snap.today, out)
 
     def publish_report(self, data: Any, files: Any) -> None:

@@ -10,6 +10,7 @@ where they are used (the notifiers).
     FUQUAN_DATA_DIR                 reports, the notify file, Prefect's home           data
     FUQUAN_NOTIFY_FILE              where console reminders are appended               <data>/notifications.md
     FUQUAN_SETTLE_SECONDS           how long a dead sender's last post may still land  20
+    FUQUAN_SEND_BUDGET_SECONDS      how long one run may spend sending                 300
     FUQUAN_USER                     who is recorded in the audit trail                 the login name
     SLACK_BOT_TOKEN                 Slack bot token (secret)
     FUQUAN_SLACK_API_URL            Slack Web API base (tests point it at 127.0.0.1)   https://slack.com/api/
@@ -41,6 +42,7 @@ class Settings:
     data_dir: Path
     notify_file: Path
     settle_seconds: float
+    send_budget_seconds: float
     user: str
     slack_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_API_URL
@@ -60,6 +62,7 @@ class Settings:
             data_dir=data,
             notify_file=Path(env.get("FUQUAN_NOTIFY_FILE") or data / "notifications.md"),
             settle_seconds=_seconds(env.get("FUQUAN_SETTLE_SECONDS"), 20.0),
+            send_budget_seconds=_seconds(env.get("FUQUAN_SEND_BUDGET_SECONDS"), 300.0),
             user=env.get("FUQUAN_USER") or _login(),
             slack_token=SecretStr(token) if token else None,
             slack_api_url=env.get("FUQUAN_SLACK_API_URL") or DEFAULT_API_URL,

@@ -73,6 +73,7 @@ class Context:
     issued: date
     cal: WorkCalendar
     warn: int
+    skipped: list[str] = field(default_factory=list)  # shares that could not be judged, in words
 
     def periods(self, d: Deadline) -> list[date]:
         """A recurring deadline's due dates from the plan's issue to the period due next."""
@@ -88,10 +89,19 @@ def shares_of(plan: Plan) -> list[Share]:
             for t in plan.tasks for a in plan.assignees(t)]
 
 
+SANE_YEARS = 5  # a date further than this from the plan year is a typo that slipped in: judged by nobody
+
+
 def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
+    """Every share's row. A share that cannot be judged (a date far out of range, left by an old version or
+    typed into the database) is skipped and named in `ctx.skipped`: one record never stops a run."""
     rows: list[Row] = []
     for s in shares:
-        rows.append(_share_row(s, rec, ctx))
+        try:
+            rows.append(_share_row(s, rec, ctx))
+        except (OverflowError, ValueError) as e:
+            ctx.skipped.append(f"注意: 任务{s.task_no} {s.unit} 的日期无法计算 ({e}), 本次跳过; "
+                               f"请用 fuquan task set 更正后再查看")
     for task_no, (task_text, d, track) in {s.task_no: (s.task_text, s.deadline, s.track) for s in shares}.items():
         if track.monthly_reports and d.kind == "recurring":
             rows.extend(_report_rows(task_no, task_text, d, track.monthly_reports, rec, ctx))
@@ -113,6 +123,9 @@ def _share_row(s: Share, rec: Records, ctx: Context) -> Row:
     else:
         done = all_done((d for _, d in items), ctx.today)
         missing = tuple(label for label, d in items if d is None or d > ctx.today)
+    for d in (due, done):
+        if d is not None and abs(d.year - ctx.year) > SANE_YEARS:
+            raise ValueError(f"{d} 离计划年度 {ctx.year} 太远")
     j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
     return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing)
 

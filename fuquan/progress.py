@@ -11,9 +11,40 @@ TRAINING_FORMS = ("集中培训", "现场观摩", "跟班学习", "传帮带")
 TASK_STATES = ("未开始", "进行中", "已完成", "申请延期")
 
 
+MAX_TEXT = 2000  # characters of a note, a document number, a name: more is a paste gone wrong
+MAX_COUNT = 1_000_000  # people, sessions: more is a typo (and PostgreSQL's integers end at 2^31)
+
+
+def text(value: str, label: str) -> str:
+    """Free text as it may be stored: UTF-8, no control characters (NUL ends a PostgreSQL string), bounded."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidValue(f"{label} 含有无法识别的字符 (终端的编码可能不是 UTF-8, 请改用 UTF-8 后重试)") from None
+    if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", value):
+        raise InvalidValue(f"{label} 含有控制字符, 请删去后重试")
+    if len(value) > MAX_TEXT:
+        raise InvalidValue(f"{label} 过长 ({len(value)} 字), 最多 {MAX_TEXT} 字")
+    return value
+
+
+def count(n: int | None, label: str) -> int | None:
+    if n is not None and not 0 <= n <= MAX_COUNT:
+        raise InvalidValue(f"{label}应在 0 到 {MAX_COUNT} 之间, 实为 {n}")
+    return n
+
+
 def not_future(d: date | None, today: date, label: str) -> date | None:
     if d is not None and d > today:
         raise InvalidValue(f"{label} {d} 晚于今天 ({today}), 不能登记未来的日期")
+    return d
+
+
+def in_plan_years(d: date | None, year: int, label: str) -> date | None:
+    """Within the plan's year or the years either side: a 1999 or 9999 is a typo, and one far date would
+    make every working-day count of the run slow or impossible."""
+    if d is not None and not year - 1 <= d.year <= year + 1:
+        raise InvalidValue(f"{label} {d} 不在计划年度 {year} 年前后 (应在 {year - 1}–{year + 1} 年之间), 请检查是否输错")
     return d
 
 
@@ -21,6 +52,7 @@ def exam_counts(candidates: int | None, sat: int | None, passed: int | None) -> 
     for label, n in (("应考人数", candidates), ("实考人数", sat), ("通过人数", passed)):
         if n is not None and n < 0:
             raise InvalidValue(f"{label}不能为负数: {n}")
+        count(n, label)
     if candidates is not None and sat is not None and sat > candidates:
         raise InvalidValue(f"实考人数 {sat} 大于应考人数 {candidates}")
     if passed is not None and (sat is None or passed > sat):
@@ -33,10 +65,13 @@ def training_form(form: str) -> str:
     return form
 
 
-def period(text: str) -> str:
+def period(text: str, year: int | None = None) -> str:
+    """A month YYYY-MM, of the plan year when one is given (a 2025-01 月报 belongs to no 2024 plan)."""
     m = re.fullmatch(r"(\d{4})-?(\d{1,2})", text.strip())
     if not m or not 1 <= int(m[2]) <= 12:
         raise InvalidValue(f"月份应写作 YYYY-MM, 实为 “{text}”")
+    if year is not None and int(m[1]) != year:
+        raise InvalidValue(f"月份 {text} 不在计划年度 {year} 内")
     return f"{m[1]}-{int(m[2]):02d}"
 
 

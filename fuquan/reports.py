@@ -124,7 +124,7 @@ def _score(unit: str, rs: list[Row], w: Weights) -> Score:
     base = 100 * sum(weight[k] * rates[k] for k in rates) / total if total else 100.0
     penalty = min(w.late_penalty_cap, w.late_penalty * late)
     lost = tuple(f"{RATE_LABEL[k]} {rates[k]:.0%} (扣 {100 * weight[k] * (1 - rates[k]) / total:.1f} 分)"
-                 for k in rates if rates[k] < 1)
+                 for k in rates if rates[k] < 1 and total)  # (all weights 0: refused at load, but old plans)
     if penalty:
         lost += (f"逾期合计 {late} 个工作日 (扣 {penalty:.1f} 分)",)
     kind = rs[0].unit_kind

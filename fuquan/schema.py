@@ -8,9 +8,27 @@ line numbers are.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+from .cron import check_cron
+
+
+def _timezone(name: str) -> str:
+    # ZoneInfo alone would also accept a file path ("../../etc/localtime"): only IANA names are allowed.
+    try:
+        if name not in available_timezones():
+            raise ZoneInfoNotFoundError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"“{name}” 不是有效的时区名称, 应为 IANA 时区, 如 Asia/Shanghai") from None
+    return name
+
+
+Weight = Annotated[float, Field(ge=0, le=1000)]  # (.inf and .nan fail the bounds too)
+Offset = Annotated[StrictInt, Field(ge=0, le=60)]  # working days before a due date
 
 
 class _Strict(BaseModel):
@@ -23,7 +41,7 @@ class PlanMeta(_Strict):
     district: str = Field(min_length=1)
     year: StrictInt = Field(ge=2000, le=2100)
     issued: date
-    timezone: str = "Asia/Shanghai"
+    timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Shanghai"
 
 
 class UnitSpec(_Strict):
@@ -78,20 +96,26 @@ class MonthlyReportSpec(_Strict):
 
 
 class WeightsSpec(_Strict):
-    on_time: float = Field(default=50, ge=0)
-    completion: float = Field(default=30, ge=0)
-    reports: float = Field(default=20, ge=0)
+    on_time: Weight = 50
+    completion: Weight = 30
+    reports: Weight = 20
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> WeightsSpec:
+        if self.on_time + self.completion + self.reports <= 0:
+            raise ValueError("三项权重不能都为 0 (得分按权重加权计算)")
+        return self
 
 
 class EvaluationSpec(_Strict):
     weights: WeightsSpec = WeightsSpec()
-    late_penalty: float = Field(default=0.5, ge=0)
-    late_penalty_cap: float = Field(default=20, ge=0)
+    late_penalty: Weight = 0.5
+    late_penalty_cap: Weight = 20
 
 
 class OverrideSpec(_Strict):
     task: StrictInt
-    before_due: list[StrictInt] | None = None
+    before_due: list[Offset] | None = None
     overdue_every: StrictInt | None = Field(default=None, ge=1)
     escalate_after: StrictInt | None = Field(default=None, ge=1)
 
@@ -99,7 +123,7 @@ class OverrideSpec(_Strict):
 class RemindersSpec(_Strict):
     send_at: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_after: str = Field(default="18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    before_due: list[StrictInt] = [5, 2, 0]
+    before_due: list[Offset] = [5, 2, 0]
     overdue_every: StrictInt = Field(default=3, ge=1)
     escalate_after: StrictInt = Field(default=5, ge=1)
     ongoing_every: StrictInt = Field(default=20, ge=1)
@@ -122,7 +146,7 @@ class ChannelsSpec(_Strict):
 
 
 class ScheduleSpec(_Strict):
-    cron: str = Field(pattern=r"^\s*(\S+\s+){4}\S+\s*$")
+    cron: Annotated[str, Field(pattern=r"^\s*(\S+\s+){4}\S+\s*$"), AfterValidator(check_cron)]
     workdays_only: bool = False
 
 
@@ -212,6 +236,8 @@ def chinese_message(err: dict[str, Any]) -> str:
         return f"{label} 应为键值映射"
     if kind in ("too_short", "string_too_short"):
         return f"{label} 不能为空"
-    if kind in ("greater_than_equal", "less_than_equal"):
+    if kind == "value_error":
+        return f"{label}: {str(err['msg']).removeprefix('Value error, ')}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"{label} 超出范围: “{err['input']}” ({err['msg']})"
     return f"{label}: {err['msg']}"

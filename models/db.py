@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import Session, create_engine
 
 from fuquan.errors import StorageError
@@ -44,7 +44,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
                                connect_args={"options": f"-c lock_timeout={busy_timeout_ms}", "connect_timeout": 10})
     try:
         ensure_schema(engine)
-    except OperationalError as e:
+    except DatabaseError as e:
         raise _storage_error(e, f"无法打开数据库: {_safe(url)}") from e
     return engine
 
@@ -84,10 +84,19 @@ def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _storage_error(e: OperationalError, what: str) -> StorageError:
-    """A waited-too-long lock (SQLite busy, PostgreSQL lock_timeout) is LOCKED; anything else is `what`
-    and the driver's first line (its later lines repeat the query)."""
+def _damaged(e: DatabaseError) -> bool:
+    msg = str(e.orig)
+    return "file is not a database" in msg or "database disk image is malformed" in msg
+
+
+def _storage_error(e: DatabaseError, what: str) -> StorageError:
+    """A waited-too-long lock (SQLite busy, PostgreSQL lock_timeout) is LOCKED; a damaged SQLite file says
+    which file and how to get the data back; anything else is `what` and the driver's first line (its later
+    lines repeat the query)."""
     msg = str(e.orig).strip()
+    if _damaged(e):
+        return StorageError(f"{what}: 这个文件已损坏或不是 SQLite 数据库 ({msg.splitlines()[0]}); 请从备份恢复 (升级前的备份在同一"
+                            "文件夹, 名为 fuquan.db.before-<版本>.bak), 或用 FUQUAN_DATABASE_URL 指向正确的文件; 未写入任何内容")
     if "locked" in msg or "lock timeout" in msg:
         return StorageError(LOCKED)
     return StorageError(f"{what} ({msg.splitlines()[0] if msg else type(e.orig).__name__})")
@@ -104,6 +113,10 @@ def transaction(engine: Engine) -> Iterator[Session]:
                 yield session
         except OperationalError as e:
             raise _storage_error(e, "数据库错误") from e
+        except DatabaseError as e:
+            if _damaged(e):  # (an IntegrityError is a DatabaseError too: callers handle those themselves)
+                raise _storage_error(e, "数据库错误") from e
+            raise
 
 
 @contextmanager

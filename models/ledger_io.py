@@ -30,10 +30,18 @@ class Ledger:
     stored: StoredPlan
     shares: list[Share] = field(default_factory=list)
     records: Records = field(default_factory=Records)
+    skipped: list[str] = field(default_factory=list)  # of the last rows(): shares that could not be judged
 
     def rows(self, today: date, cal: WorkCalendar) -> list[Row]:
         p = self.stored.plan
-        return evaluate(self.shares, self.records, Context(today, p.year, p.issued, cal, p.warn_workdays))
+        ctx = Context(today, p.year, p.issued, cal, p.warn_workdays)
+        rows = evaluate(self.shares, self.records, ctx)
+        self.skipped = ctx.skipped
+        return rows
+
+    def warnings(self, cal: WorkCalendar) -> list[str]:
+        """What the people running a command should be told: calendar fallbacks and skipped shares."""
+        return cal.warnings + self.skipped
 
     @property
     def leads(self) -> dict[int, str | None]:

@@ -86,13 +86,15 @@ def known_keys(session: Session, plan_id: int, keys: Iterable[str]) -> set[str]:
 
 
 def enqueue(session: Session, plan_id: int, day: date, recipient: str, reminders: list[dict[str, object]],
-            *, dest_kind: str, dest_target: str, forwarded_for: str | None, title: str, body: dict[str, object]) -> MessageRow:
-    """Record one grouped message and its reminders (the caller has dropped keys already known)."""
+            *, dest_kind: str, dest_target: str, forwarded_for: str | None, title: str, body: dict[str, object],
+            now: datetime | None = None) -> MessageRow:
+    """Record one grouped message and its reminders (the caller has dropped keys already known); `now` is the
+    run's own clock (injected in tests and replays), else the system's."""
     n = session.exec(select(func.count()).select_from(MessageRow).where(
         MessageRow.plan_id == plan_id, MessageRow.day == day, MessageRow.recipient == recipient)).one()
     msg = MessageRow(plan_id=plan_id, key=f"{plan_id}:{day}:{recipient}:{n + 1}", day=day, recipient=recipient,
                      forwarded_for=forwarded_for, dest_kind=dest_kind, dest_target=dest_target, title=title,
-                     body=body)
+                     body=body, created_at=(now or utcnow()).astimezone(UTC))
     session.add(msg)
     session.flush()
     session.add_all(ReminderRow(plan_id=plan_id, message_id=msg.id or 0, **r) for r in reminders)  # type: ignore[arg-type]
@@ -147,6 +149,14 @@ def release(session: Session, claimed: list[tuple[int, bool]]) -> None:
         m = session.get(MessageRow, message_id)
         if m is not None and m.status == SENDING:
             m.status, m.claimed_by, m.attempts = UNKNOWN if in_doubt else PENDING, None, max(0, m.attempts - 1)
+
+
+def stuck(session: Session, plan_id: int, *, before: datetime, attempts: int = 3) -> list[MessageRow]:
+    """Messages still `unknown` after `attempts` tries, queued before `before`: no longer a passing fault."""
+    stmt = select(MessageRow).where(MessageRow.plan_id == plan_id, MessageRow.status == UNKNOWN,
+                                    col(MessageRow.attempts) >= attempts)
+    # compared here, not in SQL: SQLite hands the timestamps back naive (they were written in UTC)
+    return [m for m in session.exec(stmt.order_by(col(MessageRow.id))) if _aware(m.created_at) <= before]
 
 
 def send_log(session: Session, plan_id: int, *, day: date | None = None, limit: int = 200) -> list[tuple[SendLogRow, MessageRow]]:

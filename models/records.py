@@ -28,11 +28,20 @@ from .items import (
 from .stored import StoredPlan
 from .tables import AssignmentRow, utcnow
 
+TEXT_LABEL = {"note": "备注", "evidence": "佐证材料", "doc_no": "文号", "signed_by": "签订人", "status": "状态",
+              "extension_reason": "延期理由", "extension_approved_by": "批准人"}
+
 
 @dataclass(frozen=True)
 class Actor:
     by: str
     source: str = "cli"
+
+
+def _past(sp: StoredPlan, d: date | None, today: date, label: str) -> None:
+    """A date of something done: not after today, and within the plan's year or the years either side."""
+    progress.not_future(d, today, label)
+    progress.in_plan_years(d, sp.plan.year, label)
 
 
 def _fmt(v: Any) -> str | None:
@@ -41,7 +50,12 @@ def _fmt(v: Any) -> str | None:
 
 def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values: dict[str, Any],
            actor: Actor, ref: str, *, plan_id: int | None) -> SQLModel:
-    """Insert or update the row identified by `key`, auditing every field that changes."""
+    """Insert or update the row identified by `key`, auditing every field that changes. Free text is checked
+    here, once for every kind of record (UTF-8, no control characters, bounded)."""
+    progress.text(actor.by, "登记人")
+    for k, v in values.items():
+        if isinstance(v, str):
+            progress.text(v, TEXT_LABEL.get(k, k))
     stmt = select(model)
     for k, v in key.items():
         stmt = stmt.where(getattr(model, k) == v)
@@ -65,8 +79,8 @@ def sign_letter(session: Session, sp: StoredPlan, actor: Actor, today: date, *, 
     task = sp.plan.tracked("letters", task_no)
     no, (depts, towns) = task.no, task.track.letters or ((), ())
     (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.unit_id(town, towns, "镇")
-    progress.not_future(signed_on, today, "签订日期")
-    progress.not_future(drafted_on, today, "起草日期")
+    _past(sp, signed_on, today, "签订日期")
+    _past(sp, drafted_on, today, "起草日期")
     values = {"signed_on": signed_on, "drafted_on": drafted_on, "doc_no": doc_no, "signed_by": signed_by}
     values = {k: v for k, v in values.items() if v is not None}
     return upsert(session, LetterRow, {"task_id": sp.task_id(no), "department_id": d_id, "town_id": t_id},  # type: ignore[return-value]
@@ -77,7 +91,7 @@ def file_training_plan(session: Session, sp: StoredPlan, actor: Actor, today: da
                        department: str, filed_on: date) -> SQLModel:
     task = sp.plan.tracked("training", task_no)
     d, d_id = sp.unit_id(department, (task.track.training or ((), ()))[0], "部门")
-    progress.not_future(filed_on, today, "报送日期")
+    _past(sp, filed_on, today, "报送日期")
     return upsert(session, TrainingPlanRow, {"task_id": sp.task_id(task.no), "department_id": d_id},
                   {"filed_on": filed_on}, actor, f"任务{task.no}/{d}/培训指导计划", plan_id=sp.id)
 
@@ -89,10 +103,23 @@ def add_training_session(session: Session, sp: StoredPlan, actor: Actor, today: 
     no, (depts, all_towns) = task.no, task.track.training or ((), ())
     d, d_id = sp.unit_id(department, depts, "部门")
     names = [sp.plan.pick(t, all_towns, "镇") for t in towns]
-    progress.not_future(held_on, today, "培训日期")
+    _past(sp, held_on, today, "培训日期")
     progress.training_form(form)
     if attendees < 0:
         raise InvalidValue(f"参训人数不能为负数: {attendees}")
+    progress.count(attendees, "参训人次")
+    if note is not None:
+        progress.text(note, "备注")
+    # A session has no number of its own: it is what it says (who, when, how, which towns, how many). The same
+    # sheet imported twice, or a command run twice, records it once.
+    same = session.exec(select(TrainingSessionRow).where(
+        TrainingSessionRow.task_id == sp.task_id(no), TrainingSessionRow.department_id == d_id,
+        TrainingSessionRow.held_on == held_on, TrainingSessionRow.form == form,
+        TrainingSessionRow.attendees == attendees)).all()
+    for row in same:
+        if list(row.towns) == names:
+            return upsert(session, TrainingSessionRow, {"id": row.id}, {"note": note} if note else {}, actor,  # type: ignore[return-value]
+                          f"任务{no}/{d}/{'、'.join(names)}", plan_id=sp.id)
     row = TrainingSessionRow(task_id=sp.task_id(no), department_id=d_id, held_on=held_on, form=form,
                              attendees=attendees, towns=names, note=note)
     session.add(row)
@@ -106,7 +133,7 @@ def complete_training(session: Session, sp: StoredPlan, actor: Actor, today: dat
     task = sp.plan.tracked("training", task_no)
     depts, towns = task.track.training or ((), ())
     (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.unit_id(town, towns, "镇")
-    progress.not_future(completed_on, today, "完成日期")
+    _past(sp, completed_on, today, "完成日期")
     return upsert(session, TrainingDoneRow, {"task_id": sp.task_id(task.no), "department_id": d_id, "town_id": t_id},
                   {"completed_on": completed_on}, actor, f"任务{task.no}/{d}/{t}", plan_id=sp.id)
 
@@ -120,7 +147,8 @@ def record_exam(session: Session, sp: StoredPlan, actor: Actor, today: date, *, 
     t, t_id = sp.unit_id(town, sp.plan.task(no).track.exams or (), "镇")
     progress.exam_counts(candidates, sat, passed)
     if sat is not None:
-        progress.not_future(exam_on, today, "考试日期")
+        _past(sp, exam_on, today, "考试日期")
+    progress.in_plan_years(exam_on, sp.plan.year, "考试日期")
     values = {k: v for k, v in {"candidates": candidates, "sat": sat, "passed": passed}.items() if v is not None}
     return upsert(session, ExamSittingRow, {"task_id": sp.task_id(no), "town_id": t_id, "exam_on": exam_on},
                   values, actor, f"任务{no}/{t}/考试{exam_on}", plan_id=sp.id)
@@ -130,8 +158,8 @@ def set_exam_town(session: Session, sp: StoredPlan, actor: Actor, today: date, *
                   pre_training_on: date | None = None, certified_on: date | None = None) -> SQLModel:
     no = sp.plan.tracked("exams", task_no).no
     t, t_id = sp.unit_id(town, sp.plan.task(no).track.exams or (), "镇")
-    progress.not_future(pre_training_on, today, "考前培训日期")
-    progress.not_future(certified_on, today, "证件换领日期")
+    _past(sp, pre_training_on, today, "考前培训日期")
+    _past(sp, certified_on, today, "证件换领日期")
     values = {k: v for k, v in {"pre_training_on": pre_training_on, "certified_on": certified_on}.items() if v}
     return upsert(session, ExamTownRow, {"task_id": sp.task_id(no), "town_id": t_id}, values, actor, f"任务{no}/{t}",
                   plan_id=sp.id)
@@ -141,8 +169,8 @@ def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *
                   period: str, submitted_on: date, figures: dict[str, Any]) -> SQLModel:
     task = sp.plan.tracked("monthly_reports", task_no)
     t, t_id = sp.unit_id(town, task.track.monthly_reports or (), "镇")
-    period = progress.period(period)
-    progress.not_future(submitted_on, today, "报送日期")
+    period = progress.period(period, sp.plan.year)
+    _past(sp, submitted_on, today, "报送日期")
     clean = progress.figures(figures, sp.plan.report_figures)
     return upsert(session, MonthlyReportRow, {"task_id": sp.task_id(task.no), "town_id": t_id, "period": period},
                   {"submitted_on": submitted_on, "figures": clean}, actor, f"任务{task.no}/{t}/{period}", plan_id=sp.id)
@@ -156,7 +184,8 @@ def set_task_status(session: Session, sp: StoredPlan, actor: Actor, today: date,
     owners = [a.unit for a in sp.plan.assignees(task)]
     u, u_id = sp.unit_id(unit, owners, f"任务 {task_no} 的责任单位")
     progress.task_state(status, completed_on, extended_due, reason)
-    progress.not_future(completed_on, today, "完成日期")
+    progress.in_plan_years(extended_due, sp.plan.year, "新的截止日期")
+    _past(sp, completed_on, today, "完成日期")
     values: dict[str, Any] = {"status": status, "completed_on": completed_on if status == "已完成" else None}
     for k, v in (("note", note), ("evidence", evidence), ("extended_due", extended_due),
                  ("extension_reason", reason), ("extension_approved_by", approved_by)):

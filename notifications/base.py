@@ -59,12 +59,32 @@ class Notifier(Protocol):
         ...
 
 
+# What a credential looks like wherever it shows up, configured or not: a Slack token, a bearer token, and
+# the query values robots and signed URLs carry (DingTalk access_token/sign, WeCom key, any secret/token).
+_SHAPES = (
+    (re.compile(r"xox[a-z]-[A-Za-z0-9-]+"), "xox?-***"),
+    (re.compile(r"(?i)\bBearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer ***"),
+    (re.compile(r"(?i)\b(access_token|sign|secret|token|key|password)=[^&\s\"'<>]+"), r"\1=***"),
+)
+
+
 def redact(text: str, secrets: list[str]) -> str:
-    """Remove every secret (token, webhook URL, signing secret) and anything that looks like a
-    Slack token from text bound for logs or errors."""
+    """The one redaction for everything that leaves the process (errors, logs, the send log, artifacts,
+    messages): every configured secret, whatever the URL's shape around it, and anything shaped like one."""
     for s in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(s, "***")
-    return re.sub(r"xox[abposr]-[A-Za-z0-9-]+", "xox?-***", text)
+    for shape, replacement in _SHAPES:
+        text = shape.sub(replacement, text)
+    return text
+
+
+def error_code(raw: object) -> str:
+    """A channel's error code as stored and shown: its own word when it is one (invalid_auth, errcode_310000),
+    else a short class — never the raw answer, which may echo the request and its credentials."""
+    text = str(raw or "")
+    if re.fullmatch(r"[a-z][a-z0-9_]{0,59}", text):
+        return text
+    return "non_json_answer" if "non-JSON" in text else "bad_answer"
 
 
 _SECRETS: list[str] = []
@@ -81,8 +101,11 @@ def guard_logs(secrets: list[str]) -> None:
 
     def make(*args: object, **kwargs: object) -> logging.LogRecord:
         record = factory(*args, **kwargs)
-        if _SECRETS:
-            record.msg, record.args = redact(record.getMessage(), _SECRETS), ()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a library's own bad format string: leave the record as it is
+            return record
+        record.msg, record.args = redact(message, _SECRETS), ()
         return record
 
     make.fuquan_redacting = True  # type: ignore[attr-defined]

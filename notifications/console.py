@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
+from fuquan.errors import NotificationError
+
 from .base import Outgoing
 
 
@@ -27,9 +29,13 @@ class ConsoleNotifier:
         text = out.message.text()
         self.stream.write(f"\n── 发给 {out.message.recipient} ──\n{text}\n")
         if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(f"\n<!-- {out.key} -->\n{text}\n")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(f"\n<!-- {out.key} -->\n{text}\n")
+            except OSError as e:
+                # Printed, but not filed: kept pending, so the next run files it (and prints it again).
+                raise NotificationError("retry", "notify_file", "控制台", f"无法写入 {self.path}: {e.strerror}") from None
         return ""
 
     def find(self, out: Outgoing) -> str | None:

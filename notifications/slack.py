@@ -26,7 +26,7 @@ from fuquan.errors import NotificationError
 from fuquan.messages import Message
 
 from .base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
-from .base import Outgoing, redact
+from .base import Outgoing, error_code, redact
 
 EVENT_TYPE = "fuquan_reminder"
 AUTH = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope",
@@ -182,7 +182,7 @@ class SlackNotifier:
     @staticmethod
     def _code(e: SlackApiError) -> str:
         data = e.response.data if isinstance(e.response.data, dict) else {}
-        return str(data.get("error", ""))
+        return error_code(data["error"]) if data.get("error") else ""
 
     def _clean(self, text: str) -> str:
         return redact(text, [self._secret])

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import http.client
 import json
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -62,6 +63,12 @@ class WebhookNotifier:
         return {"msgtype": "markdown", "markdown": {"content": text}}
 
     def send(self, out: Outgoing) -> str:
+        url = self._url.get_secret_value()
+        if not re.match(r"https?://[^\s\"']+$", url):
+            # A URL pasted without its scheme, or with quotes around it, would fail deep in urllib with the
+            # whole URL (its access token) in the message: say which variable to fix, and nothing of it.
+            raise self._error("destination", "bad_webhook_url",
+                              f"环境变量 FUQUAN_WEBHOOK_{self.name} 应为以 https:// 开头的完整网址 (不加引号)")
         req = urllib.request.Request(self._target(), data=json.dumps(self._body(out), ensure_ascii=False).encode(),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
         try:
@@ -71,11 +78,14 @@ class WebhookNotifier:
             raise self._error("retry" if e.code >= 500 or e.code == 429 else "destination", f"http_{e.code}") from None
         except (URLError, OSError, http.client.HTTPException, TimeoutError, ValueError) as e:
             raise self._error("unknown", type(e).__name__, str(getattr(e, "reason", "")) or "") from None
-        code = int(answer.get("errcode", -1))
+        code = answer.get("errcode") if isinstance(answer, dict) else None
+        if not isinstance(code, int) or isinstance(code, bool):
+            # [] or null or {"errcode": "abc"}: not a robot's answer (a proxy's?). It may have arrived.
+            raise self._error("unknown", "bad_answer", "机器人返回的内容无法识别")
         if code == 0:
             return ""
         category = "retry" if code in RATE_CODES else "destination"
-        raise self._error(category, f"errcode_{code}", str(answer.get("errmsg", "")))
+        raise self._error(category, f"errcode_{code}", str(answer.get("errmsg", ""))[:200])
 
     def find(self, out: Outgoing) -> str | None:
         return None

@@ -14,6 +14,7 @@ from matplotlib import font_manager  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
 
+from .files import folder, replacing  # noqa: E402
 from .gather import ReportData  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC")
@@ -32,7 +33,7 @@ def write_charts(d: ReportData, out: Path, stem: str) -> tuple[list[Path], str]:
     family, file = cjk_font()
     plt.rcParams["font.family"] = family
     plt.rcParams["axes.unicode_minus"] = False
-    out.mkdir(parents=True, exist_ok=True)
+    folder(out)
     paths = [_completion(d, out / f"{stem}-completion.png"), _overdue(d, out / f"{stem}-overdue.png")]
     return paths, file
 
@@ -53,8 +54,11 @@ def _completion(d: ReportData, path: Path) -> Path:
         ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        with replacing(path) as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -73,6 +77,9 @@ def _overdue(d: ReportData, path: Path) -> Path:
         ax.set_yticks([])
     ax.set_title(f"各单位逾期事项 (截至 {d.as_of})")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        with replacing(path) as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)
     return path

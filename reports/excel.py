@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from fuquan.reports import RATE_LABEL, rank
 
+from .files import replacing
 from .gather import ReportData
 
 FILL = {"红": "FFC7CE", "黄": "FFEB9C", "绿": "C6EFCE", "已完成": "BDD7EE", "逾期完成": "E4DFEC",
@@ -74,6 +75,6 @@ def write_workbook(d: ReportData, path: Path) -> Path:
            [[place, s.unit, "镇" if s.unit_kind == "town" else "部门", s.due, s.on_time, s.done, s.reports_due,
              s.reports_on_time, *(s.rates.get(k) for k in RATE_LABEL), s.workdays_late, w.on_time, w.completion,
              w.reports, w.late_penalty, w.late_penalty_cap, s.score, "; ".join(s.lost)] for place, s in rank(d.scores)])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    with replacing(path) as tmp:
+        wb.save(tmp)
     return path

@@ -14,6 +14,7 @@ from fuquan.reports import RATE_LABEL, rank, sum_figures
 
 from .charts import write_charts
 from .excel import write_workbook
+from .files import folder, write_text
 from .gather import ReportData
 
 
@@ -42,9 +43,7 @@ def _months(d: ReportData) -> tuple[str, str]:
 def write(d: ReportData, out: Path) -> ReportFiles:
     # A preview (the month not closed yet, the quarter or year not over) never takes the official file's name.
     stem = f"{d.kind}-{d.period}" + ("-preview" if d.provisional else "")
-    out.mkdir(parents=True, exist_ok=True)
-    md = out / f"{stem}.md"
-    md.write_text(markdown(d), encoding="utf-8")
+    md = write_text(folder(out) / f"{stem}.md", markdown(d))
     xlsx = write_workbook(d, out / f"{stem}.xlsx")
     charts, font = write_charts(d, out, stem)
     return ReportFiles(md, xlsx, charts, font)

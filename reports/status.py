@@ -37,13 +37,14 @@ class Snapshot:
 
 def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
     cal = WorkCalendar()
-    rows = load_ledger(session, sp).rows(today, cal)
+    ledger = load_ledger(session, sp)
+    rows = ledger.rows(today, cal)
     try:
         grid: LetterGrid | None = letter_grid(session, sp, today)
     except LookupFailed:
         grid = None  # this plan tracks no letters
     return Snapshot(sp.id, sp.plan.district, sp.plan.year, today, summarise(rows), rows, rollups(rows, "unit"),
-                    rollups(rows, "town"), grid, cal.warnings)
+                    rollups(rows, "town"), grid, ledger.warnings(cal))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from fuquan.sheets import SheetKind, columns_of
 
+from .files import replacing, write_text
+
 
 def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path) -> list[str]:
     """Write the blank sheet (.xlsx, or .csv by the name's suffix); returns its headers."""
     headers = [c.header for c in columns_of(kind, figures)]
     if out.suffix.lower() == ".csv":
-        out.write_text(",".join(headers) + "\n", encoding="utf-8-sig")  # BOM: Excel then reads it as UTF-8
+        write_text(out, ",".join(headers) + "\n", encoding="utf-8-sig")  # BOM: Excel then reads it as UTF-8
         return headers
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -25,5 +27,6 @@ def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path) -> list
         cell.font = Font(bold=True)
         ws.column_dimensions[cell.column_letter].width = max(12, 3 * len(str(cell.value)) + 4)
     ws.freeze_panes = "A2"
-    wb.save(out)
+    with replacing(out) as tmp:
+        wb.save(tmp)
     return headers

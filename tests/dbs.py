@@ -111,6 +111,12 @@ def rows(url: str, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
+def execute(url: str, sql: str, **params: Any) -> None:
+    """Change the database behind fuquan's back, as an old version or a hand edit could have."""
+    with _engine(url).begin() as conn:
+        conn.execute(text(sql), params)
+
+
 def fingerprint(url: str) -> str:
     """What "the database is byte-identical" means: on SQLite the file's bytes (it may not exist yet); on
     PostgreSQL, which has no single file, its content()."""

@@ -90,6 +90,14 @@ class FakeSlack:
             return self._reply(h, step[1], {"ok": False, "error": error}, headers)
         if step and step[0] == "error":
             return self._reply(h, 200, {"ok": False, "error": step[1]})
+        if step and step[0] == "echo":  # a proxy that answers with the request it got, credentials and all
+            data = f"502 Bad Gateway\n{h.requestline}\n{h.headers}".encode()
+            h.send_response(step[1] if len(step) > 1 else 200)
+            h.send_header("Content-Type", "text/plain")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.write(data)
+            return None
         if step and step[0] == "drop_before_accept":
             h.close_connection = True
             return None

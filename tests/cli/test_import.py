@@ -1,10 +1,12 @@
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, create_engine, func, select
 
-from models.items import AuditRow, ExamSittingRow, LetterRow, MonthlyReportRow
+from fuquan.loader import load_plan
+from models.items import AuditRow, ExamSittingRow, LetterRow, MonthlyReportRow, TrainingSessionRow
 from tests.conftest import REAL_CONFIG
 
 T = ("--today", "2023-12-31")
@@ -22,37 +24,45 @@ def count(db_url: str, model) -> int:  # type: ignore[no-untyped-def]
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def monthly_csv(path: Path, bad_line: int | None = None) -> Path:
-    """1,000 monthly reports: 5 towns × 200 months (2023-01 onwards is fine for the tracker)."""
-    lines = ["镇,月份,报送日期,审批办件量,执法案件数"]
+def sessions_csv(path: Path, bad_line: int | None = None) -> Path:
+    """1,000 training sessions of 2023, each its own (department, day, towns, attendees)."""
+    depts = load_plan(REAL_CONFIG).tracked("training").track.training[0]  # type: ignore[index]
+    lines = ["部门,培训日期,培训形式,参训镇,参训人次"]
     for i in range(1000):
-        town, month = TOWNS[i % 5], i // 5
-        period = f"{2000 + month // 12}-{month % 12 + 1:02d}"
-        lines.append(f"{town},{period},2023-05-{1 + i % 28:02d},{i},{i % 7}")
-    if bad_line is not None:
-        lines[bad_line - 1] = lines[bad_line - 1].replace(",2023-05-", ",2023-02-30-")
+        day = "2023-02-30" if i + 2 == bad_line else date(2023, 1, 1) + timedelta(days=i % 360)
+        lines.append(f"{depts[i % len(depts)]},{day},集中培训,{TOWNS[i % 5]},{i + 1}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def test_one_bad_row_among_1000_writes_nothing_and_is_named(loaded, tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]
-    path = monthly_csv(tmp_path / "月报.csv", bad_line=618)
+    path = sessions_csv(tmp_path / "培训场次.csv", bad_line=618)
     r = loaded("import", str(path), *T)
     assert r.code == 1
     assert r.err.splitlines() == [f"错误: {path}: 1 处错误, 未导入任何数据:",
-                                  "月报.csv 第 618 行 “报送日期”列: 日期应写作 YYYY-MM-DD, 实为 “2023-02-30-01”"]
-    assert count(db_url, MonthlyReportRow) == 0 and count(db_url, AuditRow) == 0
+                                  "培训场次.csv 第 618 行 “培训日期”列: 日期应写作 YYYY-MM-DD, 实为 “2023-02-30”"]
+    assert count(db_url, TrainingSessionRow) == 0 and count(db_url, AuditRow) == 0
 
 
 def test_a_clean_1000_row_file_writes_all(loaded, tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]
-    r = loaded("import", str(monthly_csv(tmp_path / "月报.csv")), *T, "--operator", "统计员")
+    r = loaded("import", str(sessions_csv(tmp_path / "培训场次.csv")), *T, "--operator", "统计员")
     assert r.code == 0, r.err
-    assert r.out.strip() == "已导入 月报.csv: 月报 1000 行"
-    assert count(db_url, MonthlyReportRow) == 1000
+    assert r.out.strip() == "已导入 培训场次.csv: 培训场次 1000 行"
+    assert count(db_url, TrainingSessionRow) == 1000
     with Session(create_engine(db_url)) as s:
-        row = s.exec(select(MonthlyReportRow).where(MonthlyReportRow.period == "2000-01")).first()
-        assert row is not None and row.figures == {"审批办件量": 0, "执法案件数": 0}
-        assert {a.source for a in s.exec(select(AuditRow))} == {"import:月报.csv"}
+        row = s.exec(select(TrainingSessionRow).where(TrainingSessionRow.attendees == 1)).first()
+        assert row is not None and row.towns == ["湾沚镇"] and row.held_on == date(2023, 1, 1)
+        assert {a.source for a in s.exec(select(AuditRow))} == {"import:培训场次.csv"}
+
+
+def test_a_month_outside_the_plan_year_is_refused(loaded, tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "月报.csv"
+    path.write_text("镇,月份,报送日期\n湾沚镇,2023-05,2023-05-19\n湾沚镇,2024-01,2023-12-20\n花桥镇,2023-06,1999-06-18\n",
+                    encoding="utf-8")
+    r = loaded("import", str(path), *T)
+    assert r.code == 1 and "第 3 行: 月份 2024-01 不在计划年度 2023 内" in r.err
+    assert "第 4 行: 报送日期 1999-06-18 不在计划年度 2023 年前后" in r.err
+    assert count(db_url, MonthlyReportRow) == 0
 
 
 def test_business_rule_violations_are_listed_with_the_row(loaded, tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]

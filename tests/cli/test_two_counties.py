@@ -321,7 +321,7 @@ def test_remind_follows_the_plans_own_policy(loaded, county: County, tmp_path) -
 # ── report monthly ────────────────────────────────────────────────────────────────────────────────────
 
 
-def test_report_monthly_closes_on_the_plans_own_due_day(loaded, county: County, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_report_monthly_closes_on_the_plans_own_due_day(loaded, county: County, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "reports"
     town, figure = county.towns[-1], county.figures[-1]
     due = day_in_period(county, county.report_day)
@@ -337,6 +337,15 @@ def test_report_monthly_closes_on_the_plans_own_due_day(loaded, county: County, 
     assert before["missing_reports"] == list(county.towns[:-1])
 
     after_day = day_in_period(county, county.report_day + 3)
+    # only the daily run closes a month, as of the real date: here its clock says after_day 09:05
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flows import scheduler
+
+    when = datetime.fromisoformat(f"{after_day}T09:05").replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    scheduler.run_scheduled("deadline-check", county.district, county.year, clock=lambda: when)
+    capsys.readouterr()  # (the run's reminders, printed to the console)
     closed = as_json(loaded("report", "monthly", "--json", "--period", county.period, "--out", str(out),
                             "--today", after_day))
     assert (closed["provisional"], closed["as_of"]) == (False, due)

@@ -124,3 +124,11 @@ def test_runs_never_overlap(db: str) -> None:
     GATE.set()
     settle(s)
     assert len(RUNS) == 1
+
+
+@pytest.mark.parametrize("dow, apscheduler", [("0", "sun"), ("7", "sun"), ("1-5", "mon,tue,wed,thu,fri"),
+                                              ("0-6", "sun,mon,tue,wed,thu,fri,sat"), ("*/2", "sun,tue,thu,sat"),
+                                              ("mon,fri", "mon,fri"), ("*", "*")])
+def test_a_numeric_day_of_week_means_what_crontab_means(dow: str, apscheduler: str) -> None:
+    # APScheduler 3 reads 0 as Monday; the plan file (like crontab and Prefect) means Sunday
+    assert f"day_of_week='{apscheduler}'" in str(sched.crontab_trigger(f"0 9 * * {dow}", "Asia/Shanghai"))

@@ -37,12 +37,14 @@ def test_previews_and_bad_periods_write_nothing_and_may_stays_honest(run, db_url
     before = dbs.fingerprint(db_url)
     out = str(tmp_path / "out")
     for args in (("monthly", "--today", "2023-12-31"), ("monthly", "--period", "2023-05", "--today", "2024-01-10"),
-                 ("annual", "--today", "2400-01-01"), ("quarterly", "--period", "2023Q2", "--today", "2023-12-31")):
+                 ("annual", "--today", "2099-01-01"), ("quarterly", "--period", "2023Q2", "--today", "2023-12-31")):
         r = run("report", *args, "--out", out, "--json")
         assert r.code == 0, (args, r.err)
         assert json.loads(r.out)["provisional"] is (args[0] == "monthly"), args
     bad = run("report", "monthly", "--period", "2023-13", "--today", "2023-12-31", "--out", out)
     assert bad.code == 1 and "月份应写作 YYYY-MM" in bad.err
+    far = run("report", "monthly", "--today", "2400-01-01", "--out", out)
+    assert far.code == 2 and "日期 2400-01-01 不在 2000–2100 年之间" in far.err
     assert dbs.fingerprint(db_url) == before and snapshots(db_url) == []  # previews wrote nothing
     assert not (Path(out) / "monthly-2023-05.md").exists()  # nor took the official file's name
 
@@ -69,5 +71,5 @@ def test_a_daily_run_for_a_far_day_closes_only_what_the_real_date_allows(run, db
     clock[0] = datetime(2023, 6, 21, 9, 5, tzinfo=TZ)
     with open_context() as ctx:
         ctx = ctx.choose(2023)
-        registry.run("deadline-check", Recorder(), ctx, registry.Options(today=date(2400, 1, 1)))
+        registry.run("deadline-check", Recorder(), ctx, registry.Options(today=date(2030, 1, 1)))
     assert snapshots(db_url) == [("2023-04",), ("2023-05",), ("2023-06",)]  # not July–December
