@@ -78,7 +78,7 @@ class TrackSpec(_Strict):
 
 
 class TaskSpec(_Strict):
-    no: StrictInt = Field(ge=1)
+    no: StrictInt = Field(ge=1, le=9999)
     section: str = Field(min_length=1)
     text: str = Field(min_length=1)
     deadline: str = Field(min_length=1)

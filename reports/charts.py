@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
 
@@ -68,6 +69,7 @@ def _overdue(d: ReportData, path: Path) -> Path:
         if r.judgement.colour == "红":
             late[r.unit] = late.get(r.unit, 0) + 1
     fig, ax = plt.subplots(figsize=(10, max(3.0, 0.35 * len(late) + 1.5)), dpi=110)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of items: no 0.25 of one
     if late:
         units = sorted(late, key=lambda u: late[u])
         ax.barh(units, [late[u] for u in units], color="#d9534f")

@@ -67,3 +67,21 @@ def test_no_secret_leaves_the_process_by_any_path(run, tmp_path, monkeypatch, db
                    f"{len(leaks)} found")
     assert leaks == []
     assert "FUQUAN_WEBHOOK_TAOXIN 应为以 https:// 开头的完整网址" in everything  # the clerk is told what to fix
+
+
+def test_a_failed_flow_tells_the_zhuanban_without_the_secret_in_its_message(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from flows.failure import notify_failure
+
+    url = f"oapi.dingtalk.com/robot/send?access_token={BARE}"
+    monkeypatch.setenv("FUQUAN_DATABASE_URL", dbs.fresh_url(tmp_path))
+    monkeypatch.setenv("FUQUAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FUQUAN_NOTIFY_FILE", str(tmp_path / "n.md"))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    state = SimpleNamespace(message=f"ValueError: unknown url type: '{url}' (Bearer {TOKEN})",
+                            type=SimpleNamespace(value="FAILED"))
+    notify_failure(SimpleNamespace(name="deadline-check"), SimpleNamespace(name="run-1", id="x", parameters={}), state)
+    told = (tmp_path / "n.md").read_text(encoding="utf-8")
+    assert "deadline-check 运行失败" in told and "access_token=***" in told
+    assert BARE not in told and TOKEN not in told
