@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
@@ -39,6 +40,16 @@ def write_charts(d: ReportData, out: Path, stem: str) -> tuple[list[Path], str]:
     return paths, file
 
 
+def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
+    try:
+        with replacing(path) as tmp:
+            fig.savefig(tmp)
+    finally:
+        plt.close(fig)
+    return path
+
+
 def _completion(d: ReportData, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(10, 5.5), dpi=110)
     ax.set_prop_cycle(color=[plt.get_cmap("tab20")(i) for i in range(20)])  # 15 tasks: tab10 would repeat
@@ -54,13 +65,7 @@ def _completion(d: ReportData, path: Path) -> Path:
     else:
         ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes)
     fig.autofmt_xdate()
-    fig.tight_layout()
-    try:
-        with replacing(path) as tmp:
-            fig.savefig(tmp)
-    finally:
-        plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def _overdue(d: ReportData, path: Path) -> Path:
@@ -78,10 +83,4 @@ def _overdue(d: ReportData, path: Path) -> Path:
         ax.text(0.5, 0.5, "无逾期事项", ha="center", va="center", transform=ax.transAxes)
         ax.set_yticks([])
     ax.set_title(f"各单位逾期事项 (截至 {d.as_of})")
-    fig.tight_layout()
-    try:
-        with replacing(path) as tmp:
-            fig.savefig(tmp)
-    finally:
-        plt.close(fig)
-    return path
+    return _save(fig, path)
