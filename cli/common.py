@@ -84,7 +84,19 @@ def plan_context(args: argparse.Namespace, *, stream: object = None) -> Iterator
     from flows.context import open_context
 
     with open_context(settings(args), stream=stream) as ctx:  # type: ignore[arg-type]
-        yield ctx.choose(getattr(args, "year", None), getattr(args, "district", None))
+        yield ctx.choose(getattr(args, "year", None), getattr(args, "district", None), by_file=lambda: file_plan(args))
+
+
+def file_plan(args: argparse.Namespace) -> tuple[str, int] | None:
+    """(district, year) of the plan file in use (--config, FUQUAN_CONFIG, config/tasks.yaml), if it reads."""
+    from fuquan.errors import PlanError
+    from fuquan.loader import load_plan
+
+    try:
+        plan = load_plan(getattr(args, "config", None) or settings(args).config)
+    except PlanError:
+        return None
+    return plan.district, plan.year
 
 
 def actor(args: argparse.Namespace, source: str = "cli") -> Actor:

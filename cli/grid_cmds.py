@@ -27,6 +27,7 @@ def letters(args: argparse.Namespace) -> int:
                                "doc_no": getattr(g.rows.get((d, t)), "doc_no", None)}
                               for d in g.departments for t in g.towns]})
         return 0
+    console().print(ctx.plan.label)
     grid = table(f"任务 {g.task} 承接确认书签订情况 (截至 {args.today}): 已签 {g.n_signed}, 未签 {g.n_total - g.n_signed}",
                  ["部门", *g.towns, "已签/应签"])
     for d in g.departments:

@@ -37,7 +37,7 @@ def import_file(args: argparse.Namespace) -> int:
         job = bar.add_task("校验并导入", total=None)
         done = imports.import_file(ctx, path, args.kind, actor(args, f"import:{path.name}"), args.today,
                                    advance=lambda: bar.advance(job), started=lambda n: bar.update(job, total=n))
-    console().print(f"已导入 {path.name}: " + ", ".join(f"{k} {n} 行" for k, n in done.items()))
+    console().print(f"{ctx.plan.label}: 已导入 {path.name}: " + ", ".join(f"{k} {n} 行" for k, n in done.items()))
     return 0
 
 

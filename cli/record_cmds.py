@@ -76,7 +76,7 @@ def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kw
 
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
         fn(session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None), **kwargs)
-    console().print(message)
+    console().print(f"{ctx.plan.label}: {message}")
     return 0
 
 
@@ -95,7 +95,7 @@ def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
         for d in depts:
             _records().sign_letter(session, ctx.plan, actor(args), args.today, task_no=args.task, department=d,
                                    town=args.town, **dates)
-    console().print(f"已登记承接确认书{verb}: {'、'.join(depts)} — {args.town}, {args.on}")
+    console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {len(depts)} 份: {'、'.join(depts)} — {args.town}, {args.on}")
     return 0
 
 
@@ -164,5 +164,5 @@ def task_set(args: argparse.Namespace) -> int:
         _records().set_task_status(session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
                                 status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
                                 extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by)
-    console().print(f"已更新任务 {args.task_no} — {args.unit}: {args.status}")
+    console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}: {args.status}")
     return 0

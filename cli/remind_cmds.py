@@ -46,10 +46,11 @@ def remind(args: argparse.Namespace) -> int:
         report = run_reminders(ctx, today=today, now=now, dry_run=args.dry_run, force=args.force)
     for w in report.warnings:
         print(w, file=sys.stderr)
+    plan = ctx.plan.plan
     if args.json:
-        print_json(_as_json(report, args.dry_run))
+        print_json({"district": plan.district, "year": plan.year, **_as_json(report, args.dry_run)})
     else:
-        _print(report, args.dry_run)
+        _print(report, args.dry_run, ctx.plan.label)
     if report.stopped:
         raise FuquanError(f"{report.stopped}; 已停止发送, 未发出的提醒会在下次运行时补发")
     return 0
@@ -68,22 +69,22 @@ def _as_json(report: Any, dry_run: bool) -> dict[str, Any]:
     }
 
 
-def _print(report: Any, dry_run: bool) -> None:
+def _print(report: Any, dry_run: bool, label: str) -> None:
     out = console()
     if report.skipped:
-        out.print(report.skipped)
+        out.print(f"{label}: {report.skipped}")
         return
     if dry_run:
-        out.print(f"[bold]预演 (不发送、不写入)[/]: {report.day} 共 {report.due} 条到期提醒, "
+        out.print(f"{label} · [bold]预演 (不发送、不写入)[/]: {report.day} 共 {report.due} 条到期提醒, "
                   f"其中 {sum(len(p.reminders) for p in report.planned)} 条尚未发送, 合并为 {len(report.planned)} 条消息")
         for p in report.planned:
             out.print(f"\n── 发给 {p.recipient} · {p.destination} · {len(p.reminders)} 项 ──")
             out.print(p.message.text(), markup=False)
         return
     if not report.outcomes:
-        out.print(f"{report.day}: 没有需要发送的提醒 (到期提醒 {report.due} 条均已发送过)")
+        out.print(f"{label}: {report.day} 没有需要发送的提醒 (到期提醒 {report.due} 条均已发送过)")
         return
-    t = table(f"{report.day} 提醒发送结果", ["接收单位", "渠道", "结果", "错误码", "说明"])
+    t = table(f"{label} · {report.day} 提醒发送结果", ["接收单位", "渠道", "结果", "错误码", "说明"])
     for o in report.outcomes:
         t.add_row(o.recipient, o.destination, RESULT.get(o.result, o.result), o.code or "", o.detail or "")
     out.print(t)
@@ -101,7 +102,7 @@ def reminders_log(args: argparse.Namespace) -> int:
                      "channel": log.channel, "result": log.result, "error_code": log.error_code, "detail": log.detail,
                      "message_key": msg.key, "status": msg.status} for log, msg in rows])
         return 0
-    t = table(f"提醒发送记录 (最近 {len(rows)} 条)", ["时间", "日期", "接收单位", "渠道", "结果", "错误码", "说明"])
+    t = table(f"{ctx.plan.label} · 提醒发送记录 (最近 {len(rows)} 条)", ["时间", "日期", "接收单位", "渠道", "结果", "错误码", "说明"])
     for log, msg in rows:
         t.add_row(f"{_local(log.at, plan.timezone):%Y-%m-%d %H:%M:%S}", msg.day.isoformat(), msg.recipient, log.channel,
                   RESULT.get(log.result, log.result), log.error_code or "", log.detail or "")

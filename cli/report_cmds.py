@@ -19,7 +19,7 @@ def register(sub: Any, p: Parents) -> None:
                                     ("annual", "年度总结评估 (各镇排名)", "2023")):
         c = rp.add_parser(kind, parents=[p.plan, p.as_json], help=helptext)
         c.add_argument("--period", help=f"报告期, 如 {example} (默认最近一期)")
-        c.add_argument("--out", default=None, help="输出目录 (默认 data/reports)")
+        c.add_argument("--out", default=None, help="输出目录 (默认 data/reports/<区县>-<年度>)")
         c.add_argument("--send", action="store_true", help="同时把要点发给专班 (每期只发一次)")
         c.set_defaults(func=report, kind=kind)
     c = rp.add_parser("submit", parents=p.record, help="登记某镇某月的月报")

@@ -94,10 +94,10 @@ class Spec:
 def _specs(config: str) -> list[Spec]:
     plan = load_plan(config)
     labels = ["fuquan", plan.district, f"{plan.year}年度"]
-    specs = [Spec(s.name, f"{plan.year}", s.cron, plan.timezone, labels,
-                  {"year": plan.year, "district": plan.district, "scheduled": True},
+    name = f"{plan.district}-{plan.year}"  # two counties of one year must not collide
+    specs = [Spec(s.name, name, s.cron, plan.timezone, labels, {"year": plan.year, "district": plan.district},
                   f"{plan.district} {plan.year} 年度 · {s.cron}") for s in plan.schedules if s.name != "sync-plan"]
-    specs.append(Spec("sync-plan", f"{plan.year}", None, plan.timezone, labels, {"config": str(config)},
+    specs.append(Spec("sync-plan", name, None, plan.timezone, labels, {"config": str(config)},
                       "按需运行: 校验并载入计划配置"))
     return specs
 

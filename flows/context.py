@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from fuquan.errors import StorageError
+from fuquan.errors import AmbiguousPlan, StorageError
 from models.db import make_engine, reading
 from models.stored import StoredPlan, find_plan, read_plan
 from notifications.router import Router
@@ -47,6 +48,12 @@ class Context:
             raise AssertionError("no plan chosen for this run")  # a programming error: choose one at the edge
         return self.stored
 
+    @property
+    def reports_dir(self) -> Path:
+        """Where this plan's reports go by default: a folder per plan, so two counties (or two years) never
+        overwrite each other's files."""
+        return self.settings.data_dir / "reports" / f"{self.plan.plan.district}-{self.plan.plan.year}"
+
     def now(self) -> datetime:
         """Now in the plan's time zone ("today" follows the plan, not the machine)."""
         tz = ZoneInfo(self.stored.plan.timezone) if self.stored else UTC
@@ -55,10 +62,20 @@ class Context:
     def today(self) -> date:
         return self.now().date()
 
-    def choose(self, year: int | None = None, district: str | None = None) -> Context:
-        """This context working on the plan (district, year) of the database."""
+    def choose(self, year: int | None = None, district: str | None = None, *,
+               by_file: Callable[[], tuple[str, int] | None] | None = None) -> Context:
+        """This context working on the plan (district, year) of the database. With neither given and several
+        plans in the database, the plan file in use decides (`by_file`: its district and year), or it is an
+        error listing them."""
         with reading(self.engine) as session:
-            return replace(self, stored=read_plan(session, find_plan(session, year=year, district=district)))
+            try:
+                row = find_plan(session, year=year, district=district)
+            except AmbiguousPlan:
+                chosen = by_file() if by_file is not None and year is None and district is None else None
+                if chosen is None:
+                    raise
+                row = find_plan(session, district=chosen[0], year=chosen[1])
+            return replace(self, stored=read_plan(session, row))
 
     def reread(self) -> Context:
         """The same plan read again (after a sync changed it)."""

@@ -57,7 +57,7 @@ def build_report(ctx: Context, kind: str, period: str | None, today: date,
         data = gather.monthly(ctx.engine, ctx.plan, period, today)
     else:
         data = gather.analysis(ctx.engine, ctx.plan, kind, period, today)
-    return data, render.write(data, out or ctx.settings.data_dir / "reports")
+    return data, render.write(data, out or ctx.reports_dir)
 
 
 def send_summary(ctx: Context, data: gather.ReportData, now: datetime) -> RunReport:

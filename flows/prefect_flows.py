@@ -21,6 +21,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from fuquan.policy import FLOWS
 from reports import render, status
@@ -73,10 +74,16 @@ class PrefectRunner:
                               description=f"{data.title}: 各单位得分与失分原因")
 
 
+def _scheduled() -> bool:
+    """Whether this run was created by Prefect's scheduler (a schedule's tick) rather than asked for by hand."""
+    ctx = FlowRunContext.get()
+    return bool(ctx and ctx.flow_run and ctx.flow_run.auto_scheduled)
+
+
 def _run(name: str, today: str | None, year: int | None, district: str | None, period: str | None, force: bool,
-         config: str | None, scheduled: bool) -> Any:
+         config: str | None) -> Any:
     opts = Options(date.fromisoformat(today) if today else None, period, force, Path(config) if config else None,
-                   scheduled)
+                   _scheduled())
     with open_context() as ctx:
         if name != "sync-plan":  # a sync reads its plan from the file, not the database
             ctx = ctx.choose(year, district)
@@ -85,9 +92,8 @@ def _run(name: str, today: str | None, year: int | None, district: str | None, p
 
 def _make(name: str) -> Flow[..., Any]:
     def run(today: str | None = None, year: int | None = None, district: str | None = None,
-            period: str | None = None, force: bool = False, config: str | None = None,
-            scheduled: bool = False) -> Any:
-        return _run(name, today, year, district, period, force, config, scheduled)
+            period: str | None = None, force: bool = False, config: str | None = None) -> Any:
+        return _run(name, today, year, district, period, force, config)
 
     run.__name__ = run.__qualname__ = name.replace("-", "_")
     return flow(name=name, description=FLOWS[name], on_failure=[notify_failure],

@@ -114,7 +114,7 @@ class PlainRunner:
         log.info(message)
 
     def publish_status(self, snap: Snapshot, report: RunReport) -> None:
-        out = self.ctx.settings.data_dir / "reports" / f"status-{snap.today}.md"
+        out = self.ctx.reports_dir / f"status-{snap.today}.md"
         write_text(out, status.status_markdown(snap, jobs.sent(report), report.skipped))
         log.info("%s: %s", snap.today, out)
 

@@ -4,6 +4,7 @@
     ├── DeadlineError            a deadline phrase the grammar does not know (names the phrase)
     ├── PlanError                config/tasks.yaml is wrong; carries every Problem found
     ├── LookupFailed             an unknown unit / town / task / plan; lists the names that exist
+    ├── AmbiguousPlan            several plans fit what was given (--district / --year); lists them
     ├── InvalidValue             an impossible value (passed > sat, a signing date in the future)
     ├── StorageError             the database refused (locked, unreachable, not migrated)
     └── NotificationError        a channel refused a message; `category` says what to do about it
@@ -57,6 +58,12 @@ class LookupFailed(FuquanError):
         self.known = known
         shown = "、".join(known) if known else "(无)"
         super().__init__(f"未知{what} “{name}”; 已有{what}: {shown}")
+
+
+class AmbiguousPlan(FuquanError):
+    def __init__(self, plans: list[str]) -> None:
+        self.plans = plans
+        super().__init__(f"数据库中有 {len(plans)} 个计划符合条件: {'、'.join(plans)}; 请用 --district 和 --year 指明是哪一个")
 
 
 class InvalidValue(FuquanError):

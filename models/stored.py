@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from fuquan.deadline import Deadline
-from fuquan.errors import LookupFailed
+from fuquan.errors import AmbiguousPlan, FuquanError, LookupFailed
 from fuquan.plan import Group, Plan, Section, Task, Track, Unit
 from fuquan.policy import Channels, ReminderPolicy, Schedule, Weights
 
@@ -93,19 +93,15 @@ def _plan(row: PlanRow, units: list[UnitRow], groups: list[Group], tasks: list[T
 
 
 def find_plan(session: Session, *, year: int | None = None, district: str | None = None) -> PlanRow:
-    """The plan for (district, year); either may be omitted when the database holds only one match.
-    Without a year the latest plan year wins."""
-    from fuquan.errors import FuquanError
-
-    rows = list(session.exec(select(PlanRow).order_by(col(PlanRow.year).desc(), PlanRow.district)))
+    """The plan (district, year). Either may be omitted only while one plan fits what was given: with several
+    it is an error listing them — never "the latest", which once put one year's records into another's plan."""
+    rows = list(session.exec(select(PlanRow).order_by(PlanRow.district, col(PlanRow.year))))
     known = [f"{r.district} {r.year}" for r in rows]
     match = [r for r in rows if (year is None or r.year == year) and (district is None or r.district == district)]
     if not rows:
         raise FuquanError("数据库中还没有计划; 请先运行 fuquan sync 载入 config/tasks.yaml")
     if not match:
         raise LookupFailed("计划", f"{district or ''} {year or ''}".strip(), known)
-    if year is None:
-        match = [r for r in match if r.year == match[0].year]
-    if len({r.district for r in match}) > 1:
-        raise LookupFailed("计划(请用 --district 指明)", "", known)
+    if len(match) > 1:
+        raise AmbiguousPlan([f"{r.district} {r.year}" for r in match])
     return match[0]

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -58,7 +59,8 @@ def wait_healthy(api: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def start_run(api: str, flow: str, params: dict[str, object]) -> str:
-    dep = httpx.get(f"{api}/deployments/name/{flow}/2023", timeout=10).raise_for_status().json()
+    name = quote("芜湖市湾沚区-2023")  # deployments are named after their plan: district-year
+    dep = httpx.get(f"{api}/deployments/name/{flow}/{name}", timeout=10).raise_for_status().json()
     run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json={"parameters": params},
                      timeout=10).raise_for_status().json()
     return str(run["id"])

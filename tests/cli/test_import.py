@@ -47,7 +47,7 @@ def test_one_bad_row_among_1000_writes_nothing_and_is_named(loaded, tmp_path, db
 def test_a_clean_1000_row_file_writes_all(loaded, tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]
     r = loaded("import", str(sessions_csv(tmp_path / "培训场次.csv")), *T, "--operator", "统计员")
     assert r.code == 0, r.err
-    assert r.out.strip() == "已导入 培训场次.csv: 培训场次 1000 行"
+    assert r.out.strip() == "芜湖市湾沚区 2023 年度: 已导入 培训场次.csv: 培训场次 1000 行"
     assert count(db_url, TrainingSessionRow) == 1000
     with Session(create_engine(db_url)) as s:
         row = s.exec(select(TrainingSessionRow).where(TrainingSessionRow.attendees == 1)).first()
@@ -92,7 +92,7 @@ def test_excel_workbook_with_several_sheets(loaded, tmp_path, db_url) -> None:  
     wb.save(tmp_path / "进度.xlsx")
     r = loaded("import", str(tmp_path / "进度.xlsx"), *T)
     assert r.code == 0, r.err
-    assert r.out.strip() == "已导入 进度.xlsx: 承接确认书 2 行, 考试结果 1 行"
+    assert r.out.strip() == "芜湖市湾沚区 2023 年度: 已导入 进度.xlsx: 承接确认书 2 行, 考试结果 1 行"
     assert count(db_url, LetterRow) == 2 and count(db_url, ExamSittingRow) == 1
 
 

@@ -37,7 +37,7 @@ def test_dry_run_shows_everything_and_writes_nothing(console_run, db_url, tmp_pa
     before = dump(db_url)
     r = console_run("remind", *NOW, "--dry-run")
     assert r.code == 0, r.err
-    assert r.out.startswith("预演 (不发送、不写入): 2023-04-28 共 162 条到期提醒, 其中 162 条尚未发送, 合并为 19 条消息")
+    assert r.out.startswith("芜湖市湾沚区 2023 年度 · 预演 (不发送、不写入): 2023-04-28 共 162 条到期提醒, 其中 162 条尚未发送, 合并为 19 条消息")
     assert "── 发给 区水务局 · 控制台 · 4 项 ──" in r.out and "任务10「开展审批执法岗前业务培训" in r.out
     assert dump(db_url) == before and not (tmp_path / "notifications.md").exists()
     data = json.loads(console_run("remind", *NOW, "--dry-run", "--json").out)
@@ -53,7 +53,7 @@ def test_console_default_prints_and_files_and_sends_once(console_run, tmp_path) 
     filed = (tmp_path / "notifications.md").read_text(encoding="utf-8")
     assert filed.count("待办提醒 (2023-04-28)") == 19
     second = console_run("remind", *NOW)
-    assert second.out.strip() == "2023-04-28: 没有需要发送的提醒 (到期提醒 162 条均已发送过)"
+    assert second.out.strip() == "芜湖市湾沚区 2023 年度: 2023-04-28 没有需要发送的提醒 (到期提醒 162 条均已发送过)"
     log = json.loads(console_run("reminders", "log", "--json", "--day", "2023-04-28").out)
     assert len(log) == 19 and {e["result"] for e in log} == {"sent"} and {e["channel"] for e in log} == {"控制台"}
     table = console_run("reminders", "log")

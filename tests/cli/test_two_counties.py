@@ -230,7 +230,8 @@ def test_letter_sign_with_the_group_name(loaded, county: County) -> None:  # typ
     r = loaded("letter", "sign", county.dept_group, town, "--on", on, "--doc-no", "编〔X〕1号", "--today", today)
     assert r.code == 0, r.err
     flat = r.out.replace("\n", "")  # (Rich wraps long lines)
-    assert flat.startswith("已登记承接确认书签订: ") and flat.strip().endswith(f" — {town}, {on}")
+    assert flat.startswith(f"{county.district} {county.year} 年度: 已登记承接确认书签订 {n} 份: ")
+    assert flat.strip().endswith(f" — {town}, {on}")
     assert all(d in flat for d in county.departments)
 
     grid = as_json(loaded("letters", "--today", today, "--json"))
@@ -397,7 +398,7 @@ def test_import_csv_of_monthly_reports(loaded, county: County, tmp_path) -> None
 
     r = loaded("import", str(path), "--today", today)
     assert r.code == 0, r.err
-    assert r.out.strip() == "已导入 月报.csv: 月报 2 行"
+    assert r.out.strip() == f"{county.district} {county.year} 年度: 已导入 月报.csv: 月报 2 行"
     got = {r["unit"]: r for r in rows(loaded, today, "--task", str(county.report_task)) if r["label"] == label}
     assert (got[first]["colour"], got[first]["completed_on"]) == ("已完成", on_time)
     assert (got[last]["colour"], got[last]["completed_on"]) == ("逾期完成", late)

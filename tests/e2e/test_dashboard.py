@@ -120,7 +120,9 @@ def test_served_schedules_create_and_fire_runs(server: dict[str, str], tmp_path:
             pytest.fail("no scheduled run fired; serve said: " + log.read_text(encoding="utf-8")[-3000:])
         assert runs("SCHEDULED"), "the scheduler created no future runs"
         deployments = httpx.post(f"{server['api']}/deployments/filter", json={"offset": 0, "limit": 50}, timeout=30).json()
-        assert {d["name"] for d in deployments} == {"2023"} and len(deployments) == 5
+        assert {d["name"] for d in deployments} == {"芜湖市湾沚区-2023"} and len(deployments) == 5
+        fired = runs("COMPLETED")[0]
+        assert fired["auto_scheduled"] and fired["parameters"] == {"year": 2023, "district": "芜湖市湾沚区"}
         if target := os.environ.get("FUQUAN_SCREENSHOTS"):
             chromium(f"--screenshot={Path(target) / 'deployments.png'}", f"{server['ui']}/deployments")
     finally:

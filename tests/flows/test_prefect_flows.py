@@ -104,7 +104,7 @@ def test_monthly_quarterly_annual_publish_their_tables(env, monkeypatch) -> None
     assert monthly_status(today="2023-05-15") == "2023年5月情况通报 (未关账)"
     report = data(f"fuquan-p{plan_id}-2023-monthly-report")
     assert "尚未关账" in report and "**未报送: 湾沚镇、六郎镇、陶辛镇、红杨镇、花桥镇。**" in report
-    assert (env / "data" / "reports" / "monthly-2023-05-preview.xlsx").exists()
+    assert (env / "data" / "reports" / "芜湖市湾沚区-2023" / "monthly-2023-05-preview.xlsx").exists()
     deadline_check(today="2023-05-22")  # the daily run closes every month whose day has come by the real clock
     assert monthly_status(today="2023-05-22") == "2023年5月情况通报"  # closed on the 20th
     assert "已于 2023-05-20 关账" in data(f"fuquan-p{plan_id}-2023-monthly-report")

@@ -98,7 +98,7 @@ def test_a_report_recipe_builds_publishes_and_sends_the_summary_once(ctx) -> Non
     # the clock says 2023-04-28: May has not closed, so this is a preview (a report never closes a month)
     assert registry.run("monthly-status", r, c, opts) == "2023年5月情况通报 (未关账)"
     assert [n for n, _ in r.steps] == ["build-report", "publish-report", "send-summary"]
-    assert (c.settings.data_dir / "reports" / "monthly-2023-05-preview.md").exists()
+    assert (c.settings.data_dir / "reports" / "测试区-2023" / "monthly-2023-05-preview.md").exists()
     registry.run("monthly-status", r, c, opts)
     assert [s.title for s in console.sent].count("【测试区镇赋权督办】2023年5月情况通报") == 1
 
@@ -108,6 +108,6 @@ def test_the_apscheduler_tick_runs_the_recipe_for_its_own_plan(env) -> None:  # 
         sync_plan(s, parse_plan(PLAN))
         sync_plan(s, parse_plan(PLAN.replace("year: 2023", "year: 2024").replace("2023-04-18", "2024-04-18")))
     scheduler.run_scheduled("deadline-check", "测试区", 2023, clock=lambda: datetime(2023, 4, 28, 9, 5, tzinfo=TZ))
-    status = Path(env["FUQUAN_DATA_DIR"]) / "reports" / "status-2023-04-28.md"
+    status = Path(env["FUQUAN_DATA_DIR"]) / "reports" / "测试区-2023" / "status-2023-04-28.md"
     assert "测试区 2023 年度" in status.read_text(encoding="utf-8")  # the 2023 plan, not the latest (2024)
     assert "区委编办" in (Path(env["FUQUAN_DATA_DIR"]) / "notifications.md").read_text(encoding="utf-8")

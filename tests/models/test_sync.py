@@ -5,6 +5,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 import models.sync as sync_module
+from fuquan.errors import FuquanError
 from fuquan.loader import load_plan, parse_plan
 from models.db import make_engine, reading, transaction
 from models.queries import counts_by_table
@@ -72,7 +73,10 @@ def test_two_plan_years_live_side_by_side(db_url: str) -> None:
     do_sync(db_url)
     do_sync(db_url, SMALL_PLAN.replace("year: 2023", "year: 2024"))
     with reading(make_engine(db_url)) as s:
-        assert find_plan(s).year == 2024
+        with pytest.raises(FuquanError, match="有 2 个计划符合条件: 测试区 2023、测试区 2024; 请用 --district 和 --year"):
+            find_plan(s)  # never "the latest"
+        with pytest.raises(FuquanError, match="有 2 个计划"):
+            find_plan(s, district="测试区")
         for year in (2023, 2024):
             plan = find_plan(s, year=year)
             dues = s.exec(select(TaskRow.due).where(TaskRow.plan_id == plan.id).order_by(TaskRow.no))
