@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ def register(sub: Any, p: Parents) -> None:
     im = sub.add_parser("import", parents=[p.plan, p.who], help="从 CSV / Excel 导入登记数据 (先全部校验, 有错则不写入)")
     im.add_argument("file", metavar="文件", help=".csv 或 .xlsx; Excel 可含多个工作表")
     im.add_argument("--kind", choices=KINDS, help=f"表格类型 (默认按工作表名或表头识别): {HELP}")
+    im.add_argument("--replace", action="store_true", help="允许覆盖已登记的内容 (默认: 会改变已有记录的行一律报错, 不写入)")
     im.set_defaults(func=import_file)
     tp = sub.add_parser("template", parents=[p.config], help="生成空白登记表 (带正确表头), 发给各单位填写")
     tp.add_argument("kind", choices=KINDS, help=HELP)
@@ -35,7 +37,8 @@ def import_file(args: argparse.Namespace) -> int:
     # A progress bar for people; nothing on a pipe or in CI, where it would only be noise.
     with plan_context(args) as ctx, Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         job = bar.add_task("校验并导入", total=None)
-        done = imports.import_file(ctx, path, args.kind, actor(args, f"import:{path.name}"), args.today,
+        who = replace(actor(args, f"import:{path.name}"), replace=args.replace)
+        done = imports.import_file(ctx, path, args.kind, who, args.today,
                                    advance=lambda: bar.advance(job), started=lambda n: bar.update(job, total=n))
     console().print(f"{ctx.plan.label}: 已导入 {path.name}: " + ", ".join(f"{k} {n} 行" for k, n in done.items()))
     return 0

@@ -72,11 +72,14 @@ def register(sub: Any, p: Parents) -> None:
 
 
 def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kwargs: Any) -> int:
+    """One kind of record, in one transaction; a group named for a unit records each member (and says how many)."""
     from models.db import transaction
+    from models.records import for_each_member
 
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        fn(session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None), **kwargs)
-    console().print(f"{ctx.plan.label}: {message}")
+        n = for_each_member(fn, session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None),
+                            **kwargs)
+    console().print(f"{ctx.plan.label}: {message}" + (f" (共 {n} 条)" if n > 1 else ""))
     return 0
 
 
@@ -89,13 +92,11 @@ def _records() -> Any:
 def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
     from models.db import transaction
 
-    # DEPT may be a group (区级执法单位): a town can record its letters with every department at once.
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
         depts = ctx.plan.plan.members(args.department)
-        for d in depts:
-            _records().sign_letter(session, ctx.plan, actor(args), args.today, task_no=args.task, department=d,
-                                   town=args.town, **dates)
-    console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {len(depts)} 份: {'、'.join(depts)} — {args.town}, {args.on}")
+        n = _records().for_each_member(_records().sign_letter, session, ctx.plan, actor(args), args.today,
+                                       task_no=args.task, department=args.department, town=args.town, **dates)
+    console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {n} 份: {'、'.join(depts)} — {args.town}, {args.on}")
     return 0
 
 
@@ -161,8 +162,10 @@ def task_set(args: argparse.Namespace) -> int:
     from models.db import transaction
 
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        _records().set_task_status(session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
-                                status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
-                                extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by)
-    console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}: {args.status}")
+        n = _records().for_each_member(
+            _records().set_task_status, session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
+            status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
+            extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by)
+    console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}: {args.status}"
+                    + (f" (共 {n} 个单位)" if n > 1 else ""))
     return 0

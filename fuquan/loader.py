@@ -186,7 +186,15 @@ class _Checker:
                 self.add(("units", i, "name"), f"单位 “{u.name}” 重复 (第 {first} 行已定义)")
                 continue
             seen[key] = i
-            out.append(Unit(u.name, UNIT_KINDS[u.kind], u.full_name))
+            out.append(Unit(u.name, UNIT_KINDS[u.kind], u.full_name, tuple(u.former_names)))
+        current = {name_key(u.name) for u in out}
+        formerly: dict[str, str] = {}
+        for i, u in enumerate(self.spec.units):
+            for j, old in enumerate(u.former_names):
+                if name_key(old) in current:
+                    self.add(("units", i, "former_names", j), f"单位 “{u.name}” 的曾用名 “{old}” 仍是现有单位的名称")
+                elif (other := formerly.setdefault(name_key(old), u.name)) != u.name:
+                    self.add(("units", i, "former_names", j), f"曾用名 “{old}” 同时写在 “{other}” 和 “{u.name}” 下")
         return out
 
     def _groups(self, units: dict[str, str]) -> list[Group]:

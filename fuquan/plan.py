@@ -25,6 +25,7 @@ class Unit:
     name: str
     kind: str  # department | town | zone (the YAML says 部门 / 镇 / 园区)
     full_name: str | None = None
+    former_names: tuple[str, ...] = ()  # names it had before a reorganisation; a sync renames, never loses
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,19 @@ class Track:
             if getattr(self, name):
                 out[name] = {"towns": list(getattr(self, name))}
         return out
+
+    def recorded_by(self, unit: str) -> str | None:
+        """How `unit`'s share is recorded when tracked items back it (its status then follows from them),
+        or None when its status is set by hand."""
+        if self.letters and (unit in self.letters[0] or unit in self.letters[1]):
+            return "承接确认书 (fuquan letter sign)"
+        if self.training and (unit in self.training[0] or unit in self.training[1]):
+            return "岗前培训 (fuquan training plan / complete)"
+        if self.exams and unit in self.exams:
+            return "考试与证件换领 (fuquan exam result / certify)"
+        if self.monthly_reports:
+            return "各镇月报 (fuquan report submit)"
+        return None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Track:

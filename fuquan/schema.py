@@ -48,6 +48,7 @@ class UnitSpec(_Strict):
     name: str = Field(min_length=1)
     kind: Literal["部门", "镇", "园区"]
     full_name: str | None = None
+    former_names: list[str] = []  # 机构改革: what was recorded under these names stays this unit's
 
 
 class GroupSpec(_Strict):
@@ -187,6 +188,7 @@ FIELD_NAMES = {
     "wecom": "企业微信机器人名称", "ask_day": "催报日", "evaluation": "考评", "weights": "权重",
     "on_time": "按时完成率权重", "completion": "完成率权重", "late_penalty": "每逾期一个工作日扣分",
     "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
+    "former_names": "曾用名",
 }
 
 

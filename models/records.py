@@ -6,6 +6,8 @@ the run; names resolve through its Plan. Values are checked by fuquan.progress b
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from fuquan import progress
+from fuquan.deadline import due_dates
 from fuquan.errors import InvalidValue
 
 from .items import (
@@ -28,6 +31,9 @@ from .items import (
 from .stored import StoredPlan
 from .tables import AssignmentRow, utcnow
 
+FIELD_LABEL = {"signed_on": "签订日期", "drafted_on": "起草日期", "filed_on": "报送日期", "completed_on": "完成日期",
+               "submitted_on": "报送日期", "figures": "月报指标", "candidates": "应考人数", "sat": "实考人数",
+               "passed": "通过人数", "pre_training_on": "考前培训日期", "certified_on": "证件换领日期"}
 TEXT_LABEL = {"note": "备注", "evidence": "佐证材料", "doc_no": "文号", "signed_by": "签订人", "status": "状态",
               "extension_reason": "延期理由", "extension_approved_by": "批准人"}
 
@@ -36,6 +42,19 @@ TEXT_LABEL = {"note": "备注", "evidence": "佐证材料", "doc_no": "文号", 
 class Actor:
     by: str
     source: str = "cli"
+    replace: bool = True  # may change what was recorded before (a command says so; an import needs --replace)
+
+
+def for_each_member(fn: Callable[..., Any], session: Session, sp: StoredPlan, actor: Actor, today: date,
+                    **kw: Any) -> int:
+    """`fn` once per unit meant: a group named as department, town or unit (区级执法单位, 各镇) stands for each
+    of its members. Returns how many records were written."""
+    keys = [k for k in ("department", "town", "unit") if isinstance(kw.get(k), str)]
+    n = 0
+    for combo in itertools.product(*(sp.plan.members(kw[k]) for k in keys)):
+        fn(session, sp, actor, today, **{**kw, **dict(zip(keys, combo, strict=True))})
+        n += 1
+    return n
 
 
 def _past(sp: StoredPlan, d: date | None, today: date, label: str) -> None:
@@ -66,6 +85,11 @@ def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values:
         changed = {k: (None, v) for k, v in values.items() if v is not None}
     else:
         changed = {k: (getattr(row, k), v) for k, v in values.items() if getattr(row, k) != v}
+        if changed and not actor.replace and any(old is not None for old, _ in changed.values()):
+            # a late 月报 re-imported as on time, a corrected date: never silently
+            what = "; ".join(f"{TEXT_LABEL.get(k, FIELD_LABEL.get(k, k))} {_fmt(old)} → {_fmt(new)}"
+                             for k, (old, new) in changed.items() if old is not None)
+            raise InvalidValue(f"将改变已有记录 {ref}: {what}; 确认要覆盖请加 --replace")
         for k, (_, v) in changed.items():
             setattr(row, k, v)
     session.add_all(AuditRow(plan_id=plan_id, by=actor.by, source=actor.source, entity=str(model.__tablename__), ref=ref,
@@ -102,11 +126,11 @@ def add_training_session(session: Session, sp: StoredPlan, actor: Actor, today: 
     task = sp.plan.tracked("training", task_no)
     no, (depts, all_towns) = task.no, task.track.training or ((), ())
     d, d_id = sp.unit_id(department, depts, "部门")
-    names = [sp.plan.pick(t, all_towns, "镇") for t in towns]
+    names = list(dict.fromkeys(sp.plan.pick(m, all_towns, "镇") for t in towns for m in sp.plan.members(t)))
     _past(sp, held_on, today, "培训日期")
     progress.training_form(form)
-    if attendees < 0:
-        raise InvalidValue(f"参训人数不能为负数: {attendees}")
+    if attendees <= 0:
+        raise InvalidValue(f"参训人次应大于 0, 实为 {attendees} (没有人参加的培训不必登记)")
     progress.count(attendees, "参训人次")
     if note is not None:
         progress.text(note, "备注")
@@ -170,6 +194,10 @@ def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *
     task = sp.plan.tracked("monthly_reports", task_no)
     t, t_id = sp.unit_id(town, task.track.monthly_reports or (), "镇")
     period = progress.period(period, sp.plan.year)
+    owed = [f"{d:%Y-%m}" for d in due_dates(task.deadline, sp.plan.issued, date(sp.plan.year, 12, 31))]
+    if period not in owed:
+        raise InvalidValue(f"月份 {period} 不是任务 {task.no} 的报送期 (计划印发后的报送期: {owed[0] if owed else '无'} 至 "
+                           f"{owed[-1] if owed else '无'})")
     _past(sp, submitted_on, today, "报送日期")
     clean = progress.figures(figures, sp.plan.report_figures)
     return upsert(session, MonthlyReportRow, {"task_id": sp.task_id(task.no), "town_id": t_id, "period": period},
@@ -183,6 +211,9 @@ def set_task_status(session: Session, sp: StoredPlan, actor: Actor, today: date,
     task = sp.plan.task(task_no)
     owners = [a.unit for a in sp.plan.assignees(task)]
     u, u_id = sp.unit_id(unit, owners, f"任务 {task_no} 的责任单位")
+    if status != "申请延期" and (how := task.track.recorded_by(u)):
+        # its status follows from the items recorded: a status set here would say "已更新" and change nothing
+        raise InvalidValue(f"任务 {task_no} 中 {u} 的完成情况按{how}自动判断, 请登记这些事项; task set 只用于申请延期")
     progress.task_state(status, completed_on, extended_due, reason)
     progress.in_plan_years(extended_due, sp.plan.year, "新的截止日期")
     _past(sp, completed_on, today, "完成日期")

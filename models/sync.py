@@ -104,6 +104,13 @@ def _merge(session: Session, rows: list[Any], key: str, wanted: dict[Any, dict[s
 
 def _sync_units(session: Session, plan: Plan, plan_id: int, report: SyncReport) -> dict[str, int]:
     rows = list(session.exec(select(UnitRow).where(UnitRow.plan_id == plan_id)))
+    by_name = {r.name: r for r in rows}
+    for u in plan.units:  # 机构改革: the row of a former name becomes this unit, with everything recorded on it
+        old = next((by_name[f] for f in u.former_names if f in by_name), None)
+        if old is not None and u.name not in by_name:
+            old.name = u.name
+            by_name[u.name] = old
+            report.changes["updated:unit"] += 1
     wanted = {u.name: {"kind": u.kind, "full_name": u.full_name, "active": True} for u in plan.units}
     existing = _merge(session, rows, "name", wanted, lambda **v: UnitRow(plan_id=plan_id, **v), report, "unit")
     return {name: r.id for name, r in existing.items() if r.id is not None}

@@ -26,6 +26,10 @@ def loaded(run):  # type: ignore[no-untyped-def]
     (("letter", "sign", "区水务局", "湾沚镇", "--on", "2019-04-25"), 1, "签订日期 2019-04-25 不在计划年度"),
     (("report", "submit", "湾沚镇", "--month", "2025-01", "--on", "2023-05-19"), 1, "月份 2025-01 不在计划年度 2023 内"),
     (("exam", "schedule", "湾沚镇", "--on", "2026-01-01"), 1, "考试日期 2026-01-01 不在计划年度"),
+    (("report", "submit", "湾沚镇", "--month", "2023-02", "--on", "2023-05-19"), 1,
+     "月份 2023-02 不是任务 14 的报送期 (计划印发后的报送期: 2023-04 至 2023-12)"),
+    (("training", "session", "区水务局", "--on", "2023-05-01", "--form", "集中培训", "--towns", "湾沚镇",
+      "--attendees", "0"), 1, "参训人次应大于 0"),
 ])
 def test_far_dates_are_refused_and_change_nothing(loaded, db_url, args, code, said) -> None:  # type: ignore[no-untyped-def]
     before = dbs.fingerprint(db_url)
