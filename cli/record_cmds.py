@@ -68,6 +68,7 @@ def register(sub: Any, p: Parents) -> None:
     c.add_argument("--new-due", type=day, help="申请延期: 新的截止日期")
     c.add_argument("--reason", help="申请延期: 理由")
     c.add_argument("--approved-by", help="申请延期: 批准人")
+    c.add_argument("--period", help="周期性任务的哪一期: 2024-03 (月)、2024Q1 (季)、2024H1 (半年)、2024 (年)")
     c.set_defaults(func=task_set)
 
 
@@ -165,7 +166,8 @@ def task_set(args: argparse.Namespace) -> int:
         n = _records().for_each_member(
             _records().set_task_status, session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
             status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
-            extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by)
-    console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}: {args.status}"
+            extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by, period=args.period)
+    console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}"
+                    + (f" {args.period}" if args.period else "") + f": {args.status}"
                     + (f" (共 {n} 个单位)" if n > 1 else ""))
     return 0

@@ -216,6 +216,21 @@ def _hint(s: str) -> str:
             "次年X月底前、每月X日前、每季度末、每周X前、4月至6月、持续推进、按省级部署、结合工作实际确定、立即")
 
 
+def period_label(freq: str, due: date) -> str:
+    """How a period of a recurring task is written (as report periods are): 2024-03, 2024Q1, 2024H1, 2024,
+    2024W05 — from its due date."""
+    if freq == "monthly":
+        return f"{due:%Y-%m}"
+    if freq == "quarterly":
+        return f"{due.year}Q{(due.month - 1) // 3 + 1}"
+    if freq == "half_yearly":
+        return f"{due.year}H{1 if due.month <= 6 else 2}"
+    if freq == "weekly":
+        year, week, _ = due.isocalendar()
+        return f"{year}W{week:02d}"
+    return f"{due.year}"
+
+
 def due_dates(deadline: Deadline, first: date, last: date) -> list[date]:
     """Every due date of `deadline` within [first, last]; recurring rules give one per period."""
     if deadline.kind in ("date", "range"):

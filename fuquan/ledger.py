@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .deadline import Deadline, due_dates
+from .deadline import Deadline, due_dates, period_label
 from .judge import Judgement, all_done, judge
 from .plan import Plan, Track
 from .workdays import WorkCalendar
@@ -46,6 +46,7 @@ class Records:
     exams_held: dict[tuple[int, str], date] = field(default_factory=dict)  # (task, town) → first sitting held
     certified: dict[tuple[int, str], date] = field(default_factory=dict)  # (task, town) → 证件换领 done
     reports: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, town, YYYY-MM) → submitted
+    periods: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, unit, 2024Q1) → done
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,10 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
     rows: list[Row] = []
     for s in shares:
         try:
-            rows.append(_share_row(s, rec, ctx))
+            if _per_period(s, rec):
+                rows.extend(_period_rows(s, rec, ctx))
+            else:
+                rows.append(_share_row(s, rec, ctx))
         except (OverflowError, ValueError) as e:
             ctx.skipped.append(f"注意: 任务{s.task_no} {s.unit} 的日期无法计算 ({e}), 本次跳过; "
                                f"请用 fuquan task set 更正后再查看")
@@ -128,6 +132,24 @@ def _share_row(s: Share, rec: Records, ctx: Context) -> Row:
             raise ValueError(f"{d} 离计划年度 {ctx.year} 太远")
     j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
     return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing)
+
+
+def _per_period(s: Share, rec: Records) -> bool:
+    """A recurring task is owed once per period by each unit it names, unless tracked items back the share
+    (月报 towns and their collector are judged from the reports themselves)."""
+    return s.deadline.kind == "recurring" and not s.track.monthly_reports and _items(s, rec) is None
+
+
+def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
+    """One row per period up to the one due next: a missed quarter stays red, naming it, until recorded."""
+    assert s.deadline.rule is not None
+    rows = []
+    for due in ctx.periods(s.deadline):
+        label = period_label(s.deadline.rule.freq, due)
+        j = judge(due, rec.periods.get((s.task_no, s.unit, label)), ctx.today, ctx.cal, ctx.warn)
+        missing = () if j.colour in ("已完成", "逾期完成") else (label,)
+        rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label))
+    return rows
 
 
 def _items(s: Share, rec: Records) -> list[tuple[str, date | None]] | None:

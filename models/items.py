@@ -104,6 +104,21 @@ class MonthlyReportRow(SQLModel, table=True):
     figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
+class PeriodStatusRow(SQLModel, table=True):
+    """One period of a recurring task done by one unit (2024Q1 案卷评查): each period is owed on its own."""
+
+    __tablename__ = "period_status"
+    __table_args__ = (UniqueConstraint("task_id", "unit_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    period: str  # 2024-03, 2024Q1, 2024H1, 2024, 2024W05
+    status: str
+    completed_on: date | None = None
+    note: str | None = None
+    evidence: str | None = None
+
+
 class AuditRow(SQLModel, table=True):
     """Who changed what, when: one row per changed field."""
 

@@ -18,7 +18,15 @@ from sqlmodel import Session, col
 from fuquan.ledger import Context, Records, Row, Share, evaluate
 from fuquan.workdays import WorkCalendar
 
-from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
+from .items import (
+    ExamSittingRow,
+    ExamTownRow,
+    LetterRow,
+    MonthlyReportRow,
+    PeriodStatusRow,
+    TrainingDoneRow,
+    TrainingPlanRow,
+)
 from .stored import StoredPlan, read_plans
 from .tables import AssignmentRow, PlanRow, TaskRow
 
@@ -122,6 +130,12 @@ def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int]]
                                                MonthlyReportRow.period, MonthlyReportRow.submitted_on):
         r, no = rec(tid)
         r.reports[(no, name[town], period)] = submitted
+    for tid, unit, period, status, done in _items(session, PeriodStatusRow, ids, PeriodStatusRow.unit_id,
+                                                  PeriodStatusRow.period, PeriodStatusRow.status,
+                                                  PeriodStatusRow.completed_on):
+        if status == "已完成" and done:
+            r, no = rec(tid)
+            r.periods[(no, name[unit], period)] = done
 
 
 def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> Iterator[Ledger]:

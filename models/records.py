@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from fuquan import progress
-from fuquan.deadline import due_dates
+from fuquan.deadline import due_dates, period_label
 from fuquan.errors import InvalidValue
 
 from .items import (
@@ -24,6 +24,7 @@ from .items import (
     ExamTownRow,
     LetterRow,
     MonthlyReportRow,
+    PeriodStatusRow,
     TrainingDoneRow,
     TrainingPlanRow,
     TrainingSessionRow,
@@ -207,7 +208,7 @@ def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *
 def set_task_status(session: Session, sp: StoredPlan, actor: Actor, today: date, *, task_no: int, unit: str,
                     status: str, completed_on: date | None = None, note: str | None = None,
                     evidence: str | None = None, extended_due: date | None = None, reason: str | None = None,
-                    approved_by: str | None = None) -> AssignmentRow:
+                    approved_by: str | None = None, period: str | None = None) -> SQLModel:
     task = sp.plan.task(task_no)
     owners = [a.unit for a in sp.plan.assignees(task)]
     u, u_id = sp.unit_id(unit, owners, f"任务 {task_no} 的责任单位")
@@ -217,6 +218,19 @@ def set_task_status(session: Session, sp: StoredPlan, actor: Actor, today: date,
     progress.task_state(status, completed_on, extended_due, reason)
     progress.in_plan_years(extended_due, sp.plan.year, "新的截止日期")
     _past(sp, completed_on, today, "完成日期")
+    rule = task.deadline.rule
+    if rule is not None and not task.track.monthly_reports and status != "申请延期":
+        # owed once per period: which one is being recorded must be said
+        owed = [period_label(rule.freq, d) for d in due_dates(task.deadline, sp.plan.issued, date(sp.plan.year, 12, 31))]
+        if period not in owed:
+            said = f"“{period}” 不是其中之一" if period else "请用 --period 指明是哪一期"
+            raise InvalidValue(f"任务 {task_no} 按期完成 ({task.deadline.text}), {said}; 可登记的期: {'、'.join(owed)}")
+        return upsert(session, PeriodStatusRow, {"task_id": sp.task_id(task_no), "unit_id": u_id, "period": period},
+                      {"status": status, "completed_on": completed_on if status == "已完成" else None,
+                       **{k: v for k, v in (("note", note), ("evidence", evidence)) if v is not None}},
+                      actor, f"任务{task_no}/{u}/{period}", plan_id=sp.id)
+    if period is not None:
+        raise InvalidValue(f"任务 {task_no} 不是周期性任务, 不需要 --period")
     values: dict[str, Any] = {"status": status, "completed_on": completed_on if status == "已完成" else None}
     for k, v in (("note", note), ("evidence", evidence), ("extended_due", extended_due),
                  ("extension_reason", reason), ("extension_approved_by", approved_by)):
