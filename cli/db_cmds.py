@@ -14,7 +14,7 @@ from .output import console, print_json, state_cell, table
 
 def register(sub: Any, p: Parents) -> None:
     sub.add_parser("sync", parents=[p.config, p.as_json], help="把计划配置写入数据库 (单一事务)").set_defaults(func=sync)
-    st = sub.add_parser("status", parents=[p.plan, p.as_json], help="各任务、各单位、各镇的进度与逾期情况 (红/黄/绿)")
+    st = sub.add_parser("status", parents=[p.plan, p.as_json], help="各任务、各单位、各乡镇的进度与逾期情况 (红/黄/绿)")
     st.add_argument("--by", choices=["task", "unit", "town"], default="task", help="按任务 / 单位 / 镇汇总")
     st.add_argument("--task", type=int, help="只看某项任务, 列出每个单位的完成情况和尚缺事项")
     st.set_defaults(func=status)
@@ -68,8 +68,8 @@ def status(args: argparse.Namespace) -> int:
     elif args.by == "task":
         out.print(_task_table(f"{title} · 按任务", tasks))
     else:
-        out.print(_rollup_table(f"{title} · 按{'单位' if args.by == 'unit' else '镇'}", groups,
-                                "单位" if args.by == "unit" else "镇"))
+        what = "单位" if args.by == "unit" else plan.words.towns
+        out.print(_rollup_table(f"{title} · 按{what}", groups, what))
     total = {c: sum(g.counts[c] for g in groups) for c in COLOURS}
     out.print("合计: " + "  ".join(f"{state_cell(c)} {total[c]}" for c in COLOURS if total[c]))
     return 0

@@ -45,16 +45,13 @@ def import_file(args: argparse.Namespace) -> int:
 
 
 def template(args: argparse.Namespace) -> int:
+    from fuquan.loader import load_plan
     from fuquan.sheets import KINDS as SHEETS
     from reports.templates import write_template
 
     kind = SHEETS[args.kind]
-    figures: tuple[str, ...] = ()
-    if kind.name == "reports":
-        from fuquan.loader import load_plan
-
-        figures = load_plan(args.config).report_figures
+    plan = load_plan(args.config)  # the sheet speaks the plan's words (乡镇（街道）) and lists its figures
     out = Path(args.out or f"{kind.label}.xlsx")
-    headers = write_template(kind, figures, out)
+    headers = write_template(kind, plan.report_figures if kind.name == "reports" else (), out, plan.words.towns)
     console().print(f"已生成模板 {out}: {'、'.join(headers)}")
     return 0

@@ -17,7 +17,7 @@ def register(sub: Any, p: Parents) -> None:
     letter = sub.add_parser("letter", help="登记承接确认书").add_subparsers(dest="letter_cmd", required=True, metavar="子命令")
     for name, helptext, func in (("sign", "登记签订", letter_sign), ("draft", "登记起草", letter_draft)):
         c = letter.add_parser(name, parents=p.record, help=helptext)
-        c.add_argument("department", metavar="部门", help="部门, 或单位组名 (如 区级执法单位: 一次登记全部成员)")
+        c.add_argument("department", metavar="部门", help="部门, 或单位组名 (一次登记组内全部单位)")
         c.add_argument("town", metavar="镇")
         c.add_argument("--on", type=day, required=True, help="日期 YYYY-MM-DD")
         if name == "sign":
@@ -38,7 +38,7 @@ def register(sub: Any, p: Parents) -> None:
     c.add_argument("--attendees", type=int, required=True, help="参训人次")
     c.add_argument("--note", help="备注")
     c.set_defaults(func=training_session)
-    c = tr.add_parser("complete", parents=p.record, help="某部门对某镇的岗前培训已完成")
+    c = tr.add_parser("complete", parents=p.record, help="某部门对某个乡镇的岗前培训已完成")
     c.add_argument("department", metavar="部门")
     c.add_argument("town", metavar="镇")
     c.add_argument("--on", type=day, required=True, help="完成日期")

@@ -15,14 +15,14 @@ from .output import console, print_json
 def register(sub: Any, p: Parents) -> None:
     rp = sub.add_parser("report", help="月报登记与报告生成").add_subparsers(dest="report_cmd", required=True, metavar="子命令")
     for kind, helptext, example in (("monthly", "月度情况通报 (关账后数据冻结)", "2023-05"),
-                                    ("quarterly", "季度综合分析 (各单位、各镇得分)", "2023Q2"),
-                                    ("annual", "年度总结评估 (各镇排名)", "2023")):
+                                    ("quarterly", "季度综合分析 (各单位、各乡镇得分)", "2023Q2"),
+                                    ("annual", "年度总结评估 (各乡镇排名)", "2023")):
         c = rp.add_parser(kind, parents=[p.plan, p.as_json], help=helptext)
         c.add_argument("--period", help=f"报告期, 如 {example} (默认最近一期)")
         c.add_argument("--out", default=None, help="输出目录 (默认 data/reports/<区县>-<年度>)")
         c.add_argument("--send", action="store_true", help="同时把要点发给专班 (每期只发一次)")
         c.set_defaults(func=report, kind=kind)
-    c = rp.add_parser("submit", parents=p.record, help="登记某镇某月的月报")
+    c = rp.add_parser("submit", parents=p.record, help="登记某个乡镇某月的月报")
     c.add_argument("town", metavar="镇")
     c.add_argument("--month", required=True, help="月份 YYYY-MM")
     c.add_argument("--on", type=day, required=True, help="报送日期")

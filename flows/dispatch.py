@@ -114,13 +114,13 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     if dry_run:
         with reading(engine) as session:
             seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
-        report.planned = _plan(groups, seen, channels, router, today, plan.district)
+        report.planned = _plan(groups, seen, channels, router, today, plan.district, plan.words.programme)
         return report
     for attempt in range(2):  # a concurrent run on PostgreSQL may win the unique key race once
         try:
             with transaction(engine) as session:
                 seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
-                report.planned = _plan(groups, seen, channels, router, today, plan.district)
+                report.planned = _plan(groups, seen, channels, router, today, plan.district, plan.words.programme)
                 for p in report.planned:
                     _enqueue(session, plan_id, today, now, p)
             break
@@ -138,7 +138,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
 
 
 def _plan(groups: dict[str, list[Reminder]], seen: set[str], channels: Channels, router: Router,
-          today: date, district: str) -> list[Planned]:
+          today: date, district: str, programme: str) -> list[Planned]:
     out = []
     for recipient, items in groups.items():
         fresh = [r for r in items if r.key not in seen]
@@ -147,7 +147,8 @@ def _plan(groups: dict[str, list[Reminder]], seen: set[str], channels: Channels,
         wanted, forwarded = channels.of(recipient)
         dest = router.destination(wanted)
         forwarded_for = recipient if forwarded and dest.kind != "console" else None
-        out.append(Planned(recipient, dest, forwarded_for, compose(recipient, fresh, today, district, forwarded_for), fresh))
+        out.append(Planned(recipient, dest, forwarded_for, compose(recipient, fresh, today, district, forwarded_for,
+                                                                          programme=programme), fresh))
     return out
 
 
@@ -259,7 +260,8 @@ def _tell_zhuanban(ctx: Context, failures: list[tuple[str, str, str]], report: R
     """One notice to the 专班 listing undelivered messages; its key makes it once per failure."""
     keyed = {f"notice|{who}|{where}|{why}|{report.day}": (who, where, why) for who, where, why in failures}
     send_to_zhuanban(ctx, report, now, kind="notice", keys=list(keyed), lease=lease,
-                     message=lambda fresh: notice([keyed[k] for k in fresh], report.day, ctx.plan.plan.district))
+                     message=lambda fresh: notice([keyed[k] for k in fresh], report.day, ctx.plan.plan.district,
+                                                      programme=ctx.plan.plan.words.programme))
 
 
 def _tell_unknown(ctx: Context, report: RunReport, now: datetime, lease: timedelta) -> None:
@@ -274,7 +276,8 @@ def _tell_unknown(ctx: Context, report: RunReport, now: datetime, lease: timedel
              for m in stuck if m.recipient != ZHUANBAN}
     if keyed:
         send_to_zhuanban(ctx, report, now, kind="notice", keys=list(keyed), lease=lease,
-                         message=lambda fresh: notice([keyed[k] for k in fresh], report.day, ctx.plan.plan.district))
+                         message=lambda fresh: notice([keyed[k] for k in fresh], report.day, ctx.plan.plan.district,
+                                                      programme=ctx.plan.plan.words.programme))
 
 
 def send_to_zhuanban(ctx: Context, report: RunReport, now: datetime, *, kind: str, keys: list[str],

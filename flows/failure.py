@@ -26,7 +26,7 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
                 ctx = ctx.choose(params.get("year"), params.get("district"))
                 wanted, who = ctx.plan.plan.channels.zhuanban, ctx.plan.label
             except FuquanError:
-                wanted, who = None, "镇赋权督办系统"
+                wanted, who = None, "赋权督办系统"
             why = redact(state.message or "(无说明)", settings.secrets())
             message = Message("专班", f"【{who}】{flow.name} 运行失败",
                               (Section("运行情况", (f"运行 {flow_run.name} 于 {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "

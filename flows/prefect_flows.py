@@ -62,7 +62,8 @@ class PrefectRunner:
                               description=f"{snap.district} {snap.year} 年度各任务状态 (截至 {snap.today})")
         create_table_artifact(status.overdue_table(snap.rows) or [{"说明": "无逾期事项"}], key=f"{key}-overdue",
                               description=f"逾期清单: 单位、任务、逾期工作日 (截至 {snap.today})")
-        create_markdown_artifact(status.letters_markdown(snap), key=f"{key}-letters", description="承接确认书 部门×镇 签订表")
+        create_markdown_artifact(status.letters_markdown(snap), key=f"{key}-letters",
+                                 description=f"承接确认书 部门×{snap.words.towns} 签订表")
         sent = status.sent_table(jobs.sent(report)) or [{"说明": report.skipped or "今天没有需要发送的提醒"}]
         create_table_artifact(sent, key=f"{key}-sent", description=f"{snap.today} 提醒发给了谁")
 

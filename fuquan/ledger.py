@@ -2,7 +2,7 @@
 
 A share (assignment) backed by tracked items is done when all its items are:
   letters   a department's share: its letter with every town; a town's: with every department
-  training  a department's share: its plan filed with 区司法局 + training done in every town;
+  training  a department's share: its plan filed (with the track's `plans_to`) + training done in every town;
             a town's share: training done by every department
   exams     a town's share: an exam sitting held + 证件换领 done
   monthly   one row per town × period (月报), and a collecting unit's share is done for a period
@@ -167,7 +167,7 @@ def _items(s: Share, rec: Records) -> list[tuple[str, date | None]] | None:
         depts, towns = t.training
         if unit in depts:
             backed = True
-            items.append(("培训指导计划报区司法局", rec.training_plans.get((no, unit))))
+            items.append((f"培训指导计划报{t.training_to}", rec.training_plans.get((no, unit))))
             items += [(f"{town}岗前培训", rec.training_done.get((no, unit, town))) for town in towns]
         elif unit in towns:
             backed, items = True, items + [(f"{d}岗前培训", rec.training_done.get((no, d, unit))) for d in depts]

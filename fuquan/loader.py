@@ -19,7 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
-from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit
+from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
 from .policy import FLOWS, Channels, Destination, ReminderPolicy, Schedule, Weights
 from .schema import ChannelSpec, MonthlyReportSpec, PlanFile, RemindersSpec, TaskSpec, chinese_message
 from .text import name_key
@@ -133,7 +133,16 @@ class _Checker:
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
                     self.spec.status.warn_working_days, figures, policy, channels, schedules,
                     Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
-                            ev.late_penalty_cap))
+                            ev.late_penalty_cap), self._words())
+
+    def _words(self) -> Words:
+        """The plan's own words: from the plan block where given, else from its district name and units."""
+        meta = self.spec.plan
+        level = meta.level or (meta.district[-1] if meta.district[-1] in "区县市旗" else "县")
+        towns = "乡镇（街道）" if any(u.kind in ("乡", "街道") for u in self.spec.units) else "镇"
+        found = re.search(r"推进(.+?)工作", meta.title)
+        programme = meta.programme or (found[1] if found else f"{towns}赋权")
+        return Words(level, towns, programme, tuple(self.spec.training_forms))
 
     def _schedules(self) -> tuple[Schedule, ...]:
         out = []
@@ -295,6 +304,16 @@ class _Checker:
                              units((*base, k, "towns"), p.towns, "town")) if p else None
         towns = lambda k, p: units((*base, k, "towns"), p.towns, "town") if p else None  # noqa: E731
         track = Track(pair("letters", spec.letters), pair("training", spec.training),
-                      towns("exams", spec.exams), towns("monthly_reports", spec.monthly_reports))
+                      towns("exams", spec.exams), towns("monthly_reports", spec.monthly_reports),
+                      self._plans_to(i, spec.training.plans_to) if spec.training else "")
         return track if ok else None
+
+    def _plans_to(self, i: int, given: str | None) -> str:
+        """Who receives the departments' 培训指导计划: as the track says, else the plan's 司法局."""
+        if given:
+            unit = next((u for u in self.kinds if name_key(u) == name_key(given)), None)
+            if unit is None:
+                self.add(("tasks", i, "track", "training", "plans_to"), f"培训指导计划报送单位 “{given}” 不是已定义的单位")
+            return unit or given
+        return justice_bureau(self.kinds)
 

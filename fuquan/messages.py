@@ -24,7 +24,7 @@ class Message:
     title: str
     sections: tuple[Section, ...]
     note: str | None = None  # e.g. forwarded to the 专班 because the unit has no channel
-    closing: str = "请按时完成并在系统中登记进度; 如有困难请联系牵头单位或镇赋权工作专班。"
+    closing: str = "请按时完成并登记进度; 如有困难请联系牵头单位或工作专班。"
 
     def as_dict(self) -> dict[str, object]:
         return {"recipient": self.recipient, "title": self.title, "note": self.note, "closing": self.closing,
@@ -64,14 +64,16 @@ def line(r: Reminder, *, with_unit: bool = False) -> str:
 
 
 def compose(recipient: str, reminders: list[Reminder], today: date, district: str,
-            forwarded_for: str | None = None) -> Message:
+            forwarded_for: str | None = None, *, programme: str) -> Message:
+    """One recipient's message of the day, in the plan's words (`programme`: 镇赋权, 乡镇（街道）赋权)."""
     sections = []
     for kind in HEADINGS:
         mine = [r for r in reminders if r.kind == kind]
         if mine:
             sections.append(Section(HEADINGS[kind], tuple(line(r, with_unit=kind == "escalation") for r in mine)))
     note = f"{forwarded_for} 尚未配置接收渠道, 本提醒发至专班, 请转达。" if forwarded_for else None
-    return Message(recipient, f"【{district}镇赋权督办】{recipient} 待办提醒 ({today})", tuple(sections), note)
+    return Message(recipient, f"【{district}{programme}督办】{recipient} 待办提醒 ({today})", tuple(sections), note,
+                   f"请按时完成并登记进度; 如有困难请联系牵头单位或{programme}工作专班。")
 
 
 def _short(text: str, n: int = 30) -> str:
@@ -83,9 +85,9 @@ def _list(items: tuple[str, ...], n: int = 8) -> str:
     return shown + (f" 等 {len(items)} 项" if len(items) > n else "")
 
 
-def notice(failures: list[tuple[str, str, str]], today: date, district: str) -> Message:
+def notice(failures: list[tuple[str, str, str]], today: date, district: str, *, programme: str) -> Message:
     """To the 专班: messages that could not be delivered (recipient, destination, why)."""
     lines = tuple(f"{who} ({where}): {why}" for who, where, why in failures)
-    return Message("专班", f"【{district}镇赋权督办】提醒未送达 ({today})",
+    return Message("专班", f"【{district}{programme}督办】提醒未送达 ({today})",
                    (Section("以下单位的提醒未能送达, 请核对接收渠道后转达", lines),),
                    closing="接收渠道在 config/tasks.yaml 的 channels 段配置; 修正后未送达的提醒会在下次运行时补发。")

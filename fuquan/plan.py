@@ -16,7 +16,8 @@ from .errors import LookupFailed
 from .policy import Channels, ReminderPolicy, Schedule, Weights
 from .text import name_key
 
-UNIT_KINDS = {"部门": "department", "镇": "town", "园区": "zone"}
+# 乡 and 街道 are town-level like 镇 (a group of towns may hold all three); 园区 is a zone.
+UNIT_KINDS = {"部门": "department", "镇": "town", "乡": "town", "街道": "town", "园区": "zone"}
 TRACK_LABEL = {"letters": "承接确认书", "training": "岗前培训", "exams": "法律知识考试", "monthly_reports": "月报"}
 
 
@@ -26,6 +27,30 @@ class Unit:
     kind: str  # department | town | zone (the YAML says 部门 / 镇 / 园区)
     full_name: str | None = None
     former_names: tuple[str, ...] = ()  # names it had before a reorganisation; a sync renames, never loses
+
+
+def justice_bureau(units: dict[str, str]) -> str:
+    """Who receives the departments' 培训指导计划 when a plan does not say (`plans_to`): its 司法局.
+    `units`: name → kind."""
+    return next((u for u, k in units.items() if k == "department" and u.endswith("司法局")), "司法行政部门")
+
+
+@dataclass(frozen=True)
+class Words:
+    """The plan's own words for what fuquan writes: never 湾沚区's."""
+
+    level: str  # 区 / 县 / 市: 区级部门, 县级部门
+    towns: str  # 镇, or 乡镇（街道） when the plan has 乡 or 街道
+    programme: str  # in titles: 【某市青山县乡镇（街道）赋权督办】
+    training_forms: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"level": self.level, "towns": self.towns, "programme": self.programme,
+                "training_forms": list(self.training_forms)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Words:
+        return cls(d["level"], d["towns"], d["programme"], tuple(d["training_forms"]))
 
 
 @dataclass(frozen=True)
@@ -56,6 +81,7 @@ class Track:
     training: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (departments, towns)
     exams: tuple[str, ...] | None = None  # towns
     monthly_reports: tuple[str, ...] | None = None  # towns
+    training_to: str = ""  # who receives the departments' 培训指导计划 (区司法局, 县司法局)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -63,6 +89,8 @@ class Track:
             pair = getattr(self, name)
             if pair:
                 out[name] = {"departments": list(pair[0]), "towns": list(pair[1])}
+        if self.training_to:
+            out["training"]["plans_to"] = self.training_to
         for name in ("exams", "monthly_reports"):
             if getattr(self, name):
                 out[name] = {"towns": list(getattr(self, name))}
@@ -85,7 +113,8 @@ class Track:
     def from_dict(cls, d: dict[str, Any]) -> Track:
         pair = lambda k: (tuple(d[k]["departments"]), tuple(d[k]["towns"])) if k in d else None  # noqa: E731
         towns = lambda k: tuple(d[k]["towns"]) if k in d else None  # noqa: E731
-        return cls(pair("letters"), pair("training"), towns("exams"), towns("monthly_reports"))
+        return cls(pair("letters"), pair("training"), towns("exams"), towns("monthly_reports"),
+                   d.get("training", {}).get("plans_to", ""))
 
 
 @dataclass(frozen=True)
@@ -120,6 +149,7 @@ class Plan:
     channels: Channels
     schedules: tuple[Schedule, ...]
     weights: Weights
+    words: Words
     _by_key: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -210,6 +240,7 @@ class Plan:
             "warn_workdays": self.warn_workdays, "report_figures": list(self.report_figures),
             "reminders": self.policy.as_dict(), "channels": self.channels.as_dict(),
             "schedules": [s.as_dict() for s in self.schedules], "evaluation": self.weights.as_dict(),
+            "words": self.words.as_dict(),
             "units": [{"name": u.name, "kind": u.kind, "full_name": u.full_name} for u in self.units],
             "groups": [{"name": g.name, "members": list(g.members)} for g in self.groups],
             "tasks": [self.task_dict(t) for t in self.tasks],

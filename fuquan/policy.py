@@ -88,9 +88,9 @@ class Channels:
 FLOWS = {
     "sync-plan": "校验计划配置并载入数据库 (单一事务)",
     "deadline-check": "每日进度检查: 计算红黄绿, 发送到期/逾期提醒, 更新看板",
-    "monthly-status": "月度情况收集: 关账冻结、未报送的镇、与上月相比的变化, 生成通报、Excel 和图表",
-    "quarterly-analysis": "季度综合分析: 上一季度各单位、各镇的按时率、逾期和得分",
-    "annual-evaluation": "年度总结评估: 各镇得分排名与失分原因",
+    "monthly-status": "月度情况收集: 关账冻结、未报送的乡镇、与上月相比的变化, 生成通报、Excel 和图表",
+    "quarterly-analysis": "季度综合分析: 上一季度各单位、各乡镇的按时率、逾期和得分",
+    "annual-evaluation": "年度总结评估: 各乡镇得分排名与失分原因",
 }
 
 

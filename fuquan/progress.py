@@ -7,7 +7,6 @@ from datetime import date
 
 from .errors import InvalidValue
 
-TRAINING_FORMS = ("集中培训", "现场观摩", "跟班学习", "传帮带")
 TASK_STATES = ("未开始", "进行中", "已完成", "申请延期")
 
 
@@ -59,9 +58,10 @@ def exam_counts(candidates: int | None, sat: int | None, passed: int | None) -> 
         raise InvalidValue(f"通过人数 {passed} 大于实考人数 {sat if sat is not None else '(未填)'}")
 
 
-def training_form(form: str) -> str:
-    if form not in TRAINING_FORMS:
-        raise InvalidValue(f"培训形式 “{form}” 不在可选范围: {'、'.join(TRAINING_FORMS)}")
+def training_form(form: str, forms: tuple[str, ...]) -> str:
+    """One of the plan's training forms (`training_forms:`; 集中培训、现场观摩、跟班学习、传帮带 unless it says)."""
+    if form not in forms:
+        raise InvalidValue(f"培训形式 “{form}” 不在可选范围: {'、'.join(forms)}")
     return form
 
 

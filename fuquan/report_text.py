@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .plan import Words
 from .reports import RATE_LABEL, Diff, Score, rank
 
 COLOUR_ORDER = ("红", "黄", "绿", "逾期完成", "已完成", "持续", "待定")
@@ -17,21 +18,24 @@ def table(heads: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(out)
 
 
-def monthly(district: str, snap: dict[str, Any], diff: Diff, provisional: bool, figures: tuple[str, ...]) -> str:
+def monthly(district: str, snap: dict[str, Any], diff: Diff, provisional: bool, figures: tuple[str, ...],
+            words: Words) -> str:
+    """The month's 通报 in the plan's words (its towns word, its programme's name)."""
     period = snap["period"]
     y, m = period.split("-")
-    head = f"# {district}镇赋权工作{y}年{int(m)}月情况通报"
+    towns = words.towns
+    head = f"# {district}{words.programme}工作{y}年{int(m)}月情况通报"
     state = f"(截至 {snap['closed_on']}, 尚未关账, 数据可能变化)" if provisional else f"(已于 {snap['closed_on']} 关账, 数据已冻结)"
     counts = snap["counts"]
     summary = "、".join(f"{c} {counts[c]} 项" for c in COLOUR_ORDER if counts.get(c))
     parts = [head, state, f"## 一、总体情况\n\n各单位分工共 {sum(counts.values())} 项: {summary or '无'}。"]
     missing = snap["missing"]
     reported = list(snap["reports"])
-    parts.append("## 二、月报报送\n\n" + (f"已报送: {'、'.join(reported)}。" if reported else "本月无镇报送月报。")
-                 + (f"\n\n**未报送: {'、'.join(missing)}。**" if missing else "\n\n各镇均已报送。"))
+    parts.append("## 二、月报报送\n\n" + (f"已报送: {'、'.join(reported)}。" if reported else f"本月无{towns}报送月报。")
+                 + (f"\n\n**未报送: {'、'.join(missing)}。**" if missing else f"\n\n各{towns}均已报送。"))
     rows = [[t] + [snap["reports"][t]["figures"].get(f) for f in figures] for t in reported]
-    parts.append("### 月报指标\n\n" + table(["镇", *figures], rows))
-    parts.append("## 三、与上月相比\n\n" + _diff(diff))
+    parts.append("### 月报指标\n\n" + table([towns, *figures], rows))
+    parts.append("## 三、与上月相比\n\n" + _diff(diff, towns))
     parts.append("## 四、各任务进展\n\n" + table(["序号", "主要任务", "状态", "完成"],
                                               [[t["no"], _short(t["text"]), t["colour"], f"{t['done']}/{t['total']}"]
                                                for t in snap["tasks"]]))
@@ -41,7 +45,7 @@ def monthly(district: str, snap: dict[str, Any], diff: Diff, provisional: bool, 
     return "\n\n".join(parts) + "\n"
 
 
-def _diff(d: Diff) -> str:
+def _diff(d: Diff, towns: str) -> str:
     if d.empty():
         return "与上月相比无变化。"
     out = []
@@ -50,7 +54,7 @@ def _diff(d: Diff) -> str:
     if d.newly_overdue:
         out.append("新增逾期: " + "、".join(d.newly_overdue) + "。")
     if d.figures:
-        out.append(table(["镇", "指标", "上月", "本月", "变化"],
+        out.append(table([towns, "指标", "上月", "本月", "变化"],
                          [[t, n, a, b, _delta(a, b)] for t, n, a, b in d.figures]))
     return "\n\n".join(out)
 
@@ -64,13 +68,14 @@ def _delta(a: float | None, b: float | None) -> str:
 
 
 def period(district: str, title: str, as_of: str, scores: list[Score], figures: dict[str, dict[str, float]],
-           names: tuple[str, ...]) -> str:
+           names: tuple[str, ...], words: Words) -> str:
     towns = [s for s in scores if s.unit_kind == "town"]
     depts = [s for s in scores if s.unit_kind != "town"]
-    parts = [f"# {district}镇赋权工作{title}", f"(统计截至 {as_of})",
-             "## 一、各镇得分排名\n\n" + _ranking(towns),
-             "## 二、区级部门得分\n\n" + _ranking(depts),
-             "## 三、月报指标合计\n\n" + table(["镇", *names], [[t] + [v.get(n) for n in names] for t, v in figures.items()])]
+    parts = [f"# {district}{words.programme}工作{title}", f"(统计截至 {as_of})",
+             f"## 一、各{words.towns}得分排名\n\n" + _ranking(towns),
+             f"## 二、{words.level}级部门得分\n\n" + _ranking(depts),
+             "## 三、月报指标合计\n\n" + table([words.towns, *names],
+                                             [[t] + [v.get(n) for n in names] for t, v in figures.items()])]
     return "\n\n".join(parts) + "\n"
 
 

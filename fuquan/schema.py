@@ -42,11 +42,15 @@ class PlanMeta(_Strict):
     year: StrictInt = Field(ge=2000, le=2100)
     issued: date
     timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Shanghai"
+    # The plan's own words (defaults from the district name and the unit kinds): 区/县/市, and the programme's
+    # name in titles (镇赋权, 乡镇（街道）赋权).
+    level: Literal["区", "县", "市", "旗"] | None = None
+    programme: str | None = Field(default=None, min_length=1)
 
 
 class UnitSpec(_Strict):
     name: str = Field(min_length=1)
-    kind: Literal["部门", "镇", "园区"]
+    kind: Literal["部门", "镇", "乡", "街道", "园区"]
     full_name: str | None = None
     former_names: list[str] = []  # 机构改革: what was recorded under these names stays this unit's
 
@@ -65,6 +69,7 @@ class SectionSpec(_Strict):
 class PairSpec(_Strict):
     departments: list[str] = Field(min_length=1)
     towns: list[str] = Field(min_length=1)
+    plans_to: str | None = None  # training: the unit departments file their 培训指导计划 with (默认: …司法局)
 
 
 class TownsSpec(_Strict):
@@ -168,6 +173,8 @@ class PlanFile(_Strict):
     channels: ChannelsSpec = ChannelsSpec()
     schedules: dict[str, ScheduleSpec] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     evaluation: EvaluationSpec = EvaluationSpec()
+    training_forms: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: ["集中培训", "现场观摩", "跟班学习", "传帮带"], min_length=1)
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = []
     sections: list[SectionSpec] = Field(min_length=1)
@@ -188,7 +195,8 @@ FIELD_NAMES = {
     "wecom": "企业微信机器人名称", "ask_day": "催报日", "evaluation": "考评", "weights": "权重",
     "on_time": "按时完成率权重", "completion": "完成率权重", "late_penalty": "每逾期一个工作日扣分",
     "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
-    "former_names": "曾用名",
+    "former_names": "曾用名", "level": "行政层级", "programme": "工作名称", "plans_to": "培训指导计划报送单位",
+    "training_forms": "培训形式",
 }
 
 

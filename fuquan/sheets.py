@@ -7,7 +7,7 @@ reported as (sheet, row, column, why) so a clerk can fix the whole file in one g
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -45,11 +45,24 @@ KINDS = {k.name: k for k in (
 )}
 
 
-def columns_of(kind: SheetKind, figures: tuple[str, ...]) -> tuple[Column, ...]:
-    """A kind's columns; 月报 gets one optional numeric column per figure named in the plan."""
+# A plan with 乡 or 街道 calls its towns 乡镇（街道）: its sheets say so, and any of these headers reads as 镇.
+TOWN_WORDS = ("镇", "乡镇（街道）", "乡镇(街道)", "乡镇", "街道", "乡")
+
+
+def columns_of(kind: SheetKind, figures: tuple[str, ...], towns: str = "镇") -> tuple[Column, ...]:
+    """A kind's columns in the plan's words (`towns`); 月报 gets one optional numeric column per figure."""
+    cols = tuple(replace(c, header=c.header.replace("镇", towns)) if "镇" in c.header else c for c in kind.columns)
     if kind.name != "reports":
-        return kind.columns
-    return kind.columns + tuple(Column(f, f"figure:{f}", "number", False) for f in figures)
+        return cols
+    return cols + tuple(Column(f, f"figure:{f}", "number", False) for f in figures)
+
+
+def _header_index(col: Column, where: dict[str, int]) -> int | None:
+    if col.header in where:
+        return where[col.header]
+    if "镇" in col.header:
+        return next((where[h] for w in TOWN_WORDS if (h := col.header.replace("镇", w)) in where), None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -68,8 +81,8 @@ def recognise(sheet_name: str, headers: list[str]) -> SheetKind | None:
     for kind in KINDS.values():
         if sheet_name.strip() in (kind.label, kind.name):
             return kind
-    present = {h.strip() for h in headers if h}
-    matches = [k for k in KINDS.values() if {c.header for c in k.columns if c.required} <= present]
+    where = {h.strip(): i for i, h in enumerate(headers) if h}
+    matches = [k for k in KINDS.values() if all(_header_index(c, where) is not None for c in k.columns if c.required)]
     # the most specific match wins: 岗前培训完成 (部门, 镇, 完成日期) over nothing else
     return max(matches, key=lambda k: len(k.columns), default=None)
 
@@ -121,7 +134,8 @@ def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: li
     """Typed rows keyed by column key, and every problem found; blank rows are skipped."""
     cols = columns_of(kind, figures)
     where = {h.strip(): i for i, h in enumerate(headers) if h}
-    problems = [CellProblem(sheet, 1, c.header, "缺少此列") for c in cols if c.required and c.header not in where]
+    index = {c.key: _header_index(c, where) for c in cols}
+    problems = [CellProblem(sheet, 1, c.header, "缺少此列") for c in cols if c.required and index[c.key] is None]
     if problems:
         return [], problems
     out = []
@@ -130,7 +144,8 @@ def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: li
             continue
         record: dict[str, Any] = {}
         for c in cols:
-            raw = values[where[c.header]] if c.header in where and where[c.header] < len(values) else None
+            i = index[c.key]
+            raw = values[i] if i is not None and i < len(values) else None
             try:
                 record[c.key] = read_cell(c, raw)
             except ValueError as e:

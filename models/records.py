@@ -129,7 +129,7 @@ def add_training_session(session: Session, sp: StoredPlan, actor: Actor, today: 
     d, d_id = sp.unit_id(department, depts, "部门")
     names = list(dict.fromkeys(sp.plan.pick(m, all_towns, "镇") for t in towns for m in sp.plan.members(t)))
     _past(sp, held_on, today, "培训日期")
-    progress.training_form(form)
+    progress.training_form(form, sp.plan.words.training_forms)
     if attendees <= 0:
         raise InvalidValue(f"参训人次应大于 0, 实为 {attendees} (没有人参加的培训不必登记)")
     progress.count(attendees, "参训人次")

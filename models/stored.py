@@ -7,15 +7,18 @@ plans are read with one query per table (a province's sweep costs what one plan 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from fuquan.deadline import Deadline
 from fuquan.errors import AmbiguousPlan, FuquanError, LookupFailed
-from fuquan.plan import Group, Plan, Section, Task, Track, Unit
+from fuquan.plan import Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
 from fuquan.policy import Channels, ReminderPolicy, Schedule, Weights
+from fuquan.schema import PlanFile
 
 from .tables import GroupMemberRow, GroupRow, PlanRow, TaskRow, UnitRow
 
@@ -80,16 +83,31 @@ def read_plans(session: Session, rows: Sequence[PlanRow]) -> dict[int, StoredPla
 def _plan(row: PlanRow, units: list[UnitRow], groups: list[Group], tasks: list[TaskRow]) -> Plan:
     sections: dict[str, Section] = {}
     built = []
+    # a plan synced by an older version did not store who receives training plans: its 司法局, as the loader says
+    justice = justice_bureau({u.name: u.kind for u in units})
     for t in tasks:
         section = sections.setdefault(t.section_no, Section(t.section_no, t.section_title))
         deadline = Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start, t.rule)
-        built.append(Task(t.no, section, t.text, deadline, tuple(t.units), Track.from_dict(t.track)))
+        track = Track.from_dict(t.track)
+        if track.training and not track.training_to:
+            track = replace(track, training_to=justice)
+        built.append(Task(t.no, section, t.text, deadline, tuple(t.units), track))
     s = row.settings
     return Plan(row.title, row.district, row.year, row.issued, row.timezone,
                 tuple(Unit(u.name, u.kind, u.full_name) for u in units), tuple(groups), tuple(sections.values()),
                 tuple(built), row.source, row.warn_workdays, tuple(row.report_figures),
                 ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
-                tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]))
+                tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s, units, tasks))
+
+
+def _words(row: PlanRow, settings: dict[str, Any], units: list[UnitRow], tasks: list[TaskRow]) -> Words:
+    """As the sync stored them; a plan synced by an older version gets them derived the loader's way."""
+    if "words" in settings:
+        return Words.from_dict(settings["words"])
+    level = row.district[-1] if row.district[-1] in "区县市旗" else "县"
+    found = re.search(r"推进(.+?)工作", row.title)
+    forms = PlanFile.model_fields["training_forms"].get_default(call_default_factory=True)
+    return Words(level, "镇", found[1] if found else "镇赋权", tuple(forms))
 
 
 def find_plan(session: Session, *, year: int | None = None, district: str | None = None) -> PlanRow:

@@ -61,18 +61,19 @@ def write_workbook(d: ReportData, path: Path) -> Path:
     _sheet(wb, "确认书", ["部门", *(g.towns if g else [])],
            [[dept, *(f"已签 {g.rows[(dept, t)].signed_on}" if g.signed(dept, t) else "未签" for t in g.towns)]
             for dept in g.departments] if g else [], status_cols=tuple(g.towns) if g else ())
-    _sheet(wb, "培训", ["部门", "镇", "培训指导计划报送", "培训完成"],
+    towns = d.words.towns
+    _sheet(wb, "培训", ["部门", towns, "培训指导计划报送", "培训完成"],
            [[r["department"], r["town"], r["plan_filed_on"], r["completed_on"]] for r in d.training])
-    _sheet(wb, "考试", ["镇", "考试日期", "应考", "实考", "通过", "考前培训", "证件换领"],
+    _sheet(wb, "考试", [towns, "考试日期", "应考", "实考", "通过", "考前培训", "证件换领"],
            [[r["town"], r["exam_on"], r["candidates"], r["sat"], r["passed"], r["pre_training_on"], r["certified_on"]]
             for r in d.exams])
-    _sheet(wb, "月报数据", ["镇", "月份", "报送日期", *d.figure_names],
+    _sheet(wb, "月报数据", [towns, "月份", "报送日期", *d.figure_names],
            [[m["town"], m["period"], m["submitted_on"], *(m["figures"].get(f) for f in d.figure_names)]
             for m in d.reports])
     w = d.weights
     _sheet(wb, "得分", ["名次", "单位", "类别", "应完成", "按时完成", "完成", "月报应报", "月报按时", *RATE_LABEL.values(),
                       "逾期工作日", "按时权重", "完成权重", "月报权重", "每日扣分", "扣分上限", "得分", "失分原因"],
-           [[place, s.unit, "镇" if s.unit_kind == "town" else "部门", s.due, s.on_time, s.done, s.reports_due,
+           [[place, s.unit, towns if s.unit_kind == "town" else "部门", s.due, s.on_time, s.done, s.reports_due,
              s.reports_on_time, *(s.rates.get(k) for k in RATE_LABEL), s.workdays_late, w.on_time, w.completion,
              w.reports, w.late_penalty, w.late_penalty_cap, s.score, "; ".join(s.lost)] for place, s in rank(d.scores)])
     with replacing(path) as tmp:

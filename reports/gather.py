@@ -22,7 +22,7 @@ from sqlmodel import Session
 from fuquan.deadline import Deadline, due_dates
 from fuquan.errors import FuquanError, InvalidValue, LookupFailed
 from fuquan.ledger import Row
-from fuquan.plan import Task
+from fuquan.plan import Task, Words
 from fuquan.policy import Weights
 from fuquan.reports import Diff, Score, freeze, month_diff, score_units
 from fuquan.status import TaskSummary, summarise
@@ -50,6 +50,7 @@ class ReportData:
     exams: list[dict[str, Any]]
     reports: list[dict[str, Any]]
     figure_names: tuple[str, ...]
+    words: Words
     scores: list[Score]
     weights: Weights
     history: list[tuple[date, dict[int, float]]] = field(default_factory=list)  # month end → task → % done
@@ -77,7 +78,8 @@ def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> di
     p = sp.plan
     return {"rows": rows, "tasks": summarise(rows), "letters": grid, "training": training_table(session, sp),
             "exams": exam_table(session, sp), "reports": monthly_figures(session, sp),
-            "figure_names": p.report_figures, "weights": p.weights, "district": p.district, "year": p.year}
+            "figure_names": p.report_figures, "weights": p.weights, "district": p.district, "year": p.year,
+            "words": p.words}
 
 
 def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, dict[int, float]]]:

@@ -14,6 +14,7 @@ from fuquan import report_text
 from fuquan.errors import LookupFailed
 from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
 from fuquan.ledger import Row
+from fuquan.plan import Words
 from fuquan.status import TaskSummary, rollups, summarise
 from fuquan.workdays import WorkCalendar
 from models.ledger_io import load_ledger
@@ -32,6 +33,7 @@ class Snapshot:
     by_unit: list[RollUp]
     by_town: list[RollUp]
     letters: LetterGrid | None
+    words: Words
     warnings: list[str] = field(default_factory=list)
 
 
@@ -44,7 +46,7 @@ def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
     except LookupFailed:
         grid = None  # this plan tracks no letters
     return Snapshot(sp.id, sp.plan.district, sp.plan.year, today, summarise(rows), rows, rollups(rows, "unit"),
-                    rollups(rows, "town"), grid, ledger.warnings(cal))
+                    rollups(rows, "town"), grid, sp.plan.words, ledger.warnings(cal))
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def status_markdown(s: Snapshot, sent: list[Sent] | None = None, skipped: str | None = None) -> str:
     counts = {c: sum(t.rollup.counts[c] for t in s.tasks) for c in DOT}
-    parts = [f"# {s.district} {s.year} 年度镇赋权任务进度 (截至 {s.today})",
+    parts = [f"# {s.district} {s.year} 年度{s.words.programme}任务进度 (截至 {s.today})",
              "合计: " + "  ".join(f"{DOT[c]} {n}" for c, n in counts.items() if n),
              "## 按任务", markdown_table(status_table(s)),
              "## 逾期清单", markdown_table(overdue_table(s.rows)),

@@ -10,9 +10,9 @@ from fuquan.sheets import SheetKind, columns_of
 from .files import replacing, write_text
 
 
-def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path) -> list[str]:
-    """Write the blank sheet (.xlsx, or .csv by the name's suffix); returns its headers."""
-    headers = [c.header for c in columns_of(kind, figures)]
+def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path, towns: str = "镇") -> list[str]:
+    """Write the blank sheet (.xlsx, or .csv by the name's suffix) in the plan's words; returns its headers."""
+    headers = [c.header for c in columns_of(kind, figures, towns)]
     if out.suffix.lower() == ".csv":
         write_text(out, ",".join(headers) + "\n", encoding="utf-8-sig")  # BOM: Excel then reads it as UTF-8
         return headers

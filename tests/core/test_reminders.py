@@ -88,13 +88,13 @@ def test_one_grouped_message_per_recipient_names_what_is_owed() -> None:
             Row(1, "确定承接事项", "3月底前", "甲镇", "town", "partner", judge(date(2023, 3, 31), None, today, CAL, 3))]
     grouped = by_recipient(due_reminders(rows, POLICY, today, CAL, ISSUED, {1: "区委编办", 2: "区委编办"}))
     assert set(grouped) == {"甲镇", "区委编办", "专班"}
-    text = compose("甲镇", grouped["甲镇"], today, "测试区").text()
+    text = compose("甲镇", grouped["甲镇"], today, "测试区", programme="镇赋权").text()
     assert text.index("**已逾期**") < text.index("**即将到期**")
     assert "任务1「确定承接事项」 已逾期 20 个工作日 (28 天, 截止 2023-03-31, 3月底前); 牵头单位: 区委编办" in text
     assert "任务2「签订确认书」 截止 2023-04-30 (4月底前), 今天到期; 尚缺: 区水务局承接确认书; 牵头单位: 区委编办" in text
-    lead = compose("区委编办", grouped["区委编办"], today, "测试区").text()
+    lead = compose("区委编办", grouped["区委编办"], today, "测试区", programme="镇赋权").text()
     assert "**逾期升级 · 请督促**\n- 甲镇: 任务1「确定承接事项」 已逾期 20 个工作日" in lead
-    forwarded = compose("专班", grouped["专班"], today, "测试区", forwarded_for="甲镇").text()
+    forwarded = compose("专班", grouped["专班"], today, "测试区", forwarded_for="甲镇", programme="镇赋权").text()
     assert "甲镇 尚未配置接收渠道, 本提醒发至专班, 请转达。" in forwarded
 
 

@@ -123,4 +123,4 @@ def test_a_failing_flow_tells_the_zhuanban(env) -> None:  # type: ignore[no-unty
     state = deadline_check(today="2023-04-28", return_state=True)  # no plan loaded: it must fail
     assert state.is_failed()
     text = (env / "notifications.md").read_text(encoding="utf-8")
-    assert "【镇赋权督办系统】deadline-check 运行失败" in text and "数据库中还没有计划" in text
+    assert "【赋权督办系统】deadline-check 运行失败" in text and "数据库中还没有计划" in text
