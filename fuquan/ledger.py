@@ -13,6 +13,7 @@ Other shares follow the status recorded for them (未开始/进行中/已完成/
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from typing import Any
 
@@ -78,9 +79,15 @@ class Context:
 
     def periods(self, d: Deadline) -> list[date]:
         """A recurring deadline's due dates from the plan's issue to the period due next."""
-        all_ = due_dates(d, self.issued, date(self.year, 12, 31))
+        all_ = _year_dues(d, self.issued, self.year)
         upcoming = [p for p in all_ if p >= self.today][:1]
         return [p for p in all_ if p < self.today] + upcoming
+
+
+@lru_cache(maxsize=4096)
+def _year_dues(d: Deadline, issued: date, year: int) -> list[date]:
+    # the same few rules for every share of every plan of a sweep: computed once each (callers only read)
+    return due_dates(d, issued, date(year, 12, 31))
 
 
 def shares_of(plan: Plan) -> list[Share]:
@@ -99,10 +106,12 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
     rows: list[Row] = []
     for s in shares:
         try:
-            if _per_period(s, rec):
+            items = _items(s, rec)
+            if s.deadline.kind == "recurring" and not s.track.monthly_reports and items is None:
+                # owed once per period by each unit (月报 towns and their collector: judged from the reports)
                 rows.extend(_period_rows(s, rec, ctx))
             else:
-                rows.append(_share_row(s, rec, ctx))
+                rows.append(_share_row(s, items, rec, ctx))
         except (OverflowError, ValueError) as e:
             ctx.skipped.append(f"注意: 任务{s.task_no} {s.unit} 的日期无法计算 ({e}), 本次跳过; "
                                f"请用 fuquan task set 更正后再查看")
@@ -112,8 +121,7 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
     return rows
 
 
-def _share_row(s: Share, rec: Records, ctx: Context) -> Row:
-    items = _items(s, rec)
+def _share_row(s: Share, items: list[tuple[str, date | None]] | None, rec: Records, ctx: Context) -> Row:
     due = s.extended_due or s.deadline.due
     if s.deadline.kind == "recurring" and s.track.monthly_reports and s.unit not in s.track.monthly_reports:
         return _collector_row(s, rec, ctx)
@@ -132,12 +140,6 @@ def _share_row(s: Share, rec: Records, ctx: Context) -> Row:
             raise ValueError(f"{d} 离计划年度 {ctx.year} 太远")
     j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
     return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing)
-
-
-def _per_period(s: Share, rec: Records) -> bool:
-    """A recurring task is owed once per period by each unit it names, unless tracked items back the share
-    (月报 towns and their collector are judged from the reports themselves)."""
-    return s.deadline.kind == "recurring" and not s.track.monthly_reports and _items(s, rec) is None
 
 
 def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:

@@ -7,8 +7,9 @@ the task by each of its members, so `assignees()` expands groups into (unit, via
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from .deadline import Deadline
@@ -150,11 +151,12 @@ class Plan:
     schedules: tuple[Schedule, ...]
     weights: Weights
     words: Words
-    _by_key: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        for name in [u.name for u in self.units] + [g.name for g in self.groups]:
-            self._by_key[name_key(name)] = name
+    @cached_property
+    def _by_key(self) -> dict[str, str]:
+        """Name key → unit or group name. Built on first use: a province's sweep reads thousands of plans and
+        resolves no name in them (traditional → simplified conversion is the costly part)."""
+        return {name_key(n): n for n in [u.name for u in self.units] + [g.name for g in self.groups]}
 
     def known_names(self) -> list[str]:
         return [u.name for u in self.units] + [g.name for g in self.groups]
