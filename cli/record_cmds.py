@@ -80,8 +80,15 @@ def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kw
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
         n = for_each_member(fn, session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None),
                             **kwargs)
+        replaced = list(session.info.get("replaced", []))
     console().print(f"{ctx.plan.label}: {message}" + (f" (共 {n} 条)" if n > 1 else ""))
+    _say_replaced(replaced)
     return 0
+
+
+def _say_replaced(replaced: list[str]) -> None:
+    for line in replaced:
+        console().print(f"  已修改 {line}", markup=False)
 
 
 def _records() -> Any:
@@ -97,7 +104,9 @@ def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
         depts = ctx.plan.plan.members(args.department)
         n = _records().for_each_member(_records().sign_letter, session, ctx.plan, actor(args), args.today,
                                        task_no=args.task, department=args.department, town=args.town, **dates)
+        replaced = list(session.info.get("replaced", []))
     console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {n} 份: {'、'.join(depts)} — {args.town}, {args.on}")
+    _say_replaced(replaced)
     return 0
 
 
@@ -167,7 +176,9 @@ def task_set(args: argparse.Namespace) -> int:
             _records().set_task_status, session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
             status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
             extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by, period=args.period)
+        replaced = list(session.info.get("replaced", []))
     console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}"
                     + (f" {args.period}" if args.period else "") + f": {args.status}"
                     + (f" (共 {n} 个单位)" if n > 1 else ""))
+    _say_replaced(replaced)
     return 0

@@ -133,7 +133,14 @@ class _Checker:
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
                     self.spec.status.warn_working_days, figures, policy, channels, schedules,
                     Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
-                            ev.late_penalty_cap), self._words())
+                            ev.late_penalty_cap), self._words(), self._decimal(figures))
+
+    def _decimal(self, figures: tuple[str, ...]) -> tuple[str, ...]:
+        given = self.spec.monthly_report.decimal if self.spec.monthly_report else []
+        for j, name in enumerate(given):
+            if name not in figures:
+                self.add(("monthly_report", "decimal", j), f"“{name}” 不是月报指标; 已有指标: {'、'.join(figures)}")
+        return tuple(given)
 
     def _words(self) -> Words:
         """The plan's own words: from the plan block where given, else from its district name and units."""

@@ -151,6 +151,7 @@ class Plan:
     schedules: tuple[Schedule, ...]
     weights: Weights
     words: Words
+    decimal_figures: tuple[str, ...] = ()  # 月报 figures that may have decimals; the others are whole counts
 
     @cached_property
     def _by_key(self) -> dict[str, str]:

@@ -75,7 +75,9 @@ def period(text: str, year: int | None = None) -> str:
     return f"{m[1]}-{int(m[2]):02d}"
 
 
-def figures(values: dict[str, str | float | int | None], allowed: tuple[str, ...]) -> dict[str, float | int]:
+def figures(values: dict[str, str | float | int | None], allowed: tuple[str, ...],
+            decimal: tuple[str, ...] = ()) -> dict[str, float | int]:
+    """月报 figures as numbers: known names, ≥ 0, whole counts unless the plan lets a figure have decimals."""
     out: dict[str, float | int] = {}
     for name, raw in values.items():
         if name not in allowed:
@@ -86,8 +88,10 @@ def figures(values: dict[str, str | float | int | None], allowed: tuple[str, ...
             num = float(str(raw).replace(",", ""))
         except ValueError:
             raise InvalidValue(f"月报指标 {name} 应为数字, 实为 “{raw}”") from None
-        if num < 0:
-            raise InvalidValue(f"月报指标 {name} 不能为负数: {raw}")
+        if num < 0 or not num < 1e12:  # (inf and nan too)
+            raise InvalidValue(f"月报指标 {name} 应为 0 到 10^12 之间的数, 实为 “{raw}”")
+        if not num.is_integer() and name not in decimal:
+            raise InvalidValue(f"月报指标 {name} 是件数/人数, 应为整数, 实为 “{raw}”")
         out[name] = int(num) if num.is_integer() else num
     return out
 

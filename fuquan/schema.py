@@ -98,6 +98,7 @@ class StatusSpec(_Strict):
 
 class MonthlyReportSpec(_Strict):
     figures: list[str] = Field(min_length=1)
+    decimal: list[str] = []  # figures that may have decimals (金额); every other figure is a whole count
     ask_day: StrictInt = Field(default=10, ge=1, le=28)  # the day towns are asked for this month's 月报
 
 
@@ -196,7 +197,7 @@ FIELD_NAMES = {
     "on_time": "按时完成率权重", "completion": "完成率权重", "late_penalty": "每逾期一个工作日扣分",
     "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
     "former_names": "曾用名", "level": "行政层级", "programme": "工作名称", "plans_to": "培训指导计划报送单位",
-    "training_forms": "培训形式",
+    "training_forms": "培训形式", "decimal": "可为小数的指标",
 }
 
 

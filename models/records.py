@@ -89,10 +89,14 @@ def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values:
         if changed and not actor.replace and any(old is not None for old, _ in changed.values()):
             # a late 月报 re-imported as on time, a corrected date: never silently
             what = "; ".join(f"{TEXT_LABEL.get(k, FIELD_LABEL.get(k, k))} {_fmt(old)} → {_fmt(new)}"
-                             for k, (old, new) in changed.items() if old is not None)
+                             for k, (old, new) in changed.items() if old is not None and k != "status")  # (status moves on)
             raise InvalidValue(f"将改变已有记录 {ref}: {what}; 确认要覆盖请加 --replace")
         for k, (_, v) in changed.items():
             setattr(row, k, v)
+        # what this replaced, for the command to say (a correction must never look like a first entry)
+        session.info.setdefault("replaced", []).extend(
+            f"{ref} {TEXT_LABEL.get(k, FIELD_LABEL.get(k, k))}: {_fmt(old)} → {_fmt(new)}"
+            for k, (old, new) in changed.items() if old is not None and k != "status")  # (status moves on)
     session.add_all(AuditRow(plan_id=plan_id, by=actor.by, source=actor.source, entity=str(model.__tablename__), ref=ref,
                              field=k, old=_fmt(old), new=_fmt(new)) for k, (old, new) in changed.items())
     return row
@@ -200,7 +204,7 @@ def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *
         raise InvalidValue(f"月份 {period} 不是任务 {task.no} 的报送期 (计划印发后的报送期: {owed[0] if owed else '无'} 至 "
                            f"{owed[-1] if owed else '无'})")
     _past(sp, submitted_on, today, "报送日期")
-    clean = progress.figures(figures, sp.plan.report_figures)
+    clean = progress.figures(figures, sp.plan.report_figures, sp.plan.decimal_figures)
     return upsert(session, MonthlyReportRow, {"task_id": sp.task_id(task.no), "town_id": t_id, "period": period},
                   {"submitted_on": submitted_on, "figures": clean}, actor, f"任务{task.no}/{t}/{period}", plan_id=sp.id)
 

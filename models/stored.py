@@ -103,7 +103,8 @@ def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any])
                 tuple(Unit(u.name, u.kind, u.full_name) for u in units), tuple(groups), tuple(sections.values()),
                 tuple(built), row.source, row.warn_workdays, tuple(row.report_figures),
                 ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
-                tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s, units, tasks))
+                tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s, units, tasks),
+                tuple(s.get("decimal_figures", ())))
 
 
 def _words(row: PlanRow, settings: dict[str, Any], units: list[Any], tasks: list[Any]) -> Words:
