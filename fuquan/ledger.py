@@ -13,8 +13,8 @@ Other shares follow the status recorded for them (未开始/进行中/已完成/
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from .deadline import Deadline, due_dates, period_label
