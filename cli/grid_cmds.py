@@ -22,7 +22,7 @@ def letters(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"task": g.task, "today": args.today.isoformat(), "departments": list(g.departments),
                     "towns": list(g.towns), "signed": g.n_signed, "unsigned": g.n_total - g.n_signed,
-                    "cells": [{"department": d, "town": t, "signed": g.signed(d, t),
+                    "cells": [{"department": d, "town": t, "applies": g.applies(d, t), "signed": g.signed(d, t),
                                "signed_on": _iso(g, d, t, "signed_on"), "drafted_on": _iso(g, d, t, "drafted_on"),
                                "doc_no": getattr(g.rows.get((d, t)), "doc_no", None)}
                               for d in g.departments for t in g.towns]})
@@ -31,11 +31,10 @@ def letters(args: argparse.Namespace) -> int:
     grid = table(f"任务 {g.task} 承接确认书签订情况 (截至 {args.today}): 已签 {g.n_signed}, 未签 {g.n_total - g.n_signed}",
                  ["部门", *g.towns, "已签/应签"])
     for d in g.departments:
-        cells = [f"[green]✓ {g.rows[(d, t)].signed_on:%m-%d}[/]" if g.signed(d, t)
-                 else "[yellow]起草[/]" if g.drafted(d, t) else "[red]✗[/]" for t in g.towns]
-        grid.add_row(d, *cells, f"{sum(g.signed(d, t) for t in g.towns)}/{len(g.towns)}")
-    grid.add_row("已签/应签", *(f"{sum(g.signed(d, t) for d in g.departments)}/{len(g.departments)}" for t in g.towns),
-                 f"{g.n_signed}/{g.n_total}")
+        cells = ["[dim]—[/]" if not g.applies(d, t) else f"[green]✓ {g.rows[(d, t)].signed_on:%m-%d}[/]"
+                 if g.signed(d, t) else "[yellow]起草[/]" if g.drafted(d, t) else "[red]✗[/]" for t in g.towns]
+        grid.add_row(d, *cells, g.of_department(d))
+    grid.add_row("已签/应签", *(g.of_town(t) for t in g.towns), f"{g.n_signed}/{g.n_total}")
     console().print(grid)
     return 0
 

@@ -101,10 +101,13 @@ def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
     from models.db import transaction
 
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        depts = ctx.plan.plan.members(args.department)
         n = _records().for_each_member(_records().sign_letter, session, ctx.plan, actor(args), args.today,
                                        task_no=args.task, department=args.department, town=args.town, **dates)
         replaced = list(session.info.get("replaced", []))
+    plan = ctx.plan.plan
+    track = plan.tracked("letters", args.task).track
+    town = plan.pick(args.town)  # (known: the records above were written for it)
+    depts = [d for d in plan.members(args.department) if track.applies("letters", d, town)]
     console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {n} 份: {'、'.join(depts)} — {args.town}, {args.on}")
     _say_replaced(replaced)
     return 0

@@ -6,6 +6,7 @@
     ├── LookupFailed             an unknown unit / town / task / plan; lists the names that exist
     ├── AmbiguousPlan            several plans fit what was given (--district / --year); lists them
     ├── InvalidValue             an impossible value (passed > sat, a signing date in the future)
+    │   └── NotApplicable        a department × town cell the plan marks as not applying
     ├── StorageError             the database refused (locked, unreachable, not migrated)
     └── NotificationError        a channel refused a message; `category` says what to do about it
 
@@ -68,6 +69,10 @@ class AmbiguousPlan(FuquanError):
 
 class InvalidValue(FuquanError):
     pass
+
+
+class NotApplicable(InvalidValue):
+    """A department × town cell the plan marks `not_applicable`: refused when named, skipped in a group."""
 
 
 class StorageError(FuquanError):

@@ -162,17 +162,21 @@ def _items(s: Share, rec: Records) -> list[tuple[str, date | None]] | None:
     if t.letters:
         depts, towns = t.letters
         if unit in depts:
-            backed, items = True, items + [(f"{town}承接确认书", rec.letters.get((no, unit, town))) for town in towns]
+            backed, items = True, items + [(f"{town}承接确认书", rec.letters.get((no, unit, town))) for town in towns
+                                           if t.applies("letters", unit, town)]
         elif unit in towns:
-            backed, items = True, items + [(f"{d}承接确认书", rec.letters.get((no, d, unit))) for d in depts]
+            backed, items = True, items + [(f"{d}承接确认书", rec.letters.get((no, d, unit))) for d in depts
+                                           if t.applies("letters", d, unit)]
     if t.training:
         depts, towns = t.training
         if unit in depts:
             backed = True
             items.append((f"培训指导计划报{t.training_to}", rec.training_plans.get((no, unit))))
-            items += [(f"{town}岗前培训", rec.training_done.get((no, unit, town))) for town in towns]
+            items += [(f"{town}岗前培训", rec.training_done.get((no, unit, town))) for town in towns
+                      if t.applies("training", unit, town)]
         elif unit in towns:
-            backed, items = True, items + [(f"{d}岗前培训", rec.training_done.get((no, d, unit))) for d in depts]
+            backed, items = True, items + [(f"{d}岗前培训", rec.training_done.get((no, d, unit))) for d in depts
+                                           if t.applies("training", d, unit)]
     if t.exams and unit in t.exams:
         backed = True
         items += [("专门法律知识考试", rec.exams_held.get((no, unit))), ("执法证件换领", rec.certified.get((no, unit)))]

@@ -310,9 +310,14 @@ class _Checker:
         pair = lambda k, p: (units((*base, k, "departments"), p.departments, "department"),  # noqa: E731
                              units((*base, k, "towns"), p.towns, "town")) if p else None
         towns = lambda k, p: units((*base, k, "towns"), p.towns, "town") if p else None  # noqa: E731
+        na: set[tuple[str, str, str]] = set()
+        for k, p in (("letters", spec.letters), ("training", spec.training)):
+            for dept, where in (p.not_applicable if p else {}).items():
+                loc = (*base, k, "not_applicable", dept)
+                na.update((k, d, w) for d in units(loc, [dept], "department") for w in units(loc, where, "town"))
         track = Track(pair("letters", spec.letters), pair("training", spec.training),
                       towns("exams", spec.exams), towns("monthly_reports", spec.monthly_reports),
-                      self._plans_to(i, spec.training.plans_to) if spec.training else "")
+                      self._plans_to(i, spec.training.plans_to) if spec.training else "", frozenset(na))
         return track if ok else None
 
     def _plans_to(self, i: int, given: str | None) -> str:

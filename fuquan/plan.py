@@ -83,6 +83,11 @@ class Track:
     exams: tuple[str, ...] | None = None  # towns
     monthly_reports: tuple[str, ...] | None = None  # towns
     training_to: str = ""  # who receives the departments' 培训指导计划 (区司法局, 县司法局)
+    # (kind, department, town) cells of a letters/training matrix that do not apply: neither missing nor done
+    not_applicable: frozenset[tuple[str, str, str]] = frozenset()
+
+    def applies(self, kind: str, department: str, town: str) -> bool:
+        return (kind, department, town) not in self.not_applicable
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -92,6 +97,8 @@ class Track:
                 out[name] = {"departments": list(pair[0]), "towns": list(pair[1])}
         if self.training_to:
             out["training"]["plans_to"] = self.training_to
+        for kind, dept, town in sorted(self.not_applicable):
+            out[kind].setdefault("not_applicable", []).append([dept, town])
         for name in ("exams", "monthly_reports"):
             if getattr(self, name):
                 out[name] = {"towns": list(getattr(self, name))}
@@ -114,8 +121,9 @@ class Track:
     def from_dict(cls, d: dict[str, Any]) -> Track:
         pair = lambda k: (tuple(d[k]["departments"]), tuple(d[k]["towns"])) if k in d else None  # noqa: E731
         towns = lambda k: tuple(d[k]["towns"]) if k in d else None  # noqa: E731
+        na = frozenset((k, dept, town) for k in ("letters", "training") for dept, town in d.get(k, {}).get("not_applicable", []))
         return cls(pair("letters"), pair("training"), towns("exams"), towns("monthly_reports"),
-                   d.get("training", {}).get("plans_to", ""))
+                   d.get("training", {}).get("plans_to", ""), na)
 
 
 @dataclass(frozen=True)

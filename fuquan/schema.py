@@ -70,6 +70,8 @@ class PairSpec(_Strict):
     departments: list[str] = Field(min_length=1)
     towns: list[str] = Field(min_length=1)
     plans_to: str | None = None  # training: the unit departments file their 培训指导计划 with (默认: …司法局)
+    # department (or group) → the towns (or groups) where this does not apply: neither missing nor done
+    not_applicable: dict[str, list[str]] = {}
 
 
 class TownsSpec(_Strict):
@@ -197,7 +199,7 @@ FIELD_NAMES = {
     "on_time": "按时完成率权重", "completion": "完成率权重", "late_penalty": "每逾期一个工作日扣分",
     "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
     "former_names": "曾用名", "level": "行政层级", "programme": "工作名称", "plans_to": "培训指导计划报送单位",
-    "training_forms": "培训形式", "decimal": "可为小数的指标",
+    "training_forms": "培训形式", "decimal": "可为小数的指标", "not_applicable": "不适用",
 }
 
 

@@ -31,6 +31,10 @@ class LetterGrid:
     towns: tuple[str, ...]
     rows: dict[tuple[str, str], LetterRow]
     today: date
+    not_applicable: frozenset[tuple[str, str]] = frozenset()  # (department, town) cells that do not apply
+
+    def applies(self, dept: str, town: str) -> bool:
+        return (dept, town) not in self.not_applicable
 
     def signed(self, dept: str, town: str) -> bool:
         r = self.rows.get((dept, town))
@@ -40,13 +44,22 @@ class LetterGrid:
         r = self.rows.get((dept, town))
         return bool(r and r.drafted_on and r.drafted_on <= self.today)
 
+    def of_department(self, dept: str) -> str:
+        """'signed/owed' across a department's row, cells that do not apply left out."""
+        towns = [t for t in self.towns if self.applies(dept, t)]
+        return f"{sum(self.signed(dept, t) for t in towns)}/{len(towns)}"
+
+    def of_town(self, town: str) -> str:
+        depts = [d for d in self.departments if self.applies(d, town)]
+        return f"{sum(self.signed(d, town) for d in depts)}/{len(depts)}"
+
     @property
     def n_signed(self) -> int:
-        return sum(self.signed(d, t) for d in self.departments for t in self.towns)
+        return sum(self.signed(d, t) for d in self.departments for t in self.towns if self.applies(d, t))
 
     @property
     def n_total(self) -> int:
-        return len(self.departments) * len(self.towns)
+        return sum(self.applies(d, t) for d in self.departments for t in self.towns)
 
 
 def letter_grid(session: Session, sp: StoredPlan, today: date, task_no: int | None = None) -> LetterGrid:
@@ -56,7 +69,8 @@ def letter_grid(session: Session, sp: StoredPlan, today: date, task_no: int | No
     name = sp.names
     rows = {(name[r.department_id], name[r.town_id]): r
             for r in session.exec(select(LetterRow).where(LetterRow.task_id == sp.task_id(task.no)))}
-    return LetterGrid(task.no, depts, towns, rows, today)
+    na = frozenset((d, t) for kind, d, t in task.track.not_applicable if kind == "letters")
+    return LetterGrid(task.no, depts, towns, rows, today, na)
 
 
 def training_table(session: Session, sp: StoredPlan) -> list[dict[str, Any]]:

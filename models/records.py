@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel, select
 
 from fuquan import progress
 from fuquan.deadline import due_dates, period_label
-from fuquan.errors import InvalidValue
+from fuquan.errors import InvalidValue, NotApplicable
 
 from .items import (
     AuditRow,
@@ -51,9 +51,15 @@ def for_each_member(fn: Callable[..., Any], session: Session, sp: StoredPlan, ac
     """`fn` once per unit meant: a group named as department, town or unit (区级执法单位, 各镇) stands for each
     of its members. Returns how many records were written."""
     keys = [k for k in ("department", "town", "unit") if isinstance(kw.get(k), str)]
+    combos = list(itertools.product(*(sp.plan.members(kw[k]) for k in keys)))
     n = 0
-    for combo in itertools.product(*(sp.plan.members(kw[k]) for k in keys)):
-        fn(session, sp, actor, today, **{**kw, **dict(zip(keys, combo, strict=True))})
+    for combo in combos:
+        try:
+            fn(session, sp, actor, today, **{**kw, **dict(zip(keys, combo, strict=True))})
+        except NotApplicable:
+            if len(combos) == 1:
+                raise
+            continue  # a group covers the cells that apply
         n += 1
     return n
 
@@ -108,6 +114,8 @@ def sign_letter(session: Session, sp: StoredPlan, actor: Actor, today: date, *, 
     task = sp.plan.tracked("letters", task_no)
     no, (depts, towns) = task.no, task.track.letters or ((), ())
     (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.unit_id(town, towns, "镇")
+    if not task.track.applies("letters", d, t):
+        raise NotApplicable(f"{d} 与 {t} 不签承接确认书 (计划中标为不适用)")
     _past(sp, signed_on, today, "签订日期")
     _past(sp, drafted_on, today, "起草日期")
     values = {"signed_on": signed_on, "drafted_on": drafted_on, "doc_no": doc_no, "signed_by": signed_by}
@@ -162,6 +170,8 @@ def complete_training(session: Session, sp: StoredPlan, actor: Actor, today: dat
     task = sp.plan.tracked("training", task_no)
     depts, towns = task.track.training or ((), ())
     (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.unit_id(town, towns, "镇")
+    if not task.track.applies("training", d, t):
+        raise NotApplicable(f"{d} 不对 {t} 开展岗前培训 (计划中标为不适用)")
     _past(sp, completed_on, today, "完成日期")
     return upsert(session, TrainingDoneRow, {"task_id": sp.task_id(task.no), "department_id": d_id, "town_id": t_id},
                   {"completed_on": completed_on}, actor, f"任务{task.no}/{d}/{t}", plan_id=sp.id)

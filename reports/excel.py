@@ -59,7 +59,8 @@ def write_workbook(d: ReportData, path: Path) -> Path:
              "" if t.rollup.percent is None else t.rollup.percent / 100] for t in d.tasks])
     g = d.letters
     _sheet(wb, "确认书", ["部门", *(g.towns if g else [])],
-           [[dept, *(f"已签 {g.rows[(dept, t)].signed_on}" if g.signed(dept, t) else "未签" for t in g.towns)]
+           [[dept, *("不适用" if not g.applies(dept, t) else f"已签 {g.rows[(dept, t)].signed_on}" if g.signed(dept, t)
+                     else "未签" for t in g.towns)]
             for dept in g.departments] if g else [], status_cols=tuple(g.towns) if g else ())
     towns = d.words.towns
     _sheet(wb, "培训", ["部门", towns, "培训指导计划报送", "培训完成"],

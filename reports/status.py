@@ -96,9 +96,9 @@ def letters_markdown(s: Snapshot) -> str:
     head = f"### 任务 {g.task} 承接确认书签订情况 (截至 {s.today}): 已签 {g.n_signed} / {g.n_total}\n\n"
     lines = ["| 部门 | " + " | ".join(g.towns) + " | 已签 |", "|---" * (len(g.towns) + 2) + "|"]
     for d in g.departments:
-        cells = [f"已签 {g.rows[(d, t)].signed_on:%m-%d}" if g.signed(d, t) else "起草中" if g.drafted(d, t) else "**未签**"
-                 for t in g.towns]
-        lines.append(f"| {d} | " + " | ".join(cells) + f" | {sum(g.signed(d, t) for t in g.towns)}/{len(g.towns)} |")
+        cells = ["不适用" if not g.applies(d, t) else f"已签 {g.rows[(d, t)].signed_on:%m-%d}" if g.signed(d, t)
+                 else "起草中" if g.drafted(d, t) else "**未签**" for t in g.towns]
+        lines.append(f"| {d} | " + " | ".join(cells) + f" | {g.of_department(d)} |")
     return head + "\n".join(lines)
 
 
