@@ -38,20 +38,18 @@ if [[ $dbs == *sqlite* ]]; then
   "$PY" -m pytest -p no:cacheprovider "$@" || rc_sqlite=$?
 fi
 
+# collect PID LOG TITLE: wait for a background pass, print its output under TITLE, return its exit code
+collect() {
+  local rc=0
+  wait "$1" || rc=$?
+  echo "== $3 =="
+  cat "$2"
+  rm -f "$2"
+  return $rc
+}
 rc_serve=0
-if [ -n "$serve_pid" ]; then
-  wait "$serve_pid" || rc_serve=$?
-  echo "== Prefect 定时触发 (e2e) =="
-  cat "$serve_log"
-  rm -f "$serve_log"
-fi
-
+[ -z "$serve_pid" ] || collect "$serve_pid" "$serve_log" "Prefect 定时触发 (e2e)" || rc_serve=$?
 rc_pg=0
-if [ -n "$pg_pid" ]; then
-  wait "$pg_pid" || rc_pg=$?
-  echo "== PostgreSQL =="
-  cat "$pg_log"
-  rm -f "$pg_log"
-fi
+[ -z "$pg_pid" ] || collect "$pg_pid" "$pg_log" "PostgreSQL" || rc_pg=$?
 echo "测试结果: SQLite $([ $rc_sqlite = 0 ] && echo 通过 || echo "失败 ($rc_sqlite)")$([ -n "$pg_pid" ] && echo ", PostgreSQL $([ $rc_pg = 0 ] && echo 通过 || echo "失败 ($rc_pg)")")$([ -n "$serve_pid" ] && echo ", 定时触发 $([ $rc_serve = 0 ] && echo 通过 || echo "失败 ($rc_serve)")")"
 [ $rc_sqlite = 0 ] && [ $rc_pg = 0 ] && [ $rc_serve = 0 ]
