@@ -27,6 +27,7 @@ def sync(args: argparse.Namespace) -> int:
     from models.queries import counts_by_table
 
     plan, text = jobs.read_plan_file(Path(args.config))  # a bad file: an error before the database is opened
+    print_warnings(plan.calendar_warnings())
     with open_context(settings(args)) as ctx:
         report = jobs.sync(ctx, plan, text, f"{actor(args).by} (fuquan sync)")
         with reading(ctx.engine) as session:
@@ -47,7 +48,7 @@ def status(args: argparse.Namespace) -> int:
     from models.ledger_io import load_ledger
 
     with plan_context(args) as ctx, reading(ctx.engine) as session:
-        cal = WorkCalendar()
+        cal = WorkCalendar(ctx.plan.plan.calendar)
         ledger = load_ledger(session, ctx.plan)
         rows = ledger.rows(args.today, cal)
     plan = ctx.plan.plan

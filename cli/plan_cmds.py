@@ -8,7 +8,7 @@ from typing import Any
 from fuquan.deadline import KIND_LABEL, parse_deadline
 from fuquan.errors import DeadlineError, FuquanError
 
-from .common import Parents, clock_today
+from .common import Parents, clock_today, print_warnings
 from .output import console, print_json, table
 
 
@@ -31,6 +31,7 @@ def load_plan(path: str) -> Any:
 
 def plan_check(args: argparse.Namespace) -> int:
     plan = load_plan(args.config)  # PlanError lists every problem; main() prints it
+    print_warnings(plan.calendar_warnings())
     n_assign = sum(len(plan.assignees(t)) for t in plan.tasks)
     console().print(f"计划配置无误: {args.config} — {plan.district} {plan.year} 年度, "
                     f"{len(plan.tasks)} 项任务, {len(plan.units)} 个单位, {n_assign} 条分工")

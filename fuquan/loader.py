@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit, Words, ju
 from .policy import FLOWS, Channels, Destination, ReminderPolicy, Schedule, Weights
 from .schema import ChannelSpec, MonthlyReportSpec, PlanFile, RemindersSpec, TaskSpec, chinese_message
 from .text import name_key
+from .workdays import PlanCalendar
 
 
 class _Constructor(RoundTripConstructor):
@@ -127,13 +129,37 @@ class _Checker:
         channels = self._channels({name_key(u.name): u.name for u in units})
         schedules = self._schedules()
         ev = self.spec.evaluation
+        decimal, calendar = self._decimal(figures), self._calendar()
         if self.problems:
             raise PlanError(self.problems)
         return Plan(meta.title, meta.district, meta.year, meta.issued, meta.timezone,
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
                     self.spec.status.warn_working_days, figures, policy, channels, schedules,
                     Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
-                            ev.late_penalty_cap), self._words(), self._decimal(figures))
+                            ev.late_penalty_cap), self._words(), decimal, calendar)
+
+    def _calendar(self) -> PlanCalendar:
+        """The `calendar:` block: per year, holidays and make-up working days, as dates or ranges a~b."""
+        holidays: set[date] = set()
+        workdays: set[date] = set()
+        for year, spec in self.spec.calendar.items():
+            for key, into in (("holidays", holidays), ("workdays", workdays)):
+                for j, text in enumerate(getattr(spec, key)):
+                    loc = ("calendar", year, key, j)
+                    a, sep, b = str(text).partition("~")
+                    try:
+                        first = date.fromisoformat(a.strip())
+                        last = date.fromisoformat(b.strip()) if sep else first
+                    except ValueError:
+                        self.add(loc, f"节假日安排: “{text}” 应为日期 YYYY-MM-DD 或日期段 YYYY-MM-DD~YYYY-MM-DD")
+                        continue
+                    if not (first.year == last.year == year and first <= last):
+                        self.add(loc, f"节假日安排: “{text}” 不在 {year} 年内, 或起止颠倒")
+                        continue
+                    into.update(first + timedelta(days=n) for n in range((last - first).days + 1))
+        for d in sorted(holidays & workdays):
+            self.add(("calendar", d.year), f"节假日安排: {d} 既写在放假日期又写在调休上班日期中")
+        return PlanCalendar(frozenset(holidays), frozenset(workdays), frozenset(self.spec.calendar))
 
     def _decimal(self, figures: tuple[str, ...]) -> tuple[str, ...]:
         given = self.spec.monthly_report.decimal if self.spec.monthly_report else []

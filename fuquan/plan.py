@@ -16,6 +16,7 @@ from .deadline import Deadline
 from .errors import LookupFailed
 from .policy import Channels, ReminderPolicy, Schedule, Weights
 from .text import name_key
+from .workdays import PlanCalendar, covered_by_package
 
 # 乡 and 街道 are town-level like 镇 (a group of towns may hold all three); 园区 is a zone.
 UNIT_KINDS = {"部门": "department", "镇": "town", "乡": "town", "街道": "town", "园区": "zone"}
@@ -160,6 +161,16 @@ class Plan:
     weights: Weights
     words: Words
     decimal_figures: tuple[str, ...] = ()  # 月报 figures that may have decimals; the others are whole counts
+    calendar: PlanCalendar = PlanCalendar()  # the plan file's holiday notice (`calendar:`)
+
+    def calendar_warnings(self) -> list[str]:
+        return [f"注意: {y} 年的法定节假日与调休安排尚未收录 (日历软件包和计划文件的 calendar 段都没有), 该年按周一至周五"
+                f"计算工作日; 请按国务院办公厅当年的通知在计划文件中加上 calendar: 段" for y in self.calendar_gaps()]
+
+    def calendar_gaps(self) -> list[int]:
+        """Years the plan's deadlines reach whose holidays neither the calendar package nor the plan knows."""
+        years = {self.year} | {d.year for t in self.tasks for d in (t.deadline.due, t.deadline.start) if d}
+        return sorted(y for y in years if y not in self.calendar.years and not covered_by_package(y))
 
     @cached_property
     def _by_key(self) -> dict[str, str]:

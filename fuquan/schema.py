@@ -168,6 +168,11 @@ DEFAULT_SCHEDULES = {
 }
 
 
+class CalendarYearSpec(_Strict):
+    holidays: list[str] = []  # dates YYYY-MM-DD or ranges YYYY-MM-DD~YYYY-MM-DD
+    workdays: list[str] = []  # 调休 make-up working days
+
+
 class PlanFile(_Strict):
     plan: PlanMeta
     status: StatusSpec = StatusSpec()
@@ -176,6 +181,7 @@ class PlanFile(_Strict):
     channels: ChannelsSpec = ChannelsSpec()
     schedules: dict[str, ScheduleSpec] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     evaluation: EvaluationSpec = EvaluationSpec()
+    calendar: dict[int, CalendarYearSpec] = {}  # the year's holiday notice, for years the package lacks
     training_forms: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=lambda: ["集中培训", "现场观摩", "跟班学习", "传帮带"], min_length=1)
     units: list[UnitSpec] = Field(min_length=1)
@@ -200,6 +206,7 @@ FIELD_NAMES = {
     "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
     "former_names": "曾用名", "level": "行政层级", "programme": "工作名称", "plans_to": "培训指导计划报送单位",
     "training_forms": "培训形式", "decimal": "可为小数的指标", "not_applicable": "不适用",
+    "calendar": "节假日安排", "holidays": "放假日期", "workdays": "调休上班日期",
 }
 
 

@@ -1,18 +1,49 @@
-"""Working days by China's official calendar, 调休 make-up days included (chinese-calendar).
+"""Working days by China's official calendar, 调休 make-up days included (chinese-calendar), extended and
+overridden by the plan file's `calendar:` block (the State Council's notice for a year the package lacks).
 
-For a year the library does not cover yet (it raises for it), Monday–Friday is used and the
-calendar says so once per year through `warnings`, so the CLI can print it and a flow can log it.
+Where the block lists a day, it wins; else the package decides; a year neither covers is counted Monday–Friday
+and the calendar says so once per year through `warnings`, so the CLI can print it and a flow can log it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import chinese_calendar
 
 
+@dataclass(frozen=True)
+class PlanCalendar:
+    """The plan file's `calendar:` block: per year, the holidays and the 调休 make-up working days."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    years: frozenset[int] = field(default_factory=frozenset)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {str(y): {"holidays": sorted(d.isoformat() for d in self.holidays if d.year == y),
+                         "workdays": sorted(d.isoformat() for d in self.workdays if d.year == y)}
+                for y in sorted(self.years)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PlanCalendar:
+        days = lambda k: frozenset(date.fromisoformat(x) for v in d.values() for x in v[k])  # noqa: E731
+        return cls(days("holidays"), days("workdays"), frozenset(int(y) for y in d))
+
+
+def covered_by_package(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 class WorkCalendar:
-    def __init__(self) -> None:
+    def __init__(self, plan: PlanCalendar | None = None) -> None:
+        self.plan = plan or PlanCalendar()
         self._cache: dict[date, bool] = {}
         self._cumulative: dict[int, list[int]] = {}  # year → working days up to and including each day
         self.fallback_years: set[int] = set()
@@ -25,11 +56,15 @@ class WorkCalendar:
     def is_workday(self, d: date) -> bool:
         hit = self._cache.get(d)
         if hit is None:
-            try:
-                hit = bool(chinese_calendar.is_workday(d))
-            except NotImplementedError:
-                self.fallback_years.add(d.year)
-                hit = d.weekday() < 5
+            if d in self.plan.workdays or d in self.plan.holidays:
+                hit = d in self.plan.workdays
+            else:
+                try:
+                    hit = bool(chinese_calendar.is_workday(d))
+                except NotImplementedError:
+                    if d.year not in self.plan.years:  # the plan's block covers its year: no warning
+                        self.fallback_years.add(d.year)
+                    hit = d.weekday() < 5
             self._cache[d] = hit
         return hit
 

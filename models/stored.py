@@ -20,6 +20,7 @@ from fuquan.errors import AmbiguousPlan, FuquanError, LookupFailed
 from fuquan.plan import Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
 from fuquan.policy import Channels, ReminderPolicy, Schedule, Weights
 from fuquan.schema import PlanFile
+from fuquan.workdays import PlanCalendar
 
 from .tables import GroupMemberRow, GroupRow, PlanRow, TaskRow, UnitRow
 
@@ -104,7 +105,7 @@ def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any])
                 tuple(built), row.source, row.warn_workdays, tuple(row.report_figures),
                 ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
                 tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s, units, tasks),
-                tuple(s.get("decimal_figures", ())))
+                tuple(s.get("decimal_figures", ())), PlanCalendar.from_dict(s.get("calendar", {})))
 
 
 def _words(row: PlanRow, settings: dict[str, Any], units: list[Any], tasks: list[Any]) -> Words:

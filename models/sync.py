@@ -51,7 +51,8 @@ def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = 
               "warn_workdays": plan.warn_workdays, "report_figures": list(plan.report_figures),
               "settings": {"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),
                            "schedules": [s.as_dict() for s in plan.schedules], "evaluation": plan.weights.as_dict(),
-                           "words": plan.words.as_dict(), "decimal_figures": list(plan.decimal_figures)}}
+                           "words": plan.words.as_dict(), "decimal_figures": list(plan.decimal_figures),
+                           "calendar": plan.calendar.as_dict()}}
     if row is None:
         row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)
         session.add(row)

@@ -70,7 +70,7 @@ def close_day(deadline: Deadline, period: str) -> date:
 
 
 def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> dict[str, Any]:
-    rows = ledger.rows(as_of, WorkCalendar())
+    rows = ledger.rows(as_of, WorkCalendar(sp.plan.calendar))
     try:
         grid: LetterGrid | None = letter_grid(session, sp, as_of)
     except LookupFailed:
@@ -84,7 +84,7 @@ def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> di
 
 def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, dict[int, float]]]:
     """Completion by task at each month end since the plan was issued (one ledger, evaluated per month)."""
-    out, cal = [], WorkCalendar()
+    out, cal = [], WorkCalendar(sp.plan.calendar)
     issued = sp.plan.issued
     month_end = date(issued.year, issued.month, 1) + relativedelta(months=1, days=-1)
     while month_end <= until:
@@ -108,7 +108,7 @@ def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
         if day <= today:
             with transaction(engine) as session:
                 if get_snapshot(session, sp.id, period) is None:
-                    rows = load_ledger(session, sp).rows(day, WorkCalendar())
+                    rows = load_ledger(session, sp).rows(day, WorkCalendar(sp.plan.calendar))
                     save_snapshot(session, sp.id, period, freeze(rows, monthly_figures(session, sp), towns, period, day))
                     closed.append(period)
         period = f"{date.fromisoformat(period + '-01') + relativedelta(months=1):%Y-%m}"

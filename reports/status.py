@@ -38,7 +38,7 @@ class Snapshot:
 
 
 def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
-    cal = WorkCalendar()
+    cal = WorkCalendar(sp.plan.calendar)
     ledger = load_ledger(session, sp)
     rows = ledger.rows(today, cal)
     try:
