@@ -12,8 +12,6 @@ from fuquan.messages import Message, Section
 from fuquan.policy import ZHUANBAN
 from fuquan.reports import RATE_LABEL, rank, sum_figures
 
-from .charts import write_charts
-from .excel import write_workbook
 from .files import folder, write_text
 from .gather import ReportData
 
@@ -44,6 +42,10 @@ def write(d: ReportData, out: Path) -> ReportFiles:
     # A preview (the month not closed yet, the quarter or year not over) never takes the official file's name.
     stem = f"{d.kind}-{d.period}" + ("-preview" if d.provisional else "")
     md = write_text(folder(out) / f"{stem}.md", markdown(d))
+    # matplotlib and openpyxl load in a second: only a run that writes a report pays for them (not sync, remind)
+    from .charts import write_charts
+    from .excel import write_workbook
+
     xlsx = write_workbook(d, out / f"{stem}.xlsx")
     charts, font = write_charts(d, out, stem)
     return ReportFiles(md, xlsx, charts, font)

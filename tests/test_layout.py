@@ -37,3 +37,18 @@ def test_the_readme_layout_table_matches_the_tree() -> None:
         named = set(re.findall(r"`([a-z_]+\.py)`", row))
         present = {p.name for p in (ROOT / pkg).glob("*.py")} - {"__init__.py"}
         assert named == present, (pkg, sorted(present - named), sorted(named - present))
+
+
+def test_everyday_commands_load_neither_prefect_nor_the_report_renderers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    probe = ("import sys; from cli.main import main; main(sys.argv[1:]); "
+             "print(sorted(m for m in ('prefect', 'matplotlib', 'openpyxl', 'apscheduler') if m in sys.modules), "
+             "file=sys.stderr)")
+    env = {"PATH": "/usr/bin:/bin", "FUQUAN_DATA_DIR": str(tmp_path / "data"), "FUQUAN_CONFIG": "tests/plans/qingshan-2024.yaml"}
+    for args in (["sync"], ["status", "--today", "2024-04-01"], ["remind", "--dry-run", "--today", "2024-04-01"],
+                 ["task", "set", "3", "县委编办", "进行中", "--today", "2024-04-01"]):
+        r = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-500:]
+        assert r.stderr.strip().splitlines()[-1] == "[]", (args, r.stderr[-300:])
