@@ -231,6 +231,12 @@ def period_label(freq: str, due: date) -> str:
     return f"{due.year}"
 
 
+def owed_periods(deadline: Deadline, issued: date, year: int) -> list[str]:
+    """The periods a recurring deadline owes from the plan's issue to the year's end, by label (2024Q1 …)."""
+    assert deadline.rule is not None
+    return [period_label(deadline.rule.freq, d) for d in due_dates(deadline, issued, date(year, 12, 31))]
+
+
 def due_dates(deadline: Deadline, first: date, last: date) -> list[date]:
     """Every due date of `deadline` within [first, last]; recurring rules give one per period."""
     if deadline.kind in ("date", "range"):

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from .deadline import Deadline, due_dates, period_label
-from .judge import Judgement, all_done, judge
+from .judge import FINISHED, Judgement, all_done, judge
 from .plan import Plan, Track
 from .workdays import WorkCalendar
 
@@ -85,9 +85,9 @@ class Context:
 
 
 @lru_cache(maxsize=4096)
-def _year_dues(d: Deadline, issued: date, year: int) -> list[date]:
-    # the same few rules for every share of every plan of a sweep: computed once each (callers only read)
-    return due_dates(d, issued, date(year, 12, 31))
+def _year_dues(d: Deadline, issued: date, year: int) -> tuple[date, ...]:
+    # the same few rules for every share of every plan of a sweep: computed once each
+    return tuple(due_dates(d, issued, date(year, 12, 31)))
 
 
 def shares_of(plan: Plan) -> list[Share]:
@@ -149,7 +149,7 @@ def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
     for due in ctx.periods(s.deadline):
         label = period_label(s.deadline.rule.freq, due)
         j = judge(due, rec.periods.get((s.task_no, s.unit, label)), ctx.today, ctx.cal, ctx.warn)
-        missing = () if j.colour in ("已完成", "逾期完成") else (label,)
+        missing = () if j.colour in FINISHED else (label,)
         rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label))
     return rows
 
@@ -189,7 +189,7 @@ def _report_rows(no: int, text: str, d: Deadline, towns: tuple[str, ...], rec: R
         period = f"{due:%Y-%m}"
         for town in towns:
             j = judge(due, rec.reports.get((no, town, period)), ctx.today, ctx.cal, ctx.warn)
-            missing = () if j.colour in ("已完成", "逾期完成") else (f"{period} 月报",)
+            missing = () if j.colour in FINISHED else (f"{period} 月报",)
             rows.append(Row(no, text, d.text, town, "town", "report", j, missing, f"月报 {period}"))
     return rows
 

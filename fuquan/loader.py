@@ -171,11 +171,8 @@ class _Checker:
     def _words(self) -> Words:
         """The plan's own words: from the plan block where given, else from its district name and units."""
         meta = self.spec.plan
-        level = meta.level or (meta.district[-1] if meta.district[-1] in "区县市旗" else "县")
-        towns = "乡镇（街道）" if any(u.kind in ("乡", "街道") for u in self.spec.units) else "镇"
-        found = re.search(r"推进(.+?)工作", meta.title)
-        programme = meta.programme or (found[1] if found else f"{towns}赋权")
-        return Words(level, towns, programme, tuple(self.spec.training_forms))
+        return Words.derive(meta.district, meta.title, tuple(self.spec.training_forms), level=meta.level,
+                            mixed_towns=any(u.kind in ("乡", "街道") for u in self.spec.units), programme=meta.programme)
 
     def _schedules(self) -> tuple[Schedule, ...]:
         out = []

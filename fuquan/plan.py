@@ -6,6 +6,7 @@ the task by each of its members, so `assignees()` expands groups into (unit, via
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +17,7 @@ from .deadline import Deadline
 from .errors import LookupFailed
 from .policy import Channels, ReminderPolicy, Schedule, Weights
 from .text import name_key
-from .workdays import PlanCalendar, covered_by_package
+from .workdays import PlanCalendar, covered_by_package, fallback_warning
 
 # 乡 and 街道 are town-level like 镇 (a group of towns may hold all three); 园区 is a zone.
 UNIT_KINDS = {"部门": "department", "镇": "town", "乡": "town", "街道": "town", "园区": "zone"}
@@ -53,6 +54,16 @@ class Words:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Words:
         return cls(d["level"], d["towns"], d["programme"], tuple(d["training_forms"]))
+
+    @classmethod
+    def derive(cls, district: str, title: str, forms: tuple[str, ...], *, mixed_towns: bool,
+               level: str | None = None, programme: str | None = None) -> Words:
+        """What a plan that does not say calls things: its level from the district name (…县 → 县), its towns
+        镇 or — with 乡 or 街道 among them — 乡镇（街道）, its programme from the title (推进镇赋权工作… → 镇赋权)."""
+        towns = "乡镇（街道）" if mixed_towns else "镇"
+        found = re.search(r"推进(.+?)工作", title)
+        return cls(level or (district[-1] if district[-1] in "区县市旗" else "县"), towns,
+                   programme or (found[1] if found else f"{towns}赋权"), forms)
 
 
 @dataclass(frozen=True)
@@ -164,8 +175,7 @@ class Plan:
     calendar: PlanCalendar = PlanCalendar()  # the plan file's holiday notice (`calendar:`)
 
     def calendar_warnings(self) -> list[str]:
-        return [f"注意: {y} 年的法定节假日与调休安排尚未收录 (日历软件包和计划文件的 calendar 段都没有), 该年按周一至周五"
-                f"计算工作日; 请按国务院办公厅当年的通知在计划文件中加上 calendar: 段" for y in self.calendar_gaps()]
+        return [fallback_warning(y) for y in self.calendar_gaps()]
 
     def calendar_gaps(self) -> list[int]:
         """Years the plan's deadlines reach whose holidays neither the calendar package nor the plan knows."""

@@ -33,6 +33,12 @@ class PlanCalendar:
         return cls(days("holidays"), days("workdays"), frozenset(int(y) for y in d))
 
 
+def fallback_warning(year: int) -> str:
+    """What to say of a year whose holidays neither the calendar package nor the plan's `calendar:` knows."""
+    return (f"注意: {year} 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日; "
+            "请按国务院办公厅当年的通知在计划文件中加上 calendar: 段")
+
+
 def covered_by_package(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
@@ -50,8 +56,7 @@ class WorkCalendar:
 
     @property
     def warnings(self) -> list[str]:
-        return [f"注意: {y} 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日"
-                for y in sorted(self.fallback_years)]
+        return [fallback_warning(y) for y in sorted(self.fallback_years)]
 
     def is_workday(self, d: date) -> bool:
         hit = self._cache.get(d)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from fuquan.plan import Track
+
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
 from .stored import StoredPlan
 from .tables import AssignmentRow, TaskRow, UnitRow
@@ -31,10 +33,10 @@ class LetterGrid:
     towns: tuple[str, ...]
     rows: dict[tuple[str, str], LetterRow]
     today: date
-    not_applicable: frozenset[tuple[str, str]] = frozenset()  # (department, town) cells that do not apply
+    track: Track  # its not_applicable cells count neither way
 
     def applies(self, dept: str, town: str) -> bool:
-        return (dept, town) not in self.not_applicable
+        return self.track.applies("letters", dept, town)
 
     def signed(self, dept: str, town: str) -> bool:
         r = self.rows.get((dept, town))
@@ -69,8 +71,7 @@ def letter_grid(session: Session, sp: StoredPlan, today: date, task_no: int | No
     name = sp.names
     rows = {(name[r.department_id], name[r.town_id]): r
             for r in session.exec(select(LetterRow).where(LetterRow.task_id == sp.task_id(task.no)))}
-    na = frozenset((d, t) for kind, d, t in task.track.not_applicable if kind == "letters")
-    return LetterGrid(task.no, depts, towns, rows, today, na)
+    return LetterGrid(task.no, depts, towns, rows, today, task.track)
 
 
 def training_table(session: Session, sp: StoredPlan) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from fuquan import progress
-from fuquan.deadline import due_dates, period_label
+from fuquan.deadline import owed_periods
 from fuquan.errors import InvalidValue, NotApplicable
 
 from .items import (
@@ -92,17 +92,15 @@ def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values:
         changed = {k: (None, v) for k, v in values.items() if v is not None}
     else:
         changed = {k: (getattr(row, k), v) for k, v in values.items() if getattr(row, k) != v}
-        if changed and not actor.replace and any(old is not None for old, _ in changed.values()):
-            # a late 月报 re-imported as on time, a corrected date: never silently
-            what = "; ".join(f"{TEXT_LABEL.get(k, FIELD_LABEL.get(k, k))} {_fmt(old)} → {_fmt(new)}"
-                             for k, (old, new) in changed.items() if old is not None and k != "status")  # (status moves on)
-            raise InvalidValue(f"将改变已有记录 {ref}: {what}; 确认要覆盖请加 --replace")
+        # What this corrects (a status moving on is progress, not a correction): a command says so, an import
+        # refuses without --replace — a late 月报 re-imported as on time must never happen silently.
+        replaced = [f"{TEXT_LABEL.get(k, FIELD_LABEL.get(k, k))} {_fmt(old)} → {_fmt(new)}"
+                    for k, (old, new) in changed.items() if old is not None and k != "status"]
+        if replaced and not actor.replace:
+            raise InvalidValue(f"将改变已有记录 {ref}: {'; '.join(replaced)}; 确认要覆盖请加 --replace")
+        session.info.setdefault("replaced", []).extend(f"{ref} {r}" for r in replaced)
         for k, (_, v) in changed.items():
             setattr(row, k, v)
-        # what this replaced, for the command to say (a correction must never look like a first entry)
-        session.info.setdefault("replaced", []).extend(
-            f"{ref} {TEXT_LABEL.get(k, FIELD_LABEL.get(k, k))}: {_fmt(old)} → {_fmt(new)}"
-            for k, (old, new) in changed.items() if old is not None and k != "status")  # (status moves on)
     session.add_all(AuditRow(plan_id=plan_id, by=actor.by, source=actor.source, entity=str(model.__tablename__), ref=ref,
                              field=k, old=_fmt(old), new=_fmt(new)) for k, (old, new) in changed.items())
     return row
@@ -209,7 +207,7 @@ def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *
     task = sp.plan.tracked("monthly_reports", task_no)
     t, t_id = sp.unit_id(town, task.track.monthly_reports or (), "镇")
     period = progress.period(period, sp.plan.year)
-    owed = [f"{d:%Y-%m}" for d in due_dates(task.deadline, sp.plan.issued, date(sp.plan.year, 12, 31))]
+    owed = owed_periods(task.deadline, sp.plan.issued, sp.plan.year)
     if period not in owed:
         raise InvalidValue(f"月份 {period} 不是任务 {task.no} 的报送期 (计划印发后的报送期: {owed[0] if owed else '无'} 至 "
                            f"{owed[-1] if owed else '无'})")
@@ -235,7 +233,7 @@ def set_task_status(session: Session, sp: StoredPlan, actor: Actor, today: date,
     rule = task.deadline.rule
     if rule is not None and not task.track.monthly_reports and status != "申请延期":
         # owed once per period: which one is being recorded must be said
-        owed = [period_label(rule.freq, d) for d in due_dates(task.deadline, sp.plan.issued, date(sp.plan.year, 12, 31))]
+        owed = owed_periods(task.deadline, sp.plan.issued, sp.plan.year)
         if period not in owed:
             said = f"“{period}” 不是其中之一" if period else "请用 --period 指明是哪一期"
             raise InvalidValue(f"任务 {task_no} 按期完成 ({task.deadline.text}), {said}; 可登记的期: {'、'.join(owed)}")

@@ -7,7 +7,6 @@ plans are read with one query per table (a province's sweep costs what one plan 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -104,18 +103,17 @@ def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any])
                 tuple(Unit(u.name, u.kind, u.full_name) for u in units), tuple(groups), tuple(sections.values()),
                 tuple(built), row.source, row.warn_workdays, tuple(row.report_figures),
                 ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
-                tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s, units, tasks),
+                tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s),
                 tuple(s.get("decimal_figures", ())), PlanCalendar.from_dict(s.get("calendar", {})))
 
 
-def _words(row: PlanRow, settings: dict[str, Any], units: list[Any], tasks: list[Any]) -> Words:
-    """As the sync stored them; a plan synced by an older version gets them derived the loader's way."""
+def _words(row: PlanRow, settings: dict[str, Any]) -> Words:
+    """As the sync stored them; a plan synced by an older version (which knew only 镇) gets them derived the
+    loader's way, with the schema's default training forms."""
     if "words" in settings:
         return Words.from_dict(settings["words"])
-    level = row.district[-1] if row.district[-1] in "区县市旗" else "县"
-    found = re.search(r"推进(.+?)工作", row.title)
     forms = PlanFile.model_fields["training_forms"].get_default(call_default_factory=True)
-    return Words(level, "镇", found[1] if found else "镇赋权", tuple(forms))
+    return Words.derive(row.district, row.title, tuple(forms), mixed_towns=False)
 
 
 def find_plan(session: Session, *, year: int | None = None, district: str | None = None) -> PlanRow:

@@ -76,6 +76,6 @@ def test_task_set_on_a_share_backed_by_items_says_what_to_record(loaded, db_url)
 def test_a_correction_says_what_it_replaced_and_figures_are_counts(loaded) -> None:  # type: ignore[no-untyped-def]
     assert loaded("report", "submit", "湾沚镇", "--month", "2023-05", "--on", "2023-05-25", *T).code == 0
     r = loaded("report", "submit", "湾沚镇", "--month", "2023-05", "--on", "2023-05-15", *T)
-    assert r.code == 0 and "已修改 任务14/湾沚镇/2023-05 报送日期: 2023-05-25 → 2023-05-15" in r.out
+    assert r.code == 0 and "已修改 任务14/湾沚镇/2023-05 报送日期 2023-05-25 → 2023-05-15" in r.out
     half = loaded("report", "submit", "六郎镇", "--month", "2023-05", "--on", "2023-05-15", "--figure", "审批办件量=2.5", *T)
     assert half.code == 1 and "月报指标 审批办件量 是件数/人数, 应为整数, 实为 “2.5”" in half.err

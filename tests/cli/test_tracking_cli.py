@@ -145,7 +145,7 @@ def test_a_year_the_holiday_calendar_does_not_cover_warns_once(run, write_plan) 
                                                   .replace("issued: 2023-04-18", "issued: 2031-04-18")))).code == 0
     r = run("status", "--today", "2031-05-06", "--json")
     assert r.code == 0
-    warning = "注意: 2031 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日"
+    warning = "注意: 2031 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日; 请按国务院办公厅当年的通知在计划文件中加上 calendar: 段"
     assert r.err.strip() == warning
     data = json.loads(r.out)
     assert data["calendar_warnings"] == [warning]

@@ -22,4 +22,4 @@ def test_uncovered_year_falls_back_to_weekdays_and_warns_once() -> None:
     assert cal.is_workday(date(2031, 1, 1))  # a Wednesday; the real calendar would say 元旦
     assert not cal.is_workday(date(2031, 1, 4))  # Saturday
     assert cal.between(date(2031, 1, 1), date(2031, 1, 8)) == 5
-    assert cal.warnings == ["注意: 2031 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日"]
+    assert cal.warnings == ["注意: 2031 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日; 请按国务院办公厅当年的通知在计划文件中加上 calendar: 段"]
