@@ -119,7 +119,7 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor
                                                 session, sp, actor, today, **row)
                     done[sheet_kind.label] = done.get(sheet_kind.label, 0) + n
                 except FuquanError as e:
-                    column = e.what if isinstance(e, LookupFailed) and e.what in ("部门", "镇") else ""
+                    column = e.what if isinstance(e, LookupFailed) and e.what in ("部门", sp.plan.words.towns) else ""
                     problems.append(CellProblem(name, line, column, str(e)))
         if problems:
             raise ImportRejected(str(path), sorted(problems, key=lambda p: (p.sheet, p.row)))

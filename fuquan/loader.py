@@ -322,7 +322,7 @@ class _Checker:
                     continue
                 for unit in self.members.get(canonical, (canonical,)):
                     if self.kinds[unit] != kind:
-                        label = {"department": "部门", "town": "镇"}[kind]
+                        label = {"department": "部门", "town": "乡镇一级单位 (镇、乡、街道)"}[kind]
                         self.add((*loc, j), f"任务 {t.no}: “{unit}” 不是{label}, 不能列在 {loc[-1]} 中")
                         ok = False
                     out[unit] = None

@@ -126,7 +126,7 @@ class Track:
         if self.exams and unit in self.exams:
             return "考试与证件换领 (fuquan exam result / certify)"
         if self.monthly_reports:
-            return "各镇月报 (fuquan report submit)"
+            return "月报 (fuquan report submit)"
         return None
 
     @classmethod

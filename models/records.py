@@ -111,7 +111,7 @@ def sign_letter(session: Session, sp: StoredPlan, actor: Actor, today: date, *, 
                 doc_no: str | None = None, signed_by: str | None = None) -> LetterRow:
     task = sp.plan.tracked("letters", task_no)
     no, (depts, towns) = task.no, task.track.letters or ((), ())
-    (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.unit_id(town, towns, "镇")
+    (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.town_id(town, towns)
     if not task.track.applies("letters", d, t):
         raise NotApplicable(f"{d} 与 {t} 不签承接确认书 (计划中标为不适用)")
     _past(sp, signed_on, today, "签订日期")
@@ -137,7 +137,7 @@ def add_training_session(session: Session, sp: StoredPlan, actor: Actor, today: 
     task = sp.plan.tracked("training", task_no)
     no, (depts, all_towns) = task.no, task.track.training or ((), ())
     d, d_id = sp.unit_id(department, depts, "部门")
-    names = list(dict.fromkeys(sp.plan.pick(m, all_towns, "镇") for t in towns for m in sp.plan.members(t)))
+    names = list(dict.fromkeys(sp.plan.pick(m, all_towns, sp.plan.words.towns) for t in towns for m in sp.plan.members(t)))
     _past(sp, held_on, today, "培训日期")
     progress.training_form(form, sp.plan.words.training_forms)
     if attendees <= 0:
@@ -167,7 +167,7 @@ def complete_training(session: Session, sp: StoredPlan, actor: Actor, today: dat
                       department: str, town: str, completed_on: date) -> SQLModel:
     task = sp.plan.tracked("training", task_no)
     depts, towns = task.track.training or ((), ())
-    (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.unit_id(town, towns, "镇")
+    (d, d_id), (t, t_id) = sp.unit_id(department, depts, "部门"), sp.town_id(town, towns)
     if not task.track.applies("training", d, t):
         raise NotApplicable(f"{d} 不对 {t} 开展岗前培训 (计划中标为不适用)")
     _past(sp, completed_on, today, "完成日期")
@@ -181,7 +181,7 @@ def record_exam(session: Session, sp: StoredPlan, actor: Actor, today: date, *, 
     """Schedule a sitting (no results yet) or record its results; the date may be in the future
     only while no results are given."""
     no = sp.plan.tracked("exams", task_no).no
-    t, t_id = sp.unit_id(town, sp.plan.task(no).track.exams or (), "镇")
+    t, t_id = sp.town_id(town, sp.plan.task(no).track.exams or ())
     progress.exam_counts(candidates, sat, passed)
     if sat is not None:
         _past(sp, exam_on, today, "考试日期")
@@ -194,7 +194,7 @@ def record_exam(session: Session, sp: StoredPlan, actor: Actor, today: date, *, 
 def set_exam_town(session: Session, sp: StoredPlan, actor: Actor, today: date, *, task_no: int | None, town: str,
                   pre_training_on: date | None = None, certified_on: date | None = None) -> SQLModel:
     no = sp.plan.tracked("exams", task_no).no
-    t, t_id = sp.unit_id(town, sp.plan.task(no).track.exams or (), "镇")
+    t, t_id = sp.town_id(town, sp.plan.task(no).track.exams or ())
     _past(sp, pre_training_on, today, "考前培训日期")
     _past(sp, certified_on, today, "证件换领日期")
     values = {k: v for k, v in {"pre_training_on": pre_training_on, "certified_on": certified_on}.items() if v}
@@ -205,7 +205,7 @@ def set_exam_town(session: Session, sp: StoredPlan, actor: Actor, today: date, *
 def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *, task_no: int | None, town: str,
                   period: str, submitted_on: date, figures: dict[str, Any]) -> SQLModel:
     task = sp.plan.tracked("monthly_reports", task_no)
-    t, t_id = sp.unit_id(town, task.track.monthly_reports or (), "镇")
+    t, t_id = sp.town_id(town, task.track.monthly_reports or ())
     period = progress.period(period, sp.plan.year)
     owed = owed_periods(task.deadline, sp.plan.issued, sp.plan.year)
     if period not in owed:

@@ -45,6 +45,10 @@ class StoredPlan:
         unit = self.plan.pick(name, among, what)
         return unit, self.unit_ids[unit]
 
+    def town_id(self, name: str, among: Sequence[str]) -> tuple[str, int]:
+        """Like unit_id, an error naming towns in the plan's own word (镇, 乡镇（街道）)."""
+        return self.unit_id(name, among, self.plan.words.towns)
+
 
 def read_plan(session: Session, row: PlanRow) -> StoredPlan:
     return read_plans(session, [row])[row.id or 0]

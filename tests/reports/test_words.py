@@ -36,6 +36,9 @@ def test_a_county_plan_is_written_about_in_its_own_words(run, tmp_path, monkeypa
         assert run("template", kind, "--config", str(QINGSHAN), "--out", str(sheet)).code == 0
         texts.append(workbook_text(sheet))
     texts.append((tmp_path / "n.md").read_text(encoding="utf-8"))  # the summaries sent to the 专班
+    wrong = run("report", "submit", "湾沚镇", "--month", "2024-03", "--on", "2024-03-20", *Y, "--today", "2024-04-01")
+    assert wrong.code == 1 and "未知乡镇（街道） “湾沚镇”; 已有乡镇（街道）: 青山镇" in wrong.err
+    texts.append(run("task", "set", "15", "青山镇", "已完成", "--on", "2024-03-20", *Y, "--today", "2024-04-01").err)
     everything = "\n".join(texts)
     assert [w for w in WANZHI_WORDS if w in everything] == []
     for own in ("【某市青山县乡镇（街道）赋权督办】", "乡镇（街道）赋权工作", "各乡镇（街道）得分排名", "县级部门得分",
