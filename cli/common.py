@@ -12,12 +12,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from flows.context import Context
     from flows.settings import Settings
+    from fuquan.plan import Plan
     from models.records import Actor
 
 def day(text: str) -> date:
@@ -87,10 +89,16 @@ def plan_context(args: argparse.Namespace, *, stream: object = None) -> Iterator
         yield ctx.choose(getattr(args, "year", None), getattr(args, "district", None), by_file=lambda: file_plan(args))
 
 
+def load_plan(path: str | Path) -> Plan:
+    """The plan file, validated (ruamel and the schema load here: only the commands that read YAML pay)."""
+    from fuquan.loader import load_plan
+
+    return load_plan(path)
+
+
 def file_plan(args: argparse.Namespace) -> tuple[str, int] | None:
     """(district, year) of the plan file in use (--config, FUQUAN_CONFIG, config/tasks.yaml), if it reads."""
     from fuquan.errors import PlanError
-    from fuquan.loader import load_plan
 
     try:
         plan = load_plan(getattr(args, "config", None) or settings(args).config)

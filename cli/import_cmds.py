@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .common import Parents, actor, plan_context
+from .common import Parents, actor, load_plan, plan_context
 from .output import console
 
 KINDS = ["letters", "plans", "sessions", "training", "exams", "reports"]
@@ -45,7 +45,6 @@ def import_file(args: argparse.Namespace) -> int:
 
 
 def template(args: argparse.Namespace) -> int:
-    from fuquan.loader import load_plan
     from fuquan.sheets import KINDS as SHEETS
     from reports.templates import write_template
 

@@ -8,7 +8,7 @@ from typing import Any
 from fuquan.deadline import KIND_LABEL, parse_deadline
 from fuquan.errors import DeadlineError, FuquanError
 
-from .common import Parents, clock_today, print_warnings
+from .common import Parents, clock_today, load_plan, print_warnings
 from .output import console, print_json, table
 
 
@@ -22,11 +22,6 @@ def register(sub: Any, p: Parents) -> None:
     parse.add_argument("text", nargs="+", help="完成时限原文, 如 3月底前")
     parse.set_defaults(func=deadline_parse)
 
-
-def load_plan(path: str) -> Any:
-    from fuquan.loader import load_plan  # ruamel + pydantic: only the commands that read YAML pay for it
-
-    return load_plan(path)
 
 
 def plan_check(args: argparse.Namespace) -> int:

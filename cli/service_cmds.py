@@ -14,7 +14,7 @@ from typing import Any, cast
 from fuquan.errors import FuquanError
 from fuquan.policy import FLOWS
 
-from .common import Parents, plan_context, settings
+from .common import Parents, load_plan, plan_context, settings
 from .output import console
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout workers run the flows from
@@ -33,11 +33,6 @@ def register(sub: Any, p: Parents) -> None:
     sc.add_argument("--once", action="store_true", help="只登记定时任务并显示下次运行时间, 然后退出")
     sc.set_defaults(func=scheduler)
 
-
-def load_plan(path: str) -> Any:
-    from fuquan.loader import load_plan
-
-    return load_plan(path)
 
 
 def _prefect(args: argparse.Namespace) -> str | None:

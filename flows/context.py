@@ -77,10 +77,6 @@ class Context:
                 row = find_plan(session, district=chosen[0], year=chosen[1])
             return replace(self, stored=read_plan(session, row))
 
-    def reread(self) -> Context:
-        """The same plan read again (after a sync changed it)."""
-        return self.choose(self.plan.plan.year, self.plan.plan.district)
-
 
 def router_for(settings: Settings, stream: TextIO | None = None) -> Router:
     router = Router(console_file=settings.notify_file, slack_token=settings.slack_token,

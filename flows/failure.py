@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from fuquan.errors import FuquanError
@@ -14,6 +13,7 @@ from .context import open_context
 from .settings import Settings
 
 log = logging.getLogger("fuquan.flows")
+STATES = {"FAILED": "失败", "CRASHED": "异常中止"}
 
 
 def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
@@ -28,12 +28,13 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
             except FuquanError:
                 wanted, who = None, "赋权督办系统"
             why = redact(state.message or "(无说明)", settings.secrets())
+            ended = STATES.get(str(state.type.value), str(state.type.value))
+            now = ctx.now()
             message = Message("专班", f"【{who}】{flow.name} 运行失败",
-                              (Section("运行情况", (f"运行 {flow_run.name} 于 {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
-                                                   f"结束为 {state.type.value}: {why}",
+                              (Section("运行情况", (f"运行 {flow_run.name} 于 {now:%Y-%m-%d %H:%M} {ended}: {why}",
                                                    "请在 Prefect 看板中查看该运行的日志。")),),
                               closing="此消息由系统自动发送。")
             dest = ctx.router.destination(wanted)
-            ctx.router.notifier(dest).send(Outgoing(f"flow-failure:{flow_run.id}", dest, message, datetime.now(UTC)))
+            ctx.router.notifier(dest).send(Outgoing(f"flow-failure:{flow_run.id}", dest, message, now))
     except (FuquanError, OSError, ValueError) as e:
         log.error("无法通知专班流程失败: %s", redact(str(e), settings.secrets()))

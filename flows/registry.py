@@ -68,10 +68,11 @@ def deadline_check(r: Runner, ctx: Context, opts: Options) -> dict[str, int]:
     r.progress(80)
     r.step("publish-status", lambda: r.publish_status(snap, report))
     r.progress(100)
-    r.log(f"{day}: 到期提醒 {report.due} 条, 本次发送 {sum(o.result == 'sent' for o in report.outcomes)} 条")
+    sent = sum(o.result == "sent" for o in report.outcomes)
+    r.log(f"{day}: 到期提醒 {report.due} 条, 本次发送 {sent} 条")
     if report.stopped:
         raise FuquanError(report.stopped)
-    return {"rows": len(snap.rows), "due": report.due, "sent": sum(o.result == "sent" for o in report.outcomes)}
+    return {"rows": len(snap.rows), "due": report.due, "sent": sent}
 
 
 def report_run(kind: str) -> Callable[[Runner, Context, Options], str]:

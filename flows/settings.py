@@ -29,7 +29,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from notifications.base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
-from notifications.base import Webhook
+from notifications.base import Webhook, credential_values
 
 DEFAULT_CONFIG = "config/tasks.yaml"
 WEBHOOK_PREFIX = "FUQUAN_WEBHOOK_"
@@ -72,12 +72,7 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
-        out = [self.slack_token.get_secret_value()] if self.slack_token else []
-        for hook in self.webhooks.values():
-            out.append(hook.url.get_secret_value())
-            if hook.secret:
-                out.append(hook.secret.get_secret_value())
-        return out
+        return credential_values(self.slack_token, self.webhooks)
 
 
 def _seconds(raw: str | None, default: float) -> float:

@@ -25,6 +25,14 @@ class Webhook:
     secret: SecretStr | None = None
 
 
+def credential_values(slack_token: SecretStr | None, webhooks: dict[str, Webhook]) -> list[str]:
+    """Every credential value in play (the token, each robot's URL and signing secret), for redaction."""
+    out = [slack_token.get_secret_value()] if slack_token else []
+    for hook in webhooks.values():
+        out += [hook.url.get_secret_value()] + ([hook.secret.get_secret_value()] if hook.secret else [])
+    return out
+
+
 @dataclass(frozen=True)
 class Outgoing:
     key: str  # the outbox key; Slack carries it in the message metadata

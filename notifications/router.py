@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from fuquan.errors import NotificationError
 from fuquan.policy import Destination
 
-from .base import Notifier, Webhook, guard_logs
+from .base import Notifier, Webhook, credential_values, guard_logs
 from .console import ConsoleNotifier
 from .slack import DEFAULT_API_URL, SlackNotifier
 from .webhooks import WebhookNotifier
@@ -40,10 +40,7 @@ class Router:
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
-        out = [self._token.get_secret_value()] if self._token else []
-        for hook in self.webhooks.values():
-            out += [hook.url.get_secret_value()] + ([hook.secret.get_secret_value()] if hook.secret else [])
-        return out
+        return credential_values(self._token, self.webhooks)
 
     def destination(self, wanted: Destination | None) -> Destination:
         """Where a message will actually go (what the outbox records)."""
