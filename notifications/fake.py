@@ -54,7 +54,8 @@ class RecordingNotifier:
         return self.delivered.get(out.key)
 
     def check(self) -> None:
-        self.checks += 1
+        with self._lock:
+            self.checks += 1
         if self.bad_credential:
             raise NotificationError("auth", self.bad_credential, self.kind, "请检查令牌")
 

@@ -124,3 +124,19 @@ def test_a_failing_flow_tells_the_zhuanban(env) -> None:  # type: ignore[no-unty
     assert state.is_failed()
     text = (env / "notifications.md").read_text(encoding="utf-8")
     assert "【赋权督办系统】deadline-check 运行失败" in text and "数据库中还没有计划" in text
+
+
+def test_the_county_plan_runs_through_the_flows_beside_another(env) -> None:  # type: ignore[no-untyped-def]
+    """Two plans in the database: each flow acts on the plan it is given, in that plan's words."""
+    from flows.prefect_flows import deadline_check, quarterly_analysis
+
+    load(REAL_CONFIG)
+    plan_id = load(Path(__file__).resolve().parents[1] / "plans" / "qingshan-2024.yaml")
+    result = deadline_check(today="2024-04-01", year=2024, district="某市青山县", force=True)
+    assert result["rows"] > 0 and result["sent"] > 0
+    status = table(f"fuquan-p{plan_id}-2024-status")
+    assert len(status) == 16 and status[9]["完成时限"] == "每季度末" and status[9]["状态"] == "红·逾期"  # Q1 missed
+    text = (env / "notifications.md").read_text(encoding="utf-8")
+    assert "【某市青山县乡镇（街道）赋权督办】" in text and "湾沚" not in text
+    assert quarterly_analysis(today="2024-04-02", year=2024, district="某市青山县") == "2024年第1季度综合分析"
+    assert "各乡镇（街道）得分排名" in data(f"fuquan-p{plan_id}-2024-quarter-report")
