@@ -78,8 +78,8 @@ def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kw
     from models.records import for_each_member
 
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        n = for_each_member(fn, session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None),
-                            **kwargs)
+        n = len(for_each_member(fn, session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None),
+                                **kwargs))
         replaced = list(session.info.get("replaced", []))
     console().print(f"{ctx.plan.label}: {message}" + (f" (共 {n} 条)" if n > 1 else ""))
     _say_replaced(replaced)
@@ -101,14 +101,11 @@ def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
     from models.db import transaction
 
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        n = _records().for_each_member(_records().sign_letter, session, ctx.plan, actor(args), args.today,
-                                       task_no=args.task, department=args.department, town=args.town, **dates)
+        written = _records().for_each_member(_records().sign_letter, session, ctx.plan, actor(args), args.today,
+                                             task_no=args.task, department=args.department, town=args.town, **dates)
         replaced = list(session.info.get("replaced", []))
-    plan = ctx.plan.plan
-    track = plan.tracked("letters", args.task).track
-    town = plan.pick(args.town)  # (known: the records above were written for it)
-    depts = [d for d in plan.members(args.department) if track.applies("letters", d, town)]
-    console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {n} 份: {'、'.join(depts)} — {args.town}, {args.on}")
+    depts = [w["department"] for w in written]
+    console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {len(depts)} 份: {'、'.join(depts)} — {args.town}, {args.on}")
     _say_replaced(replaced)
     return 0
 
@@ -175,10 +172,10 @@ def task_set(args: argparse.Namespace) -> int:
     from models.db import transaction
 
     with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        n = _records().for_each_member(
+        n = len(_records().for_each_member(
             _records().set_task_status, session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
             status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
-            extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by, period=args.period)
+            extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by, period=args.period))
         replaced = list(session.info.get("replaced", []))
     console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}"
                     + (f" {args.period}" if args.period else "") + f": {args.status}"

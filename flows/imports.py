@@ -115,8 +115,8 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor
                     continue
                 try:
                     # a group in a 部门 or 镇 cell (各镇) stands for each member
-                    n = records.for_each_member(lambda s, p, a, t, _apply=apply, **r: _apply(s, p, a, t, r),
-                                                session, sp, actor, today, **row)
+                    n = len(records.for_each_member(lambda s, p, a, t, _apply=apply, **r: _apply(s, p, a, t, r),
+                                                    session, sp, actor, today, **row))
                     done[sheet_kind.label] = done.get(sheet_kind.label, 0) + n
                 except FuquanError as e:
                     column = e.what if isinstance(e, LookupFailed) and e.what in ("部门", sp.plan.words.towns) else ""

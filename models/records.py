@@ -47,21 +47,21 @@ class Actor:
 
 
 def for_each_member(fn: Callable[..., Any], session: Session, sp: StoredPlan, actor: Actor, today: date,
-                    **kw: Any) -> int:
+                    **kw: Any) -> list[dict[str, str]]:
     """`fn` once per unit meant: a group named as department, town or unit (区级执法单位, 各镇) stands for each
-    of its members. Returns how many records were written."""
+    of its members. Returns the units of each record written ({"department": …, "town": …})."""
     keys = [k for k in ("department", "town", "unit") if isinstance(kw.get(k), str)]
-    combos = list(itertools.product(*(sp.plan.members(kw[k]) for k in keys)))
-    n = 0
+    combos = [dict(zip(keys, c, strict=True)) for c in itertools.product(*(sp.plan.members(kw[k]) for k in keys))]
+    written = []
     for combo in combos:
         try:
-            fn(session, sp, actor, today, **{**kw, **dict(zip(keys, combo, strict=True))})
+            fn(session, sp, actor, today, **{**kw, **combo})
         except NotApplicable:
             if len(combos) == 1:
                 raise
             continue  # a group covers the cells that apply
-        n += 1
-    return n
+        written.append(combo)
+    return written
 
 
 def _past(sp: StoredPlan, d: date | None, today: date, label: str) -> None:
