@@ -10,7 +10,7 @@ from .output import console, print_json, table
 
 
 def register(sub: Any, p: Parents) -> None:
-    sub.add_parser("letters", parents=[p.plan, p.task, p.as_json], help="承接确认书 部门×镇 签订表").set_defaults(func=letters)
+    sub.add_parser("letters", parents=[p.plan, p.task, p.as_json], help="承接确认书 部门×乡镇 签订表").set_defaults(func=letters)
 
 
 def letters(args: argparse.Namespace) -> int:

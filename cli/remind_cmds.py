@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fuquan.errors import FuquanError
+from fuquan.errors import FuquanError, InvalidValue
 
 from .common import Parents, day, plan_context
 from .output import console, print_json, table
@@ -30,18 +30,22 @@ def register(sub: Any, p: Parents) -> None:
     c.set_defaults(func=reminders_log)
 
 
-def _now(args: argparse.Namespace, tz: str) -> datetime:
-    if args.now:
+def _now(args: argparse.Namespace, ctx: Any) -> datetime:
+    """--now (a replay's moment, in the plan's time zone unless it says), else the context's clock."""
+    if not args.now:
+        return ctx.now()  # type: ignore[no-any-return]
+    try:
         t = datetime.fromisoformat(args.now)
-        return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(tz))
-    return datetime.now(ZoneInfo(tz))
+    except ValueError:
+        raise InvalidValue(f"--now 应为 YYYY-MM-DDTHH:MM, 实为 “{args.now}”") from None
+    return t if t.tzinfo else t.replace(tzinfo=ZoneInfo(ctx.plan.plan.timezone))
 
 
 def remind(args: argparse.Namespace) -> int:
     from flows.dispatch import run_reminders
 
     with plan_context(args, stream=sys.stderr if args.json else sys.stdout) as ctx:
-        now = _now(args, ctx.plan.plan.timezone)
+        now = _now(args, ctx)
         today = args.today if args.today_given else now.date()
         report = run_reminders(ctx, today=today, now=now, dry_run=args.dry_run, force=args.force)
     for w in report.warnings:
