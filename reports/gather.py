@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from fuquan import progress
 from fuquan.deadline import Deadline, due_dates
 from fuquan.errors import FuquanError, InvalidValue, LookupFailed
 from fuquan.ledger import Row
@@ -121,8 +122,9 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
     if task is None:
         raise FuquanError("本计划没有按月报跟踪的任务 (track: monthly_reports), 无法生成月度报告")
     towns = task.track.monthly_reports or ()
-    period = period or f"{max(today, sp.plan.issued):%Y-%m}"  # this month: provisional until it closes
-    _check_period(period)
+    # by default this month, within the plan year (a January run after the year reports its December)
+    default = min(f"{max(today, sp.plan.issued):%Y-%m}", f"{sp.plan.year}-12")
+    period = progress.period(period or default, sp.plan.year)
     day = close_day(task.deadline, period)
     with reading(engine) as session:
         snap = get_snapshot(session, sp.id, period)
@@ -140,11 +142,6 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
     y, m = period.split("-")
     return ReportData("monthly", f"{y}年{int(m)}月情况通报", period, as_of=as_of, provisional=provisional,
                       scores=scores, history=history, snapshot=snap, diff=month_diff(prev, snap), **common)
-
-
-def _check_period(period: str) -> None:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        raise InvalidValue(f"月份应写作 YYYY-MM, 实为 “{period}”")
 
 
 def analysis(engine: Engine, sp: StoredPlan, kind: str, period: str | None, today: date) -> ReportData:
