@@ -73,3 +73,11 @@ def test_a_daily_run_for_a_far_day_closes_only_what_the_real_date_allows(run, db
         ctx = ctx.choose(2023)
         registry.run("deadline-check", Recorder(), ctx, registry.Options(today=date(2030, 1, 1)))
     assert snapshots(db_url) == [("2023-04",), ("2023-05",), ("2023-06",)]  # not July–December
+
+
+def test_a_monthly_report_after_the_plan_year_reports_its_december(run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert run("sync", "--config", str(REAL_CONFIG)).code == 0
+    r = run("report", "monthly", "--today", "2024-01-15", "--out", str(tmp_path), "--json")
+    assert r.code == 0 and json.loads(r.out)["period"] == "2023-12"
+    bad = run("report", "monthly", "--period", "2022-05", "--today", "2023-06-01", "--out", str(tmp_path))
+    assert bad.code == 1 and "月份 2022-05 不在计划年度 2023 内" in bad.err
