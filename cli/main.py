@@ -15,10 +15,20 @@ from collections.abc import Sequence
 
 from fuquan.errors import FuquanError
 
-from . import db_cmds, grid_cmds, import_cmds, plan_cmds, record_cmds, remind_cmds, report_cmds, service_cmds
+from . import (
+    calendar_cmds,
+    db_cmds,
+    grid_cmds,
+    import_cmds,
+    plan_cmds,
+    record_cmds,
+    remind_cmds,
+    report_cmds,
+    service_cmds,
+)
 from .common import Parents, Parser, clock_today
 
-GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds)
+GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds, calendar_cmds)
 
 
 def build_parser(default_config: str = "config/tasks.yaml") -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fuquan.deadline import KIND_LABEL, parse_deadline
+from fuquan.deadline import OPEN_KINDS, parse_deadline
 from fuquan.errors import DeadlineError, FuquanError
 
 from .common import Parents, clock_today, load_plan, print_warnings
@@ -42,43 +42,29 @@ def plan_show(args: argparse.Namespace) -> int:
               ["序号", "章节", "主要任务", "完成时限", "截止日期", "牵头单位", "责任单位"])
     for task in plan.tasks:
         d = task.deadline
-        due = d.due.isoformat() if d.due else d.label
-        if d.rule:
-            due = f"{d.label}: {_rule_text(d.rule.as_dict())}"
+        due = d.describe() if d.kind not in OPEN_KINDS or d.start else d.label
         t.add_row(str(task.no), task.section.no, task.text, d.text, due, task.lead_unit, "、".join(task.units))
     console().print(t)
     return 0
 
 
-def _rule_text(rule: dict[str, object]) -> str:
-    freq = rule["freq"]
-    if freq == "monthly":
-        return f"每月{rule['day']}日" if rule.get("day") else "每月末"
-    if freq == "weekly":
-        return f"每周{'一二三四五六日'[int(rule['weekday']) - 1]}"  # type: ignore[call-overload]
-    if freq == "yearly":
-        return f"每年{rule['month']}月" + (f"{rule['day']}日" if rule.get("day") else "末")
-    return {"quarterly": "每季度末", "half_yearly": "每半年末"}[str(freq)]
-
-
 def deadline_parse(args: argparse.Namespace) -> int:
-    results, failed = [], 0
+    results: list[dict[str, Any]] = []
+    failed = 0
+    t = table(f"完成时限解析 (计划年度 {args.year})", ["原文", "类型", "截止日期与周期"])
     for text in args.text:
         try:
-            results.append(parse_deadline(text, args.year).as_dict())
+            d = parse_deadline(text, args.year)
         except DeadlineError as e:
             failed += 1
             results.append({"text": text, "error": e.reason})
+            t.add_row(text, "[red]无法识别[/]", e.reason)
+            continue
+        results.append(d.as_dict())
+        t.add_row(text, d.label, d.describe() if d.kind not in OPEN_KINDS or d.start else "—")
     if args.json:
         print_json(results)
     else:
-        t = table(f"完成时限解析 (计划年度 {args.year})", ["原文", "类型", "截止日期", "起始日期", "周期规则"])
-        for r in results:
-            if "error" in r:
-                t.add_row(r["text"], "[red]无法识别[/]", r["error"], "", "")
-            else:
-                rule = _rule_text(r["rule"]) if r["rule"] else ""
-                t.add_row(r["text"], KIND_LABEL[r["kind"]], r["due"] or "", r["start"] or "", rule)
         console().print(t)
     if failed and not args.json:
         raise FuquanError(f"{failed} 条完成时限无法识别")

@@ -68,7 +68,8 @@ def register(sub: Any, p: Parents) -> None:
     c.add_argument("--new-due", type=day, help="申请延期: 新的截止日期")
     c.add_argument("--reason", help="申请延期: 理由")
     c.add_argument("--approved-by", help="申请延期: 批准人")
-    c.add_argument("--period", help="周期性任务的哪一期: 2024-03 (月)、2024Q1 (季)、2024H1 (半年)、2024 (年)")
+    c.add_argument("--period", help="周期性任务的哪一期: 2024-03 (月)、2024Q1 (季)、2024H1 (半年)、2024 (年); "
+                                    "分期任务: 该期的截止日期, 如 2024-05-31")
     c.set_defaults(func=task_set)
 
 

@@ -39,7 +39,7 @@ def period_end(freq: str, day: int, weekday: int | None, month: int | None,
             due = _month_day(y, anchor.month, day)
         elif freq == "yearly":
             due = _month_day(y, month or 12, day)
-        else:  # quarter / half-year: the period's last month, its end
-            due = month_end(y, anchor.month + step - 1)
+        else:  # quarter / half-year: its `month` (1 = the first), else its last month; the day, else the end
+            due = _month_day(y, anchor.month + (month or step) - 1, day)
         if first <= due <= last:
             yield due

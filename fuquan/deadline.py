@@ -1,129 +1,142 @@
-"""The deadline language: a 完成时限 phrase + the plan year → a Deadline. Pure, no I/O.
+"""The deadline language: a 完成时限 phrase + the plan year → a Deadline (deadline_model.py). Pure, no I/O.
 
-Kinds:
-  date       one due date (3月底前, 6月中旬前, 2023年10月底前, 年底前, 一季度, 次年3月底前)
-  range      a start and an end (4月至6月, 4月1日—4月10日); due = end
-  recurring  one due date per period (每月20日前, 每季度末, 每周五前, 每年3月底前)
-  ongoing / per_higher_level / to_be_decided / immediate
-             open kinds: never overdue (持续推进, 按省级部署, 结合工作实际确定, 立即)
-
+A phrase is read in this order:
+  1. an open kind, on the words as written (统一 must not become 统1): 持续推进, 按县委县政府部署, 适时, 立行立改;
+  2. clauses, split at ，；： and brackets (5月底前完成，此后每月10日前报送; 分两批：6月底前、9月底前): a clause
+     without a date is description and dropped; 此后/之后 starts a recurrence after the part before it;
+     several clauses with dates make a compound deadline;
+  3. each clause: 每… a recurrence; X起 an ongoing start; A至B a range; else one date with its time of day.
+     Words that carry no date are dropped before (原则上、力争于、到) and after (实现全覆盖、基本完成).
 An unknown phrase raises DeadlineError naming it: we never guess a date for the 专班.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
+from dataclasses import replace
+from datetime import date, timedelta
 
-from .calendar_math import month_end, period_end
+from .calendar_math import month_end
+from .deadline_model import (KIND_LABEL, OPEN_KINDS, Deadline, Recurrence, due_dates, owed_periods,
+                             period_label)
+from .deadline_words import (AFTER, BEFORE, LEAD, STAGE, as_time, clauses, is_description, items, open_kind,
+                             strip_tail)
 from .errors import DeadlineError
 from .text import arabic_numerals, clean
 
-OPEN_KINDS = ("ongoing", "per_higher_level", "to_be_decided", "immediate")
-KIND_LABEL = {
-    "date": "定期", "range": "时段", "recurring": "周期",
-    "ongoing": "持续推进", "per_higher_level": "按上级部署",
-    "to_be_decided": "待定", "immediate": "立即",
-}
+__all__ = ["KIND_LABEL", "OPEN_KINDS", "Deadline", "Recurrence", "due_dates", "owed_periods", "parse_deadline",
+           "period_label"]
 
-_OPEN_PHRASES = {
-    "ongoing": ("持续推进", "持续开展", "持续", "常态化", "常态化推进", "常态化开展",
-                "长期坚持", "长期", "长期推进", "持续跟进"),
-    "per_higher_level": ("按省级部署", "按省级要求", "按上级要求", "按上级部署", "根据省市部署",
-                         "根据省、市级部署", "根据省市级部署", "按省市部署", "根据上级部署",
-                         "根据省级部署", "按省市要求", "按市级部署", "根据市级部署"),
-    "to_be_decided": ("结合工作实际确定", "根据工作实际确定", "视情况确定", "另行通知", "待定",
-                      "另行确定", "视工作进展确定"),
-    "immediate": ("立即", "即时", "立即执行", "立即开展", "马上", "即日起"),
-}
-_OPEN = {p: kind for kind, phrases in _OPEN_PHRASES.items() for p in phrases}
 _WEEKDAY = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "日": 7, "天": 7, "末": 7}
-
-
-@dataclass(frozen=True)
-class Recurrence:
-    """freq: monthly | quarterly | half_yearly | yearly | weekly.
-    day: day of month (or 0 for the period's end); weekday: 1=Mon … 7=Sun; month: for yearly."""
-
-    freq: str
-    day: int = 0
-    weekday: int | None = None
-    month: int | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        shown = {k: v for k, v in self.__dict__.items() if v is not None}
-        if self.freq == "weekly":
-            shown.pop("day")
-        return shown
-
-
-@dataclass(frozen=True)
-class Deadline:
-    text: str
-    kind: str
-    due: date | None = None
-    start: date | None = None
-    rule: Recurrence | None = field(default=None)
-
-    @classmethod
-    def from_parts(cls, text: str, kind: str, due: date | None, start: date | None,
-                   rule: dict[str, Any] | None) -> Deadline:
-        """Rebuild a parsed deadline from what the database stored."""
-        return cls(text, kind, due, start, Recurrence(**rule) if rule else None)
-
-    @property
-    def label(self) -> str:
-        return KIND_LABEL[self.kind]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "kind": self.kind,
-            "due": self.due.isoformat() if self.due else None,
-            "start": self.start.isoformat() if self.start else None,
-            "rule": self.rule.as_dict() if self.rule else None,
-        }
-
-
-# Words that carry no date: 原则上于4月底前完成 means 4月底前.
-_LEAD = re.compile(r"^(原则上|须|需|要|应|务必|在|于|截至|截止)+")
-_TAIL = re.compile(r"(完成|报送|办结|到位|落实|实现|上报|提交|交|止|为止)+$")
-_BEFORE = re.compile(r"(以前|之前|前)$")
-_YEAR = r"(?:(?P<y>\d{4})年|(?P<next>次年|明年|下一年|翌年)|(?:当年|本年|今年))?"
-_DAY = re.compile(rf"^{_YEAR}(?P<m>\d{{1,2}})月(?:(?P<d>\d{{1,2}})[日号])?(?P<part>底|末|上旬|中旬|下旬|份|内|份内)?$")
-_YEAR_PART = re.compile(rf"^{_YEAR}(?:第)?(?:(?P<q>[1-4])季度|(?P<h>上半年|下半年)|(?P<end>年底|年末|年内|全年|底))(?:末|底)?$")
-_RANGE_SEP = re.compile(r"\s*(?:至|到|—+|–|―|~|-)\s*")
+_YEAR = r"(?:(?P<y>\d{4})年|(?P<next>次年|明年|下一年|翌年)|(?P<this>当年|本年|今年))?"
+_DAY = re.compile(rf"^{_YEAR}(?P<m>\d{{1,2}})月(?:(?P<d>\d{{1,2}})[日号])?(?P<part>底|末|上旬|中旬|下旬|上中旬|中下旬|份|内|份内)?$")
+_YEAR_PART = re.compile(rf"^{_YEAR}(?:第)?(?:(?P<q>[1-4])季度|(?P<h>上半年|下半年)|(?P<end>年底|年末|年内|全年|底|末|内|度|年度))?"
+                        r"(?:末|底)?$")
+_RANGE_SEP = re.compile(r"至|到|—+|–+|―+|~+|-+")
+_START = re.compile(r"^(?:从|自|由)?(?P<at>.+?)(?:起|开始)(?P<rest>.*)$")
+_ISO = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
+_YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})\.(\d{1,2})(?![\d.])")
+_MONTH_DAY = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\.(3[01]|[12]\d|0?[1-9])(?![\d.])")
 
 
 def parse_deadline(text: str, year: int) -> Deadline:
     """Parse one 完成时限 phrase against the plan year."""
-    norm = _normalise(text)
-    if not norm:
+    base = re.sub(r"\s+", "", clean(text)).strip(",.;:。、")
+    if not base:
         raise DeadlineError(text, "完成时限为空")
-    if norm in _OPEN:
-        return Deadline(text, _OPEN[norm])
-    if norm.startswith("每"):
-        return Deadline(text, "recurring", rule=_recurrence(text, norm[1:]))
-    parts = _RANGE_SEP.split(norm)
-    if len(parts) == 2 and all(parts):
-        start, end = _range(text, parts[0], parts[1], year)
-        return Deadline(text, "range", due=end, start=start)
-    if len(parts) > 2:
+    if kind := open_kind(base):
+        return Deadline(text, kind)
+    parts: list[Deadline] = []
+    for clause in clauses(base):
+        s = _numerals(clause)
+        after = AFTER.match(s)
+        s = STAGE.sub("", s[after.end():] if after else s)
+        if not s or (is_description(s) and not open_kind(s)):
+            continue  # 完成初稿, 第一批: what is to be done, not when
+        since = _after(parts) if after else None
+        parts += _clause(text, clause, s, year, since)
+    dated = [p for p in parts if p.kind not in OPEN_KINDS]
+    if not parts:
+        raise DeadlineError(text, _hint())
+    if len(parts) == 1 or not dated:
+        return replace(parts[0], text=text)
+    if len(dated) == 1:
+        return replace(dated[0], text=text)  # 3月底前完成，持续推进: the date is what can be late
+    return Deadline(text, "compound", parts=tuple(parts))
+
+
+def _numerals(s: str) -> str:
+    s = arabic_numerals(s)
+    s = _ISO.sub(r"\1年\2月\3日", s)  # 2024-06-30, 2024.6.30, 2024/6/30
+    s = _YEAR_MONTH.sub(r"\1年\2月", s)
+    return _MONTH_DAY.sub(r"\1月\2日", s)  # 6.30
+
+
+def _after(parts: list[Deadline]) -> date | None:
+    """此后/之后: the day after the last date of the parts before."""
+    last = [d for p in parts for d in ([p.due] if p.due else p.dates())]
+    return max(last) + timedelta(days=1) if last else None
+
+
+def _clause(text: str, raw: str, s: str, year: int, since: date | None) -> list[Deadline]:
+    s = LEAD.sub("", s)
+    if kind := open_kind(s):
+        return [Deadline(raw, kind)]
+    if s.startswith(("每", "按")):
+        return [replace(p, start=since) if since else p for p in _recurrences(text, raw, s)]
+    pieces = items(s)
+    if len(pieces) > 1:
+        return [_simple(text, piece, piece, year) for piece in pieces]
+    return [_simple(text, raw, s, year)]
+
+
+def _simple(text: str, raw: str, s: str, year: int) -> Deadline:
+    s = LEAD.sub("", s)
+    if started := _started(text, raw, s, year):
+        return started
+    s = re.sub(r"^(?:从|自)", "", strip_tail(s))
+    s = re.sub(r"(?:开始|起)(?=至|到|-|—|~)", "", s)
+    s = re.sub(r"(?:结束|为止|止)$", "", s)
+    sides = _RANGE_SEP.split(s)
+    if len(sides) == 2 and all(sides):
+        if re.fullmatch(r"即日起?", sides[0]):  # 即日起至6月底: only the end can be late
+            due, time = _when(text, sides[1], year)
+            return Deadline(raw, "date", due=due, time=time)
+        start, end = _range(text, sides[0], sides[1], year)
+        return Deadline(raw, "range", due=end, start=start)
+    if len(sides) > 2 or (len(sides) == 2 and not all(sides)):
         raise DeadlineError(text, "时段只能有一个起点和一个终点")
-    return Deadline(text, "date", due=_point(text, norm, year, end=True))
+    due, time = _when(text, s, year)
+    return Deadline(raw, "date", due=due, time=time)
 
 
-def _normalise(text: str) -> str:
-    s = arabic_numerals(clean(text))
-    s = re.sub(r"[\s,,。.;;、]+$", "", s)
-    s = re.sub(r"\s+", "", s)
-    s = _TAIL.sub("", _LEAD.sub("", s))
+def _started(text: str, raw: str, s: str, year: int) -> Deadline | None:
+    """从2024年起 / 自今年5月起: ongoing from then on; 2024年6月起每月10日前: a recurrence from then on."""
+    m = _START.match(s)
+    if not m or s.startswith("即日") or _RANGE_SEP.search(m["rest"]):
+        return None
+    try:
+        start = _point(text, LEAD.sub("", m["at"]), year, end=False)
+    except DeadlineError:
+        return None  # 6月底前起草: 起 is a word here, not a start
+    rest = strip_tail(m["rest"])
+    if not rest or is_description(rest):
+        return Deadline(raw, "ongoing", start=start)
+    if not rest.startswith("每"):
+        raise DeadlineError(text, _hint())
+    recurrences = [replace(r, start=start) for r in _recurrences(text, raw, rest)]
+    return recurrences[0] if len(recurrences) == 1 else Deadline(raw, "compound", parts=tuple(recurrences))
+
+
+def _when(text: str, s: str, year: int) -> tuple[date, str | None]:
+    """One date, as a due date: the tail of what is to be achieved and 前 dropped, a time of day kept."""
+    s = strip_tail(s)
     if re.search(r"\d月份?(以前|之前|前)$", s):
         # "4月前" reads as "before April" to some and "by April's end" to others: ask, don't guess.
         raise DeadlineError(text, "“X月前”有歧义, 请写作 X月底前 或 X月1日前")
-    return _BEFORE.sub("", s)
+    s = BEFORE.sub("", s)
+    s, time = as_time(text, s)
+    return _point(text, s, year, end=True), time
 
 
 def _point(text: str, s: str, year: int, *, end: bool) -> date:
@@ -133,16 +146,17 @@ def _point(text: str, s: str, year: int, *, end: bool) -> date:
         month = _check_month(text, int(m["m"]))
         part = m["part"]
         if m["d"]:
-            if part in ("上旬", "中旬", "下旬"):
+            if part and part.endswith("旬"):
                 raise DeadlineError(text, "日期与上/中/下旬不能同时出现")
             return _make_date(text, y, month, int(m["d"]))
-        if part in ("上旬", "中旬", "下旬"):
-            # 上旬 ends the 10th, 中旬 the 20th, 下旬 the month's end; a range starts at 1/11/21.
+        if part and part.endswith("旬"):
+            # 上旬 ends the 10th, 中旬 the 20th, 下旬 the month's end; a range starts at 1/11/21 (中下旬: 11 to the end).
             if end:
-                return date(y, month, 10) if part == "上旬" else date(y, month, 20) if part == "中旬" else month_end(y, month)
-            return date(y, month, {"上旬": 1, "中旬": 11, "下旬": 21}[part])
+                return date(y, month, 10) if part == "上旬" else date(y, month, 20) if part in ("中旬", "上中旬") \
+                    else month_end(y, month)
+            return date(y, month, {"上旬": 1, "上中旬": 1, "中旬": 11, "中下旬": 11, "下旬": 21}[part])
         return month_end(y, month) if end else date(y, month, 1)
-    if m := _YEAR_PART.match(s):
+    if (m := _YEAR_PART.match(s)) and any(m[g] for g in ("y", "next", "this", "q", "h", "end")):
         y = _year(m, year)
         if m["q"]:
             first, last = 3 * int(m["q"]) - 2, 3 * int(m["q"])
@@ -151,23 +165,50 @@ def _point(text: str, s: str, year: int, *, end: bool) -> date:
         else:
             first, last = 1, 12
         return month_end(y, last) if end else date(y, first, 1)
-    raise DeadlineError(text, _hint(s))
+    raise DeadlineError(text, _hint())
 
 
 def _range(text: str, a: str, b: str, year: int) -> tuple[date, date]:
-    # 4月1日至10日 / 4至6月: the side that omits the month or the 月 borrows from the other.
+    # 4月1日至10日 / 4至6月 / 2023-2025年 / 2024年4月1日--4月10日: a side that omits what the other says borrows it.
     if re.fullmatch(r"\d{1,2}[日号]", b) and (m := _DAY.match(a)) and m["d"]:
-        b = f"{m['m']}月{b}"
+        b = f"{m['y'] + '年' if m['y'] else ''}{m['m']}月{b}"
     if re.fullmatch(r"\d{1,2}", a) and "月" in b:
         a = f"{a}月"
+    if re.fullmatch(r"\d{4}", a) and re.match(r"\d{4}年", b):
+        a = f"{a}年"
+    if (y := re.match(r"\d{4}年", a)) and not re.match(r"\d{4}年|次年|明年|下一年|翌年", b):
+        b = y[0] + b
     start = _point(text, a, year, end=False)
-    end = _point(text, b, year, end=True)
+    end, _ = _when(text, b, year)
     if end < start:
         raise DeadlineError(text, f"时段终点 {end} 早于起点 {start}")
     return start, end
 
 
-def _recurrence(text: str, s: str) -> Recurrence:
+def _recurrences(text: str, raw: str, s: str) -> list[Deadline]:
+    """每月5日、15日、25日前 → one recurrence per day written; 每月10日前 → one."""
+    s = re.sub(r"^按", "每", s)
+    s = re.sub(r"^每(?:1?个|1)(?=[月季周星礼年半])", "每", s)
+    pieces = items(s)
+    freq = re.match(r"每(月|季度|季|半年|年|周|星期|礼拜)", pieces[0])
+    out = []
+    for piece in pieces:
+        if not piece.startswith("每"):
+            piece = "每" + (piece if re.match(r"(周|星期|礼拜|月|季|年|半年)", piece) or not freq else freq[1] + piece)
+        rule, time = _recurrence(text, piece[1:])
+        out.append(Deadline(piece if len(pieces) > 1 else raw, "recurring", rule=rule, time=time))
+    return out
+
+
+def _recurrence(text: str, s: str) -> tuple[Recurrence, str | None]:
+    s = re.sub(r"(?:至少|不少于|不低于)?[1一]次$", "", s)
+    s = strip_tail(s)
+    s = BEFORE.sub("", s)
+    s, time = as_time(text, s)
+    return _rule(text, s), time
+
+
+def _rule(text: str, s: str) -> Recurrence:
     if m := re.fullmatch(r"月(?:(\d{1,2})[日号]|(底|末)|(上旬|中旬|下旬))?", s):
         if m[1]:
             day = int(m[1])
@@ -177,19 +218,31 @@ def _recurrence(text: str, s: str) -> Recurrence:
         if m[3]:
             return Recurrence("monthly", day={"上旬": 10, "中旬": 20, "下旬": 0}[m[3]])
         return Recurrence("monthly")
-    if m := re.fullmatch(r"季度(?:末|底|结束)?|季", s):
+    if re.fullmatch(r"季度?(?:末|底|结束)?", s):
         return Recurrence("quarterly")
-    if re.fullmatch(r"半年(?:末|底)?", s):
+    if m := re.fullmatch(r"季度?(?:的)?(首月|初月|末月|最后1个?月|第?([1-3])个?月)的?(?:(\d{1,2})[日号]|底|末)?", s):
+        month = 1 if m[1] in ("首月", "初月") else 3 if m[1] in ("末月",) or m[1].startswith("最后") else int(m[2])
+        return Recurrence("quarterly", day=_day_of_month(text, m[3]), month=month)
+    if re.fullmatch(r"半年度?(?:末|底)?", s):
         return Recurrence("half_yearly")
-    if m := re.fullmatch(r"(?:周|星期|礼拜)([1-7日天末])", s):
-        return Recurrence("weekly", weekday=_WEEKDAY[m[1]])
-    if m := re.fullmatch(r"年(?:(\d{1,2})月(?:(\d{1,2})[日号]|底|末)?|底|末)", s):
+    if m := re.fullmatch(r"(?:周|星期|礼拜)([1-7日天末])?", s):
+        return Recurrence("weekly", weekday=_WEEKDAY[m[1]] if m[1] else 7)
+    if m := re.fullmatch(r"年度?(?:第)?(?:([1-4])季度|(上|下)半年)(?:末|底)?", s):
+        return Recurrence("yearly", month=3 * int(m[1]) if m[1] else 6 if m[2] == "上" else 12)
+    if m := re.fullmatch(r"年度?(?:(\d{1,2})月(?:(\d{1,2})[日号]|底|末|(上旬|中旬|下旬))?|底|末)?", s):
         month = _check_month(text, int(m[1])) if m[1] else 12
-        day = int(m[2]) if m[2] else 0
+        day = int(m[2]) if m[2] else {"上旬": 10, "中旬": 20}.get(m[3] or "", 0)
         if day:
             _make_date(text, 2024, month, day)  # validates against a leap year
         return Recurrence("yearly", day=day, month=month)
-    raise DeadlineError(text, "周期写法应为 每月X日前、每月底前、每季度末、每半年、每周X前 或 每年X月X日前")
+    raise DeadlineError(text, "周期写法应为 每月X日前、每月底前、每季度末、每季度首月X日前、每半年、每周X前、"
+                              "每年X月X日前 或 每季度报送一次")
+
+
+def _day_of_month(text: str, day: str | None) -> int:
+    if day and not 1 <= int(day) <= 31:
+        raise DeadlineError(text, f"{day} 日不存在")
+    return int(day) if day else 0
 
 
 def _year(m: re.Match[str], year: int) -> int:
@@ -211,38 +264,7 @@ def _make_date(text: str, y: int, month: int, day: int) -> date:
         raise DeadlineError(text, f"{y}年{month}月{day}日不存在") from None
 
 
-def _hint(s: str) -> str:
-    return ("可用写法: X月底前、X月上/中/下旬前、X月X日前、YYYY年X月底前、年底前、一季度、上半年、"
-            "次年X月底前、每月X日前、每季度末、每周X前、4月至6月、持续推进、按省级部署、结合工作实际确定、立即")
-
-
-def period_label(freq: str, due: date) -> str:
-    """How a period of a recurring task is written (as report periods are): 2024-03, 2024Q1, 2024H1, 2024,
-    2024W05 — from its due date."""
-    if freq == "monthly":
-        return f"{due:%Y-%m}"
-    if freq == "quarterly":
-        return f"{due.year}Q{(due.month - 1) // 3 + 1}"
-    if freq == "half_yearly":
-        return f"{due.year}H{1 if due.month <= 6 else 2}"
-    if freq == "weekly":
-        year, week, _ = due.isocalendar()
-        return f"{year}W{week:02d}"
-    return f"{due.year}"
-
-
-def owed_periods(deadline: Deadline, issued: date, year: int) -> list[str]:
-    """The periods a recurring deadline owes from the plan's issue to the year's end, by label (2024Q1 …)."""
-    assert deadline.rule is not None
-    return [period_label(deadline.rule.freq, d) for d in due_dates(deadline, issued, date(year, 12, 31))]
-
-
-def due_dates(deadline: Deadline, first: date, last: date) -> list[date]:
-    """Every due date of `deadline` within [first, last]; recurring rules give one per period."""
-    if deadline.kind in ("date", "range"):
-        assert deadline.due is not None
-        return [deadline.due] if first <= deadline.due <= last else []
-    if deadline.rule is None:
-        return []
-    return [d for d in period_end(deadline.rule.freq, deadline.rule.day, deadline.rule.weekday,
-                                  deadline.rule.month, first, last)]
+def _hint() -> str:
+    return ("可用写法: X月底前、X月上/中/下旬前、X月X日前(可带时刻, 如 下午5:30前)、YYYY年X月底前、年底前、一季度、"
+            "上半年、次年X月底前、每月X日前、每季度末、每季度首月X日前、每周X前、4月至6月、2024年起、"
+            "5月底前完成，此后每月10日前报送、持续推进、按上级部署、另行通知、立即")

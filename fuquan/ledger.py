@@ -17,7 +17,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from .deadline import Deadline, due_dates, period_label
+from .deadline import Deadline, due_dates
 from .judge import FINISHED, Judgement, all_done, judge
 from .plan import Plan, Track
 from .workdays import WorkCalendar
@@ -78,7 +78,7 @@ class Context:
     skipped: list[str] = field(default_factory=list)  # shares that could not be judged, in words
 
     def periods(self, d: Deadline) -> list[date]:
-        """A recurring deadline's due dates from the plan's issue to the period due next."""
+        """A periodic deadline's due dates from the plan's issue to the period due next."""
         all_ = _year_dues(d, self.issued, self.year)
         upcoming = [p for p in all_ if p >= self.today][:1]
         return [p for p in all_ if p < self.today] + upcoming
@@ -107,8 +107,9 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
     for s in shares:
         try:
             items = _items(s, rec)
-            if s.deadline.kind == "recurring" and not s.track.monthly_reports and items is None:
-                # owed once per period by each unit (月报 towns and their collector: judged from the reports)
+            if s.deadline.periodic and not s.track.monthly_reports and items is None:
+                # owed once per period, or per part of a compound deadline, by each unit (月报 towns and their
+                # collector: judged from the reports)
                 rows.extend(_period_rows(s, rec, ctx))
             else:
                 rows.append(_share_row(s, items, rec, ctx))
@@ -125,7 +126,7 @@ def _share_row(s: Share, items: list[tuple[str, date | None]] | None, rec: Recor
     due = s.extended_due or s.deadline.due
     if s.deadline.kind == "recurring" and s.track.monthly_reports and s.unit not in s.track.monthly_reports:
         return _collector_row(s, rec, ctx)
-    if s.deadline.kind == "recurring" and not s.extended_due:
+    if s.deadline.periodic and not s.extended_due:
         periods = ctx.periods(s.deadline)
         upcoming = [p for p in periods if p >= ctx.today]
         due = upcoming[0] if upcoming else periods[-1] if periods else None
@@ -143,11 +144,11 @@ def _share_row(s: Share, items: list[tuple[str, date | None]] | None, rec: Recor
 
 
 def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
-    """One row per period up to the one due next: a missed quarter stays red, naming it, until recorded."""
-    assert s.deadline.rule is not None
+    """One row per period (or due date of a compound deadline) up to the one due next: a missed quarter stays
+    red, naming it, until recorded."""
     rows = []
     for due in ctx.periods(s.deadline):
-        label = period_label(s.deadline.rule.freq, due)
+        label = s.deadline.label_of(due)
         j = judge(due, rec.periods.get((s.task_no, s.unit, label)), ctx.today, ctx.cal, ctx.warn)
         missing = () if j.colour in FINISHED else (label,)
         rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label))

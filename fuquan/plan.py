@@ -179,7 +179,7 @@ class Plan:
 
     def calendar_gaps(self) -> list[int]:
         """Years the plan's deadlines reach whose holidays neither the calendar package nor the plan knows."""
-        years = {self.year} | {d.year for t in self.tasks for d in (t.deadline.due, t.deadline.start) if d}
+        years = {self.year} | {d.year for t in self.tasks for d in t.deadline.dates()}
         return sorted(y for y in years if y not in self.calendar.years and not covered_by_package(y))
 
     @cached_property

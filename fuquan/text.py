@@ -13,9 +13,9 @@ from functools import lru_cache
 
 # NFKC leaves these alone, and they break regexes silently.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
           "六": 6, "七": 7, "八": 8, "九": 9}
-_NUMERAL_RUN = re.compile(r"[〇零一二两三四五六七八九十]+")
+_NUMERAL_RUN = re.compile(r"[〇○零一二两三四五六七八九十]+")
 
 
 @lru_cache(maxsize=1)

@@ -230,8 +230,7 @@ def set_task_status(session: Session, sp: StoredPlan, actor: Actor, today: date,
     progress.task_state(status, completed_on, extended_due, reason)
     progress.in_plan_years(extended_due, sp.plan.year, "新的截止日期")
     _past(sp, completed_on, today, "完成日期")
-    rule = task.deadline.rule
-    if rule is not None and not task.track.monthly_reports and status != "申请延期":
+    if task.deadline.periodic and not task.track.monthly_reports and status != "申请延期":
         # owed once per period: which one is being recorded must be said
         owed = owed_periods(task.deadline, sp.plan.issued, sp.plan.year)
         if period not in owed:

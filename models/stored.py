@@ -97,7 +97,8 @@ def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any])
     justice = justice_bureau({u.name: u.kind for u in units})
     for t in tasks:
         section = sections.setdefault(t.section_no, Section(t.section_no, t.section_title))
-        deadline = Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start, t.rule)
+        deadline = Deadline.from_dict(t.deadline) if t.deadline else \
+            Deadline.from_parts(t.deadline_text, t.deadline_kind, t.due, t.start, t.rule)  # synced before 0005
         track = Track.from_dict(t.track)
         if track.training and not track.training_to:
             track = replace(track, training_to=justice)

@@ -140,7 +140,7 @@ def _task_values(task: Task) -> dict[str, Any]:
     return {
         "section_no": task.section.no, "section_title": task.section.title, "text": task.text,
         "deadline_text": d.text, "deadline_kind": d.kind, "due": d.due, "start": d.start,
-        "rule": d.rule.as_dict() if d.rule else None, "units": list(task.units), "active": True,
+        "rule": d.rule.as_dict() if d.rule else None, "deadline": d.as_dict(), "units": list(task.units), "active": True,
         "track": task.track.as_dict(),
     }
 

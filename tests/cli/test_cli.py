@@ -13,7 +13,7 @@ def test_plan_show_json_has_every_task_with_due_dates(run) -> None:  # type: ign
     tasks = {t["no"]: t for t in json.loads(r.out)["tasks"]}
     assert sorted(tasks) == list(range(1, 16))
     assert set(tasks[1]) == {"no", "section", "text", "deadline", "units", "lead_unit", "assignees", "track"}
-    assert set(tasks[1]["deadline"]) == {"text", "kind", "due", "start", "rule"}
+    assert set(tasks[1]["deadline"]) == {"text", "kind", "due", "start", "rule", "time", "parts"}
     due = {n: (t["deadline"]["text"], t["deadline"]["kind"], t["deadline"]["due"]) for n, t in tasks.items()}
     assert due[1] == due[3] == ("3月底前", "date", "2023-03-31")
     assert due[2] == ("4月底前", "date", "2023-04-30")
@@ -87,7 +87,8 @@ def test_deadline_parse(run) -> None:  # type: ignore[no-untyped-def]
     r = run("deadline", "parse", "--year", "2023", "--json", "6月中旬前", "每周五前", "尽快")
     assert r.code == 1
     out = json.loads(r.out)
-    assert out[0] == {"text": "6月中旬前", "kind": "date", "due": "2023-06-20", "start": None, "rule": None}
+    assert out[0] == {"text": "6月中旬前", "kind": "date", "due": "2023-06-20", "start": None, "rule": None,
+                      "time": None, "parts": []}
     assert out[1]["rule"] == {"freq": "weekly", "weekday": 5}
     assert out[2]["text"] == "尽快" and "可用写法" in out[2]["error"]
     table = run("deadline", "parse", "--year", "2024", "二月底前")
