@@ -17,18 +17,17 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from .calendar_math import month_end
-from .deadline_model import (KIND_LABEL, OPEN_KINDS, Deadline, Recurrence, due_dates, owed_periods,
-                             period_label)
-from .deadline_words import (AFTER, BEFORE, LEAD, STAGE, as_time, clauses, is_description, items, open_kind,
-                             strip_tail)
+from .deadline_model import KIND_LABEL, OPEN_KINDS, Deadline, Recurrence, due_dates, owed_periods, period_label
+from .deadline_words import AFTER, BEFORE, LEAD, STAGE, as_time, clauses, is_description, items, open_kind, strip_tail
 from .errors import DeadlineError
 from .text import arabic_numerals, clean
 
 __all__ = ["KIND_LABEL", "OPEN_KINDS", "Deadline", "Recurrence", "due_dates", "owed_periods", "parse_deadline",
            "period_label"]
 
+MAX_LENGTH = 120  # the longest real 完成时限 is a few clauses; more is a whole paragraph pasted into the cell
 _WEEKDAY = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "日": 7, "天": 7, "末": 7}
-_YEAR = r"(?:(?P<y>\d{4})年|(?P<next>次年|明年|下一年|翌年)|(?P<this>当年|本年|今年))?"
+_YEAR = r"(?:(?P<y>\d{4})年|(?P<next>次年|明年|下一年|翌年)|(?P<this>(?:当|本|今)年度?))?"
 _DAY = re.compile(rf"^{_YEAR}(?P<m>\d{{1,2}})月(?:(?P<d>\d{{1,2}})[日号])?(?P<part>底|末|上旬|中旬|下旬|上中旬|中下旬|份|内|份内)?$")
 _YEAR_PART = re.compile(rf"^{_YEAR}(?:第)?(?:(?P<q>[1-4])季度|(?P<h>上半年|下半年)|(?P<end>年底|年末|年内|全年|底|末|内|度|年度))?"
                         r"(?:末|底)?$")
@@ -44,6 +43,8 @@ def parse_deadline(text: str, year: int) -> Deadline:
     base = re.sub(r"\s+", "", clean(text)).strip(",.;:。、")
     if not base:
         raise DeadlineError(text, "完成时限为空")
+    if len(base) > MAX_LENGTH:
+        raise DeadlineError(text[:40] + "…", f"完成时限过长 ({len(base)} 字), 最多 {MAX_LENGTH} 字: 请只写时限, 任务内容写在 text 中")
     if kind := open_kind(base):
         return Deadline(text, kind)
     parts: list[Deadline] = []
@@ -189,6 +190,7 @@ def _recurrences(text: str, raw: str, s: str) -> list[Deadline]:
     """每月5日、15日、25日前 → one recurrence per day written; 每月10日前 → one."""
     s = re.sub(r"^按", "每", s)
     s = re.sub(r"^每(?:1?个|1)(?=[月季周星礼年半])", "每", s)
+    s = re.sub(r"^每(月|年)\1", r"每\1", s)  # 每月月底, 每年年底
     pieces = items(s)
     freq = re.match(r"每(月|季度|季|半年|年|周|星期|礼拜)", pieces[0])
     out = []
@@ -201,7 +203,7 @@ def _recurrences(text: str, raw: str, s: str) -> list[Deadline]:
 
 
 def _recurrence(text: str, s: str) -> tuple[Recurrence, str | None]:
-    s = re.sub(r"(?:至少|不少于|不低于)?[1一]次$", "", s)
+    s = re.sub(r"(?:至少|不少于|不低于)?[1一]次[^\d年月日号旬季度周前后底末内每]*$", "", s)  # 开展1次评估
     s = strip_tail(s)
     s = BEFORE.sub("", s)
     s, time = as_time(text, s)

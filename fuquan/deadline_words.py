@@ -32,6 +32,10 @@ BEFORE = re.compile(r"(?:以前|之前|前)$")
 # 上月/本季度 anywhere, 年度/半年 before more words (年度总结), are objects of the work, not its date.
 _STOP = r"\d年月日号旬季度周前后底末内每初午班时点:~\-—左右约或许"
 _TAIL = re.compile(rf"(?:(?:上|本|当)个?(?:月|季度|年度|周)|(?<![\d第每上下本当全])(?:年度|季度|月度|月份|半年)(?=[^{_STOP}])|[^{_STOP}])+$")
+_AFTER_BEFORE = re.compile(r"(?:以前|之前|前)(?P<rest>[^\d:]+)$")
+_HEDGE = re.compile(r"后|左右|约|或|至|到")  # 3月底前后: refused, not shortened
+_RELATIVE = re.compile(r"(?:上|本|当|下)?个?(?:月度|月|季度|年度|半年|周)")
+_DATE_IN_TAIL = re.compile(r"[年月日号旬季周]")
 _DATE_WORD = re.compile(r"[\d年月日号旬季周前底末内每]")
 _TIME = re.compile(r"(?P<ampm>上午|下午|中午|晚上|早上|凌晨|晚)?(?:(?P<h>\d{1,2})(?::(?P<mi>\d{2})|[点时](?:(?P<m2>\d{1,2})分?|(?P<half>半)|整)?)"
                    r"|(?P<off>下班))$")
@@ -76,7 +80,10 @@ def is_description(s: str) -> bool:
 
 def strip_tail(s: str) -> str:
     """年底前实现全覆盖 → 年底前; 每月10日前报送上月情况 → 每月10日前. A phrase that is only words stays."""
-    m = _TAIL.search(s, 1)  # from the second character: a phrase that is only words stays whole
+    m = _AFTER_BEFORE.search(s)  # the first 前 followed by words alone (3月底前完成摸底调查)
+    if m and not _HEDGE.match(m["rest"]) and not _DATE_IN_TAIL.search(_RELATIVE.sub("", m["rest"])):
+        return s[:m.start("rest")]
+    m = _TAIL.search(s, 1)  # no 前 (年内见成效): from the second character, a phrase of words alone stays whole
     return s[:m.start()] if m else s
 
 
