@@ -33,6 +33,7 @@ _YEAR_PART = re.compile(rf"^{_YEAR}(?:第)?(?:(?P<q>[1-4])季度|(?P<h>上半年
                         r"(?:末|底)?$")
 _RANGE_SEP = re.compile(r"至|到|—+|–+|―+|~+|-+")
 _START = re.compile(r"^(?:从|自|由)?(?P<at>.+?)(?:起|开始)(?P<rest>.*)$")
+_PERCENT = re.compile(r"(?:\d+(?:\.\d+)?%|百分之\d+(?:\.\d+)?)(?:以上|以下|左右)?")
 _ISO = re.compile(r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)")
 _YEAR_MONTH = re.compile(r"(?<!\d)(\d{4})\.(\d{1,2})(?![\d.])")
 _MONTH_DAY = re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])\.(3[01]|[12]\d|0?[1-9])(?![\d.])")
@@ -68,6 +69,7 @@ def parse_deadline(text: str, year: int) -> Deadline:
 
 def _numerals(s: str) -> str:
     s = arabic_numerals(s)
+    s = _PERCENT.sub("", s)  # 完成60%以上: an amount of the work, not a date
     s = _ISO.sub(r"\1年\2月\3日", s)  # 2024-06-30, 2024.6.30, 2024/6/30
     s = _YEAR_MONTH.sub(r"\1年\2月", s)
     return _MONTH_DAY.sub(r"\1月\2日", s)  # 6.30

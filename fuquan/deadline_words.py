@@ -31,7 +31,8 @@ BEFORE = re.compile(r"(?:以前|之前|前)$")
 # digits and the characters of dates, times and hedges (3月底前后, 6月底左右 are refused, not shortened).
 # 上月/本季度 anywhere, 年度/半年 before more words (年度总结), are objects of the work, not its date.
 _STOP = r"\d年月日号旬季度周前后底末内每初午班时点:~\-—左右约或许"
-_TAIL = re.compile(rf"(?:(?:上|本|当)个?(?:月|季度|年度|周)|(?<![\d第每上下本当全])(?:年度|季度|月度|月份|半年)(?=[^{_STOP}])|[^{_STOP}])+$")
+_TAIL = re.compile(rf"(?:(?:上|本|当)个?(?:月|季度|年度|周)|(?<![\d第每上下本当全])(?:年度|季度|月度|月份|半年)(?=[^{_STOP}])"
+                   rf"|(?<!\d)[点时]|[^{_STOP}])+$")  # 试点 is a word, 5点 a time
 _AFTER_BEFORE = re.compile(r"(?:以前|之前|前)(?P<rest>[^\d:]+)$")
 _HEDGE = re.compile(r"后|左右|约|或|至|到")  # 3月底前后: refused, not shortened
 _RELATIVE = re.compile(r"(?:上|本|当|下)?个?(?:月度|月|季度|年度|半年|周)")

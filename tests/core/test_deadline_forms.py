@@ -194,6 +194,17 @@ FORMS: list[tuple[Any, ...]] = [
     ("3月底前完成，长期坚持", "date", "2024-03-31", None, None, None),
     ("持续推进，每季度报送进展", "recurring", None, None, {"freq": "quarterly", "day": 0}, None),
     ("6月底前（第一批），9月底前（第二批）", "compound", [("date", "2024-06-30", None, None, None), ("date", "2024-09-30", None, None, None)]),
+    ("2024年上半年完成试点，下半年全面推开", "compound", [("date", "2024-06-30", None, None, None), ("date", "2024-12-31", None, None, None)]),
+    ("6月底前完成60%以上，年底前全部完成", "compound", [("date", "2024-06-30", None, None, None), ("date", "2024-12-31", None, None, None)]),
+    ("9月底前完成招标，12月底前开工建设", "compound", [("date", "2024-09-30", None, None, None), ("date", "2024-12-31", None, None, None)]),
+    ("2024年至2025年，每年底前", "compound", [("range", "2025-12-31", "2024-01-01", None, None), ("recurring", None, None, {"freq": "yearly", "day": 0, "month": 12}, None)]),
+    ("6月底前完成百分之六十", "date", "2024-06-30", None, None, None),
+    ("10月20日17时", "date", "2024-10-20", None, None, "17:00"),
+    ("2024年起每年", "recurring", None, "2024-01-01", {"freq": "yearly", "day": 0, "month": 12}, None),
+    ("每年12月底前完成年度评估", "recurring", None, None, {"freq": "yearly", "day": 0, "month": 12}, None),
+    ("2024年6月底前（长期坚持）", "date", "2024-06-30", None, None, None),
+    ("2024年第三季度前", "date", "2024-09-30", None, None, None),
+    ("1-6月", "range", "2024-06-30", "2024-01-01", None, None),
     ("4月底前完成排查，5月起每月20日前报送整改情况", "compound", [("date", "2024-04-30", None, None, None), ("recurring", None, "2024-05-01", {"freq": "monthly", "day": 20}, None)]),]
 
 REFUSED = [
@@ -225,6 +236,8 @@ REFUSED = [
     ("2024年10月前", "歧义"),
     ("10月前完成", "歧义"),
     ("每季度第4个月10日前", "周期写法"),
+    ("每季度末10日前", "周期写法"),  # the 10th of its last month, or 10 days before its end?
+    ("半年", "可用写法"),
     ("每年13月", "月份 13 不存在"),
     ("2024年2月30日前", "2024年2月30日不存在"),
     ("按时完成", "可用写法"),
