@@ -8,12 +8,16 @@ import shutil
 import sys
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fuquan.errors import FuquanError
 
 from .common import Parents, load_plan, print_warnings, settings
 from .output import console, print_json, table
+
+if TYPE_CHECKING:
+    from fuquan.holiday_notice import Notice
+    from fuquan.workdays import PlanCalendar
 
 PLAN, PACKAGE, NONE = "计划文件 calendar: 段", "chinese_calendar 包", "未收录(按周一至周五计算)"
 NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
@@ -77,7 +81,7 @@ def _read(path: Path, what: str) -> tuple[str, bool]:
                           "请用记事本等“另存为”UTF-8 编码后再试") from None
 
 
-def _write(path: Path, notice: Any) -> str:
+def _write(path: Path, notice: Notice) -> str:
     """Splices the notice into the plan file, whole or not at all, and only if the plan loads before and after."""
     from fuquan.errors import PlanError
     from fuquan.holiday_notice import into_plan
@@ -101,7 +105,8 @@ def _write(path: Path, notice: Any) -> str:
 
 
 def _against_package(y: int, holidays: frozenset[date], workdays: frozenset[date]) -> list[str]:
-    """For a year the calendar package knows: whether the notice says the same (a mistyped notice shows here)."""
+    """For a year the calendar package knows: whether the notice says the same (a mistyped or partly pasted notice
+    shows here). A day the notice lists overrides the package once written; a day it leaves out does not."""
     import chinese_calendar
 
     from fuquan.workdays import covered_by_package
@@ -112,13 +117,22 @@ def _against_package(y: int, holidays: frozenset[date], workdays: frozenset[date
               != chinese_calendar.is_workday(d)]
     if not differ:
         return [f"与 chinese_calendar 包收录的 {y} 年安排一致"]
-    shown = "、".join(f"{d}(周{WEEKDAYS[d.weekday()]})" for d in differ[:10]) + (" 等" if len(differ) > 10 else "")
-    return [f"注意: 与 chinese_calendar 包收录的 {y} 年安排有 {len(differ)} 天不同: {shown}; "
-            "写入计划文件后, 这些日子以计划文件为准, 请核对通知原文"]
+    listed = [d for d in differ if d in holidays or d in workdays]
+    left_out = [d for d in differ if d not in listed]
+    said = [f"注意: 与 chinese_calendar 包收录的 {y} 年安排有 {len(differ)} 天不同"]
+    if listed:
+        said.append(f"  通知所写与包相反的 {len(listed)} 天 (写入计划文件后以计划文件为准): {_dates(listed)}")
+    if left_out:
+        said.append(f"  通知没有写到、包中为放假或调休上班的 {len(left_out)} 天 (仍按包计算): {_dates(left_out)}")
+    return [*said, "  请核对通知原文是否完整、有无错字"]
+
+
+def _dates(days: list[date]) -> str:
+    return "、".join(f"{d}(周{WEEKDAYS[d.weekday()]})" for d in days[:8]) + (" 等" if len(days) > 8 else "")
 
 
 def calendar_show(args: argparse.Namespace) -> int:
-    view = year_view(args.year, *_plan_calendar(args))
+    view = _year_view(args.year, *_plan_calendar(args))
     if args.json:
         print_json(view)
         return 0
@@ -141,7 +155,7 @@ def calendar_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan_calendar(args: argparse.Namespace) -> tuple[Any, str | None]:
+def _plan_calendar(args: argparse.Namespace) -> tuple[PlanCalendar, str | None]:
     """The plan file's `calendar:` block; none when the default plan file is absent (a machine without one)."""
     from fuquan.workdays import PlanCalendar
 
@@ -150,7 +164,7 @@ def _plan_calendar(args: argparse.Namespace) -> tuple[Any, str | None]:
     return load_plan(args.config).calendar, args.config
 
 
-def year_view(y: int, cal: Any, plan_file: str | None) -> dict[str, Any]:
+def _year_view(y: int, cal: PlanCalendar, plan_file: str | None) -> dict[str, Any]:
     """The year as reminders count it: the plan's block where it lists a day, else the package, else Mon–Fri."""
     import chinese_calendar
 
