@@ -25,7 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fuquan.errors import NotificationError
-from fuquan.messages import Message, compose, notice
+from fuquan.judge import RED, YELLOW
+from fuquan.ledger import Row
+from fuquan.messages import Message, Occasion, compose, notice
+from fuquan.plan import Plan
 from fuquan.policy import ZHUANBAN, Channels, Destination
 from fuquan.reminders import Reminder, by_recipient, due_reminders
 from fuquan.workdays import WorkCalendar
@@ -111,16 +114,17 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     if report.skipped:
         return report
     groups = by_recipient(reminders)
+    occasion = _occasion(sp.plan, today, cal, rows, leads)
     if dry_run:
         with reading(engine) as session:
             seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
-        report.planned = _plan(groups, seen, channels, router, today, plan.district, plan.words.programme)
+        report.planned = _plan(groups, seen, channels, router, occasion)
         return report
     for attempt in range(2):  # a concurrent run on PostgreSQL may win the unique key race once
         try:
             with transaction(engine) as session:
                 seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
-                report.planned = _plan(groups, seen, channels, router, today, plan.district, plan.words.programme)
+                report.planned = _plan(groups, seen, channels, router, occasion)
                 for p in report.planned:
                     _enqueue(session, plan_id, today, now, p)
             break
@@ -137,8 +141,19 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     return report
 
 
+def _occasion(plan: Plan, today: date, cal: WorkCalendar, rows: list[Row], leads: dict[int, str | None]) -> Occasion:
+    """What the day's messages share; a lead unit's partners that are late or near, per task."""
+    partners: dict[int, dict[str, str]] = {}
+    for r in rows:
+        if r.judgement.colour in (RED, YELLOW) and r.unit != leads.get(r.task_no):
+            partners.setdefault(r.task_no, {})[r.unit] = r.unit_kind
+    return Occasion(today, plan.district, plan.words, cal, dict(plan.contacts), leads,
+                    {no: tuple(units.items()) for no, units in partners.items()},
+                    {t.no: t.title for t in plan.tasks})
+
+
 def _plan(groups: dict[str, list[Reminder]], seen: set[str], channels: Channels, router: Router,
-          today: date, district: str, programme: str) -> list[Planned]:
+          occasion: Occasion) -> list[Planned]:
     out = []
     for recipient, items in groups.items():
         fresh = [r for r in items if r.key not in seen]
@@ -147,8 +162,7 @@ def _plan(groups: dict[str, list[Reminder]], seen: set[str], channels: Channels,
         wanted, forwarded = channels.of(recipient)
         dest = router.destination(wanted)
         forwarded_for = recipient if forwarded and dest.kind != "console" else None
-        out.append(Planned(recipient, dest, forwarded_for, compose(recipient, fresh, today, district, forwarded_for,
-                                                                          programme=programme), fresh))
+        out.append(Planned(recipient, dest, forwarded_for, compose(recipient, fresh, occasion, forwarded_for), fresh))
     return out
 
 

@@ -35,6 +35,7 @@ class Share:
     status: str = "未开始"
     completed_on: date | None = None
     extended_due: date | None = None
+    title: str = ""  # the task's short title (Task.title)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Row:
     judgement: Judgement
     missing: tuple[str, ...] = ()
     label: str = ""  # e.g. 月报 2023-05 for a per-period row
+    title: str = ""  # the task's short title, for tables and messages
 
     def as_dict(self) -> dict[str, Any]:
         return {"task": self.task_no, "unit": self.unit, "unit_kind": self.unit_kind, "role": self.role,
@@ -93,7 +95,7 @@ def _year_dues(d: Deadline, issued: date, year: int) -> tuple[date, ...]:
 def shares_of(plan: Plan) -> list[Share]:
     """Every share of a plan with nothing recorded yet (what a fresh sync holds)."""
     kinds = {u.name: u.kind for u in plan.units}
-    return [Share(t.no, t.text, t.deadline, t.track, a.unit, kinds[a.unit], a.role)
+    return [Share(t.no, t.text, t.deadline, t.track, a.unit, kinds[a.unit], a.role, title=t.title)
             for t in plan.tasks for a in plan.assignees(t)]
 
 
@@ -116,9 +118,9 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
         except (OverflowError, ValueError) as e:
             ctx.skipped.append(f"注意: 任务{s.task_no} {s.unit} 的日期无法计算 ({e}), 本次跳过; "
                                f"请用 fuquan task set 更正后再查看")
-    for task_no, (task_text, d, track) in {s.task_no: (s.task_text, s.deadline, s.track) for s in shares}.items():
-        if track.monthly_reports and d.kind == "recurring":
-            rows.extend(_report_rows(task_no, task_text, d, track.monthly_reports, rec, ctx))
+    for s in {s.task_no: s for s in shares}.values():  # one per task
+        if s.track.monthly_reports and s.deadline.kind == "recurring":
+            rows.extend(_report_rows(s, s.track.monthly_reports, rec, ctx))
     return rows
 
 
@@ -140,7 +142,7 @@ def _share_row(s: Share, items: list[tuple[str, date | None]] | None, rec: Recor
         if d is not None and abs(d.year - ctx.year) > SANE_YEARS:
             raise ValueError(f"{d} 离计划年度 {ctx.year} 太远")
     j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
-    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing)
+    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, title=s.title)
 
 
 def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
@@ -151,7 +153,8 @@ def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
         label = s.deadline.label_of(due)
         j = judge(due, rec.periods.get((s.task_no, s.unit, label)), ctx.today, ctx.cal, ctx.warn)
         missing = () if j.colour in FINISHED else (label,)
-        rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label))
+        rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label,
+                        s.title))
     return rows
 
 
@@ -184,14 +187,15 @@ def _items(s: Share, rec: Records) -> list[tuple[str, date | None]] | None:
     return items if backed else None
 
 
-def _report_rows(no: int, text: str, d: Deadline, towns: tuple[str, ...], rec: Records, ctx: Context) -> list[Row]:
+def _report_rows(s: Share, towns: tuple[str, ...], rec: Records, ctx: Context) -> list[Row]:
     rows = []
-    for due in ctx.periods(d):
+    for due in ctx.periods(s.deadline):
         period = f"{due:%Y-%m}"
         for town in towns:
-            j = judge(due, rec.reports.get((no, town, period)), ctx.today, ctx.cal, ctx.warn)
+            j = judge(due, rec.reports.get((s.task_no, town, period)), ctx.today, ctx.cal, ctx.warn)
             missing = () if j.colour in FINISHED else (f"{period} 月报",)
-            rows.append(Row(no, text, d.text, town, "town", "report", j, missing, f"月报 {period}"))
+            rows.append(Row(s.task_no, s.task_text, s.deadline.text, town, "town", "report", j, missing,
+                            f"月报 {period}", s.title))
     return rows
 
 
@@ -205,8 +209,8 @@ def _collector_row(s: Share, rec: Records, ctx: Context) -> Row:
                         if (r := rec.reports.get((s.task_no, t, period))) is None or r > ctx.today)
         if missing:
             j = judge(due, None, ctx.today, ctx.cal, ctx.warn)
-            return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing)
+            return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, title=s.title)
     last = periods[-1] if periods else None
     done = all_done((rec.reports.get((s.task_no, t, f"{last:%Y-%m}")) for t in towns), ctx.today) if last else None
     j = judge(last, done, ctx.today, ctx.cal, ctx.warn)
-    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j)
+    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, title=s.title)

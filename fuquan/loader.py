@@ -21,7 +21,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
 from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
-from .policy import FLOWS, Channels, Destination, ReminderPolicy, Schedule, Weights
+from .policy import FLOWS, ZHUANBAN, Channels, Destination, ReminderPolicy, Schedule, Weights
 from .schema import ChannelSpec, MonthlyReportSpec, PlanFile, RemindersSpec, TaskSpec, chinese_message
 from .text import name_key
 from .workdays import PlanCalendar
@@ -136,7 +136,11 @@ class _Checker:
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
                     self.spec.status.warn_working_days, figures, policy, channels, schedules,
                     Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
-                            ev.late_penalty_cap), self._words(), decimal, calendar)
+                            ev.late_penalty_cap), self._words(), decimal, calendar, self._contacts())
+
+    def _contacts(self) -> tuple[tuple[str, str], ...]:
+        meta = [(ZHUANBAN, self.spec.plan.contact.text())] if self.spec.plan.contact else []
+        return tuple(meta + [(u.name, u.contact.text()) for u in self.spec.units if u.contact])
 
     def _calendar(self) -> PlanCalendar:
         """The `calendar:` block: per year, holidays and make-up working days, as dates or ranges a~b."""
@@ -303,7 +307,7 @@ class _Checker:
             return None
         if not ok or track is None:
             return None
-        return Task(t.no, sections[t.section], t.text, deadline, tuple(units), track)
+        return Task(t.no, sections[t.section], t.text, deadline, tuple(units), track, t.short or "")
 
     def _track(self, i: int, t: TaskSpec, names: dict[str, str]) -> Track | None:
         """Expand the task's `track:` block into unit names, checking each is of the right kind."""

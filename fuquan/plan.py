@@ -138,6 +138,12 @@ class Track:
                    d.get("training", {}).get("plans_to", ""), na)
 
 
+def short_title(text: str, n: int = 12) -> str:
+    """A title cut from a task's text when the plan gives none: its first clause, at most `n` characters."""
+    first = re.split(r"[,，;；。:：]", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= n else first[: n - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Task:
     no: int
@@ -146,10 +152,16 @@ class Task:
     deadline: Deadline
     units: tuple[str, ...]  # as written, groups unexpanded; units[0] leads
     track: Track = Track()
+    short: str = ""  # the plan's short title (`short:`), if it gives one
 
     @property
     def lead_unit(self) -> str:
         return self.units[0]
+
+    @property
+    def title(self) -> str:
+        """What tables, messages and legends call the task: its `short:`, else its text's first words."""
+        return self.short or short_title(self.text)
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,10 @@ class Plan:
     words: Words
     decimal_figures: tuple[str, ...] = ()  # 月报 figures that may have decimals; the others are whole counts
     calendar: PlanCalendar = PlanCalendar()  # the plan file's holiday notice (`calendar:`)
+    contacts: tuple[tuple[str, str], ...] = ()  # (unit name or 专班, "王芳 0553-5880000") from the plan file
+
+    def contact(self, name: str) -> str | None:
+        return dict(self.contacts).get(name)
 
     def calendar_warnings(self) -> list[str]:
         return [fallback_warning(y) for y in self.calendar_gaps()]
@@ -283,6 +299,7 @@ class Plan:
             "no": t.no,
             "section": f"{t.section.no}、{t.section.title}",
             "text": t.text,
+            "short": t.title,
             "deadline": t.deadline.as_dict(),
             "units": list(t.units),
             "lead_unit": t.lead_unit,

@@ -37,6 +37,8 @@ class Reminder:
     judgement: Judgement
     missing: tuple[str, ...]
     lead: str | None
+    about_kind: str = ""  # department | town | zone: escalations count them apart
+    title: str = ""  # the task's short title
 
     @property
     def key(self) -> str:
@@ -53,7 +55,7 @@ def due_reminders(rows: Iterable[Row], policy: ReminderPolicy, today: date, cal:
 
         def make(kind: str, stage: str, recipient: str, row: Row = row, j: Judgement = j) -> Reminder:
             return Reminder(recipient, row.unit, row.task_no, row.task_text, row.label, row.deadline_text,
-                            kind, stage, j, row.missing, leads.get(row.task_no))
+                            kind, stage, j, row.missing, leads.get(row.task_no), row.unit_kind, row.title)
 
         if j.colour in (GREEN, YELLOW) and j.workdays_left is not None:
             reached = [o for o in p.before_due if j.workdays_left <= o]

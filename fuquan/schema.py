@@ -36,6 +36,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ContactSpec(_Strict):
+    """Whom a unit (or the 专班) can be reached through: printed at the end of reminders."""
+
+    name: str = Field(min_length=1, max_length=20)
+    phone: Annotated[str | StrictInt, AfterValidator(str)] = Field(default="")  # 13800000000 reads as a number
+
+    def text(self) -> str:
+        return f"{self.name} {self.phone}".strip()
+
+
 class PlanMeta(_Strict):
     title: str = Field(min_length=1)
     district: str = Field(min_length=1)
@@ -46,6 +56,7 @@ class PlanMeta(_Strict):
     # name in titles (镇赋权, 乡镇（街道）赋权).
     level: Literal["区", "县", "市", "旗"] | None = None
     programme: str | None = Field(default=None, min_length=1)
+    contact: ContactSpec | None = None  # the 专班's contact person
 
 
 class UnitSpec(_Strict):
@@ -53,6 +64,7 @@ class UnitSpec(_Strict):
     kind: Literal["部门", "镇", "乡", "街道", "园区"]
     full_name: str | None = None
     former_names: list[str] = []  # 机构改革: what was recorded under these names stays this unit's
+    contact: ContactSpec | None = None
 
 
 class GroupSpec(_Strict):
@@ -85,10 +97,14 @@ class TrackSpec(_Strict):
     monthly_reports: TownsSpec | None = None
 
 
+MAX_SHORT = 12  # a short title fits a table column and a chart legend
+
+
 class TaskSpec(_Strict):
     no: StrictInt = Field(ge=1, le=9999)
     section: str = Field(min_length=1)
     text: str = Field(min_length=1)
+    short: str | None = Field(default=None, min_length=1, max_length=MAX_SHORT)  # 月报报送: tables, messages, legends
     deadline: str = Field(min_length=1)
     units: list[str] = Field(min_length=1)
     track: TrackSpec | None = None
@@ -194,7 +210,7 @@ FIELD_NAMES = {
     "plan": "计划信息", "title": "标题", "district": "区县", "year": "计划年度", "issued": "印发日期",
     "timezone": "时区", "units": "单位", "name": "名称", "kind": "类别", "full_name": "全称",
     "groups": "单位组", "members": "成员", "sections": "章节", "no": "序号", "section": "章节",
-    "text": "任务内容", "deadline": "完成时限", "tasks": "任务", "note": "备注", "track": "跟踪事项",
+    "contact": "联系人", "phone": "电话", "text": "任务内容", "short": "任务简称", "deadline": "完成时限", "tasks": "任务", "note": "备注", "track": "跟踪事项",
     "letters": "承接确认书", "training": "岗前培训", "exams": "法律知识考试", "monthly_reports": "月报",
     "departments": "部门", "towns": "镇", "status": "状态设置", "warn_working_days": "预警工作日数",
     "monthly_report": "月报设置", "figures": "月报指标", "reminders": "提醒策略", "send_at": "发送时间",

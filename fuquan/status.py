@@ -28,9 +28,11 @@ class TaskSummary:
     colour: str
     due: date | None
     rollup: RollUp
+    title: str = ""  # the task's short title (Task.title)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"no": self.no, "text": self.text, "deadline_text": self.deadline_text, "colour": self.colour,
+        return {"no": self.no, "text": self.text, "short": self.title, "deadline_text": self.deadline_text,
+                "colour": self.colour,
                 "due": self.due.isoformat() if self.due else None, **self.rollup.as_dict(), "key": str(self.no)}
 
 
@@ -45,7 +47,7 @@ def summarise(rows: list[Row]) -> list[TaskSummary]:
         all_dues = [r.judgement.due for r in rs if r.judgement.due]
         due = min(open_dues) if open_dues else max(all_dues) if all_dues else None
         rollup = roll_up((str(no), r.judgement) for r in rs)[0]
-        out.append(TaskSummary(no, rs[0].task_text, rs[0].deadline_text, colour, due, rollup))
+        out.append(TaskSummary(no, rs[0].task_text, rs[0].deadline_text, colour, due, rollup, rs[0].title))
     return out
 
 

@@ -33,6 +33,11 @@ class PlanCalendar:
         return cls(days("holidays"), days("workdays"), frozenset(int(y) for y in d))
 
 
+HOLIDAY_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
+                 "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",
+                 "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "纪念日"}
+
+
 def fallback_warning(year: int) -> str:
     """What to say of a year whose holidays neither the calendar package nor the plan's `calendar:` knows."""
     return (f"注意: {year} 年的法定节假日与调休安排尚未收录, 该年按周一至周五计算工作日; "
@@ -105,6 +110,25 @@ class WorkCalendar:
             if self.is_workday(d):
                 left -= 1
         return d
+
+    def last_before(self, d: date) -> date:
+        """The last working day on or before d (a due date on a holiday is met on the working day before it)."""
+        while not self.is_workday(d):
+            d -= timedelta(days=1)
+        return d
+
+    def day_off_name(self, d: date) -> str:
+        """What a day off is called in a message: the holiday's name when the calendar package knows it
+        (劳动节), else 节假日 for a day the plan's `calendar:` block lists, else 周六/周日."""
+        try:
+            holiday, name = chinese_calendar.get_holiday_detail(d)
+        except NotImplementedError:
+            holiday, name = False, None
+        if holiday and name in HOLIDAY_NAMES:
+            return HOLIDAY_NAMES[name]
+        if d in self.plan.holidays:
+            return "节假日"
+        return "周六" if d.weekday() == 5 else "周日" if d.weekday() == 6 else "休息日"
 
     def on_or_after(self, d: date) -> date:
         while not self.is_workday(d):

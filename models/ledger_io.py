@@ -82,7 +82,7 @@ def load_ledgers(session: Session, plans: list[StoredPlan]) -> dict[int, Ledger]
         pid, no = tasks[tid]
         t, unit = by_no[pid][no], out[pid].stored.names[uid]
         out[pid].shares.append(Share(no, t.text, t.deadline, t.track, unit, kinds[pid][unit], role, status,
-                                     completed_on, extended_due))
+                                     completed_on, extended_due, t.title))
     for ledger in out.values():
         ledger.shares.sort(key=lambda s: s.task_no)
     names = {uid: n for p in plans for uid, n in p.names.items()}

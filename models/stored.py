@@ -102,14 +102,15 @@ def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any])
         track = Track.from_dict(t.track)
         if track.training and not track.training_to:
             track = replace(track, training_to=justice)
-        built.append(Task(t.no, section, t.text, deadline, tuple(t.units), track))
+        built.append(Task(t.no, section, t.text, deadline, tuple(t.units), track, t.short or ""))
     s = row.settings
     return Plan(row.title, row.district, row.year, row.issued, row.timezone,
                 tuple(Unit(u.name, u.kind, u.full_name) for u in units), tuple(groups), tuple(sections.values()),
                 tuple(built), row.source, row.warn_workdays, tuple(row.report_figures),
                 ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
                 tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s),
-                tuple(s.get("decimal_figures", ())), PlanCalendar.from_dict(s.get("calendar", {})))
+                tuple(s.get("decimal_figures", ())), PlanCalendar.from_dict(s.get("calendar", {})),
+                tuple(s.get("contacts", {}).items()))
 
 
 def _words(row: PlanRow, settings: dict[str, Any]) -> Words:

@@ -52,7 +52,7 @@ def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = 
               "settings": {"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),
                            "schedules": [s.as_dict() for s in plan.schedules], "evaluation": plan.weights.as_dict(),
                            "words": plan.words.as_dict(), "decimal_figures": list(plan.decimal_figures),
-                           "calendar": plan.calendar.as_dict()}}
+                           "calendar": plan.calendar.as_dict(), "contacts": dict(plan.contacts)}}
     if row is None:
         row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)
         session.add(row)
@@ -139,6 +139,7 @@ def _task_values(task: Task) -> dict[str, Any]:
     d = task.deadline
     return {
         "section_no": task.section.no, "section_title": task.section.title, "text": task.text,
+        "short": task.short or None,
         "deadline_text": d.text, "deadline_kind": d.kind, "due": d.due, "start": d.start,
         "rule": d.rule.as_dict() if d.rule else None, "deadline": d.as_dict(), "units": list(task.units), "active": True,
         "track": task.track.as_dict(),

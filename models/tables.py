@@ -81,6 +81,7 @@ class TaskBase(SQLModel):
     section_no: str
     section_title: str
     text: str
+    short: str | None = None  # the plan's short title (migration 0006)
     deadline_text: str
     deadline_kind: str
     due: date | None = None

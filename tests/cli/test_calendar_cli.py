@@ -116,8 +116,9 @@ def test_a_plan_that_does_not_load_is_reported_not_edited(run, plan_2027, notice
     plan_2027.write_text(plan_2027.read_text(encoding="utf-8").replace("warn_working_days: 5", "warn_working_days: 五"),
                          encoding="utf-8")
     before = plan_2027.read_bytes()
+    line = before.decode("utf-8").splitlines().index("  warn_working_days: 五") + 1
     r = run("calendar", "import", str(notice_2027), "--write", str(plan_2027))
-    assert r.code == 1 and r.err.startswith("错误: 计划配置有 1 处错误:") and f"{plan_2027}:23:" in r.err, r.err
+    assert r.code == 1 and r.err.startswith("错误: 计划配置有 1 处错误:") and f"{plan_2027}:{line}:" in r.err, r.err
     assert plan_2027.read_bytes() == before
 
 

@@ -12,7 +12,8 @@ def test_plan_show_json_has_every_task_with_due_dates(run) -> None:  # type: ign
     assert r.code == 0, r.err
     tasks = {t["no"]: t for t in json.loads(r.out)["tasks"]}
     assert sorted(tasks) == list(range(1, 16))
-    assert set(tasks[1]) == {"no", "section", "text", "deadline", "units", "lead_unit", "assignees", "track"}
+    assert set(tasks[1]) == {"no", "section", "text", "short", "deadline", "units", "lead_unit", "assignees", "track"}
+    assert tasks[14]["short"] == "月报报送" and tasks[6]["short"] == "公布审批服务事项"  # the plan's short titles
     assert set(tasks[1]["deadline"]) == {"text", "kind", "due", "start", "rule", "time", "parts"}
     due = {n: (t["deadline"]["text"], t["deadline"]["kind"], t["deadline"]["due"]) for n, t in tasks.items()}
     assert due[1] == due[3] == ("3月底前", "date", "2023-03-31")

@@ -38,7 +38,7 @@ def test_dry_run_shows_everything_and_writes_nothing(console_run, db_url, tmp_pa
     r = console_run("remind", *NOW, "--dry-run")
     assert r.code == 0, r.err
     assert r.out.startswith("芜湖市湾沚区 2023 年度 · 预演 (不发送、不写入): 2023-04-28 共 162 条到期提醒, 其中 162 条尚未发送, 合并为 19 条消息")
-    assert "── 发给 区水务局 · 控制台 · 4 项 ──" in r.out and "任务10「开展审批执法岗前业务培训" in r.out
+    assert "── 发给 区水务局 · 控制台 · 4 项 ──" in r.out and "任务10「岗前业务培训」" in r.out
     assert dump(db_url) == before and not (tmp_path / "notifications.md").exists()
     data = json.loads(console_run("remind", *NOW, "--dry-run", "--json").out)
     assert data["dry_run"] is True and len(data["messages"]) == 19

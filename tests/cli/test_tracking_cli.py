@@ -70,7 +70,7 @@ def test_status_json_schema(loaded) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(loaded("status", *T, "--json").out)
     assert set(data) == {"district", "year", "today", "by", "calendar_warnings", "tasks", "rollup", "rows"}
     t1 = data["tasks"][0]
-    assert set(t1) == {"no", "text", "deadline_text", "colour", "due", "key", "counts", "total", "done", "percent",
+    assert set(t1) == {"no", "text", "short", "deadline_text", "colour", "due", "key", "counts", "total", "done", "percent",
                        "workdays_late_max", "workdays_late_sum"}
     assert (t1["colour"], t1["due"], t1["workdays_late_max"]) == ("红", "2023-03-31", 20)
     assert set(data["rows"][0]) == {"task", "unit", "unit_kind", "role", "label", "deadline_text", "colour", "due",

@@ -277,6 +277,17 @@ def test_report_submit_then_status_of_the_task(loaded, county: County) -> None: 
 UNITISH = re.compile(r"[区县][\u4e00-\u9fff]{1,10}?(?:局|办|委)")
 
 
+def _listed(text: str) -> list[str]:
+    """Unit names in a message's lists: 尚缺 …承接确认书、…; …: 区司法局、5 个镇 未完成; 配合单位 … 尚未完成."""
+    out = []
+    for items in re.findall(r"(?:尚缺 |个工作日: |配合单位 )([^;\n]+)", text):
+        for item in re.sub(r" (?:等 \d+ 项|尚?未完成).*$", "", items).split("、"):
+            item = re.sub(r"(?:承接确认书|岗前培训| ?\d{4}-\d{2} 月报)$", "", item.strip())
+            if re.search(r"(?:局|办|委|镇|乡|街道)$", item) and not re.match(r"\d+ 个|培训指导计划", item):
+                out.append(item)
+    return out
+
+
 def test_remind_dry_run_names_only_this_plans_units(run, loaded, county: County) -> None:  # type: ignore[no-untyped-def]
     plan_units = {u["name"] for u in as_json(run("plan", "show", "--config", path_of(county), "--json"))["units"]}
     assert set(county.departments) | set(county.towns) <= plan_units
@@ -291,7 +302,7 @@ def test_remind_dry_run_names_only_this_plans_units(run, loaded, county: County)
         assert f"【{county.district}" in text
         for name in foreign:
             assert name not in text, (m["recipient"], name)
-        named = set(re.findall(r"^- ([^:：\s]+): 任务", text, re.M)) | set(re.findall(r"牵头单位: (\S+?)(?:$|\s|;)", text, re.M))
+        named = set(re.findall(r"牵头单位 (\S+?)(?:$|\s|;|。)", text, re.M)) | set(_listed(text))
         body = re.sub(r"【[^】]*】", "", text)  # (the heading is 【<district>镇赋权督办】)
         named |= set(UNITISH.findall(body))
         assert named <= plan_units, named - plan_units
@@ -299,7 +310,8 @@ def test_remind_dry_run_names_only_this_plans_units(run, loaded, county: County)
         for r in m["reminders"]:
             assert 1 <= r["task"] <= county.counts[0]
     # (the checks above did look at names: escalations name departments and towns)
-    assert seen & set(county.departments) and seen & set(county.towns)
+    assert seen & set(county.departments)
+    assert {m["recipient"] for m in data["messages"]} & set(county.towns)
     if county is QINGSHAN:
         assert not any("湾沚" in m["text"] for m in data["messages"])
     # a dry run sends and records nothing

@@ -43,7 +43,7 @@ def test_recording_a_recurring_task_needs_its_period(loaded) -> None:  # type: i
 def test_reminders_and_roll_ups_count_periods(loaded) -> None:  # type: ignore[no-untyped-def]
     plan = json.loads(loaded("remind", "--dry-run", "--json", *Y, "--today", "2024-04-09", "--now", "2024-04-09T09:05").out)
     lines = [m["text"] for m in plan["messages"] if m["recipient"] == "县司法局"][0]
-    assert "2024Q1" in lines and "尚缺: 2024Q1" in lines
+    assert "任务10「案卷评查」 2024Q1 逾期" in lines
     tasks = json.loads(loaded("status", *Y, "--today", "2024-07-03", "--json").out)["tasks"]
     ten = next(t for t in tasks if t["no"] == 10)
     assert ten["total"] == 7 * 3 and ten["counts"]["红"] == 7 * 2  # 7 units × (Q1, Q2 overdue; Q3 next)

@@ -6,11 +6,13 @@ import pytest
 from fuquan.judge import judge
 from fuquan.ledger import Row
 from fuquan.loader import default_policy
-from fuquan.messages import compose
+from fuquan.messages import Occasion, compose
+from fuquan.plan import Words
 from fuquan.reminders import by_recipient, due_reminders
 from fuquan.workdays import WorkCalendar
 
 CAL = WorkCalendar()
+WORDS = Words("区", "镇", "镇赋权", ())
 ISSUED = date(2023, 4, 18)
 POLICY = replace(default_policy(), before_due=(5, 2, 0), overdue_every=3, escalate_after=5, ongoing_every=20)
 
@@ -85,16 +87,23 @@ def test_quiet_hours() -> None:
 def test_one_grouped_message_per_recipient_names_what_is_owed() -> None:
     today = date(2023, 4, 28)
     rows = [row(date(2023, 4, 30), today, missing=("区水务局承接确认书",)),
-            Row(1, "确定承接事项", "3月底前", "甲镇", "town", "partner", judge(date(2023, 3, 31), None, today, CAL, 3))]
-    grouped = by_recipient(due_reminders(rows, POLICY, today, CAL, ISSUED, {1: "区委编办", 2: "区委编办"}))
+            Row(1, "确定承接事项", "3月底前", "甲镇", "town", "partner", judge(date(2023, 3, 31), None, today, CAL, 3),
+                title="确定承接事项")]
+    leads: dict[int, str | None] = {1: "区委编办", 2: "区委编办"}
+    grouped = by_recipient(due_reminders(rows, POLICY, today, CAL, ISSUED, leads))
     assert set(grouped) == {"甲镇", "区委编办", "专班"}
-    text = compose("甲镇", grouped["甲镇"], today, "测试区", programme="镇赋权").text()
+    o = Occasion(today, "测试区", WORDS, CAL, {"区委编办": "王芳 0553-5880000", "专班": "李明 0553-5881234"}, leads,
+                 {2: (("甲镇", "town"),)}, {1: "确定承接事项", 2: "签订确认书"})
+    text = compose("甲镇", grouped["甲镇"], o).text()
     assert text.index("**已逾期**") < text.index("**即将到期**")
-    assert "任务1「确定承接事项」 已逾期 20 个工作日 (28 天, 截止 2023-03-31, 3月底前); 牵头单位: 区委编办" in text
-    assert "任务2「签订确认书」 截止 2023-04-30 (4月底前), 今天到期; 尚缺: 区水务局承接确认书; 牵头单位: 区委编办" in text
-    lead = compose("区委编办", grouped["区委编办"], today, "测试区", programme="镇赋权").text()
-    assert "**逾期升级 · 请督促**\n- 甲镇: 任务1「确定承接事项」 已逾期 20 个工作日" in lead
-    forwarded = compose("专班", grouped["专班"], today, "测试区", forwarded_for="甲镇", programme="镇赋权").text()
+    assert "任务1「确定承接事项」 逾期 20 个工作日 (截止 03-31)" in text
+    # 04-30 is a Sunday of the 劳动节 holiday: the unit is told today is the last working day
+    assert "任务2「签订确认书」 今天到期 (截止 04-30, 当天为劳动节, 最后一个工作日是今天); 尚缺 区水务局承接确认书" in text
+    assert "牵头单位 区委编办 (王芳 0553-5880000)" in text and "镇赋权工作专班 (李明 0553-5881234)" in text
+    lead = compose("区委编办", grouped["区委编办"], o).text()
+    assert "**请督促**\n- 任务1「确定承接事项」 逾期 20 个工作日: 甲镇 未完成\n" \
+           "- 任务2「签订确认书」(牵头): 配合单位 甲镇 尚未完成" in lead
+    forwarded = compose("专班", grouped["专班"], o, forwarded_for="甲镇").text()
     assert "甲镇 尚未配置接收渠道, 本提醒发至专班, 请转达。" in forwarded
 
 
