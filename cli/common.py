@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -22,9 +23,51 @@ if TYPE_CHECKING:
     from fuquan.plan import Plan
     from models.records import Actor
 
+MAX_ARG = 4000  # characters of one argument: a note or a path; more is a paste gone wrong
+
+
+def argv_problem(argv: Sequence[str]) -> str | None:
+    """The first argument no command should receive, in words: bytes the terminal sent in another encoding
+    (GBK), control characters, or a paste of thousands of characters. Checked before anything is opened."""
+    for i, arg in enumerate(argv, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return (f"第 {i} 个参数含有无法识别的字符: 终端的编码可能不是 UTF-8 (如 GBK); "
+                    "请把终端改为 UTF-8 后重试")
+        if bad := re.search(r"[\x00-\x1f\x7f]", arg):
+            return f"第 {i} 个参数含有控制字符 U+{ord(bad[0]):04X}; 请删去后重试"
+        if len(arg) > MAX_ARG:
+            return f"第 {i} 个参数过长 ({len(arg)} 字符, 上限 {MAX_ARG})"
+    return None
+
+
+def bounded(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number within [low, high] (全角 digits too); anything else a Chinese error."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(unicodedata.normalize("NFKC", text).strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what}应为整数, 实为 “{text}”") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{what}应在 {low} 到 {high} 之间, 实为 {n}")
+        return n
+
+    return parse
+
+
+YEAR = bounded(2000, 2100, "年度")
+TASK_NO = bounded(1, 9999, "任务序号")
+COUNT = bounded(0, 1_000_000, "人数")
+
+
 def day(text: str) -> date:
     try:
-        d = date.fromisoformat(text)
+        m = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2})", text.strip())  # 2024-06-01 or 20240601, nothing looser
+        if not m:
+            raise ValueError(text)
+        d = date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD, 实为 “{text}”") from None
     if not 2000 <= d.year <= 2100:  # a typo (2400, 0023): every working-day count up to it would be built
@@ -66,13 +109,13 @@ class Parents:
         self.as_json = Parser(add_help=False)
         self.as_json.add_argument("--json", action="store_true", help="以 JSON 输出 (字段稳定, 供程序读取)")
         self.plan = Parser(add_help=False)
-        self.plan.add_argument("--year", type=int, help="计划年度 (数据库中有多个计划时与 --district 一起指明; 否则按计划文件)")
+        self.plan.add_argument("--year", type=YEAR, help="计划年度 (数据库中有多个计划时与 --district 一起指明; 否则按计划文件)")
         self.plan.add_argument("--district", help="区县 (数据库中有多个计划时指明)")
         self.plan.add_argument("--today", type=day, default=None, help="按哪一天计算 (YYYY-MM-DD, 默认今天)")
         self.who = Parser(add_help=False)
         self.who.add_argument("--operator", help="登记人 (记入审计记录; 默认环境变量 FUQUAN_USER 或系统用户名)")
         self.task = Parser(add_help=False)
-        self.task.add_argument("--task", type=int, help="任务序号 (有多项同类任务时必填)")
+        self.task.add_argument("--task", type=TASK_NO, help="任务序号 (有多项同类任务时必填)")
         self.record = [self.plan, self.who, self.task]
 
 

@@ -26,7 +26,7 @@ from . import (
     report_cmds,
     service_cmds,
 )
-from .common import Parents, Parser, clock_today
+from .common import Parents, Parser, argv_problem, clock_today
 
 GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds, calendar_cmds)
 
@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # An unexpected error keeps its traceback, without a credential in it (a robot's URL is one).
     sys.excepthook = lambda kind, value, tb: sys.stderr.write(
         redact("".join(traceback.format_exception(kind, value, tb)), secrets))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if problem := argv_problem(argv):
+        print(f"错误: {problem}", file=sys.stderr)
+        return 2
     args = build_parser(str(settings.config)).parse_args(argv)
     args.settings = settings
     args.today_given = getattr(args, "today", None) is not None

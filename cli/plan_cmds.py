@@ -8,7 +8,7 @@ from typing import Any
 from fuquan.deadline import OPEN_KINDS, parse_deadline
 from fuquan.errors import DeadlineError, FuquanError
 
-from .common import Parents, clock_today, load_plan, print_warnings
+from .common import YEAR, Parents, clock_today, load_plan, print_warnings
 from .output import console, print_json, table
 
 
@@ -18,7 +18,7 @@ def register(sub: Any, p: Parents) -> None:
     plan.add_parser("show", parents=[p.config, p.as_json], help="显示全部任务及截止日期").set_defaults(func=plan_show)
     dl = sub.add_parser("deadline", help="完成时限解析").add_subparsers(dest="deadline_cmd", required=True, metavar="子命令")
     parse = dl.add_parser("parse", parents=[p.as_json], help="解析完成时限写法")
-    parse.add_argument("--year", type=int, default=clock_today().year, help="计划年度 (默认今年)")
+    parse.add_argument("--year", type=YEAR, default=clock_today().year, help="计划年度 (默认今年)")
     parse.add_argument("text", nargs="+", help="完成时限原文, 如 3月底前")
     parse.set_defaults(func=deadline_parse)
 

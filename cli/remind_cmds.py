@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fuquan.errors import FuquanError, InvalidValue
 
-from .common import Parents, day, plan_context
+from .common import Parents, bounded, day, plan_context
 from .output import console, print_json, table
 
 RESULT = {"sent": "[green]已发送[/]", "reconciled": "[green]已送达(核对)[/]", "retry": "[yellow]待重试[/]",
@@ -26,7 +26,7 @@ def register(sub: Any, p: Parents) -> None:
     rl = sub.add_parser("reminders", help="提醒记录").add_subparsers(dest="reminders_cmd", required=True, metavar="子命令")
     c = rl.add_parser("log", parents=[p.plan, p.as_json], help="提醒发送记录: 时间、渠道、结果、错误码")
     c.add_argument("--day", type=day, help="只看某一天的提醒")
-    c.add_argument("--limit", type=int, default=200, help="最多显示几条 (默认 200)")
+    c.add_argument("--limit", type=bounded(1, 100_000, "条数"), default=200, help="最多显示几条 (默认 200)")
     c.set_defaults(func=reminders_log)
 
 

@@ -6,18 +6,18 @@ otherwise every bad row is listed (sheet, row, column, why) and nothing is writt
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fuquan.errors import FuquanError, InvalidValue, LookupFailed
+from fuquan.errors import FuquanError, LookupFailed
 from fuquan.sheets import KINDS, CellProblem, SheetKind, read_rows, recognise
 from models import records
 from models.db import transaction
 
 from .context import Context
+from .sheet_files import read_tables
 
 Sheet = tuple[str, SheetKind | None, list[str], list[tuple[int, list[Any]]]]
 
@@ -58,34 +58,14 @@ APPLY: dict[str, Callable[..., Any]] = {
 
 def read_file(path: Path, kind_name: str | None) -> list[Sheet]:
     """Each sheet as (name, kind, headers, numbered rows). CSV is one sheet named after the file."""
-    if not path.exists():
-        raise InvalidValue(f"找不到文件: {path}")
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        sheets = [(ws.title, [list(r) for r in ws.iter_rows(values_only=True)]) for ws in wb.worksheets]
-        wb.close()
-    elif path.suffix.lower() == ".csv":
-        sheets = [(path.name, list(csv.reader(_decode(path).splitlines())))]
-    else:
-        raise InvalidValue(f"只支持 .csv 和 .xlsx 文件, 实为 “{path.suffix}”")
     out: list[Sheet] = []
-    for name, table in sheets:
+    for name, table in read_tables(path):
         if not table:
             continue
         headers = [str(h).strip() if h is not None else "" for h in table[0]]
         kind = KINDS.get(kind_name) if kind_name else recognise(name, headers)
         out.append((name, kind, headers, [(i + 2, row) for i, row in enumerate(table[1:])]))
     return out
-
-
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")  # CSV saved by Excel on a Chinese Windows
 
 
 def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor, today: date,

@@ -145,7 +145,7 @@ def _when(text: str, s: str, year: int) -> tuple[date, str | None]:
 def _point(text: str, s: str, year: int, *, end: bool) -> date:
     """One point in time; `end` picks the last day of a period (4月 → 04-30) or the first (04-01)."""
     if m := _DAY.match(s):
-        y = _year(m, year)
+        y = _year(text, m, year)
         month = _check_month(text, int(m["m"]))
         part = m["part"]
         if m["d"]:
@@ -160,7 +160,7 @@ def _point(text: str, s: str, year: int, *, end: bool) -> date:
             return date(y, month, {"上旬": 1, "上中旬": 1, "中旬": 11, "中下旬": 11, "下旬": 21}[part])
         return month_end(y, month) if end else date(y, month, 1)
     if (m := _YEAR_PART.match(s)) and any(m[g] for g in ("y", "next", "this", "q", "h", "end")):
-        y = _year(m, year)
+        y = _year(text, m, year)
         if m["q"]:
             first, last = 3 * int(m["q"]) - 2, 3 * int(m["q"])
         elif m["h"]:
@@ -249,8 +249,10 @@ def _day_of_month(text: str, day: str | None) -> int:
     return int(day) if day else 0
 
 
-def _year(m: re.Match[str], year: int) -> int:
+def _year(text: str, m: re.Match[str], year: int) -> int:
     if m["y"]:
+        if not 1949 < int(m["y"]) < 2200:
+            raise DeadlineError(text, f"年份 {m['y']} 不合理, 请检查是否输错")
         return int(m["y"])
     return year + 1 if m["next"] else year
 

@@ -17,6 +17,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
+from ruamel.yaml.reader import ReaderError
 
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
@@ -46,11 +48,45 @@ def load_plan(path: str | Path) -> Plan:
     return parse_plan(text, str(path))
 
 
+MAX_CHARS = 2_000_000  # a province's plan is ~100 KB; more is not a plan
+MAX_DEPTH = 12  # the deepest real block (track → letters → not_applicable → list) is 6
+
+
+def _precheck(text: str, source: str) -> None:
+    """What a YAML reader would choke on or be made to do, refused with file:line:col before it reads: a huge
+    file, control characters, anchors and aliases (an alias bomb expands a small file into billions of nodes),
+    deep nesting (the composer recurses)."""
+    if len(text) > MAX_CHARS:
+        raise PlanError([Problem(0, 0, f"计划文件过大 ({len(text):,} 字符, 上限 {MAX_CHARS:,}); 请检查是否选错了文件",
+                                 source)])
+    if bad := re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
+        line = text.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise PlanError([Problem(line, col, f"含有控制字符 U+{ord(bad[0]):04X}; 请删去 (可能是从其他软件粘贴带入的)",
+                                 source)])
+    depth = 0
+    for event in YAML(typ="rt").parse(text):
+        mark = event.start_mark
+        where = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
+            raise PlanError([Problem(*where, "计划文件不支持 YAML 锚点和别名 (& 和 *); 请把内容直接写出来", source)])
+        if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PlanError([Problem(*where, f"嵌套层次过深 (超过 {MAX_DEPTH} 层); 计划文件不需要这么多层", source)])
+        elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            depth -= 1
+
+
 def parse_plan(text: str, source: str = "<tasks.yaml>") -> Plan:
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
     try:
+        _precheck(text, source)
         root = yaml.load(text)
+    except ReaderError as e:  # a character YAML does not allow (U+FFFE …): where it is
+        line = text.count("\n", 0, e.position) + 1
+        raise PlanError([Problem(line, 0, f"含有不允许的字符 U+{e.character:04X}; 请删去", source)]) from e
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = e.problem or e.context or ""
@@ -301,6 +337,12 @@ class _Checker:
             deadline = parse_deadline(t.deadline, self.spec.plan.year)
         except DeadlineError as e:
             self.add(("tasks", i, "deadline"), f"任务 {t.no}: {e}")
+            return None
+        far = [d for d in deadline.dates() if not self.spec.plan.year - 1 <= d.year <= self.spec.plan.year + 1]
+        if far:
+            self.add(("tasks", i, "deadline"), f"任务 {t.no}: 完成时限 “{t.deadline}” 中的 {far[0].year} 年不在计划年度 "
+                                               f"{self.spec.plan.year} 年前后 (应在 {self.spec.plan.year - 1}–"
+                                               f"{self.spec.plan.year + 1} 年之间), 请检查是否输错")
             return None
         if track and track.monthly_reports and deadline.kind != "recurring":
             self.add(("tasks", i, "track", "monthly_reports"), f"任务 {t.no}: 月报跟踪需要周期性完成时限(如 每月20日前)")

@@ -7,6 +7,7 @@ line numbers are.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -14,6 +15,34 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from .cron import check_cron
+from .text import FORMULA_START
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _name(value: str) -> str:
+    """A unit's or group's name: one line, no control characters, nothing a spreadsheet would take for a formula."""
+    if _CONTROL.search(value):
+        raise ValueError(f"“{_visible(value)}” 含有换行或控制字符, 名称只能是一行文字")
+    if value.strip().startswith(FORMULA_START):
+        raise ValueError(f"“{value}” 不能以 = + - @ 开头 (表格软件会把它当作公式)")
+    return value
+
+
+def _text(value: str) -> str:
+    """Free text (a title, a task's wording): line breaks allowed, other control characters not."""
+    if re.search(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]", value):
+        raise ValueError(f"“{_visible(value[:30])}…” 含有控制字符, 请删去")
+    return value
+
+
+def _visible(value: str) -> str:
+    """Control characters shown as escapes (\\n, \\x1b), the Chinese left as it is."""
+    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], value)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_name)]
+Text = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_text)]
 
 
 def _timezone(name: str) -> str:
@@ -39,7 +68,7 @@ class _Strict(BaseModel):
 class ContactSpec(_Strict):
     """Whom a unit (or the 专班) can be reached through: printed at the end of reminders."""
 
-    name: str = Field(min_length=1, max_length=20)
+    name: Name
     phone: Annotated[str | StrictInt, AfterValidator(str)] = Field(default="")  # 13800000000 reads as a number
 
     def text(self) -> str:
@@ -47,35 +76,35 @@ class ContactSpec(_Strict):
 
 
 class PlanMeta(_Strict):
-    title: str = Field(min_length=1)
-    district: str = Field(min_length=1)
+    title: Text
+    district: Name
     year: StrictInt = Field(ge=2000, le=2100)
     issued: date
     timezone: Annotated[str, AfterValidator(_timezone)] = "Asia/Shanghai"
     # The plan's own words (defaults from the district name and the unit kinds): 区/县/市, and the programme's
     # name in titles (镇赋权, 乡镇（街道）赋权).
     level: Literal["区", "县", "市", "旗"] | None = None
-    programme: str | None = Field(default=None, min_length=1)
+    programme: Name | None = None
     contact: ContactSpec | None = None  # the 专班's contact person
 
 
 class UnitSpec(_Strict):
-    name: str = Field(min_length=1)
+    name: Name
     kind: Literal["部门", "镇", "乡", "街道", "园区"]
-    full_name: str | None = None
-    former_names: list[str] = []  # 机构改革: what was recorded under these names stays this unit's
+    full_name: Name | None = None
+    former_names: list[Name] = []  # 机构改革: what was recorded under these names stays this unit's
     contact: ContactSpec | None = None
 
 
 class GroupSpec(_Strict):
-    name: str = Field(min_length=1)
-    members: list[str] = Field(min_length=1)
-    note: str | None = None
+    name: Name
+    members: list[Name] = Field(min_length=1)
+    note: Text | None = None
 
 
 class SectionSpec(_Strict):
-    no: str = Field(min_length=1)
-    title: str = Field(min_length=1)
+    no: Name
+    title: Text
 
 
 class PairSpec(_Strict):
@@ -103,10 +132,10 @@ MAX_SHORT = 12  # a short title fits a table column and a chart legend
 class TaskSpec(_Strict):
     no: StrictInt = Field(ge=1, le=9999)
     section: str = Field(min_length=1)
-    text: str = Field(min_length=1)
-    short: str | None = Field(default=None, min_length=1, max_length=MAX_SHORT)  # 月报报送: tables, messages, legends
-    deadline: str = Field(min_length=1)
-    units: list[str] = Field(min_length=1)
+    text: Text
+    short: Annotated[Name, Field(max_length=MAX_SHORT)] | None = None  # 月报报送: tables, messages, legends
+    deadline: Text
+    units: list[Name] = Field(min_length=1)
     track: TrackSpec | None = None
 
 
@@ -115,8 +144,8 @@ class StatusSpec(_Strict):
 
 
 class MonthlyReportSpec(_Strict):
-    figures: list[str] = Field(min_length=1)
-    decimal: list[str] = []  # figures that may have decimals (金额); every other figure is a whole count
+    figures: list[Name] = Field(min_length=1)  # 月报 figure names become sheet headers: a name, not a formula
+    decimal: list[Name] = []  # figures that may have decimals (金额); every other figure is a whole count
     ask_day: StrictInt = Field(default=10, ge=1, le=28)  # the day towns are asked for this month's 月报
 
 
@@ -198,7 +227,7 @@ class PlanFile(_Strict):
     schedules: dict[str, ScheduleSpec] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     evaluation: EvaluationSpec = EvaluationSpec()
     calendar: dict[int, CalendarYearSpec] = {}  # the year's holiday notice, for years the package lacks
-    training_forms: list[Annotated[str, Field(min_length=1)]] = Field(
+    training_forms: list[Name] = Field(
         default_factory=lambda: ["集中培训", "现场观摩", "跟班学习", "传帮带"], min_length=1)
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = []

@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from .progress import MAX_COUNT, MAX_TEXT
+
 
 @dataclass(frozen=True)
 class Column:
@@ -97,7 +99,12 @@ def read_cell(col: Column, raw: Any) -> Any:
             raise ValueError("不能为空")
         return None
     if col.type == "text":
-        return str(raw).strip()
+        text = str(raw).strip()
+        if re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text):
+            raise ValueError("含有控制字符, 请删去")
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"过长 ({len(text)} 字), 最多 {MAX_TEXT} 字")
+        return text
     if col.type == "date":
         if isinstance(raw, datetime):
             return raw.date()
@@ -111,10 +118,14 @@ def read_cell(col: Column, raw: Any) -> Any:
     if col.type == "int":
         text = str(raw).strip()
         if isinstance(raw, float) and raw.is_integer():
-            return int(raw)
-        if not re.fullmatch(r"\d+", text):
-            raise ValueError(f"应为非负整数, 实为 “{raw}”")
-        return int(text)
+            n = int(raw)
+        elif re.fullmatch(r"\d{1,12}", text):
+            n = int(text)
+        else:
+            raise ValueError(f"应为非负整数, 实为 “{text[:40]}”")
+        if n > MAX_COUNT:  # (and SQLite's integers end at 2^63, PostgreSQL's at 2^31)
+            raise ValueError(f"应在 0 到 {MAX_COUNT} 之间, 实为 {n}")
+        return n
     if col.type == "period":
         if isinstance(raw, (date, datetime)):
             return f"{raw:%Y-%m}"

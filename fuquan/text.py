@@ -63,3 +63,14 @@ def arabic_numerals(text: str) -> str:
             return m.group(0)  # leave it; the grammar will reject the phrase by name
 
     return _NUMERAL_RUN.sub(repl, text)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A value as it may go into a workbook or CSV cell: text a spreadsheet would run as a formula (=cmd|…,
+    +1, @SUM, a leading tab) gets a leading apostrophe — OWASP's CSV-injection rule; numbers and dates stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -3,9 +3,12 @@ what comes back imports without a fight. 月报 gets one column per figure the p
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from fuquan.sheets import SheetKind, columns_of
+from fuquan.text import spreadsheet_safe
 
 from .files import replacing, write_text
 
@@ -13,8 +16,11 @@ from .files import replacing, write_text
 def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path, towns: str = "镇") -> list[str]:
     """Write the blank sheet (.xlsx, or .csv by the name's suffix) in the plan's words; returns its headers."""
     headers = [c.header for c in columns_of(kind, figures, towns)]
+    safe = [str(spreadsheet_safe(h)) for h in headers]  # figure names are the plan's: never a formula
     if out.suffix.lower() == ".csv":
-        write_text(out, ",".join(headers) + "\n", encoding="utf-8-sig")  # BOM: Excel then reads it as UTF-8
+        line = io.StringIO()
+        csv.writer(line).writerow(safe)
+        write_text(out, line.getvalue(), encoding="utf-8-sig")  # BOM: Excel then reads it as UTF-8
         return headers
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -22,7 +28,7 @@ def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path, towns: 
     wb = Workbook()
     ws = wb.active
     ws.title = kind.label
-    ws.append(headers)
+    ws.append(safe)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         ws.column_dimensions[cell.column_letter].width = max(12, 3 * len(str(cell.value)) + 4)
