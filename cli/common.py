@@ -29,16 +29,16 @@ MAX_ARG = 4000  # characters of one argument: a note or a path; more is a paste 
 def argv_problem(argv: Sequence[str]) -> str | None:
     """The first argument no command should receive, in words: bytes the terminal sent in another encoding
     (GBK), control characters, or a paste of thousands of characters. Checked before anything is opened."""
-    for i, arg in enumerate(argv, 1):
+    for i, arg in enumerate(argv):
+        name = f"参数 {argv[i - 1]}" if i and argv[i - 1].startswith("--") else f"第 {i + 1} 个参数"
         try:
             arg.encode("utf-8")
         except UnicodeEncodeError:
-            return (f"第 {i} 个参数含有无法识别的字符: 终端的编码可能不是 UTF-8 (如 GBK); "
-                    "请把终端改为 UTF-8 后重试")
+            return f"{name} 含有无法识别的字符: 终端的编码可能不是 UTF-8 (如 GBK); 请把终端改为 UTF-8 后重试"
         if bad := re.search(r"[\x00-\x1f\x7f]", arg):
-            return f"第 {i} 个参数含有控制字符 U+{ord(bad[0]):04X}; 请删去后重试"
+            return f"{name} 含有控制字符 U+{ord(bad[0]):04X}; 请删去后重试"
         if len(arg) > MAX_ARG:
-            return f"第 {i} 个参数过长 ({len(arg)} 字符, 上限 {MAX_ARG})"
+            return f"{name} 过长 ({len(arg)} 字符, 上限 {MAX_ARG})"
     return None
 
 
@@ -59,7 +59,6 @@ def bounded(low: int, high: int, what: str) -> Callable[[str], int]:
 
 YEAR = bounded(2000, 2100, "年度")
 TASK_NO = bounded(1, 9999, "任务序号")
-COUNT = bounded(0, 1_000_000, "人数")
 
 
 def day(text: str) -> date:

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from fuquan.errors import InvalidValue
+from fuquan.progress import MAX_COUNT
 
-from .common import COUNT, TASK_NO, Parents, actor, day, plan_context
+from .common import TASK_NO, Parents, actor, bounded, day, plan_context
 from .output import console
 
 
@@ -35,7 +36,7 @@ def register(sub: Any, p: Parents) -> None:
     c.add_argument("--on", type=day, required=True, help="培训日期")
     c.add_argument("--form", required=True, help="集中培训 / 现场观摩 / 跟班学习 / 传帮带")
     c.add_argument("--towns", required=True, help="参训镇, 逗号或顿号分隔")
-    c.add_argument("--attendees", type=COUNT, required=True, help="参训人次")
+    c.add_argument("--attendees", type=bounded(0, MAX_COUNT, "参训人次"), required=True, help="参训人次")
     c.add_argument("--note", help="备注")
     c.set_defaults(func=training_session)
     c = tr.add_parser("complete", parents=p.record, help="某部门对某个乡镇的岗前培训已完成")
@@ -51,10 +52,10 @@ def register(sub: Any, p: Parents) -> None:
         c.add_argument("town", metavar="镇")
         c.add_argument("--on", type=day, required=True, help="日期 YYYY-MM-DD")
         if name in ("schedule", "result"):
-            c.add_argument("--candidates", type=COUNT, required=name == "result", help="应考人数")
+            c.add_argument("--candidates", type=bounded(0, MAX_COUNT, "应考人数"), required=name == "result", help="应考人数")
         if name == "result":
-            c.add_argument("--sat", type=COUNT, required=True, help="实考人数")
-            c.add_argument("--passed", type=COUNT, required=True, help="通过人数")
+            c.add_argument("--sat", type=bounded(0, MAX_COUNT, "实考人数"), required=True, help="实考人数")
+            c.add_argument("--passed", type=bounded(0, MAX_COUNT, "通过人数"), required=True, help="通过人数")
         c.set_defaults(func=func)
 
     tk = sub.add_parser("task", help="任务分工的通用状态").add_subparsers(dest="task_cmd", required=True, metavar="子命令")

@@ -67,13 +67,14 @@ def _precheck(text: str, source: str) -> None:
     depth = 0
     for event in YAML(typ="rt").parse(text):
         mark = event.start_mark
-        where = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         if isinstance(event, AliasEvent) or getattr(event, "anchor", None):
-            raise PlanError([Problem(*where, "计划文件不支持 YAML 锚点和别名 (& 和 *); 请把内容直接写出来", source)])
+            raise PlanError([Problem(line, col, "计划文件不支持 YAML 锚点和别名 (& 和 *); 请把内容直接写出来", source)])
         if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise PlanError([Problem(*where, f"嵌套层次过深 (超过 {MAX_DEPTH} 层); 计划文件不需要这么多层", source)])
+                raise PlanError([Problem(line, col, f"嵌套层次过深 (超过 {MAX_DEPTH} 层); 计划文件不需要这么多层",
+                                         source)])
         elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
             depth -= 1
 

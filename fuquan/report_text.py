@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .plan import Words
-from .reports import RATE_LABEL, Diff, Score, rank
+from .policy import Weights
+from .reports import RATE_LABEL, Diff, Score, by_kind, late_share, rank
 
 COLOUR_ORDER = ("红", "黄", "绿", "逾期完成", "已完成", "持续", "待定")
 
@@ -36,12 +37,14 @@ def monthly(district: str, snap: dict[str, Any], diff: Diff, provisional: bool, 
     rows = [[t] + [snap["reports"][t]["figures"].get(f) for f in figures] for t in reported]
     parts.append("### 月报指标\n\n" + table([towns, *figures], rows))
     parts.append("## 三、与上月相比\n\n" + _diff(diff, towns))
-    parts.append("## 四、各任务进展\n\n" + table(["序号", "主要任务", "状态", "完成"],
-                                              [[t["no"], _short(t["text"]), t["colour"], f"{t['done']}/{t['total']}"]
+    name = {t["no"]: t.get("title") or _short(t["text"]) for t in snap["tasks"]}  # (months frozen before titles)
+    parts.append("## 四、各任务进展\n\n" + table(["序号", "任务", "状态", "完成"],
+                                              [[t["no"], name[t["no"]], t["colour"], f"{t['done']}/{t['total']}"]
                                                for t in snap["tasks"]]))
     late = [r for r in snap["rows"] if r["colour"] == "红"]
     parts.append("## 五、逾期事项\n\n" + table(["单位", "任务", "事项", "截止日期", "逾期工作日"],
-                                            [[r["unit"], r["task"], r["label"], r["due"], r["workdays_late"]] for r in late]))
+                                            [[r["unit"], f"{r['task']} {name.get(r['task'], '')}".strip(), r["label"],
+                                              r["due"], r["workdays_late"]] for r in late]))
     return "\n\n".join(parts) + "\n"
 
 
@@ -67,22 +70,43 @@ def _delta(a: float | None, b: float | None) -> str:
     return f"{'+' if b >= a else ''}{b - a:g}"
 
 
-def period(district: str, title: str, as_of: str, scores: list[Score], figures: dict[str, dict[str, float]],
-           names: tuple[str, ...], words: Words) -> str:
-    towns = [s for s in scores if s.unit_kind == "town"]
-    depts = [s for s in scores if s.unit_kind != "town"]
-    parts = [f"# {district}{words.programme}工作{title}", f"(统计截至 {as_of})",
-             f"## 一、各{words.towns}得分排名\n\n" + _ranking(towns),
-             f"## 二、{words.level}级部门得分\n\n" + _ranking(depts),
-             "## 三、月报指标合计\n\n" + table([words.towns, *names],
-                                             [[t] + [v.get(n) for n in names] for t, v in figures.items()])]
+NUMERALS = "一二三四五六七八九十"
+
+
+def kind_heading(kind: str, words: Words) -> str:
+    """How a report heads each kind of unit's ranking, in the plan's words."""
+    return {"town": f"各{words.towns}", "department": f"{words.level}级部门", "zone": "园区"}[kind]
+
+
+def period(district: str, title: str, as_of: str, scored_from: str, scores: list[Score],
+           figures: dict[str, dict[str, float]], names: tuple[str, ...], words: Words, weights: Weights) -> str:
+    """A quarter's or a year's analysis: towns and departments ranked apart, the 月报 figures, the rule."""
+    sections = [(f"{kind_heading(k, words)}得分排名", _ranking(group, with_reports=k == "town"))
+                for k, group in by_kind(scores)] or [("得分排名", "本期没有到期事项。")]
+    sections += [("月报指标合计", table([words.towns, *names], [[t] + [v.get(n) for n in names]
+                                                              for t, v in figures.items()])),
+                 ("得分说明", score_rule(weights, words))]
+    parts = [f"# {district}{words.programme}工作{title}", f"(统计截至 {as_of}; 得分计 {scored_from} 至 {as_of} 到期的事项)"]
+    parts += [f"## {NUMERALS[i]}、{head}\n\n{body}" for i, (head, body) in enumerate(sections)]
     return "\n\n".join(parts) + "\n"
 
 
-def _ranking(scores: list[Score]) -> str:
-    rows = [[place, s.unit, f"{s.score:.1f}", *(f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in RATE_LABEL),
+def _ranking(scores: list[Score], with_reports: bool) -> str:
+    rates = [k for k in RATE_LABEL if with_reports or k != "reports"]
+    rows = [[place, s.unit, f"{s.score:.1f}", *(f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in rates),
              s.workdays_late, "; ".join(s.lost) or "满分"] for place, s in rank(scores)]
-    return table(["名次", "单位", "得分", *RATE_LABEL.values(), "逾期工作日", "失分原因"], rows)
+    return table(["名次", "单位", "得分", *(RATE_LABEL[k] for k in rates), "逾期工作日", "失分原因"], rows)
+
+
+def score_rule(w: Weights, words: Words) -> str:
+    """The scoring rule with the plan's own weights, for the 通报 and the workbook."""
+    share = late_share(w)
+    tasks, reports = w.on_time + w.completion, w.reports
+    return (f"到期的每一项(各单位的每项分工、各{words.towns}的每期月报)单独计分: 按时完成 100 分; "
+            f"逾期完成 {share:g} 分, 每逾期一个工作日扣 {w.late_penalty:g} 分, 每项最多扣 {min(w.late_penalty_cap, share):g} 分; "
+            f"未完成 0 分。任务得分、月报得分各取平均, 得分 = (任务得分 × {tasks:g} + 月报得分 × {reports:g}) ÷ {tasks + reports:g}"
+            f"(部门没有月报, 得分即任务得分)。{words.towns}与部门分别排名; 得分相同的, 完成项数多的在前, "
+            f"其次按时完成多的在前, 再次逾期工作日少的在前。")
 
 
 def _short(text: str, n: int = 28) -> str:

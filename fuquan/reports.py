@@ -1,12 +1,15 @@
 """Monthly snapshots, month-over-month changes, and period scores for 双向考评. Pure.
 
 A snapshot is plain JSON (what is stored is what was reported). Scores are simple enough to redo by
-hand from the Excel sheet:
+hand from the Excel sheet. Every item due in the period (a unit's share of a task, or one 月报) earns
 
-    score = max(0, 100 × Σ(weight × rate) / Σ(weight, of the rates that apply) − min(cap, penalty × working days late))
+    on time 100;  late  share − min(cap, penalty × working days late, share);  not done 0
+    share = 100 × completion / (on_time + completion)
 
-rates: 按时完成率 (done by the due date / due in the period), 完成率 (done at all / due), 月报按时率
-(月报 on time / 月报 due; towns only). Working days late: every overdue or late-done item in the period.
+a part's points are its items' mean (tasks; and 月报, towns only), and the score is the parts' mean weighted
+by on_time + completion and by reports. Nothing floors the score: lateness only ever takes back part of
+what finishing earned, so finishing late always scores at least as much as not finishing, and a unit's
+score moves with every item it finishes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .judge import COLOURS, DONE, DONE_LATE, FINISHED, RED
+from .judge import COLOURS, DONE, DONE_LATE, FINISHED, ONGOING, PENDING, RED
 from .ledger import Row
 from .policy import Weights
 from .status import rollups, summarise
@@ -44,7 +47,7 @@ def freeze(rows: list[Row], reports: list[dict[str, Any]], towns: Iterable[str],
                     for t in towns if t in mine},
         "missing": [t for t in towns if t not in mine],
         "counts": {c: sum(t.rollup.counts[c] for t in tasks) for c in COLOURS},
-        "tasks": [{"no": t.no, "text": t.text, "colour": t.colour, "done": t.rollup.done, "total": t.rollup.total}
+        "tasks": [{"no": t.no, "text": t.text, "title": t.title, "colour": t.colour, "done": t.rollup.done, "total": t.rollup.total}
                   for t in tasks],
         "by_town": [g.as_dict() for g in rollups(rows, "town")],
     }
@@ -84,64 +87,123 @@ def month_diff(prev: dict[str, Any] | None, cur: dict[str, Any]) -> Diff:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """One unit's items of one kind (task shares, or 月报) due in a period, as the score counts them."""
+
+    due: int = 0
+    on_time: int = 0
+    done: int = 0  # on time or late
+    late_days: int = 0  # working days late, summed over the items finished late
+    deduction: float = 0.0  # what lateness took off the items finished late (each capped)
+
+    @property
+    def late(self) -> int:
+        return self.done - self.on_time
+
+    @property
+    def missed(self) -> int:
+        return self.due - self.done
+
+    def points(self, share: float) -> float:
+        """0–100: the mean of the items' points (on time 100, late `share` less the deduction, not done 0)."""
+        return (100 * self.on_time + share * self.late - self.deduction) / self.due
+
+
+@dataclass(frozen=True)
 class Score:
     unit: str
-    unit_kind: str
-    due: int
-    on_time: int
-    done: int
-    reports_due: int
-    reports_on_time: int
-    workdays_late: int
+    unit_kind: str  # town | department | zone
+    tasks: Tally
+    reports: Tally  # 月报 (towns); empty for the others
+    workdays_late: int  # every item due, overdue or finished late: the last tie-break
     rates: dict[str, float]  # on_time / completion / reports, as fractions; only those that apply
+    parts: dict[str, float]  # tasks / reports: each part's points (0–100), only those that count
     score: float
     lost: tuple[str, ...]
 
+    @property
+    def done(self) -> int:
+        return self.tasks.done + self.reports.done
+
+    @property
+    def on_time(self) -> int:
+        return self.tasks.on_time + self.reports.on_time
+
+
+def late_share(w: Weights) -> float:
+    """What an item finished late earns before its deduction: the completion weight's share of 100."""
+    both = w.on_time + w.completion
+    return 100 * w.completion / both if both else 0.0
+
 
 def score_units(rows: list[Row], start: date, end: date, weights: Weights) -> list[Score]:
-    """Every unit with something due in [start, end], in the order the plan names them."""
+    """Every unit with something due in [start, end], in the order the plan names them. `end` is at most
+    the day the rows were judged: what falls due later is not yet owed. Open-ended and undated work
+    (持续, 待定) has no finish line and is not scored."""
     by_unit: dict[str, list[Row]] = {}
     for r in rows:
-        if r.judgement.due is not None and start <= r.judgement.due <= end:
+        j = r.judgement
+        if j.due is not None and start <= j.due <= end and j.colour not in (ONGOING, PENDING):
             by_unit.setdefault(r.unit, []).append(r)
     return [_score(unit, rs, weights) for unit, rs in by_unit.items()]
 
 
+def _tally(rs: list[Row], w: Weights) -> Tally:
+    late = [r.judgement.workdays_late for r in rs if r.judgement.colour == DONE_LATE]
+    share = late_share(w)
+    return Tally(len(rs), sum(r.judgement.colour == DONE for r in rs), sum(r.judgement.colour in FINISHED for r in rs),
+                 sum(late), sum(min(w.late_penalty_cap, w.late_penalty * n, share) for n in late))
+
+
 def _score(unit: str, rs: list[Row], w: Weights) -> Score:
-    tasks = [r for r in rs if r.role != "report"]
-    reports = [r for r in rs if r.role == "report"]
-    on_time = sum(r.judgement.colour == DONE for r in tasks)
-    done = sum(r.judgement.colour in FINISHED for r in tasks)
-    rep_ok = sum(r.judgement.colour == DONE for r in reports)
-    late = sum(r.judgement.workdays_late for r in rs if r.judgement.colour in (RED, DONE_LATE))
+    tasks = _tally([r for r in rs if r.role != "report"], w)
+    reports = _tally([r for r in rs if r.role == "report"], w)
     rates: dict[str, float] = {}
-    if tasks:
-        rates["on_time"], rates["completion"] = on_time / len(tasks), done / len(tasks)
-    if reports:
-        rates["reports"] = rep_ok / len(reports)
-    weight = {k: getattr(w, k) for k in rates}
+    if tasks.due:
+        rates["on_time"], rates["completion"] = tasks.on_time / tasks.due, tasks.done / tasks.due
+    if reports.due:
+        rates["reports"] = reports.on_time / reports.due
+    share = late_share(w)
+    weight = {k: v for k, t, v in (("tasks", tasks, w.on_time + w.completion), ("reports", reports, w.reports))
+              if t.due and v}
+    parts = {k: (tasks if k == "tasks" else reports).points(share) for k in weight}
     total = sum(weight.values())
-    base = 100 * sum(weight[k] * rates[k] for k in rates) / total if total else 100.0
-    penalty = min(w.late_penalty_cap, w.late_penalty * late)
-    lost = tuple(f"{RATE_LABEL[k]} {rates[k]:.0%} (扣 {100 * weight[k] * (1 - rates[k]) / total:.1f} 分)"
-                 for k in rates if rates[k] < 1 and total)  # (all weights 0: refused at load, but old plans)
-    if penalty:
-        lost += (f"逾期合计 {late} 个工作日 (扣 {penalty:.1f} 分)",)
-    kind = rs[0].unit_kind
-    return Score(unit, kind, len(tasks), on_time, done, len(reports), rep_ok, late, rates,
-                 round(max(0.0, base - penalty), 1), lost)
+    score = sum(weight[k] * parts[k] for k in parts) / total if total else 100.0  # (nothing weighted: nothing lost)
+    lost: list[str] = []
+    for k, t, what, unit_word in (("tasks", tasks, "", "项"), ("reports", reports, "月报", "期")):
+        if k not in weight:
+            continue
+        scale = weight[k] / total / t.due  # one item's points → points of the score
+        if t.missed:
+            lost.append(f"{what}未{'报' if what else '完成'} {t.missed} {unit_word} (扣 {scale * 100 * t.missed:.1f} 分)")
+        if t.late:
+            minus = scale * (t.late * (100 - share) + t.deduction)
+            lost.append(f"{what}逾期{'报送' if what else '完成'} {t.late} {unit_word}, 共逾期 {t.late_days} 个工作日"
+                        f" (扣 {minus:.1f} 分)")
+    late = sum(r.judgement.workdays_late for r in rs if r.judgement.colour in (RED, DONE_LATE))
+    return Score(unit, rs[0].unit_kind, tasks, reports, late, rates, parts, round(score, 1), tuple(lost))
 
 
 def rank(scores: list[Score]) -> list[tuple[int, Score]]:
-    """Highest score first; on equal scores fewer working days late first (scores floor at 0, so
-    this keeps the worst apart); full ties share a rank and keep the plan's order."""
-    ordered = sorted(enumerate(scores), key=lambda p: (-p[1].score, p[1].workdays_late, p[0]))
+    """Highest score first; on equal scores more items done, then more on time, then fewer working days
+    late (so a tie never favours doing nothing); full ties share a place and keep the plan's order."""
+    def key(s: Score) -> tuple[float, int, int, int]:
+        return -s.score, -s.done, -s.on_time, s.workdays_late
+
+    ordered = sorted(enumerate(scores), key=lambda p: (key(p[1]), p[0]))
     out: list[tuple[int, Score]] = []
     for i, (_, s) in enumerate(ordered):
-        prev = out[-1][1] if out else None
-        tied = prev is not None and (prev.score, prev.workdays_late) == (s.score, s.workdays_late)
+        tied = bool(out) and key(out[-1][1]) == key(s)
         out.append((out[-1][0] if tied else i + 1, s))
     return out
+
+
+KINDS = ("town", "department", "zone")  # ranked apart, in this order
+
+
+def by_kind(scores: list[Score]) -> list[tuple[str, list[Score]]]:
+    """Towns, departments and zones, each ranked on its own: a town's work is not a department's."""
+    return [(k, group) for k in KINDS if (group := [s for s in scores if s.unit_kind == k])]
 
 
 def sum_figures(reports: list[dict[str, Any]], first: str, last: str) -> dict[str, dict[str, float]]:

@@ -1,20 +1,26 @@
-"""PNG charts with a CJK font (the set-up installs Debian's fonts-noto-cjk): completion by task over
-time, and overdue shares by unit. matplotlib renders missing glyphs as boxes silently, so the font is
-looked up explicitly and a missing one is an error, never tofu."""
+"""PNG charts with a CJK font (the set-up installs Debian's fonts-noto-cjk): completion as a task × month
+heat map ending at the as-of date, and overdue items by unit with towns and departments apart. matplotlib
+renders missing glyphs as boxes silently, so the font is looked up explicitly and a missing one is an
+error, never tofu."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on a server
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from dateutil.relativedelta import relativedelta  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
+from fuquan.judge import RED  # noqa: E402
+from fuquan.reports import KINDS  # noqa: E402
 
 from .files import folder, replacing  # noqa: E402
 from .gather import ReportData  # noqa: E402
@@ -50,37 +56,72 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _column(day: date, last: bool) -> str:
+    """A heat map column: the month, or — for a last point that is not a month end — the day itself."""
+    month_end = (day.replace(day=28) + relativedelta(days=4)).replace(day=1) - relativedelta(days=1)
+    return f"{day.month}月" if day == month_end or not last else f"{day.month}月{day.day}日"
+
+
 def _completion(d: ReportData, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=110)
-    ax.set_prop_cycle(color=[plt.get_cmap("tab20")(i) for i in range(20)])  # 15 tasks: tab10 would repeat
-    months = [f"{m:%Y-%m}" for m, _ in d.history]
-    for no in sorted({no for _, per_task in d.history for no in per_task}):
-        ax.plot(months, [per_task.get(no, 0) for _, per_task in d.history], marker="o", label=f"任务{no}")
-    ax.set_title(f"{d.district} {d.year} 年度 各任务完成率")
-    ax.set_ylabel("完成率 (%)")
-    ax.set_ylim(0, 105)
-    ax.grid(alpha=0.3)
-    if d.history:
-        ax.legend(ncol=5, fontsize=8, loc="upper left")
-    else:
+    names = {t.no: f"{t.no} {t.title or t.text[:10]}" for t in d.tasks}
+    tasks = sorted({no for _, per_task in d.history for no in per_task})
+    grid = np.array([[per_task.get(no, np.nan) for _, per_task in d.history] for no in tasks], dtype=float)
+    cols = [_column(day, i == len(d.history) - 1) for i, (day, _) in enumerate(d.history)]
+    fig, ax = plt.subplots(figsize=(max(6.0, 3.0 + 0.75 * len(cols)), max(3.0, 1.6 + 0.38 * len(tasks))), dpi=110)
+    ax.set_title(f"{d.district} 各任务完成率 (截至 {d.as_of})")
+    if not tasks:
         ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes)
-    fig.autofmt_xdate()
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return _save(fig, path)
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#eeeeee")  # grey: no finish line at that date
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=100, aspect="auto")
+    for (i, j), v in np.ndenumerate(grid):
+        ax.text(j, i, "—" if np.isnan(v) else f"{v:.0f}%", ha="center", va="center", fontsize=8,
+                color="white" if not np.isnan(v) and (v < 15 or v > 85) else "black")
+    ax.set_xticks(range(len(cols)), cols)
+    ax.set_yticks(range(len(tasks)), [names.get(no, f"任务{no}") for no in tasks])
+    ax.tick_params(length=0)
+    ax.set_xticks(np.arange(-0.5, len(cols)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(tasks)), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02).set_label("完成率 (%)")
     return _save(fig, path)
 
 
 def _overdue(d: ReportData, path: Path) -> Path:
+    """Overdue items per unit, one panel per kind of unit (each ranked on its own), on one scale."""
     late: dict[str, int] = {}
+    kinds: dict[str, str] = {}
     for r in d.rows:
-        if r.judgement.colour == "红":
-            late[r.unit] = late.get(r.unit, 0) + 1
-    fig, ax = plt.subplots(figsize=(10, max(3.0, 0.35 * len(late) + 1.5)), dpi=110)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of items: no 0.25 of one
-    if late:
-        units = sorted(late, key=lambda u: late[u])
-        ax.barh(units, [late[u] for u in units], color="#d9534f")
-        ax.set_xlabel("逾期事项数")
-    else:
+        kinds.setdefault(r.unit, r.unit_kind)
+        late[r.unit] = late.get(r.unit, 0) + (r.judgement.colour == RED)
+    order = list(late)  # the plan's order: equal counts stay in it
+    groups = [(k, sorted((u for u in order if kinds[u] == k), key=lambda u: (-late[u], order.index(u)))) for k in KINDS]
+    groups = [(k, units) for k, units in groups if units]
+    if not groups:
+        fig, ax = plt.subplots(figsize=(10, 3), dpi=110)
         ax.text(0.5, 0.5, "无逾期事项", ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-    ax.set_title(f"各单位逾期事项 (截至 {d.as_of})")
+        ax.set_axis_off()
+        ax.set_title(f"各单位逾期事项 (截至 {d.as_of})")
+        return _save(fig, path)
+    heights = [len(units) + 1.2 for _, units in groups]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(10, 1.2 + 0.32 * sum(heights)), dpi=110, squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    top = max(max(late.values()), 1)
+    label = {"town": f"各{d.words.towns}", "department": f"{d.words.level}级部门", "zone": "园区"}
+    for ax, (kind, units) in zip(axes[:, 0], groups, strict=True):
+        values = [late[u] for u in units]
+        ax.barh(units, values, color=["#d9534f" if v else "#bbbbbb" for v in values], height=0.7)
+        for y, v in enumerate(values):
+            ax.text(v + top * 0.01, y, str(v), va="center", fontsize=9)
+        ax.set_xlim(0, top * 1.08)
+        ax.invert_yaxis()  # most overdue on top
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of items: no 0.25 of one
+        ax.set_title(f"{label[kind]} (逾期 {sum(values)} 项)", loc="left", fontsize=11)
+        ax.grid(axis="x", alpha=0.3)
+    axes[-1, 0].set_xlabel("逾期事项数")
+    fig.suptitle(f"各单位逾期事项 (截至 {d.as_of})")
     return _save(fig, path)

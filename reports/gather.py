@@ -54,7 +54,8 @@ class ReportData:
     words: Words
     scores: list[Score]
     weights: Weights
-    history: list[tuple[date, dict[int, float]]] = field(default_factory=list)  # month end → task → % done
+    scored_from: date | None = None  # the scores count the items due from this day to `as_of`
+    history: list[tuple[date, dict[int, float]]] = field(default_factory=list)  # month ends, then as_of → task → % done
     snapshot: dict[str, Any] | None = None
     diff: Diff | None = None
 
@@ -84,15 +85,17 @@ def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> di
 
 
 def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, dict[int, float]]]:
-    """Completion by task at each month end since the plan was issued (one ledger, evaluated per month)."""
+    """Completion by task at each month end since the plan was issued, the last point being `until`
+    itself (a report as of the 20th ends on the 20th, not at the end of the month before)."""
     out, cal = [], WorkCalendar(sp.plan.calendar)
-    issued = sp.plan.issued
-    month_end = date(issued.year, issued.month, 1) + relativedelta(months=1, days=-1)
-    while month_end <= until:
-        out.append((month_end, {t.no: t.rollup.percent or 0.0 for t in summarise(ledger.rows(month_end, cal))
-                                if t.rollup.percent is not None}))
-        month_end = date(month_end.year, month_end.month, 1) + relativedelta(months=2, days=-1)
-    return out
+    day = date(sp.plan.issued.year, sp.plan.issued.month, 1) + relativedelta(months=1, days=-1)
+    while True:
+        day = min(day, until)
+        out.append((day, {t.no: t.rollup.percent for t in summarise(ledger.rows(day, cal))
+                          if t.rollup.percent is not None}))
+        if day == until:
+            return out
+        day = date(day.year, day.month, 1) + relativedelta(months=2, days=-1)
 
 
 def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
@@ -136,12 +139,15 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
             snap = freeze(common["rows"], common["reports"], towns, period, as_of)
         prev_period = f"{date.fromisoformat(period + '-01') - relativedelta(months=1):%Y-%m}"
         prev = get_snapshot(session, sp.id, prev_period)
-        first = date.fromisoformat(period + "-01")
-        scores = score_units(common["rows"], first, day, common["weights"])
+        # the year so far, not the month alone: a month often has one 月报 due and nothing else, and a
+        # ranking on one item is 0 or 100
+        first = date(sp.plan.year, 1, 1)
+        scores = score_units(common["rows"], first, as_of, common["weights"])
         history = _history(sp, ledger, as_of)
     y, m = period.split("-")
     return ReportData("monthly", f"{y}年{int(m)}月情况通报", period, as_of=as_of, provisional=provisional,
-                      scores=scores, history=history, snapshot=snap, diff=month_diff(prev, snap), **common)
+                      scores=scores, scored_from=first, history=history, snapshot=snap, diff=month_diff(prev, snap),
+                      **common)
 
 
 def analysis(engine: Engine, sp: StoredPlan, kind: str, period: str | None, today: date) -> ReportData:
@@ -151,10 +157,10 @@ def analysis(engine: Engine, sp: StoredPlan, kind: str, period: str | None, toda
     with reading(engine) as session:
         ledger = load_ledger(session, sp)
         common = _common(session, sp, ledger, as_of)
-        scores = score_units(common["rows"], start, end, common["weights"])
+        scores = score_units(common["rows"], start, as_of, common["weights"])  # what has fallen due so far
         history = _history(sp, ledger, as_of)
     title = f"{label}综合分析" if kind == "quarterly" else f"{label}总结评估"
-    return ReportData(kind, title, period, as_of=as_of, provisional=as_of < end, scores=scores,
+    return ReportData(kind, title, period, as_of=as_of, provisional=as_of < end, scores=scores, scored_from=start,
                       history=history, **common)
 
 

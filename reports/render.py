@@ -10,7 +10,7 @@ from typing import Any
 from fuquan import report_text
 from fuquan.messages import Message, Section
 from fuquan.policy import ZHUANBAN
-from fuquan.reports import RATE_LABEL, rank, sum_figures
+from fuquan.reports import RATE_LABEL, by_kind, rank, sum_figures
 
 from .files import folder, write_text
 from .gather import ReportData
@@ -29,8 +29,8 @@ def markdown(d: ReportData) -> str:
         assert d.snapshot is not None and d.diff is not None
         return report_text.monthly(d.district, d.snapshot, d.diff, d.provisional, d.figure_names, d.words)
     first, last = (f"{d.year}-01", f"{d.year}-12") if d.kind == "annual" else _months(d)
-    return report_text.period(d.district, d.title, d.as_of.isoformat(), d.scores,
-                              sum_figures(d.reports, first, last), d.figure_names, d.words)
+    return report_text.period(d.district, d.title, d.as_of.isoformat(), f"{d.scored_from or d.as_of}", d.scores,
+                              sum_figures(d.reports, first, last), d.figure_names, d.words, d.weights)
 
 
 def _months(d: ReportData) -> tuple[str, str]:
@@ -59,13 +59,19 @@ def summary(d: ReportData) -> Message:
     lines.append(f"逾期分工 {red} 项")
     towns = rank([s for s in d.scores if s.unit_kind == 'town'])
     if towns:
-        lines.append(f"各{d.words.towns}得分: " + "、".join(f"{s.unit} {s.score:.1f}" for _, s in towns))
+        cumulative = "累计" if d.kind == "monthly" else ""  # a month's scores count the year so far
+        lines.append(f"各{d.words.towns}{cumulative}得分: " + "、".join(f"{s.unit} {s.score:.1f}" for _, s in towns))
     return Message(ZHUANBAN, f"【{d.district}{d.words.programme}督办】{d.title}", (Section("要点", tuple(lines)),),
                    closing="完整报告 (Markdown、Excel、图表) 已生成, 请在看板或 data/reports 中查看。")
 
 
+def kind_label(kind: str, d: ReportData) -> str:
+    return {"town": d.words.towns, "department": "部门", "zone": "园区"}[kind]
+
+
 def score_table(d: ReportData) -> list[dict[str, Any]]:
-    """Scores with every input shown, so a number can be checked by hand."""
-    return [{"名次": place, "单位": s.unit, "类别": d.words.towns if s.unit_kind == "town" else "部门", "得分": s.score,
+    """Scores with their reasons, towns and departments each ranked on their own (名次 restarts at 1)."""
+    return [{"类别": kind_label(kind, d), "名次": place, "单位": s.unit, "得分": s.score,
              **{RATE_LABEL[k]: f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in RATE_LABEL},
-             "逾期工作日": s.workdays_late, "失分原因": "; ".join(s.lost) or "满分"} for place, s in rank(d.scores)]
+             "逾期工作日": s.workdays_late, "失分原因": "; ".join(s.lost) or "满分"}
+            for kind, group in by_kind(d.scores) for place, s in rank(group)]

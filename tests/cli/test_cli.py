@@ -142,7 +142,7 @@ def test_report_commands_write_files_and_send_the_summary_once(run, tmp_path, mo
 
 def test_usage_errors_are_in_chinese(run) -> None:  # type: ignore[no-untyped-def]
     cases = [(("status", "--by", "镇"), "错误: 参数 --by 的值 “镇” 无效; 可选: 'task', 'unit', 'town'"),
-             (("status", "--year", "abc"), "错误: 参数 --year 应为整数, 实为 “abc”"),
+             (("status", "--year", "abc"), "错误: 参数 --year: 年度应为整数, 实为 “abc”"),
              (("exam", "result", "湾沚镇", "--on", "2023-04-26"), "错误: 缺少参数: --candidates, --sat, --passed"),
              (("letters", "--zz"), "错误: 无法识别的参数: --zz")]
     for args, message in cases:

@@ -62,10 +62,10 @@ def test_report_outputs_whole_or_not_at_all(loaded, tmp_path, monkeypatch) -> No
 
 
 @pytest.mark.parametrize("args, said", [
-    (("task", "set", "4", "区委编办", "进行中", "--note", "a\x00b"), "备注 含有控制字符"),
-    (("task", "set", "4", "区委编办", "进行中", "--evidence", "x" * 5000), "佐证材料 过长 (5000 字)"),
-    (("task", "set", "4", "区委编办", "进行中", "--operator", "\x1b[31m红"), "登记人 含有控制字符"),
-    (("task", "set", "4", "区委编办", "进行中", "--note", "\udcb2\udce2"), "含有无法识别的字符"),
+    (("task", "set", "4", "区委编办", "进行中", "--note", "a\x00b"), "参数 --note 含有控制字符 U+0000"),
+    (("task", "set", "4", "区委编办", "进行中", "--evidence", "x" * 5000), "参数 --evidence 过长 (5000 字符"),
+    (("task", "set", "4", "区委编办", "进行中", "--operator", "\x1b[31m红"), "参数 --operator 含有控制字符"),
+    (("task", "set", "4", "区委编办", "进行中", "--note", "\udcb2\udce2"), "参数 --note 含有无法识别的字符"),
     (("exam", "result", "湾沚镇", "--on", "2023-05-01", "--candidates", "3000000000", "--sat", "1", "--passed", "1"),
      "应考人数应在 0 到 1000000 之间"),
     (("training", "session", "区水务局", "--on", "2023-05-01", "--form", "集中培训", "--towns", "湾沚镇",
@@ -74,7 +74,7 @@ def test_report_outputs_whole_or_not_at_all(loaded, tmp_path, monkeypatch) -> No
 def test_nul_control_characters_and_huge_values_are_refused_at_the_door(loaded, db_url, args, said) -> None:  # type: ignore[no-untyped-def]
     before = dbs.fingerprint(db_url)
     r = loaded(*args, *T)
-    assert r.code == 1 and said in r.err and "Traceback" not in r.err
+    assert r.code == 2 and said in r.err and "Traceback" not in r.err  # refused before anything is opened
     assert dbs.fingerprint(db_url) == before
 
 

@@ -17,7 +17,7 @@ from models.sync import sync_plan
 from models.tables import PlanRow
 from reports import gather, render
 from reports.charts import cjk_font
-from reports.excel import SHEETS
+from reports.excel import sheet_names
 from tests import dbs
 from tests.conftest import REAL_CONFIG, SMALL_PLAN
 
@@ -141,6 +141,12 @@ def test_june_diff_lists_exactly_the_changes(seeded) -> None:  # type: ignore[no
     assert "| 湾沚镇 | 审批办件量 | 10 | 15 | +5 |" in text and "新增逾期: 花桥镇 任务14 月报 2023-05。" in text
 
 
+def sheet_rows(ws) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """A report sheet's table: the header on row 3, under its title and 统计截至 rows."""
+    heads = [c.value for c in ws[3]]
+    return [dict(zip(heads, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=4)]
+
+
 def test_annual_ranking_is_reproducible_and_recomputable_from_excel(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
     engine, plan_id, _, _ = seeded
     first = gather.analysis(engine, stored(engine, plan_id), "annual", "2023", date(2024, 1, 5))
@@ -148,27 +154,34 @@ def test_annual_ranking_is_reproducible_and_recomputable_from_excel(seeded, tmp_
     assert [(s.unit, s.score) for s in first.scores] == [(s.unit, s.score) for s in second.scores]
     files = render.write(first, tmp_path)
     wb = load_workbook(files.excel)
-    assert wb.sheetnames == list(SHEETS)
-    ws = wb["得分"]
-    heads = [c.value for c in ws[1]]
-    rows = [dict(zip(heads, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
-    towns = [r for r in rows if r["类别"] == "镇"]
+    assert wb.sheetnames == sheet_names(first) == ["汇总", "任务", "逾期清单", "按单位", "按镇", "镇得分", "区级部门得分",
+                                                   "确认书", "培训", "考试", "月报数据"]
+    towns, depts = sheet_rows(wb["镇得分"]), sheet_rows(wb["区级部门得分"])
     assert [r["单位"] for r in towns] == ["湾沚镇", "六郎镇", "红杨镇", "陶辛镇", "花桥镇"]  # by score
-    assert towns[-1]["月报按时率"] == 0
-    for r in rows:  # redo every score by hand from the sheet
-        rates = {"按时": (r["按时完成率"], r["按时权重"]), "完成": (r["完成率"], r["完成权重"]),
-                 "月报": (r["月报按时率"], r["月报权重"])}
-        used = [(rate, w) for rate, w in rates.values() if rate is not None]
-        base = 100 * sum(rate * w for rate, w in used) / sum(w for _, w in used)
-        by_hand = round(max(0.0, base - min(r["扣分上限"], r["每日扣分"] * r["逾期工作日"])), 1)
-        assert by_hand == r["得分"], r
-    places = [r["名次"] for r in rows]
-    assert places == sorted(places)
-    red = next(c for c in wb["任务"]["E"][1:] if c.value == "红")
+    assert towns[-1]["月报按时率"] == 0 and towns[-1]["得分"] == 0 and towns[0]["得分"] > 40  # no floor flattens them
+    assert depts[0]["单位"] == "区委编办" and depts[0]["名次"] == 1  # the only one that finished anything
+    assert "月报按时率" not in depts[0] and not {r["单位"] for r in depts} & {r["单位"] for r in towns}
+    w = first.weights
+    share = 100 * w.completion / (w.on_time + w.completion)
+    for r in towns + depts:  # redo every score by hand from the sheet and the weights on it
+        tasks = (100 * r["按时完成"] + share * r["逾期完成"] - r["逾期完成扣分"]) / r["应完成"]
+        assert round(tasks, 2) == r["任务得分"], r
+        parts = [(tasks, w.on_time + w.completion)]
+        if r.get("月报应报"):
+            reports = (100 * r["月报按时"] + share * r["月报逾期"] - r["月报逾期扣分"]) / r["月报应报"]
+            assert round(reports, 2) == r["月报得分"], r
+            parts.append((reports, w.reports))
+        assert round(sum(p * k for p, k in parts) / sum(k for _, k in parts), 1) == r["得分"], r
+    for rows in (towns, depts):
+        assert [r["名次"] for r in rows] == sorted(r["名次"] for r in rows) and rows[0]["名次"] == 1
+    red = next(c for c in wb["任务"]["F"][3:] if c.value == "红")
     assert red.fill.start_color.rgb.endswith("FFC7CE")
-    assert any(c.value == "未签" and c.fill.start_color.rgb.endswith("FFC7CE") for row in wb["确认书"].iter_rows(min_row=2) for c in row)
-    assert wb["任务"].freeze_panes == "A2" and wb["任务"].column_dimensions["B"].width > 20
-    assert len(list(wb["月报数据"].iter_rows(min_row=2))) == 4 + 4 + 4 + 4 * 6  # every 月报 recorded
+    assert any(c.value == "未签" and c.fill.start_color.rgb.endswith("FFC7CE") for row in wb["确认书"].iter_rows(min_row=4) for c in row)
+    assert wb["任务"].freeze_panes == "A4" and wb["任务"].column_dimensions["C"].width > 40
+    assert len(sheet_rows(wb["月报数据"])) == 4 + 4 + 4 + 4 * 6  # every 月报 recorded
+    text = files.markdown.read_text(encoding="utf-8")
+    assert text.index("## 一、各镇得分排名") < text.index("## 二、区级部门得分排名") < text.index("## 四、得分说明")
+    assert "| 1 | 区委编办 |" in text and "| 1 | 湾沚镇 |" in text
 
 
 def test_charts_are_rendered_with_a_cjk_font(seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -193,7 +206,7 @@ def test_a_month_with_no_data_renders(tmp_path) -> None:  # type: ignore[no-unty
     files = render.write(d, tmp_path / "out")
     text = files.markdown.read_text(encoding="utf-8")
     assert "本月无镇报送月报。" in text and "**未报送: 湾沚镇、六郎镇、陶辛镇、红杨镇、花桥镇。**" in text
-    assert load_workbook(files.excel)["月报数据"].max_row == 1 and all(p.exists() for p in files.charts)
+    assert load_workbook(files.excel)["月报数据"]["A4"].value == "(无)" and all(p.exists() for p in files.charts)
 
 
 def test_a_year_the_holiday_calendar_does_not_cover_renders(tmp_path) -> None:  # type: ignore[no-untyped-def]
