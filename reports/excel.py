@@ -23,6 +23,7 @@ from fuquan.judge import COLOURS, DONE, DONE_LATE, FINISHED, RED
 from fuquan.report_text import kind_heading, score_rule
 from fuquan.reports import KINDS, Score, by_kind, late_share, rank
 from fuquan.status import rollups
+from fuquan.text import FORMULA_START
 from models.queries import LetterGrid
 
 from .files import replacing
@@ -55,8 +56,8 @@ def sheet_names(d: ReportData) -> list[str]:
 
 def _put(ws: Worksheet, row: int, col: int, value: Any) -> None:
     cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str) and value.startswith("="):
-        cell.data_type = "s"  # openpyxl would store it as a formula
+    if isinstance(value, str) and value.startswith(FORMULA_START):  # = + - @ tab CR: what a spreadsheet runs
+        cell.data_type = "s"  # openpyxl would store "=…" as a formula
         cell.quotePrefix = True  # and Excel would make one of it on the next edit
 
 

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from fuquan.sheets import SheetKind, columns_of
-from fuquan.text import spreadsheet_safe
+from fuquan.text import FORMULA_START, spreadsheet_safe
 
 from .files import replacing, write_text
 
@@ -16,10 +16,9 @@ from .files import replacing, write_text
 def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path, towns: str = "镇") -> list[str]:
     """Write the blank sheet (.xlsx, or .csv by the name's suffix) in the plan's words; returns its headers."""
     headers = [c.header for c in columns_of(kind, figures, towns)]
-    safe = [str(spreadsheet_safe(h)) for h in headers]  # figure names are the plan's: never a formula
     if out.suffix.lower() == ".csv":
         line = io.StringIO()
-        csv.writer(line).writerow(safe)
+        csv.writer(line).writerow([spreadsheet_safe(h) for h in headers])  # a figure name is never a formula
         write_text(out, line.getvalue(), encoding="utf-8-sig")  # BOM: Excel then reads it as UTF-8
         return headers
     from openpyxl import Workbook
@@ -28,8 +27,10 @@ def write_template(kind: SheetKind, figures: tuple[str, ...], out: Path, towns: 
     wb = Workbook()
     ws = wb.active
     ws.title = kind.label
-    ws.append(safe)
+    ws.append(headers)
     for cell in ws[1]:
+        if str(cell.value).startswith(FORMULA_START):
+            cell.data_type, cell.quotePrefix = "s", True
         cell.font = Font(bold=True)
         ws.column_dimensions[cell.column_letter].width = max(12, 3 * len(str(cell.value)) + 4)
     ws.freeze_panes = "A2"
