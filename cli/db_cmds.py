@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fuquan.judge import COLOURS
 
-from .common import Parents, actor, plan_context, print_warnings, settings
+from .common import TASK_NO, Parents, actor, plan_context, print_warnings, settings
 from .output import console, print_json, state_cell, table
+
+if TYPE_CHECKING:
+    from fuquan.ledger import Row
+    from fuquan.plan import Plan
 
 
 def register(sub: Any, p: Parents) -> None:
     sub.add_parser("sync", parents=[p.config, p.as_json], help="把计划配置写入数据库 (单一事务)").set_defaults(func=sync)
     st = sub.add_parser("status", parents=[p.plan, p.as_json], help="各任务、各单位、各乡镇的进度与逾期情况 (红/黄/绿)")
     st.add_argument("--by", choices=["task", "unit", "town"], default="task", help="按任务 / 单位 / 镇汇总")
-    st.add_argument("--task", type=int, help="只看某项任务, 列出每个单位的完成情况和尚缺事项")
+    st.add_argument("--task", type=TASK_NO, help="只看某项任务, 列出每个单位的完成情况和尚缺事项")
     st.set_defaults(func=status)
 
 
@@ -53,6 +58,7 @@ def status(args: argparse.Namespace) -> int:
         rows = ledger.rows(args.today, cal)
     plan = ctx.plan.plan
     print_warnings(ledger.warnings(cal))
+    hint = _plan_over(args, plan, rows)
     if args.task is not None:
         rows = [r for r in rows if r.task_no == args.task]
     tasks = summarise(rows)
@@ -73,7 +79,26 @@ def status(args: argparse.Namespace) -> int:
         out.print(_rollup_table(f"{title} · 按{what}", groups, what))
     total = {c: sum(g.counts[c] for g in groups) for c in COLOURS}
     out.print("合计: " + "  ".join(f"{state_cell(c)} {total[c]}" for c in COLOURS if total[c]))
+    if hint:
+        out.print(hint, soft_wrap=True)  # the command whole on its line, to copy
     return 0
+
+
+def _plan_over(args: argparse.Namespace, plan: Plan, rows: list[Row]) -> str | None:
+    """Past the plan's last day (its year's end, or a later due date), a table as of the real date counts every
+    open item late up to today — hundreds of working days. Unless --today was asked for, say which date was
+    used and how to see the plan as it stood at its end."""
+    if args.today_given:
+        return None
+    end = max([date(plan.year, 12, 31), *(r.judgement.due for r in rows if r.judgement.due)])
+    if args.today <= end:
+        return None
+    again = "".join(f" {flag} {value}" for flag, value in (
+        ("--district", plan.district if args.district or args.year else None),
+        ("--year", plan.year if args.district or args.year else None),
+        ("--by", args.by if args.by != "task" else None), ("--task", args.task)) if value is not None)
+    return (f"说明: {plan.district} {plan.year} 年度计划已于 {end} 结束; 上表按今天 ({args.today}) 计算, "
+            f"未完成的事项都算作逾期到今天。\n看计划结束时的情况: fuquan status --today {end}{again}")
 
 
 def _task_table(title, tasks):  # type: ignore[no-untyped-def]

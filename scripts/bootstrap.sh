@@ -26,7 +26,7 @@ fi
 # A CJK font so report charts show Chinese (not boxes); for tests (--with-browser) also headless
 # Chromium for the dashboard test.
 missing=()
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk fontconfig)
+fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk fontconfig)  # grep -q would SIGPIPE fc-list under pipefail
 if [ "${1:-}" = "--with-browser" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
 fi
