@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from fuquan.errors import FuquanError
+from fuquan.errors import FuquanError, InvalidValue
 from fuquan.policy import FLOWS
 
 from .common import Parents, load_plan, plan_context, settings
@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent  # the checkout workers run the fl
 def register(sub: Any, p: Parents) -> None:
     rn = sub.add_parser("run", parents=[p.plan, p.config], help="立即运行一个流程 (记录在 Prefect 看板)")
     rn.add_argument("flow", choices=list(FLOWS), metavar="流程", help="、".join(FLOWS))
+    rn.add_argument("--force", action="store_true", help="deadline-check: 非工作日或免打扰时段也发送提醒")
     rn.set_defaults(func=run)
     sv = sub.add_parser("serve", parents=[p.config], help="按 config/tasks.yaml 的 schedules 登记并运行 Prefect 定时流程")
     sv.set_defaults(func=serve)
@@ -46,8 +47,10 @@ def _prefect(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.force and args.flow != "deadline-check":
+        raise InvalidValue(f"--force 只用于 deadline-check (非工作日或免打扰时段也发送提醒); {args.flow} 不发送提醒")
     url = _prefect(args)
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"force": True} if args.force else {}
     if args.flow == "sync-plan":
         params["config"] = args.config
         plan = load_plan(args.config)
@@ -66,10 +69,12 @@ def run(args: argparse.Namespace) -> int:
     with tags("fuquan", district, f"{year}年度"):
         final = cast(State, PREFECT_FLOWS[args.flow](**params, return_state=True))
     run_id = final.state_details.flow_run_id
-    where = f"; 看板: {url.removesuffix('/api')}/runs/flow-run/{run_id}" if url else ""
+    from flows.prefect_env import run_path, site_url
+
+    where = f"; 看板: {site_url(url)}{run_path(run_id)}" if url else ""
     if final.is_failed() or final.is_crashed():
         raise FuquanError(f"{args.flow} 运行失败: {final.message}{where}")
-    console().print(f"已运行 {args.flow} ({district} {year} 年度): {_said(final.result())}{where}")
+    console().print(f"已运行 {args.flow} ({district} {year} 年度): {_said(final.result())}{where}", soft_wrap=True)
     return 0
 
 
@@ -88,12 +93,15 @@ class Spec:
 
 def _specs(config: str) -> list[Spec]:
     plan = load_plan(config)
+    from flows.registry import TITLES, deployment_name
+
     labels = ["fuquan", plan.district, f"{plan.year}年度"]
-    name = f"{plan.district}-{plan.year}"  # two counties of one year must not collide
-    specs = [Spec(s.name, name, s.cron, plan.timezone, labels, {"year": plan.year, "district": plan.district},
-                  f"{plan.district} {plan.year} 年度 · {s.cron}") for s in plan.schedules if s.name != "sync-plan"]
-    specs.append(Spec("sync-plan", name, None, plan.timezone, labels, {"config": str(config)},
-                      "按需运行: 校验并载入计划配置"))
+    specs = [Spec(s.name, deployment_name(s.name, plan.district, plan.year), s.cron, plan.timezone, labels,
+                  {"year": plan.year, "district": plan.district},
+                  f"{TITLES[s.name]}: {FLOWS[s.name]} · {plan.district} {plan.year} 年度 · 定时 {s.cron}")
+             for s in plan.schedules if s.name != "sync-plan"]
+    specs.append(Spec("sync-plan", deployment_name("sync-plan", plan.district, plan.year), None, plan.timezone,
+                      labels, {"config": str(config)}, f"{TITLES['sync-plan']}: 按需运行, 校验并载入计划配置"))
     return specs
 
 
@@ -111,10 +119,27 @@ def serve(args: argparse.Namespace) -> int:
     deployments = [cast(RunnerDeployment, PREFECT_FLOWS[d.flow].to_deployment(
         name=d.name, schedule=Cron(d.cron, timezone=d.timezone) if d.cron else None, tags=d.tags,
         parameters=d.parameters, description=d.description)) for d in _specs(args.config)]
-    console().print(f"已登记 {len(deployments)} 个定时流程, 看板: {url.removesuffix('/api')}/deployments")
+    from flows.prefect_env import deployments_path, site_url
+
+    console().print(f"已登记 {len(deployments)} 个定时流程: {site_url(url)}{deployments_path()}", soft_wrap=True)
+    _print_board(args, url)
     _stop_on_sigterm()
     prefect_serve(*deployments, print_starting_message=False)
     return 0
+
+
+def _print_board(args: argparse.Namespace, url: str) -> None:
+    """Where the 专班 looks each day (今日督办, the latest board of the plan), once the plan is in the database."""
+    from flows.context import open_context
+    from flows.prefect_env import board_path, site_url
+
+    plan = load_plan(args.config)
+    try:
+        with open_context(settings(args)) as ctx:
+            plan_id, year = ctx.choose(plan.year, plan.district).plan.id, plan.year
+    except FuquanError:
+        return  # not synced yet: `make run` syncs first
+    console().print(f"今日督办: {site_url(url)}{board_path(plan_id, year)}", soft_wrap=True)
 
 
 def deploy(args: argparse.Namespace) -> int:
@@ -201,7 +226,18 @@ def _stop_on_sigterm() -> None:
 
 
 def _said(result: Any) -> str:
-    """A flow's return value, in words for the 专班."""
-    if isinstance(result, dict) and {"rows", "due", "sent"} <= set(result):
-        return f"分工 {result['rows']} 项, 到期提醒 {result['due']} 条, 本次发送 {result['sent']} 条"
-    return str(result)
+    """A flow's return value, in words for the 专班; a deadline check that sent nothing says why."""
+    if not (isinstance(result, dict) and {"rows", "due", "sent"} <= set(result)):
+        return str(result)
+    said = f"分工 {result['rows']} 项, 到期提醒 {result['due']} 条, 本次发送 {result['sent']} 条"
+    if skipped := result.get("skipped"):  # not a working day, quiet hours: flows/dispatch.py's words
+        return f"{said} —— {skipped}" + ("" if "--force" in skipped else " (加 --force 可强制发送)")
+    if result.get("undelivered"):
+        return f"{said}, {result['undelivered']} 条未送达 (原因见 fuquan reminders log)"
+    if result.get("shown"):  # no channel configured for them: the console notifier printed and filed them
+        return f"{said} (其中 {result['shown']} 条未配置发送渠道, 只显示在屏幕上并记入提醒文件)"
+    if result["sent"]:
+        return said
+    if not result["due"]:
+        return f"{said} —— 没有到期的提醒"
+    return f"{said} —— 到期提醒都已发送过 (每条提醒只发一次)"

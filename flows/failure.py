@@ -10,6 +10,7 @@ from fuquan.messages import Message, Section
 from notifications.base import Outgoing, redact
 
 from .context import open_context
+from .registry import TITLES
 from .settings import Settings
 
 log = logging.getLogger("fuquan.flows")
@@ -30,7 +31,8 @@ def notify_failure(flow: Any, flow_run: Any, state: Any) -> None:
             why = redact(state.message or "(无说明)", settings.secrets())
             ended = STATES.get(str(state.type.value), str(state.type.value))
             now = ctx.now()
-            message = Message("专班", f"【{who}】{flow.name} 运行失败",
+            what = TITLES.get(flow.name, flow.name)
+            message = Message("专班", f"【{who}】{what} ({flow.name}) 运行失败",
                               (Section("运行情况", (f"运行 {flow_run.name} 于 {now:%Y-%m-%d %H:%M} {ended}: {why}",
                                                    "请在 Prefect 看板中查看该运行的日志。")),),
                               closing="此消息由系统自动发送。")

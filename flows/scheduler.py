@@ -107,9 +107,6 @@ class PlainRunner:
     def step(self, name: str, fn: Callable[[], T], *, network: bool = False) -> T:
         return fn()
 
-    def progress(self, percent: float) -> None:
-        pass
-
     def log(self, message: str) -> None:
         log.info(message)
 

@@ -93,12 +93,12 @@ def prefect_environment(data_dir: Path) -> str | None:
     """Point this process's Prefect at one server before Prefect is imported (see flows/prefect_env.py):
     PREFECT_HOME under the data folder, quiet logging, and PREFECT_API_URL at the local server when one
     answers. Returns the API URL, or None for Prefect's ephemeral mode."""
-    from .prefect_env import DEFAULT_URL, healthy
+    from .prefect_env import DEFAULT_URL, ENVIRONMENT, healthy
 
     home = Path(os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve())))
     home.mkdir(parents=True, exist_ok=True)  # Prefect's server won't create it
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    for name, value in ENVIRONMENT.items():  # step lines to the UI, a quiet terminal (flows/prefect_env.py)
+        os.environ.setdefault(name, value)
     # first start migrates a new database: on 2 cores that can take longer than the default 20 s
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     url = os.environ.get("PREFECT_API_URL")

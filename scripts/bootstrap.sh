@@ -27,6 +27,7 @@ fi
 # Chromium for the dashboard test.
 missing=()
 fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || missing+=(fonts-noto-cjk fontconfig)  # grep -q would SIGPIPE fc-list under pipefail
+fc-list 2>/dev/null | grep -i "Noto Color Emoji" >/dev/null || missing+=(fonts-noto-color-emoji)  # the board's 🔴🟡🟢
 if [ "${1:-}" = "--with-browser" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
 fi

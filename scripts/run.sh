@@ -16,6 +16,7 @@ export PREFECT_HOME=${PREFECT_HOME:-$(cd "$DATA" && pwd)/prefect}
 export PREFECT_API_URL="http://127.0.0.1:$PORT/api"
 export PREFECT_UI_API_URL="$PREFECT_API_URL"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
+export PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT=false  # no "Upgrade to Cloud" banner over the board
 export DO_NOT_TRACK=${DO_NOT_TRACK:-1}  # nor the client's telemetry (and its first-run notice)
 mkdir -p "$PREFECT_HOME"
 LOG="$PREFECT_HOME/server.log"
@@ -83,8 +84,8 @@ else
   healthy || { echo "错误: Prefect 服务 120 秒内未能启动, 见 $LOG" >&2; exit 1; }
 fi
 echo
-# The 专班's page in the Prefect UI. BOARD: change this line when the 今日督办 board artifact has its own address.
-echo "专班看板 (Prefect UI): http://127.0.0.1:$PORT/artifacts"
+# The Prefect UI (V2, like every link fuquan prints); `fuquan serve` prints the 今日督办 board's own address.
+echo "专班看板 (Prefect UI): http://127.0.0.1:$PORT/v2"
 echo "按 Ctrl-C 停止。"
 start "$BIN/fuquan" serve
 serve=$started

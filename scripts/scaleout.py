@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from flows.prefect_env import healthy
+from flows.registry import deployment_name
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -59,7 +60,7 @@ def wait_healthy(api: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 def start_run(api: str, flow: str, params: dict[str, object]) -> str:
-    name = quote("芜湖市湾沚区-2023")  # deployments are named after their plan: district-year
+    name = quote(deployment_name(flow, "芜湖市湾沚区", 2023))  # what the flow does and for which plan
     dep = httpx.get(f"{api}/deployments/name/{flow}/{name}", timeout=10).raise_for_status().json()
     run = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run", json={"parameters": params},
                      timeout=10).raise_for_status().json()

@@ -50,8 +50,11 @@ def data(key: str):  # type: ignore[no-untyped-def]
     return json.loads(raw) if found[0]["type"] == "table" else raw
 
 
-def table(key: str) -> list[dict]:  # type: ignore[type-arg]
-    return data(key)  # type: ignore[no-any-return]
+def rows(key: str) -> list[dict[str, str]]:
+    """The rows of the first Markdown table of an artifact, by its header."""
+    lines = [line for line in data(key).splitlines() if line.startswith("|")]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+    return [dict(zip(cells[0], r, strict=True)) for r in cells[2:]]
 
 
 def versions(key: str) -> int:
@@ -66,23 +69,25 @@ def test_deadline_check_publishes_the_dashboard_and_sends_once(env, monkeypatch)
         monkeypatch.setenv("FUQUAN_SLACK_API_URL", slack.url)
         plan_id = load(plan_yaml(env))
         result = deadline_check(today="2023-04-28", force=True)
-        assert result == {"rows": 118, "due": 162, "sent": 19}
+        assert result == {"rows": 118, "due": 162, "sent": 19, "shown": 0, "undelivered": 0, "skipped": None}
         assert len(slack.keys()) == 19
         key = f"fuquan-p{plan_id}-2023"
-        status = table(f"{key}-status")
-        assert [r["序号"] for r in status] == list(range(1, 16))
-        assert status[0]["状态"] == "红·逾期" and status[0]["最多逾期(工作日)"] == 20 and status[0]["已完成"] == "0/17"
-        overdue = table(f"{key}-overdue")
-        assert {"单位": "区委编办", "任务": 1} == {k: overdue[0][k] for k in ("单位", "任务")}
-        assert overdue[0]["逾期工作日"] == 20 and overdue[0]["逾期天数"] == 28
-        sent = table(f"{key}-sent")
-        assert len(sent) == 19 and {r["结果"] for r in sent} == {"已发送"} and sent[0]["渠道"].startswith("Slack C0")
+        status = rows(f"{key}-status")
+        assert [r["序号"] for r in status] == [str(n) for n in range(1, 16)]  # every task, one page
+        assert status[0] == {"序号": "1", "任务": "确定承接事项", "状态": "🔴 逾期", "截止": "03-31", "红/黄/绿": "17/0/0",
+                             "已完成": "0/17", "最久逾期": "20"}
+        overdue = rows(f"{key}-overdue")
+        assert overdue[0] == {"单位": "**区委编办**", "任务": "1 确定承接事项", "逾期(工作日)": "20", "尚缺": "未登记完成"}
+        assert {r["结果"] for r in rows(f"{key}-sent")} == {"已发出"} and rows(f"{key}-sent")[0]["渠道"].startswith("Slack C0")
         assert "已签 0 / 55" in data(f"{key}-letters")
-        # the same day again: nothing more is sent, and the dashboard gains a version
+        board = data(key)  # 今日督办: the plan's bare key
+        assert "🔴 红 41" in board and "今日提醒: 已发出 19 条。" in board and "#### 按镇" in board
+        assert artifacts(key)[0]["description"] == board  # the UI's page for the key shows the latest description
+        # the same day again: nothing more is sent, the board still says what went out today, and gains a version
         again = deadline_check(today="2023-04-28", force=True)
         assert again["sent"] == 0 and len(slack.keys()) == 19
-        assert table(f"{key}-sent") == [{"说明": "今天没有需要发送的提醒"}]
-        assert versions(f"{key}-status") == 2
+        assert len(rows(f"{key}-sent")) == 19 and "今日提醒: 已发出 19 条。" in data(key)
+        assert versions(f"{key}-status") == versions(key) == 2
 
 
 def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  # type: ignore[no-untyped-def]
@@ -90,9 +95,10 @@ def test_non_working_day_updates_the_dashboard_but_sends_nothing(env) -> None:  
 
     plan_id = load(REAL_CONFIG)
     result = deadline_check(today="2023-04-29")  # 五一 holiday (Saturday)
-    assert result["sent"] == 0
-    assert table(f"fuquan-p{plan_id}-2023-sent")[0]["说明"].startswith("2023-04-29 不是工作日")
-    assert table(f"fuquan-p{plan_id}-2023-status")[1]["状态"] == "黄·临近"
+    assert result["sent"] == 0 and result["skipped"].startswith("2023-04-29 不是工作日")
+    assert data(f"fuquan-p{plan_id}-2023-sent") == "今天没有发送提醒。"
+    assert "今日提醒: 没有发送提醒; 本次运行: 2023-04-29 不是工作日" in data(f"fuquan-p{plan_id}-2023")
+    assert rows(f"fuquan-p{plan_id}-2023-status")[1]["状态"] == "🟡 临近"
     assert not (env / "notifications.md").exists()
 
 
@@ -109,8 +115,9 @@ def test_monthly_quarterly_annual_publish_their_tables(env, monkeypatch) -> None
     assert monthly_status(today="2023-05-22") == "2023年5月情况通报"  # closed on the 20th
     assert "已于 2023-05-20 关账" in data(f"fuquan-p{plan_id}-2023-monthly-report")
     assert quarterly_analysis(today="2023-07-01") == "2023年第2季度综合分析"
-    scores = table(f"fuquan-p{plan_id}-2023-quarter-scores")
-    assert scores[0]["名次"] == 1 and {"单位", "得分", "按时完成率", "失分原因"} <= set(scores[0])
+    scores = rows(f"fuquan-p{plan_id}-2023-quarter-scores")
+    assert scores[0]["名次"] == "1" and {"单位", "得分", "失分原因"} <= set(scores[0]) and len(scores[0]) <= 7
+    assert any("按时完成率" in head for head in scores[0])
     assert annual_evaluation(today="2024-01-05", year=2023) == "2023年度总结评估"
     assert "各镇得分排名" in data(f"fuquan-p{plan_id}-2023-annual-report")
     summaries = (env / "notifications.md").read_text(encoding="utf-8")
@@ -123,7 +130,7 @@ def test_a_failing_flow_tells_the_zhuanban(env) -> None:  # type: ignore[no-unty
     state = deadline_check(today="2023-04-28", return_state=True)  # no plan loaded: it must fail
     assert state.is_failed()
     text = (env / "notifications.md").read_text(encoding="utf-8")
-    assert "【赋权督办系统】deadline-check 运行失败" in text and "数据库中还没有计划" in text
+    assert "【赋权督办系统】每日检查 (deadline-check) 运行失败" in text and "数据库中还没有计划" in text
 
 
 def test_the_county_plan_runs_through_the_flows_beside_another(env) -> None:  # type: ignore[no-untyped-def]
@@ -134,8 +141,10 @@ def test_the_county_plan_runs_through_the_flows_beside_another(env) -> None:  # 
     plan_id = load(Path(__file__).resolve().parents[1] / "plans" / "qingshan-2024.yaml")
     result = deadline_check(today="2024-04-01", year=2024, district="某市青山县", force=True)
     assert result["rows"] > 0 and result["sent"] > 0
-    status = table(f"fuquan-p{plan_id}-2024-status")
-    assert len(status) == 16 and status[9]["完成时限"] == "每季度末" and status[9]["状态"] == "红·逾期"  # Q1 missed
+    status = rows(f"fuquan-p{plan_id}-2024-status")
+    assert len(status) == 16 and status[9]["截止"] == "03-31" and status[9]["状态"] == "🔴 逾期"  # Q1 missed
+    board = data(f"fuquan-p{plan_id}-2024")
+    assert "#### 按乡镇（街道）" in board and "湾沚" not in board and "镇赋权" not in board
     text = (env / "notifications.md").read_text(encoding="utf-8")
     assert "【某市青山县乡镇（街道）赋权督办】" in text and "湾沚" not in text
     assert quarterly_analysis(today="2024-04-02", year=2024, district="某市青山县") == "2024年第1季度综合分析"

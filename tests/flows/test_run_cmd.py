@@ -1,0 +1,69 @@
+"""`fuquan run` in-process: it says why a deadline check sent nothing, and --force sends anyway. (Here, not
+in tests/cli, to share the session's one Prefect harness: tests/flows/conftest.py.)"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from cli.service_cmds import _said
+from tests.conftest import SMALL_PLAN
+
+# Its own year: the harness is shared, and tests/flows/test_prefect_flows.py counts the versions of p1-2023's artifacts.
+PLAN = SMALL_PLAN.replace("year: 2023", "year: 2025").replace("2023-04-18", "2025-04-18")
+HEAD = "已运行 deadline-check (测试区 2025 年度): 分工 9 项, 到期提醒 "
+
+
+@pytest.fixture
+def fuquan(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_harness):  # type: ignore[no-untyped-def]
+    from prefect.settings import PREFECT_API_URL
+
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))  # the harness: `run` links its board
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "WARNING")
+    monkeypatch.setenv("FUQUAN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    plan = tmp_path / "tasks.yaml"
+    plan.write_text(PLAN, encoding="utf-8")
+    assert run("sync", "--config", str(plan)).code == 0
+    return run
+
+
+def said(out: str) -> str:
+    """The summary line, its board link checked and cut off."""
+    line = next(x for x in out.splitlines() if x.startswith("已运行"))
+    assert re.search(r"; 看板: http://127\.0\.0\.1:\d+/v2/runs/flow-run/[0-9a-f-]{36}$", line), line
+    return line.split("; 看板: ")[0]
+
+
+def test_a_day_off_says_why_nothing_was_sent_and_force_sends_once(fuquan) -> None:  # type: ignore[no-untyped-def]
+    day_off = ("--today", "2025-05-01")  # 劳动节
+    r = fuquan("run", "deadline-check", *day_off)
+    assert r.code == 0, r.err
+    assert said(r.out) == HEAD + "10 条, 本次发送 0 条 —— 2025-05-01 不是工作日, 不发送提醒 (加 --force 可强制发送)"
+    r = fuquan("run", "deadline-check", *day_off, "--force")
+    assert r.code == 0, r.err
+    assert said(r.out) == HEAD + "10 条, 本次发送 4 条 (其中 4 条未配置发送渠道, 只显示在屏幕上并记入提醒文件)"
+    r = fuquan("run", "deadline-check", *day_off, "--force")
+    assert said(r.out) == HEAD + "10 条, 本次发送 0 条 —— 到期提醒都已发送过 (每条提醒只发一次)"
+
+
+def test_force_is_refused_for_a_flow_that_sends_no_reminders(run) -> None:  # type: ignore[no-untyped-def]
+    r = run("run", "monthly-status", "--force")
+    assert (r.code, r.out) == (1, "")
+    assert r.err == "错误: --force 只用于 deadline-check (非工作日或免打扰时段也发送提醒); monthly-status 不发送提醒\n"
+
+
+@pytest.mark.parametrize(("result", "words"), [
+    ({"rows": 9, "due": 4, "sent": 0, "undelivered": 0, "skipped": "当前为免打扰时段 (发送时间 09:00–18:00), 不发送提醒"},
+     "分工 9 项, 到期提醒 4 条, 本次发送 0 条 —— 当前为免打扰时段 (发送时间 09:00–18:00), 不发送提醒 (加 --force 可强制发送)"),
+    ({"rows": 9, "due": 0, "sent": 0, "undelivered": 0, "skipped": None},
+     "分工 9 项, 到期提醒 0 条, 本次发送 0 条 —— 没有到期的提醒"),
+    ({"rows": 9, "due": 4, "sent": 1, "undelivered": 2, "skipped": None},
+     "分工 9 项, 到期提醒 4 条, 本次发送 1 条, 2 条未送达 (原因见 fuquan reminders log)"),
+    ({"rows": 9, "due": 4, "sent": 2, "shown": 0, "undelivered": 0, "skipped": None},
+     "分工 9 项, 到期提醒 4 条, 本次发送 2 条"),
+    ("2023年4月 月度情况通报", "2023年4月 月度情况通报"),
+])
+def test_said_names_the_reason(result: object, words: str) -> None:
+    assert _said(result) == words
