@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ def register(sub: Any, p: Parents) -> None:
     im.add_argument("--kind", choices=KINDS, help=f"表格类型 (默认按工作表名或表头识别): {HELP}")
     im.add_argument("--replace", action="store_true", help="允许覆盖已登记的内容 (默认: 会改变已有记录的行一律报错, 不写入)")
     im.set_defaults(func=import_file)
-    tp = sub.add_parser("template", parents=[p.config], help="生成空白登记表 (带正确表头), 发给各单位填写")
+    tp = sub.add_parser("template", parents=[p.config, p.task],
+                        help="生成登记表 (标明计划、预填要填的行、带下拉选项), 发给各单位填写")
     tp.add_argument("kind", choices=KINDS, help=HELP)
     tp.add_argument("--out", help="输出文件 (.xlsx 或 .csv; 默认 <表名>.xlsx)")
+    tp.add_argument("--month", type=month, help="月报: 只预填这一个月 (YYYY-MM; 默认全年各月)")
     tp.set_defaults(func=template)
 
 
@@ -44,13 +47,20 @@ def import_file(args: argparse.Namespace) -> int:
     return 0
 
 
+def month(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text.strip()):
+        raise argparse.ArgumentTypeError(f"月份应为 YYYY-MM, 实为 “{text}”")
+    return text.strip()
+
+
 def template(args: argparse.Namespace) -> int:
     from fuquan.sheets import KINDS as SHEETS
     from reports.templates import write_template
 
     kind = SHEETS[args.kind]
-    plan = load_plan(args.config)  # the sheet speaks the plan's words (乡镇（街道）) and lists its figures
+    plan = load_plan(args.config)  # the sheet speaks the plan's words (乡镇（街道）), names its units and figures
     out = Path(args.out or f"{kind.label}.xlsx")
-    headers = write_template(kind, plan.report_figures if kind.name == "reports" else (), out, plan.words.towns)
-    console().print(f"已生成模板 {out}: {'、'.join(headers)}")
+    t = write_template(kind, plan, out, args.task, args.month)
+    rows = f"预填 {len(t.rows)} 行" if t.rows else "未预填 (计划中没有跟踪这类事项的任务)"
+    console().print(f"已生成模板 {out}: {t.title.split(' — ')[0]}, {rows}; 表头: {'、'.join(t.headers)}")
     return 0

@@ -12,14 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from fuquan.errors import FuquanError, LookupFailed
-from fuquan.sheets import KINDS, CellProblem, SheetKind, read_rows, recognise
+from fuquan.sheets import (
+    KINDS,
+    CellProblem,
+    SheetKind,
+    SheetTitle,
+    read_rows,
+    read_title,
+    recognise,
+    unfilled,
+    wrong_plan,
+)
 from models import records
 from models.db import transaction
 
 from .context import Context
 from .sheet_files import read_tables
 
-Sheet = tuple[str, SheetKind | None, list[str], list[tuple[int, list[Any]]]]
+Sheet = tuple[str, SheetKind | None, list[str], list[tuple[int, list[Any]]], SheetTitle | None]
 
 
 class ImportRejected(FuquanError):
@@ -57,14 +67,18 @@ APPLY: dict[str, Callable[..., Any]] = {
 
 
 def read_file(path: Path, kind_name: str | None) -> list[Sheet]:
-    """Each sheet as (name, kind, headers, numbered rows). CSV is one sheet named after the file."""
+    """Each sheet as (name, kind, headers, numbered rows, the plan a template's title row names). CSV is one
+    sheet named after the file. A template's rows that nobody filled in (only their pre-filled keys) are left out."""
     out: list[Sheet] = []
     for name, table in read_tables(path):
         if not table:
             continue
-        headers = [str(h).strip() if h is not None else "" for h in table[0]]
+        title, at = read_title(table)
+        headers = [str(h).strip() if h is not None else "" for h in table[at]] if len(table) > at else []
         kind = KINDS.get(kind_name) if kind_name else recognise(name, headers)
-        out.append((name, kind, headers, [(i + 2, row) for i, row in enumerate(table[1:])]))
+        rows = [(i + at + 2, row) for i, row in enumerate(table[at + 1:])
+                if not (title and kind and unfilled(kind, headers, row))]
+        out.append((name, kind, headers, rows, title))
     return out
 
 
@@ -76,7 +90,10 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor
     sp = ctx.plan
     problems: list[CellProblem] = []
     parsed = []
-    for name, sheet_kind, headers, rows in read_file(path, kind):
+    for name, sheet_kind, headers, rows, title in read_file(path, kind):
+        if title and (why := wrong_plan(title, sp.plan.district, sp.plan.year)):
+            problems.append(CellProblem(name, 1, "", why))
+            continue
         if sheet_kind is None:
             problems.append(CellProblem(name, 1, "", "无法识别表格类型; 请用 fuquan template 生成的表头, 或加 --kind"))
             continue

@@ -163,3 +163,47 @@ def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: li
                 problems.append(CellProblem(sheet, line, c.header, str(e)))
         out.append((line, record))
     return out, problems
+
+
+# ── fuquan's templates: a title row naming the plan above the header, rows pre-filled with their keys ──────────
+
+# The cells a template fills in beforehand (which department, which town, which month); the rest is the unit's.
+PREFILLED = {"letters": ("department", "town"), "training": ("department", "town"), "plans": ("department",),
+             "sessions": ("department",), "exams": ("town",), "reports": ("town", "period")}
+_TITLE = re.compile(r"^(?P<district>.+?) (?P<year>\d{4}) 年度 (?P<label>\S+?)登记表")
+
+
+@dataclass(frozen=True)
+class SheetTitle:
+    district: str
+    year: int
+    label: str
+
+
+def title_text(district: str, year: int, kind: SheetKind, task: int | None = None) -> str:
+    """The title row of a template: the plan it belongs to (an import into another plan is refused by it)."""
+    about = f" (任务 {task})" if task else ""
+    return f"{district} {year} 年度 {kind.label}登记表{about} — 请在表头下逐行填写, 不要改动本行和表头"
+
+
+def read_title(table: list[list[Any]]) -> tuple[SheetTitle | None, int]:
+    """The plan a template's title row names and the index of the header row: (None, 0) for a sheet without one."""
+    first = [v for v in table[0] if v is not None and str(v).strip()] if table else []
+    if len(first) == 1 and (m := _TITLE.match(str(first[0]).strip().lstrip("'"))):
+        return SheetTitle(m["district"], int(m["year"]), m["label"]), 1
+    return None, 0
+
+
+def wrong_plan(title: SheetTitle, district: str, year: int) -> str | None:
+    """Why a template of one plan may not be imported into another, or None when it is this plan's."""
+    if (title.district, title.year) == (district, year):
+        return None
+    return (f"此表是 {title.district} {title.year} 年度的{title.label}登记表, 不能导入 {district} {year} 年度的计划; "
+            f"请用 --district {title.district} --year {title.year} 导入到它的计划, 或用本计划的 fuquan template 重新生成")
+
+
+def unfilled(kind: SheetKind, headers: list[str], values: list[Any]) -> bool:
+    """A template's row that nobody filled in: nothing in it but the cells the template pre-filled."""
+    where = {h.strip(): i for i, h in enumerate(headers) if h}
+    keys = {_header_index(c, where) for c in kind.columns if c.key in PREFILLED.get(kind.name, ())}
+    return all(v is None or str(v).strip() == "" for i, v in enumerate(values) if i not in keys)

@@ -385,7 +385,7 @@ def test_template_reports_has_the_plans_figures(run, county: County, tmp_path) -
     r = run("template", "reports", "--out", str(out), "--config", path_of(county))
     assert r.code == 0, r.err
     ws = load_workbook(out).active
-    headers = [c.value for c in ws[1]]
+    headers = [c.value for c in ws[2]]  # row 1 names the plan
     towns_word = "乡镇（街道）" if county.district == "某市青山县" else "镇"  # the plan's own word for its towns
     assert headers == [towns_word, "月份", "报送日期", *county.figures]
     assert not (set(other(county).figures) - set(county.figures)) & set(headers)

@@ -22,6 +22,7 @@ import pytest
 from tests import dbs
 from tests.conftest import REAL_CONFIG, ROOT
 from tests.e2e.test_dashboard import free_port
+from tests.faults import FIGURES
 
 pytestmark = pytest.mark.skipif(os.environ.get("FUQUAN_TEST_SERVE_APART") == "1" or dbs.ON_PG,
                                 reason="runs once, beside the passes in make test")
@@ -126,13 +127,18 @@ def test_make_run_starts_explains_and_stops_on_ctrl_c(piped: bool, tmp_path: Pat
         while term.others() and time.monotonic() - pressed < 20:
             time.sleep(0.05)
         took, left = time.monotonic() - pressed, term.others()
-        term.proc.wait(10)
+        term.proc.wait(30)
         time.sleep(0.2)  # the last bytes through the pty
     finally:
         term.kill()
     out = term.text
     assert not left, f"left running after Ctrl-C: {left}\n{out[-2000:]}"
-    assert took <= 5, f"Ctrl-C took {took:.1f} s"
+    # 5 s on a machine at rest (measured 2.0–2.7 s); `make test` runs this beside two test passes on two cores,
+    # where every process is slower: the bound grows with the load, the figure is printed either way
+    load = os.getloadavg()[0]
+    bound = 5 if load < 2 else 15
+    assert took <= bound, f"Ctrl-C took {took:.1f} s (load {load:.1f})"
+    FIGURES.append(f"make run{' | tee' if piped else ''}: Ctrl-C stopped everything in {took:.1f} s (load {load:.1f})")
     # run.sh exits 0, so make prints no "Error"; make itself then re-raises the SIGINT it got (status 130), as
     # does tee
     assert re.search(f"^status: 130{' 130' if piped else ''}$", out, re.M), out[-2000:]

@@ -87,5 +87,5 @@ def test_a_failed_flow_tells_the_zhuanban_without_the_secret_in_its_message(tmp_
                             type=SimpleNamespace(value="FAILED"))
     notify_failure(SimpleNamespace(name="deadline-check"), SimpleNamespace(name="run-1", id="x", parameters={}), state)
     told = (tmp_path / "n.md").read_text(encoding="utf-8")
-    assert "deadline-check 运行失败" in told and "access_token=***" in told
+    assert "每日检查 (deadline-check) 运行失败" in told and "access_token=***" in told
     assert BARE not in told and TOKEN not in told
