@@ -102,7 +102,9 @@ def main() -> int:
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_API_DATABASE_CONNECTION_URL": database(admin, f"{args.name}_prefect", "postgresql+asyncpg"),
            "FUQUAN_DATABASE_URL": database(admin, f"{args.name}_fuquan", "postgresql+psycopg"),
-           "FUQUAN_NOTIFY_FILE": str(logs / "notifications.md")}
+           "FUQUAN_NOTIFY_FILE": str(logs / "notifications.md"),
+           # the logs are files here, and which worker ran which flow run is read from them (INFO lines)
+           "PREFECT_LOGGING_LEVEL": "INFO", "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
     env.pop("SLACK_BOT_TOKEN", None)  # a demonstration: reminders go to the file
     (logs / "prefect").mkdir(exist_ok=True)
     (logs / "notifications.md").unlink(missing_ok=True)

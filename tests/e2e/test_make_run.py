@@ -127,7 +127,11 @@ def test_make_run_starts_explains_and_stops_on_ctrl_c(piped: bool, tmp_path: Pat
         while term.others() and time.monotonic() - pressed < 20:
             time.sleep(0.05)
         took, left = time.monotonic() - pressed, term.others()
-        term.proc.wait(30)
+        try:
+            term.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the terminal's job did not end {took:.1f} + 30 s after Ctrl-C; still running: "
+                        f"{term.others()}\n{term.text[-3000:]}")
         time.sleep(0.2)  # the last bytes through the pty
     finally:
         term.kill()
@@ -144,8 +148,8 @@ def test_make_run_starts_explains_and_stops_on_ctrl_c(piped: bool, tmp_path: Pat
     assert re.search(f"^status: 130{' 130' if piped else ''}$", out, re.M), out[-2000:]
     assert "Error" not in out and "Traceback" not in out and "Interrupt" not in out, out[-3000:]
     assert "正在停止 …\n已停止。" in out
-    assert f"专班看板 (Prefect UI): http://127.0.0.1:{port}/artifacts" in out
+    assert f"专班看板 (Prefect UI): http://127.0.0.1:{port}/v2" in out and "今日督办: http://127.0.0.1:" in out
     assert "芜湖市湾沚区 2023 年度计划已于 2023-12-31 结束" in out
     assert "看计划结束时的情况: fuquan status --today 2023-12-31" in out
     if piped:
-        assert f"专班看板 (Prefect UI): http://127.0.0.1:{port}/artifacts" in log.read_text(encoding="utf-8")
+        assert f"专班看板 (Prefect UI): http://127.0.0.1:{port}/v2" in log.read_text(encoding="utf-8")
