@@ -15,8 +15,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
+from fuquan.errors import PlanError
 from fuquan.loader import load_plan
 from fuquan.plan import Plan
+from fuquan.plan_roll import due_before_year
 from models.db import reading, transaction
 from models.sync import SyncReport, sync_plan
 from reports import gather, render
@@ -30,7 +32,10 @@ def read_plan_file(config: Path) -> tuple[Plan, str]:
     """The plan file validated, and its text: done before the database is even opened, so that a bad file
     changes nothing (not even creates the database)."""
     plan = load_plan(config)
-    return plan, config.read_text(encoding="utf-8-sig")
+    text = config.read_text(encoding="utf-8-sig")
+    if stale := due_before_year(plan, text):  # a plan copied from last year with a date left behind
+        raise PlanError(stale)
+    return plan, text
 
 
 def sync(ctx: Context, plan: Plan, text: str, by: str) -> SyncReport:
