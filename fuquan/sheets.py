@@ -141,12 +141,15 @@ def _fail() -> date:
 
 
 def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: list[str],
-              rows: list[tuple[int, list[Any]]]) -> tuple[list[tuple[int, dict[str, Any]]], list[CellProblem]]:
-    """Typed rows keyed by column key, and every problem found; blank rows are skipped."""
+              rows: list[tuple[int, list[Any]]], header_row: int = 1,
+              ) -> tuple[list[tuple[int, dict[str, Any]]], list[CellProblem]]:
+    """Typed rows keyed by column key, and every problem found; blank rows are skipped. `header_row`: where the
+    header is (row 2 under a template's title row), for a missing column's place."""
     cols = columns_of(kind, figures)
     where = {h.strip(): i for i, h in enumerate(headers) if h}
     index = {c.key: _header_index(c, where) for c in cols}
-    problems = [CellProblem(sheet, 1, c.header, "缺少此列") for c in cols if c.required and index[c.key] is None]
+    problems = [CellProblem(sheet, header_row, c.header, "缺少此列") for c in cols
+                if c.required and index[c.key] is None]
     if problems:
         return [], problems
     out = []

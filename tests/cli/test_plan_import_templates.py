@@ -109,3 +109,16 @@ def test_a_sheet_of_another_plan_is_refused_by_name(run, tmp_path, db_url) -> No
     assert "请用 --district 某市青山县 --year 2024 导入到它的计划" in r.err
     ok = run("import", str(out), "--district", "某市青山县", "--year", "2024", "--today", "2024-06-30")
     assert ok.code == 0, ok.err
+
+
+def test_a_missing_column_is_named_at_the_header_row_under_the_title(run, tmp_path, db_url) -> None:  # type: ignore[no-untyped-def]
+    assert run("sync", "--config", str(REAL_CONFIG)).code == 0
+    out = tmp_path / "letters.xlsx"
+    assert run("template", "letters", "--config", str(REAL_CONFIG), "--out", str(out)).code == 0
+    wb = load_workbook(out)
+    ws = wb.active
+    dated = next(c for c in ws[2] if c.value == "签订日期")  # the header is row 2, under the plan's title row
+    dated.value = None
+    wb.save(out)
+    r = run("import", str(out), *W)
+    assert r.code == 1 and "第 2 行 “签订日期”列: 缺少此列" in r.err, r.err
