@@ -107,7 +107,7 @@ def _never_valid_note(text: str) -> bool:
     return len(text) > 4000 or any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=560, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(args=command())
 def test_generated_recording_commands_are_refused(loaded, args) -> None:  # type: ignore[no-untyped-def]
     refused(*args)
@@ -246,7 +246,7 @@ def warm() -> None:
     parse_plan(SOURCE, "warm.yaml")  # the first name comparison loads OpenCC's tables (~2 s): not a case's time
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=220, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(text=PLAN_MUTATIONS)
 def test_generated_plan_files_are_refused_with_a_place(warm, text: str) -> None:
     assert text != SOURCE  # (a mutation that found nothing to replace would test nothing)
