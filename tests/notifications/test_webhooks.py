@@ -43,7 +43,7 @@ class Robot:
                 self.wfile.write(data)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True).start()
 
     def url(self, query: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/robot/send?{query}"
