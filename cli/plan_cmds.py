@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fuquan.deadline import OPEN_KINDS, parse_deadline
+from fuquan.deadline import parse_deadline
 from fuquan.errors import DeadlineError, FuquanError, PlanError
 
 from .common import YEAR, Parents, clock_today, day, load_plan, print_warnings
@@ -62,7 +62,7 @@ def plan_show(args: argparse.Namespace) -> int:
               ["序号", "章节", "主要任务", "完成时限", "截止日期", "牵头单位", "责任单位"])
     for task in plan.tasks:
         d = task.deadline
-        due = d.describe() if d.kind not in OPEN_KINDS or d.start else d.label
+        due = d.describe()  # an open kind describes itself by its label
         t.add_row(str(task.no), task.section.no, task.text, d.text, due, task.lead_unit, "、".join(task.units))
     console().print(t)
     return 0
@@ -81,7 +81,7 @@ def deadline_parse(args: argparse.Namespace) -> int:
             t.add_row(text, "[red]无法识别[/]", e.reason)
             continue
         results.append(d.as_dict())
-        t.add_row(text, d.label, d.describe() if d.kind not in OPEN_KINDS or d.start else "—")
+        t.add_row(text, d.label, d.describe())
     if args.json:
         print_json(results)
     else:

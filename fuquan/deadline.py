@@ -17,13 +17,12 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from .calendar_math import month_end
-from .deadline_model import KIND_LABEL, OPEN_KINDS, Deadline, Recurrence, due_dates, owed_periods, period_label
+from .deadline_model import OPEN_KINDS, Deadline, Recurrence, due_dates, owed_periods
 from .deadline_words import AFTER, BEFORE, LEAD, STAGE, as_time, clauses, is_description, items, open_kind, strip_tail
 from .errors import DeadlineError
 from .text import arabic_numerals, clean
 
-__all__ = ["KIND_LABEL", "OPEN_KINDS", "Deadline", "Recurrence", "due_dates", "owed_periods", "parse_deadline",
-           "period_label"]
+__all__ = ["Deadline", "due_dates", "owed_periods", "parse_deadline"]  # what callers import from here
 
 MAX_LENGTH = 120  # the longest real 完成时限 is a few clauses; more is a whole paragraph pasted into the cell
 _WEEKDAY = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "日": 7, "天": 7, "末": 7}
