@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fuquan.errors import FuquanError
+from fuquan.holiday_notice import WEEKDAYS
 
-from .common import Parents, load_plan, print_warnings, settings
+from .common import YEAR, Parents, load_plan, print_warnings, settings
 from .output import console, print_json, table
 
 if TYPE_CHECKING:
@@ -20,16 +21,6 @@ if TYPE_CHECKING:
     from fuquan.workdays import PlanCalendar
 
 PLAN, PACKAGE, NONE = "计划文件 calendar: 段", "chinese_calendar 包", "未收录(按周一至周五计算)"
-NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
-         "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节", "National Day": "国庆节",
-         "Anti-Fascist 70th Day": "抗战胜利70周年纪念日"}
-WEEKDAYS = "一二三四五六日"
-
-
-def year(text: str) -> int:
-    if not (text.isdigit() and 2000 <= int(text) <= 2100):
-        raise argparse.ArgumentTypeError(f"年度应为 2000–2100 之间的四位数, 实为 “{text}”")
-    return int(text)
 
 
 def register(sub: Any, p: Parents) -> None:
@@ -37,11 +28,11 @@ def register(sub: Any, p: Parents) -> None:
     cmds = cal.add_subparsers(dest="calendar_cmd", required=True, metavar="子命令")
     im = cmds.add_parser("import", help="读取放假通知全文 (文本文件), 生成计划文件的 calendar: 段")
     im.add_argument("notice", metavar="通知文件", help="《国务院办公厅关于…年部分节假日安排的通知》全文, UTF-8 文本, 含标题")
-    im.add_argument("--year", type=year, help="年度 (通知没有带标题时指明)")
+    im.add_argument("--year", type=YEAR, help="年度 (通知没有带标题时指明)")
     im.add_argument("--write", metavar="计划文件", help="写入该计划文件的 calendar: 段 (替换同一年的条目, 保留其余内容和注释)")
     im.set_defaults(func=calendar_import)
     show = cmds.add_parser("show", parents=[p.config, p.as_json], help="某年的放假日期和调休上班日期, 及其来源")
-    show.add_argument("--year", type=year, required=True, help="年度")
+    show.add_argument("--year", type=YEAR, required=True, help="年度")
     show.set_defaults(func=calendar_show)
 
 
@@ -168,13 +159,13 @@ def _year_view(y: int, cal: PlanCalendar, plan_file: str | None) -> dict[str, An
     """The year as reminders count it: the plan's block where it lists a day, else the package, else Mon–Fri."""
     import chinese_calendar
 
-    from fuquan.workdays import WorkCalendar, covered_by_package
+    from fuquan.workdays import HOLIDAY_NAMES, WorkCalendar, covered_by_package
 
     covered, listed = covered_by_package(y), y in cal.years
     days: dict[date, tuple[bool, str, str]] = {}  # day → (holiday?, name, source)
     for d in _days(y):
         off, name = chinese_calendar.get_holiday_detail(d) if covered else (False, None)
-        named: str = NAMES.get(name or "", name or "")
+        named: str = HOLIDAY_NAMES.get(name or "", name or "")
         if d in cal.holidays or d in cal.workdays:
             days[d] = (d in cal.holidays, named if bool(off) == (d in cal.holidays) else "", PLAN)
         elif name:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def register(sub: Any, p: Parents) -> None:
     sub.add_parser("sync", parents=[p.config, p.as_json], help="把计划配置写入数据库 (单一事务)").set_defaults(func=sync)
     st = sub.add_parser("status", parents=[p.plan, p.as_json], help="各任务、各单位、各乡镇的进度与逾期情况 (红/黄/绿)")
-    st.add_argument("--by", choices=["task", "unit", "town"], default="task", help="按任务 / 单位 / 镇汇总")
+    st.add_argument("--by", choices=["task", "unit", "town"], default="task", help="按任务 / 单位 / 乡镇汇总")
     st.add_argument("--task", type=TASK_NO, help="只看某项任务, 列出每个单位的完成情况和尚缺事项")
     st.set_defaults(func=status)
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,9 +47,14 @@ def import_file(args: argparse.Namespace) -> int:
 
 
 def month(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text.strip()):
-        raise argparse.ArgumentTypeError(f"月份应为 YYYY-MM, 实为 “{text}”")
-    return text.strip()
+    """A month as 月报 periods are written (fuquan.progress.period: 2024-05, 2024-5)."""
+    from fuquan.errors import InvalidValue
+    from fuquan.progress import period
+
+    try:
+        return period(text)
+    except InvalidValue as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def template(args: argparse.Namespace) -> int:

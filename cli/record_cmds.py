@@ -19,7 +19,7 @@ def register(sub: Any, p: Parents) -> None:
     for name, helptext, func in (("sign", "登记签订", letter_sign), ("draft", "登记起草", letter_draft)):
         c = letter.add_parser(name, parents=p.record, help=helptext)
         c.add_argument("department", metavar="部门", help="部门, 或单位组名 (一次登记组内全部单位)")
-        c.add_argument("town", metavar="镇")
+        c.add_argument("town", metavar="乡镇")
         c.add_argument("--on", type=day, required=True, help="日期 YYYY-MM-DD")
         if name == "sign":
             c.add_argument("--doc-no", help="文号")
@@ -35,13 +35,13 @@ def register(sub: Any, p: Parents) -> None:
     c.add_argument("department", metavar="部门")
     c.add_argument("--on", type=day, required=True, help="培训日期")
     c.add_argument("--form", required=True, help="集中培训 / 现场观摩 / 跟班学习 / 传帮带")
-    c.add_argument("--towns", required=True, help="参训镇, 逗号或顿号分隔")
+    c.add_argument("--towns", required=True, help="参训乡镇, 逗号或顿号分隔")
     c.add_argument("--attendees", type=bounded(0, MAX_COUNT, "参训人次"), required=True, help="参训人次")
     c.add_argument("--note", help="备注")
     c.set_defaults(func=training_session)
     c = tr.add_parser("complete", parents=p.record, help="某部门对某个乡镇的岗前培训已完成")
     c.add_argument("department", metavar="部门")
-    c.add_argument("town", metavar="镇")
+    c.add_argument("town", metavar="乡镇")
     c.add_argument("--on", type=day, required=True, help="完成日期")
     c.set_defaults(func=training_complete)
 
@@ -49,7 +49,7 @@ def register(sub: Any, p: Parents) -> None:
     for name, helptext, func in (("schedule", "安排一场考试", exam_schedule), ("result", "登记考试结果", exam_result),
                                  ("pretrain", "考前培训已开展", exam_pretrain), ("certify", "执法证件换领已完成", exam_certify)):
         c = ex.add_parser(name, parents=p.record, help=helptext)
-        c.add_argument("town", metavar="镇")
+        c.add_argument("town", metavar="乡镇")
         c.add_argument("--on", type=day, required=True, help="日期 YYYY-MM-DD")
         if name in ("schedule", "result"):
             c.add_argument("--candidates", type=bounded(0, MAX_COUNT, "应考人数"), required=name == "result", help="应考人数")

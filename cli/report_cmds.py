@@ -23,7 +23,7 @@ def register(sub: Any, p: Parents) -> None:
         c.add_argument("--send", action="store_true", help="同时把要点发给专班 (每期只发一次)")
         c.set_defaults(func=report, kind=kind)
     c = rp.add_parser("submit", parents=p.record, help="登记某个乡镇某月的月报")
-    c.add_argument("town", metavar="镇")
+    c.add_argument("town", metavar="乡镇")
     c.add_argument("--month", required=True, help="月份 YYYY-MM")
     c.add_argument("--on", type=day, required=True, help="报送日期")
     c.add_argument("--figure", action="append", metavar="指标=数值", help="月报指标, 可多次, 如 --figure 审批办件量=12")

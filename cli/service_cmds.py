@@ -231,7 +231,7 @@ def _said(result: Any) -> str:
         return str(result)
     said = f"分工 {result['rows']} 项, 到期提醒 {result['due']} 条, 本次发送 {result['sent']} 条"
     if skipped := result.get("skipped"):  # not a working day, quiet hours: flows/dispatch.py's words
-        return f"{said} —— {skipped}" + ("" if "--force" in skipped else " (加 --force 可强制发送)")
+        return f"{said} —— {skipped}"
     if result.get("undelivered"):
         return f"{said}, {result['undelivered']} 条未送达 (原因见 fuquan reminders log)"
     if result.get("shown"):  # no channel configured for them: the console notifier printed and filed them

@@ -108,7 +108,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     if not force and not cal.is_workday(today):
         report.skipped = f"{today} 不是工作日, 不发送提醒 (加 --force 可强制发送)"
     elif not force and not dry_run and policy.quiet(now.astimezone(ZoneInfo(plan.timezone)).time()):
-        report.skipped = f"当前为免打扰时段 (发送时间 {policy.send_at}–{policy.quiet_after}), 不发送提醒"
+        report.skipped = f"当前为免打扰时段 (发送时间 {policy.send_at}–{policy.quiet_after}), 不发送提醒 (加 --force 可强制发送)"
     reminders = due_reminders(rows, policy, today, cal, plan.issued, leads)
     report.due, report.warnings = len(reminders), ledger.warnings(cal)
     if report.skipped:

@@ -75,5 +75,4 @@ def send_summary(ctx: Context, data: gather.ReportData, now: datetime) -> RunRep
 
 def sent(report: RunReport) -> list[Sent]:
     """A reminder run as the 专班's "what was sent to whom" table shows it."""
-    count = {p.recipient: len(p.reminders) for p in report.planned}
-    return [Sent(o.recipient, o.destination, count.get(o.recipient, ""), o.result, o.code) for o in report.outcomes]
+    return [Sent(o.recipient, o.destination, o.result, o.code) for o in report.outcomes]

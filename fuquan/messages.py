@@ -158,10 +158,9 @@ def _units(units: Iterable[tuple[str, str]], words: Words) -> str:
     names = list(dict.fromkeys(units))
     if len(names) <= 3:
         return "、".join(n for n, _ in names)
-    kinds = {"department": "部门", "town": words.towns, "zone": "园区"}
     by_kind: dict[str, list[str]] = {}
     for name, kind in names:
-        by_kind.setdefault(kinds.get(kind, "单位"), []).append(name)
+        by_kind.setdefault(words.kind(kind), []).append(name)
     return "、".join("、".join(ns) if len(ns) <= 2 else f"{len(ns)} 个{k}" for k, ns in by_kind.items())
 
 

@@ -47,6 +47,10 @@ class Words:
     programme: str  # in titles: 【某市青山县乡镇（街道）赋权督办】
     training_forms: tuple[str, ...]
 
+    def kind(self, kind: str) -> str:
+        """What a unit of a kind is called: 部门, 镇 or 乡镇（街道）, 园区."""
+        return {"town": self.towns, "department": "部门", "zone": "园区"}.get(kind, "单位")
+
     def as_dict(self) -> dict[str, Any]:
         return {"level": self.level, "towns": self.towns, "programme": self.programme,
                 "training_forms": list(self.training_forms)}

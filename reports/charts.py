@@ -20,6 +20,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
 from fuquan.judge import RED  # noqa: E402
+from fuquan.report_text import kind_heading  # noqa: E402
 from fuquan.reports import KINDS  # noqa: E402
 
 from .files import folder, replacing  # noqa: E402
@@ -99,7 +100,7 @@ def _overdue(d: ReportData, path: Path) -> Path:
         kinds.setdefault(r.unit, r.unit_kind)
         late[r.unit] = late.get(r.unit, 0) + (r.judgement.colour == RED)
     order = list(late)  # the plan's order: equal counts stay in it
-    groups = [(k, sorted((u for u in order if kinds[u] == k), key=lambda u: (-late[u], order.index(u)))) for k in KINDS]
+    groups = [(k, sorted((u for u in order if kinds[u] == k), key=lambda u: -late[u])) for k in KINDS]
     groups = [(k, units) for k, units in groups if units]
     if not groups:
         fig, ax = plt.subplots(figsize=(10, 3), dpi=110)
@@ -111,7 +112,6 @@ def _overdue(d: ReportData, path: Path) -> Path:
     fig, axes = plt.subplots(len(groups), 1, figsize=(10, 1.2 + 0.32 * sum(heights)), dpi=110, squeeze=False,
                              gridspec_kw={"height_ratios": heights})
     top = max(max(late.values()), 1)
-    label = {"town": f"各{d.words.towns}", "department": f"{d.words.level}级部门", "zone": "园区"}
     for ax, (kind, units) in zip(axes[:, 0], groups, strict=True):
         values = [late[u] for u in units]
         ax.barh(units, values, color=["#d9534f" if v else "#bbbbbb" for v in values], height=0.7)
@@ -120,7 +120,7 @@ def _overdue(d: ReportData, path: Path) -> Path:
         ax.set_xlim(0, top * 1.08)
         ax.invert_yaxis()  # most overdue on top
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts of items: no 0.25 of one
-        ax.set_title(f"{label[kind]} (逾期 {sum(values)} 项)", loc="left", fontsize=11)
+        ax.set_title(f"{kind_heading(kind, d.words)} (逾期 {sum(values)} 项)", loc="left", fontsize=11)
         ax.grid(axis="x", alpha=0.3)
     axes[-1, 0].set_xlabel("逾期事项数")
     fig.suptitle(f"各单位逾期事项 (截至 {d.as_of})")

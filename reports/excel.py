@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from fuquan.judge import COLOURS, DONE, DONE_LATE, FINISHED, RED
+from fuquan.judge import COLOURS, DONE, DONE_LATE, FINISHED, GREEN, RED, YELLOW
 from fuquan.report_text import kind_heading, score_rule
 from fuquan.reports import KINDS, Score, by_kind, late_share, rank
 from fuquan.status import rollups
@@ -158,13 +158,9 @@ def _tasks(wb: Workbook, d: ReportData) -> None:
             Col("状态", 8, status=True), Col("红", 5), Col("黄", 5), Col("绿", 5), Col("完成", 6), Col("分工数", 7),
             Col("完成率", 8, PCT1)]
     _sheet(wb, d, "任务", cols, [[t.no, t.title, t.text, t.deadline_text, t.due.isoformat() if t.due else "", t.colour,
-                                 t.rollup.counts[RED], t.rollup.counts["黄"], t.rollup.counts["绿"], t.rollup.done,
+                                 t.rollup.counts[RED], t.rollup.counts[YELLOW], t.rollup.counts[GREEN], t.rollup.done,
                                  t.rollup.total, None if t.rollup.percent is None else t.rollup.percent / 100]
                                 for t in d.tasks])
-
-
-def _kind_word(kind: str, d: ReportData) -> str:
-    return {"town": d.words.towns, "department": "部门", "zone": "园区"}[kind]
 
 
 def _overdue(wb: Workbook, d: ReportData) -> None:
@@ -172,7 +168,7 @@ def _overdue(wb: Workbook, d: ReportData) -> None:
                   key=lambda r: (KINDS.index(r.unit_kind), -r.judgement.workdays_late, r.unit, r.task_no))
     cols = [Col("类别", 8), Col("单位", 16), Col("任务", 20), Col("事项", 12), Col("截止日期", 11), Col("逾期工作日", 7),
             Col("逾期天数", 7), Col("尚缺", 56)]
-    _sheet(wb, d, "逾期清单", cols, [[_kind_word(r.unit_kind, d), r.unit, f"{r.task_no} {r.title}".strip(), r.label,
+    _sheet(wb, d, "逾期清单", cols, [[d.words.kind(r.unit_kind), r.unit, f"{r.task_no} {r.title}".strip(), r.label,
                                      r.judgement.due.isoformat() if r.judgement.due else "", r.judgement.workdays_late,
                                      r.judgement.days_late, "、".join(r.missing)] for r in late])
 
@@ -190,7 +186,7 @@ def _by_unit(wb: Workbook, d: ReportData) -> None:
     kinds = {r.unit: r.unit_kind for r in d.rows}
     groups = sorted(rollups(d.rows, "unit"), key=lambda g: KINDS.index(kinds[g.key]))  # stable: plan order within
     _sheet(wb, d, "按单位", [Col("类别", 8), Col("单位", 18), *ROLLUP_COLS],
-           [[_kind_word(kinds[g.key], d), g.key, *_rollup_values(g)] for g in groups])
+           [[d.words.kind(kinds[g.key]), g.key, *_rollup_values(g)] for g in groups])
 
 
 def _by_town(wb: Workbook, d: ReportData) -> None:

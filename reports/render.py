@@ -65,13 +65,9 @@ def summary(d: ReportData) -> Message:
                    closing="完整报告 (Markdown、Excel、图表) 已生成, 请在看板或 data/reports 中查看。")
 
 
-def kind_label(kind: str, d: ReportData) -> str:
-    return {"town": d.words.towns, "department": "部门", "zone": "园区"}[kind]
-
-
 def score_table(d: ReportData) -> list[dict[str, Any]]:
     """Scores with their reasons, towns and departments each ranked on their own (名次 restarts at 1)."""
-    return [{"类别": kind_label(kind, d), "名次": place, "单位": s.unit, "得分": s.score,
+    return [{"类别": d.words.kind(kind), "名次": place, "单位": s.unit, "得分": s.score,
              **{RATE_LABEL[k]: f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in RATE_LABEL},
              "逾期工作日": s.workdays_late, "失分原因": "; ".join(s.lost) or "满分"}
             for kind, group in by_kind(d.scores) for place, s in rank(group)]

@@ -59,7 +59,6 @@ class Sent:
 
     recipient: str
     destination: str  # the channel's label: "Slack C0…", "钉钉 …", "控制台"
-    items: int | str
     result: str  # sent | reconciled | retry | unknown | failed
     code: str | None
     kind: str = ""  # the destination's kind (slack, dingtalk, wecom, console) when known
@@ -161,7 +160,7 @@ def sent_on(session: Session, plan_id: int, day: date) -> list[Sent]:
     latest: dict[int, Sent] = {}
     for log, msg in outbox.send_log(session, plan_id, day=day, limit=5000):  # newest first
         if msg.id is not None and msg.id not in latest:
-            latest[msg.id] = Sent(msg.recipient, log.channel, "", log.result, log.error_code, msg.dest_kind)
+            latest[msg.id] = Sent(msg.recipient, log.channel, log.result, log.error_code, msg.dest_kind)
     return [latest[k] for k in sorted(latest)]
 
 

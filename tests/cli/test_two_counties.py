@@ -322,7 +322,7 @@ def test_remind_follows_the_plans_own_policy(loaded, county: County, tmp_path) -
     # the send window is the plan's: 08:15 is before both counties' send_at
     r = loaded("remind", "--json", "--today", county.today, "--now", f"{county.today}T08:15")
     data = as_json(r)
-    assert data["skipped"] == f"当前为免打扰时段 (发送时间 {county.window}), 不发送提醒" and data["messages"] == []
+    assert data["skipped"] == f"当前为免打扰时段 (发送时间 {county.window}), 不发送提醒 (加 --force 可强制发送)" and data["messages"] == []
     assert not (tmp_path / "notifications.md").exists()
     # the per-task override of the 月报 task decides which stage is reached on this day
     day = county.override_day

@@ -55,7 +55,8 @@ def test_force_is_refused_for_a_flow_that_sends_no_reminders(run) -> None:  # ty
 
 
 @pytest.mark.parametrize(("result", "words"), [
-    ({"rows": 9, "due": 4, "sent": 0, "undelivered": 0, "skipped": "当前为免打扰时段 (发送时间 09:00–18:00), 不发送提醒"},
+    ({"rows": 9, "due": 4, "sent": 0, "undelivered": 0,
+      "skipped": "当前为免打扰时段 (发送时间 09:00–18:00), 不发送提醒 (加 --force 可强制发送)"},
      "分工 9 项, 到期提醒 4 条, 本次发送 0 条 —— 当前为免打扰时段 (发送时间 09:00–18:00), 不发送提醒 (加 --force 可强制发送)"),
     ({"rows": 9, "due": 0, "sent": 0, "undelivered": 0, "skipped": None},
      "分工 9 项, 到期提醒 0 条, 本次发送 0 条 —— 没有到期的提醒"),

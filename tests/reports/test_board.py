@@ -63,9 +63,9 @@ def test_the_board_says_who_is_late_first_then_by_town_then_by_unit(wanzhi: Snap
 
 
 def test_what_was_sent_is_said_as_it_was(wanzhi: Snapshot) -> None:
-    sent = [Sent("区委编办", "控制台", "", "sent", None, "console"), Sent("湾沚镇", "控制台", "", "sent", None),
-            Sent("区水务局", "Slack C1", "", "sent", None, "slack"),
-            Sent("区司法局", "Slack C2", "", "failed", "channel_not_found", "slack")]
+    sent = [Sent("区委编办", "控制台", "sent", None, "console"), Sent("湾沚镇", "控制台", "sent", None),
+            Sent("区水务局", "Slack C1", "sent", None, "slack"),
+            Sent("区司法局", "Slack C2", "failed", "channel_not_found", "slack")]
     text = board.markdown(wanzhi, sent)
     assert "今日提醒: 已发出 1 条 · 仅显示, 未发出 2 条 · 未能发送 1 条。" in text
     assert "- **仅显示, 未发出 2 条** (没有配置 Slack 或钉钉/企业微信机器人" in text and ": 区委编办、湾沚镇" in text
