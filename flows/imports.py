@@ -97,7 +97,8 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor
         if sheet_kind is None:
             problems.append(CellProblem(name, 1, "", "无法识别表格类型; 请用 fuquan template 生成的表头, 或加 --kind"))
             continue
-        typed, bad = read_rows(name, sheet_kind, sp.plan.report_figures, headers, rows, 2 if title else 1)
+        typed, bad = read_rows(name, sheet_kind, sp.plan.report_figures, headers, rows, 2 if title else 1,
+                               sp.plan.words.towns)
         problems += bad
         parsed.append((name, sheet_kind, typed))
     bad_rows = {(p.sheet, p.row) for p in problems}

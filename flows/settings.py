@@ -99,8 +99,6 @@ def prefect_environment(data_dir: Path) -> str | None:
     home.mkdir(parents=True, exist_ok=True)  # Prefect's server won't create it
     for name, value in ENVIRONMENT.items():  # step lines to the UI, a quiet terminal (flows/prefect_env.py)
         os.environ.setdefault(name, value)
-    # first start migrates a new database: on 2 cores that can take longer than the default 20 s
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     url = os.environ.get("PREFECT_API_URL")
     if url:
         return url if healthy(url) else None

@@ -101,7 +101,7 @@ def _by_task(rs: list[Reminder]) -> list[list[Reminder]]:
 
 
 def _name(r: Reminder) -> str:
-    return f"任务{r.task_no}「{r.title or r.task_text[:12]}」"
+    return f"任务{r.task_no}「{r.title}」"
 
 
 def _own(rs: list[Reminder], o: Occasion) -> str:

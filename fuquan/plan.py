@@ -191,9 +191,6 @@ class Plan:
     calendar: PlanCalendar = PlanCalendar()  # the plan file's holiday notice (`calendar:`)
     contacts: tuple[tuple[str, str], ...] = ()  # (unit name or 专班, "王芳 0553-5880000") from the plan file
 
-    def contact(self, name: str) -> str | None:
-        return dict(self.contacts).get(name)
-
     def calendar_warnings(self) -> list[str]:
         return [fallback_warning(y) for y in self.calendar_gaps()]
 

@@ -241,7 +241,7 @@ FIELD_NAMES = {
     "groups": "单位组", "members": "成员", "sections": "章节", "no": "序号", "section": "章节",
     "contact": "联系人", "phone": "电话", "text": "任务内容", "short": "任务简称", "deadline": "完成时限", "tasks": "任务", "note": "备注", "track": "跟踪事项",
     "letters": "承接确认书", "training": "岗前培训", "exams": "法律知识考试", "monthly_reports": "月报",
-    "departments": "部门", "towns": "镇", "status": "状态设置", "warn_working_days": "预警工作日数",
+    "departments": "部门", "towns": "乡镇", "status": "状态设置", "warn_working_days": "预警工作日数",
     "monthly_report": "月报设置", "figures": "月报指标", "reminders": "提醒策略", "send_at": "发送时间",
     "quiet_after": "免打扰开始时间", "before_due": "到期前提醒(工作日)", "overdue_every": "逾期重复提醒间隔(工作日)",
     "escalate_after": "逾期升级(工作日)", "ongoing_every": "持续类任务进度提醒间隔(工作日)", "overrides": "按任务调整",

@@ -140,15 +140,20 @@ def _fail() -> date:
     raise ValueError
 
 
+def _said(col: Column, towns: str) -> str:
+    return col.header.replace("镇", towns) if "镇" in col.header else col.header
+
+
 def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: list[str],
-              rows: list[tuple[int, list[Any]]], header_row: int = 1,
+              rows: list[tuple[int, list[Any]]], header_row: int = 1, towns: str = "镇",
               ) -> tuple[list[tuple[int, dict[str, Any]]], list[CellProblem]]:
     """Typed rows keyed by column key, and every problem found; blank rows are skipped. `header_row`: where the
-    header is (row 2 under a template's title row), for a missing column's place."""
-    cols = columns_of(kind, figures)
+    header is (row 2 under a template's title row), for a missing column's place; `towns`: the plan's word for
+    the town column (乡镇（街道）), in what is said about it."""
+    cols = columns_of(kind, figures)  # matched in any town word (TOWN_WORDS); named in the plan's
     where = {h.strip(): i for i, h in enumerate(headers) if h}
     index = {c.key: _header_index(c, where) for c in cols}
-    problems = [CellProblem(sheet, header_row, c.header, "缺少此列") for c in cols
+    problems = [CellProblem(sheet, header_row, _said(c, towns), "缺少此列") for c in cols
                 if c.required and index[c.key] is None]
     if problems:
         return [], problems
@@ -163,7 +168,7 @@ def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: li
             try:
                 record[c.key] = read_cell(c, raw)
             except ValueError as e:
-                problems.append(CellProblem(sheet, line, c.header, str(e)))
+                problems.append(CellProblem(sheet, line, _said(c, towns), str(e)))
         out.append((line, record))
     return out, problems
 

@@ -121,5 +121,5 @@ def test_templates_have_the_right_headers(run, tmp_path) -> None:  # type: ignor
                                         "复议诉讼数", "培训场次", "培训人次", "持证人数"]
     assert ws.title == "月报" and ws.freeze_panes == "A3"
     csv_out = tmp_path / "letters.csv"
-    assert run("template", "letters", "--out", str(csv_out)).code == 0
+    assert run("template", "letters", "--config", str(REAL_CONFIG), "--out", str(csv_out)).code == 0
     assert csv_out.read_text(encoding="utf-8-sig").splitlines()[1] == "部门,镇,签订日期,文号,签订人"
