@@ -19,7 +19,8 @@ POLICY = replace(default_policy(), before_due=(5, 2, 0), overdue_every=3, escala
 
 def row(due: date | None, today: date, unit: str = "甲镇", task: int = 2, kind: str = "date",
         missing: tuple[str, ...] = ()) -> Row:
-    return Row(task, "签订确认书", "4月底前", unit, "town", "partner", judge(due, None, today, CAL, 3, kind), missing)
+    return Row(task, "签订确认书", "4月底前", unit, "town", "partner", judge(due, None, today, CAL, 3, kind), missing,
+               title="签订确认书")
 
 
 def stages(today: date, due: date | None = date(2023, 5, 31), **kw) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
