@@ -25,10 +25,12 @@ from . import (
     remind_cmds,
     report_cmds,
     service_cmds,
+    web_cmds,
 )
 from .common import Parents, Parser, argv_problem, clock_today
 
-GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds, calendar_cmds)
+GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds, calendar_cmds,
+          web_cmds)
 
 
 def build_parser(default_config: str = "config/tasks.yaml") -> argparse.ArgumentParser:

@@ -38,6 +38,7 @@ from models.ledger_io import load_ledger
 from notifications.base import Outgoing, redact
 from notifications.router import Router
 
+from .answers import link_maker
 from .context import Context
 
 
@@ -189,9 +190,11 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     deadline = time.monotonic() + ctx.settings.send_budget_seconds
     # how long a dead process's last post may still land at Slack: longer than the client timeout (10 s)
     settle = timedelta(seconds=ctx.settings.settle_seconds)
+    link = link_maker(ctx, now)
     with transaction(engine) as session:
         claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target),
-                                               Message.from_dict(m.body), m.created_at), m.recipient)
+                                               Message.from_dict(m.body), m.created_at, link(m.recipient),
+                                               m.recipient != ZHUANBAN and not m.forwarded_for), m.recipient)
                    for m, doubt in outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead,
                                                 only=only, settle=settle)]
     lanes: dict[Destination, list[Claimed]] = {}

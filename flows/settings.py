@@ -16,6 +16,11 @@ where they are used (the notifiers).
     FUQUAN_SLACK_API_URL            Slack Web API base (tests point it at 127.0.0.1)   https://slack.com/api/
     FUQUAN_WEBHOOK_<NAME>           a DingTalk/WeCom robot's URL (secret)
     FUQUAN_WEBHOOK_<NAME>_SECRET    that robot's signing secret (secret)
+    FUQUAN_LINK_SECRET              signs units' personal links and sessions (secret; `make run` makes one)
+    FUQUAN_WEB_URL                  the web app's address as units reach it, for links http://127.0.0.1:8300
+    FUQUAN_WEB_PORT                 the port `fuquan web` listens on (127.0.0.1)         8300
+    SLACK_APP_TOKEN                 Slack app-level token for Socket Mode buttons (secret)
+    SLACK_SIGNING_SECRET            checks Slack's signed requests to /slack/actions (secret)
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ class Settings:
     slack_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_API_URL
     webhooks: dict[str, Webhook] = field(default_factory=dict)
+    link_secret: SecretStr | None = None
+    web_url: str = "http://127.0.0.1:8300"
+    web_port: int = 8300
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,11 +78,25 @@ class Settings:
             slack_api_url=env.get("FUQUAN_SLACK_API_URL") or DEFAULT_API_URL,
             webhooks={name: Webhook(SecretStr(url), SecretStr(secret[name]) if secret[name] else None)
                       for name, url in hooks.items()},
+            link_secret=_secret(env.get("FUQUAN_LINK_SECRET")),
+            web_url=env.get("FUQUAN_WEB_URL") or f"http://127.0.0.1:{_port(env.get('FUQUAN_WEB_PORT'))}",
+            web_port=_port(env.get("FUQUAN_WEB_PORT")),
+            slack_app_token=_secret(env.get("SLACK_APP_TOKEN")),
+            slack_signing_secret=_secret(env.get("SLACK_SIGNING_SECRET")),
         )
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
-        return credential_values(self.slack_token, self.webhooks)
+        extra = [s.get_secret_value() for s in (self.link_secret, self.slack_app_token, self.slack_signing_secret) if s]
+        return credential_values(self.slack_token, self.webhooks) + extra
+
+
+def _secret(raw: str | None) -> SecretStr | None:
+    return SecretStr(raw) if raw else None
+
+
+def _port(raw: str | None) -> int:
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 65536 else 8300
 
 
 def _seconds(raw: str | None, default: float) -> float:

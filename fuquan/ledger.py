@@ -49,6 +49,17 @@ class Records:
     certified: dict[tuple[int, str], date] = field(default_factory=dict)  # (task, town) → 证件换领 done
     reports: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, town, YYYY-MM) → submitted
     periods: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, unit, 2024Q1) → done
+    # what units sent back, keyed (task, unit, period label or "" for a whole share): the latest feedback's
+    # state (待复核/已退回/通过), the latest extension request's (待批/批准/不批准), a period's granted new date
+    reviews: dict[tuple[int, str, str], str] = field(default_factory=dict)
+    extensions: dict[tuple[int, str, str], str] = field(default_factory=dict)
+    extended: dict[tuple[int, str, str], date] = field(default_factory=dict)
+
+    def answers(self, no: int, unit: str, label: str = "") -> dict[str, str]:
+        """What a row shows of the unit's answers: feedback waiting or sent back, an extension asked or refused."""
+        review, ext = self.reviews.get((no, unit, label), ""), self.extensions.get((no, unit, label), "")
+        return {"review": review if review in ("待复核", "已退回") else "",
+                "extension": ext if ext in ("待批", "不批准") else ""}
 
 
 @dataclass(frozen=True)
@@ -63,11 +74,13 @@ class Row:
     missing: tuple[str, ...] = ()
     label: str = ""  # e.g. 月报 2023-05 for a per-period row
     title: str = ""  # the task's short title, for tables and messages
+    review: str = ""  # 待复核 | 已退回: the unit's feedback and where its 复核 stands
+    extension: str = ""  # 待批 | 不批准: the unit's extension request
 
     def as_dict(self) -> dict[str, Any]:
         return {"task": self.task_no, "unit": self.unit, "unit_kind": self.unit_kind, "role": self.role,
                 "label": self.label, "deadline_text": self.deadline_text, **self.judgement.as_dict(),
-                "missing": list(self.missing)}
+                "missing": list(self.missing), "review": self.review, "extension": self.extension}
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,8 @@ def _share_row(s: Share, items: list[tuple[str, date | None]] | None, rec: Recor
         if d is not None and abs(d.year - ctx.year) > SANE_YEARS:
             raise ValueError(f"{d} 离计划年度 {ctx.year} 太远")
     j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
-    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, title=s.title)
+    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, title=s.title,
+               **rec.answers(s.task_no, s.unit))
 
 
 def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
@@ -151,10 +165,12 @@ def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
     rows = []
     for due in ctx.periods(s.deadline):
         label = s.deadline.label_of(due)
-        j = judge(due, rec.periods.get((s.task_no, s.unit, label)), ctx.today, ctx.cal, ctx.warn)
+        key = (s.task_no, s.unit, label)
+        # an extension granted for this period moves its due date (fuquan.answers)
+        j = judge(rec.extended.get(key, due), rec.periods.get(key), ctx.today, ctx.cal, ctx.warn)
         missing = () if j.colour in FINISHED else (label,)
         rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label,
-                        s.title))
+                        s.title, **rec.answers(*key)))
     return rows
 
 

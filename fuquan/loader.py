@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
 from ruamel.yaml.reader import ReaderError
 
+from .answers import AnswerPolicy
 from .deadline import parse_deadline
 from .errors import DeadlineError, PlanError, Problem
 from .plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
@@ -173,7 +174,8 @@ class _Checker:
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
                     self.spec.status.warn_working_days, figures, policy, channels, schedules,
                     Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
-                            ev.late_penalty_cap), self._words(), decimal, calendar, self._contacts())
+                            ev.late_penalty_cap), self._words(), decimal, calendar, self._contacts(),
+                    AnswerPolicy(**self.spec.answers.model_dump()))
 
     def _contacts(self) -> tuple[tuple[str, str], ...]:
         meta = [(ZHUANBAN, self.spec.plan.contact.text())] if self.spec.plan.contact else []

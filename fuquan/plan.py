@@ -13,6 +13,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from .answers import AnswerPolicy
 from .deadline import Deadline
 from .errors import LookupFailed
 from .policy import Channels, ReminderPolicy, Schedule, Weights
@@ -190,6 +191,7 @@ class Plan:
     decimal_figures: tuple[str, ...] = ()  # 月报 figures that may have decimals; the others are whole counts
     calendar: PlanCalendar = PlanCalendar()  # the plan file's holiday notice (`calendar:`)
     contacts: tuple[tuple[str, str], ...] = ()  # (unit name or 专班, "王芳 0553-5880000") from the plan file
+    answers: AnswerPolicy = AnswerPolicy()  # how units answer back (签收, 反馈/复核, 延期)
 
     def calendar_warnings(self) -> list[str]:
         return [fallback_warning(y) for y in self.calendar_gaps()]
@@ -288,6 +290,7 @@ class Plan:
             "issued": self.issued.isoformat(), "timezone": self.timezone,
             "warn_workdays": self.warn_workdays, "report_figures": list(self.report_figures),
             "reminders": self.policy.as_dict(), "channels": self.channels.as_dict(),
+            "answers": self.answers.as_dict(),
             "schedules": [s.as_dict() for s in self.schedules], "evaluation": self.weights.as_dict(),
             "words": self.words.as_dict(),
             "units": [{"name": u.name, "kind": u.kind, "full_name": u.full_name} for u in self.units],

@@ -184,6 +184,16 @@ class RemindersSpec(_Strict):
     overrides: list[OverrideSpec] = []
 
 
+class AnswersSpec(_Strict):
+    """How units answer back (fuquan.answers): 签收, 反馈 and 复核, 申请延期."""
+
+    ack_within: StrictInt = Field(default=2, ge=1, le=30)
+    reply_within: StrictInt = Field(default=3, ge=1, le=30)
+    extensions_by: Literal["专班", "牵头单位"] = "专班"
+    review: bool = True
+    link_days: StrictInt = Field(default=120, ge=1, le=400)
+
+
 class ChannelSpec(_Strict):
     """Exactly one of: a Slack channel ID, or the NAME of a robot webhook whose URL (and DingTalk
     signing secret) come from the environment: FUQUAN_WEBHOOK_<NAME>, FUQUAN_WEBHOOK_<NAME>_SECRET."""
@@ -223,6 +233,7 @@ class PlanFile(_Strict):
     status: StatusSpec = StatusSpec()
     monthly_report: MonthlyReportSpec | None = None
     reminders: RemindersSpec = RemindersSpec()
+    answers: AnswersSpec = AnswersSpec()
     channels: ChannelsSpec = ChannelsSpec()
     schedules: dict[str, ScheduleSpec] = Field(default_factory=lambda: dict(DEFAULT_SCHEDULES))
     evaluation: EvaluationSpec = EvaluationSpec()
@@ -251,6 +262,8 @@ FIELD_NAMES = {
     "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
     "former_names": "曾用名", "level": "行政层级", "programme": "工作名称", "plans_to": "培训指导计划报送单位",
     "training_forms": "培训形式", "decimal": "可为小数的指标", "not_applicable": "不适用",
+    "answers": "单位反馈设置", "ack_within": "签收时限(工作日)", "reply_within": "延期答复时限(工作日)",
+    "extensions_by": "延期审批方", "review": "反馈需复核", "link_days": "专属链接有效天数",
     "calendar": "节假日安排", "holidays": "放假日期", "workdays": "调休上班日期",
 }
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from fuquan.ledger import Context, Records, Row, Share, evaluate
 from fuquan.workdays import WorkCalendar
 
+from .answer_io import extension_states, review_states
 from .items import (
     ExamSittingRow,
     ExamTownRow,
@@ -65,7 +66,9 @@ def _q(session: Session, stmt: Any) -> Any:
     return session.connection().execute(stmt)  # plain rows: no ORM objects to build
 
 
-def load_ledgers(session: Session, plans: list[StoredPlan]) -> dict[int, Ledger]:
+def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | None = None) -> dict[int, Ledger]:
+    """Every plan's shares and records; with `unit_id`, that unit's shares only (a unit's own page: the
+    records are still the plan's, since a department's share is judged from every town's items)."""
     out = {p.id: Ledger(p) for p in plans}
     ids = list(out)
     tasks: dict[int, tuple[int, int]] = {}  # task id → (plan id, task no)
@@ -78,6 +81,8 @@ def load_ledgers(session: Session, plans: list[StoredPlan]) -> dict[int, Ledger]
             .join(TaskRow, col(TaskRow.id) == AssignmentRow.task_id)
             .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(AssignmentRow.active))
             .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
+    if unit_id is not None:
+        stmt = stmt.where(col(AssignmentRow.unit_id) == unit_id)
     for tid, uid, role, status, completed_on, extended_due in _q(session, stmt):
         pid, no = tasks[tid]
         t, unit = by_no[pid][no], out[pid].stored.names[uid]
@@ -136,6 +141,16 @@ def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int]]
         if status == "已完成" and done:
             r, no = rec(tid)
             r.periods[(no, name[unit], period)] = done
+    for (tid, unit, period), state in review_states(session, ids).items():
+        if tid in tasks:
+            r, no = rec(tid)
+            r.reviews[(no, name[unit], period)] = state
+    for tid, unit, period, state, new_due in extension_states(session, ids):
+        if tid in tasks:
+            r, no = rec(tid)
+            r.extensions[(no, name[unit], period)] = state
+            if state == "批准" and period:
+                r.extended[(no, name[unit], period)] = new_due
 
 
 def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> Iterator[Ledger]:
@@ -150,5 +165,5 @@ def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> 
         yield from load_ledgers(session, list(read_plans(session, pending).values())).values()
 
 
-def load_ledger(session: Session, plan: StoredPlan) -> Ledger:
-    return load_ledgers(session, [plan])[plan.id]
+def load_ledger(session: Session, plan: StoredPlan, *, unit_id: int | None = None) -> Ledger:
+    return load_ledgers(session, [plan], unit_id=unit_id)[plan.id]

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from fuquan.answers import AnswerPolicy
 from fuquan.deadline import Deadline
 from fuquan.errors import AmbiguousPlan, FuquanError, LookupFailed
 from fuquan.plan import Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
@@ -110,7 +111,7 @@ def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any])
                 ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
                 tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s),
                 tuple(s.get("decimal_figures", ())), PlanCalendar.from_dict(s.get("calendar", {})),
-                tuple(s.get("contacts", {}).items()))
+                tuple(s.get("contacts", {}).items()), AnswerPolicy.from_dict(s.get("answers")))
 
 
 def _words(row: PlanRow, settings: dict[str, Any]) -> Words:

@@ -52,7 +52,8 @@ def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = 
               "settings": {"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),
                            "schedules": [s.as_dict() for s in plan.schedules], "evaluation": plan.weights.as_dict(),
                            "words": plan.words.as_dict(), "decimal_figures": list(plan.decimal_figures),
-                           "calendar": plan.calendar.as_dict(), "contacts": dict(plan.contacts)}}
+                           "calendar": plan.calendar.as_dict(), "contacts": dict(plan.contacts),
+                           "answers": plan.answers.as_dict()}}
     if row is None:
         row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)
         session.add(row)

@@ -20,8 +20,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _ts() -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=False)
+def _ts(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class PlanBase(SQLModel):

@@ -39,6 +39,15 @@ class Outgoing:
     destination: Destination
     message: Message
     created_at: datetime  # when it was queued: reconciliation looks no further back
+    # the recipient unit's personal link (签收/反馈/申请延期), added at sending and never stored in the outbox;
+    # `answerable`: a unit's own reminder in its own channel, which may carry Slack buttons
+    link: str | None = None
+    answerable: bool = False
+
+    def text(self) -> str:
+        """The message's plain text, ending with the way back when there is one."""
+        text = self.message.text()
+        return f"{text}\n\n签收、反馈进展、申请延期请点击: {self.link}" if self.link else text
 
 
 class Notifier(Protocol):

@@ -26,7 +26,7 @@ class ConsoleNotifier:
             return self._send(out)
 
     def _send(self, out: Outgoing) -> str:
-        text = out.message.text()
+        text = out.text()
         self.stream.write(f"\n── 发给 {out.message.recipient} ──\n{text}\n")
         if self.path:
             try:

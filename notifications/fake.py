@@ -46,7 +46,7 @@ class RecordingNotifier:
         with self._lock:
             mid = f"m{len(self.sent) + 1}"
             self.sent.append(Sent(out.key, out.destination.target, out.message.recipient, out.message.title,
-                                  out.message.text()))
+                                  out.text()))
             self.delivered[out.key] = mid
         return mid
 

@@ -40,7 +40,23 @@ NETWORK = (OSError, http.client.HTTPException, URLError, TimeoutError)
 SECTION_LIMIT, BLOCK_LIMIT = 2900, 50  # Slack: 3,000 characters per section text, 50 blocks
 
 
-def blocks(message: Message) -> list[dict[str, Any]]:
+ACK_ACTION, EXTEND_ACTION, OPEN_ACTION = "fuquan_ack", "fuquan_extend", "fuquan_open"
+
+
+def answer_block(out: Outgoing) -> dict[str, Any]:
+    """The buttons a unit's own reminder ends with: 签收 (recorded at once), 反馈进展 (its page), 申请延期 (a
+    modal). Their value is the outbox key; web/slack.py checks the press came from the channel it was sent to."""
+    elements: list[dict[str, Any]] = [
+        {"type": "button", "action_id": ACK_ACTION, "text": {"type": "plain_text", "text": "签收"}, "style": "primary",
+         "value": out.key},
+        {"type": "button", "action_id": EXTEND_ACTION, "text": {"type": "plain_text", "text": "申请延期"}, "value": out.key}]
+    if out.link:
+        elements.insert(1, {"type": "button", "action_id": OPEN_ACTION, "text": {"type": "plain_text", "text": "反馈进展"},
+                            "url": out.link})
+    return {"type": "actions", "block_id": "fuquan_answer", "elements": elements}
+
+
+def blocks(message: Message, outgoing: Outgoing | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}}]
     if message.note:
         out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": message.note}]})
@@ -52,10 +68,11 @@ def blocks(message: Message) -> list[dict[str, Any]]:
                 chunk = ""
             chunk += f"\n• {line}"
         out.append({"type": "section", "text": {"type": "mrkdwn", "text": chunk}})
-    if len(out) > BLOCK_LIMIT:
-        out = out[: BLOCK_LIMIT - 1] + [{"type": "context", "elements": [
+    tail = [answer_block(outgoing)] if outgoing is not None and outgoing.answerable else []
+    if len(out) + len(tail) > BLOCK_LIMIT:
+        out = out[: BLOCK_LIMIT - 1 - len(tail)] + [{"type": "context", "elements": [
             {"type": "mrkdwn", "text": "内容较多, 其余事项请在督办系统中查看。"}]}]
-    return out
+    return out + tail
 
 
 class SlackNotifier:
@@ -84,8 +101,8 @@ class SlackNotifier:
             last = attempt == self.max_attempts
             try:
                 resp = self.client.chat_postMessage(
-                    channel=out.destination.target, text=out.message.text()[:39000],
-                    blocks=None if plain else blocks(out.message), unfurl_links=False,
+                    channel=out.destination.target, text=out.text()[:39000],
+                    blocks=None if plain else blocks(out.message, out), unfurl_links=False,
                     metadata={"event_type": EVENT_TYPE, "event_payload": {"key": out.key}})
                 return str(resp["ts"])
             except SlackApiError as e:

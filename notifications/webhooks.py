@@ -54,7 +54,7 @@ class WebhookNotifier:
         return url
 
     def _body(self, out: Outgoing) -> dict[str, object]:
-        text = out.message.text()
+        text = out.text()
         if self.kind == "dingtalk":
             return {"msgtype": "markdown", "markdown": {"title": out.message.title, "text": text}}
         data = text.encode()

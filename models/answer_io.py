@@ -1,0 +1,173 @@
+"""Reading and writing what units send back (models/answers.py). Every function takes the session and the
+unit it acts for: a row of another unit is "not found", never another unit's data.
+
+Writes audit rows like every other record (who, when, from where: `Actor.source` holds the address).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from fuquan.answers import ACCEPTED, ASKED, PENDING_REVIEW
+from fuquan.errors import FuquanError
+
+from .answers import AckRow, EvidenceRow, ExtensionRow, FeedbackRow, FormUseRow, UnitLinkRow
+from .items import AuditRow
+from .outbox import SENT, MessageRow, ReminderRow
+from .records import Actor
+from .stored import StoredPlan
+
+
+class NotYours(FuquanError):
+    """Asked for a row that does not exist or belongs to another unit: the two look the same from outside."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"找不到该{what}, 或它不属于本单位")
+
+
+def audit(session: Session, sp: StoredPlan, actor: Actor, entity: str, ref: str, field: str,
+          old: Any = None, new: Any = None) -> None:
+    session.add(AuditRow(plan_id=sp.id, by=actor.by, source=actor.source, entity=entity, ref=ref, field=field,
+                         old=None if old is None else str(old), new=None if new is None else str(new)))
+
+
+def generation(session: Session, plan_id: int, holder: str) -> int:
+    row = session.exec(select(UnitLinkRow).where(UnitLinkRow.plan_id == plan_id, UnitLinkRow.holder == holder)).first()
+    return row.generation if row else 1
+
+
+def rotate(session: Session, plan_id: int, holder: str, now: datetime) -> int:
+    row = session.exec(select(UnitLinkRow).where(UnitLinkRow.plan_id == plan_id, UnitLinkRow.holder == holder)).first()
+    if row is None:
+        row = UnitLinkRow(plan_id=plan_id, holder=holder, generation=1)
+    row.generation, row.rotated_at = row.generation + 1, now
+    session.add(row)
+    return row.generation
+
+
+def use_nonce(session: Session, nonce: str, what: str) -> str | None:
+    """Record a form's one-time nonce; if it was used before, what its first use recorded (the same form
+    sent twice records once). Runs in its own savepoint so a race is caught here, not at commit."""
+    found = session.exec(select(FormUseRow).where(FormUseRow.nonce == nonce)).first()
+    if found is not None:
+        return found.what
+    try:
+        with session.begin_nested():
+            session.add(FormUseRow(nonce=nonce, what=what))
+    except IntegrityError:
+        found = session.exec(select(FormUseRow).where(FormUseRow.nonce == nonce)).first()
+        return found.what if found else what
+    return None
+
+
+def open_reminders(session: Session, plan_id: int, recipient: str) -> list[tuple[MessageRow, list[ReminderRow]]]:
+    """Messages sent to `recipient` with a reminder not yet acknowledged, newest first."""
+    stmt = (select(ReminderRow, MessageRow).join(MessageRow, col(MessageRow.id) == ReminderRow.message_id)
+            .outerjoin(AckRow, col(AckRow.reminder_id) == ReminderRow.id)
+            .where(ReminderRow.plan_id == plan_id, ReminderRow.recipient == recipient, MessageRow.status == SENT,
+                   col(AckRow.id).is_(None))
+            .order_by(col(MessageRow.id).desc(), col(ReminderRow.id)))
+    out: dict[int, tuple[MessageRow, list[ReminderRow]]] = {}
+    for r, m in session.exec(stmt):
+        out.setdefault(m.id or 0, (m, []))[1].append(r)
+    return list(out.values())
+
+
+def acknowledge(session: Session, sp: StoredPlan, actor: Actor, unit: str, message_id: int, now: datetime) -> int:
+    """签收 every reminder of one message sent to `unit` (and the first reminder a repeat stands for).
+    Returns how many were newly acknowledged: 0 when they all were already."""
+    msg = session.get(MessageRow, message_id)
+    if msg is None or msg.plan_id != sp.id or msg.recipient != unit or msg.status != SENT:
+        raise NotYours("提醒")
+    reminders = list(session.exec(select(ReminderRow).where(ReminderRow.message_id == message_id)))
+    keys = [r.key.removeprefix("again|") for r in reminders if r.key.startswith("again|")]
+    if keys:
+        reminders += list(session.exec(select(ReminderRow).where(
+            ReminderRow.plan_id == sp.id, col(ReminderRow.key).in_(keys), ReminderRow.recipient == unit)))
+    done = set(session.exec(select(AckRow.reminder_id).where(
+        col(AckRow.reminder_id).in_([r.id for r in reminders]))))
+    new = [r for r in reminders if r.id not in done]
+    for r in new:
+        session.add(AckRow(plan_id=sp.id, reminder_id=r.id or 0, unit_id=sp.unit_ids[unit], at=now, by=actor.by,
+                           source=actor.source))
+    if new:
+        audit(session, sp, actor, "ack", f"{unit}/{msg.title}", "签收", new=f"{len(new)} 条提醒")
+    return len(new)
+
+
+def unacknowledged(session: Session, plan_id: int) -> list[tuple[ReminderRow, MessageRow]]:
+    """Every sent reminder to a unit (not the 专班) that nobody has acknowledged, oldest first."""
+    stmt = (select(ReminderRow, MessageRow).join(MessageRow, col(MessageRow.id) == ReminderRow.message_id)
+            .outerjoin(AckRow, col(AckRow.reminder_id) == ReminderRow.id)
+            .where(ReminderRow.plan_id == plan_id, MessageRow.status == SENT, ReminderRow.recipient != "专班",
+                   col(ReminderRow.kind).in_(("before", "overdue", "nudge", "again")), col(AckRow.id).is_(None))
+            .order_by(col(MessageRow.day), col(ReminderRow.id)))
+    return list(session.exec(stmt))  # type: ignore[arg-type]
+
+
+def add_evidence(session: Session, sp: StoredPlan, unit_id: int, sha: str, kind: str, size: int,
+                 name: str) -> EvidenceRow:
+    row = EvidenceRow(plan_id=sp.id, unit_id=unit_id, sha256=sha, kind=kind, size=size, name=name)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def evidence(session: Session, plan_id: int, evidence_id: int, unit_id: int | None) -> EvidenceRow:
+    """A 佐证 file of the plan; of `unit_id` only, unless None (the 专班)."""
+    row = session.get(EvidenceRow, evidence_id)
+    if row is None or row.plan_id != plan_id or (unit_id is not None and row.unit_id != unit_id):
+        raise NotYours("佐证材料")
+    return row
+
+
+def feedback_of(session: Session, plan_id: int, *, unit_id: int | None = None,
+                states: Iterable[str] | None = None) -> list[FeedbackRow]:
+    stmt = select(FeedbackRow).where(FeedbackRow.plan_id == plan_id)
+    if unit_id is not None:
+        stmt = stmt.where(FeedbackRow.unit_id == unit_id)
+    if states is not None:
+        stmt = stmt.where(col(FeedbackRow.state).in_(list(states)))
+    return list(session.exec(stmt.order_by(col(FeedbackRow.id).desc())))
+
+
+def extensions_of(session: Session, plan_id: int, *, unit_id: int | None = None, task_ids: Iterable[int] | None = None,
+                  states: Iterable[str] | None = None) -> list[ExtensionRow]:
+    stmt = select(ExtensionRow).where(ExtensionRow.plan_id == plan_id)
+    if unit_id is not None:
+        stmt = stmt.where(ExtensionRow.unit_id == unit_id)
+    if task_ids is not None:
+        stmt = stmt.where(col(ExtensionRow.task_id).in_(list(task_ids)))
+    if states is not None:
+        stmt = stmt.where(col(ExtensionRow.state).in_(list(states)))
+    return list(session.exec(stmt.order_by(col(ExtensionRow.id).desc())))
+
+
+def open_extension(session: Session, plan_id: int, task_id: int, unit_id: int, period: str) -> ExtensionRow | None:
+    return session.exec(select(ExtensionRow).where(
+        ExtensionRow.plan_id == plan_id, ExtensionRow.task_id == task_id, ExtensionRow.unit_id == unit_id,
+        ExtensionRow.period == period, ExtensionRow.state == ASKED)).first()
+
+
+def review_states(session: Session, plan_ids: list[int]) -> dict[tuple[int, int, str], str]:
+    """(task id, unit id, period) → the state of its latest feedback."""
+    stmt = (select(FeedbackRow.task_id, FeedbackRow.unit_id, FeedbackRow.period, FeedbackRow.state)
+            .where(col(FeedbackRow.plan_id).in_(plan_ids)).order_by(col(FeedbackRow.id)))
+    return {(t, u, p): s for t, u, p, s in session.exec(stmt)}  # type: ignore[call-overload]
+
+
+def extension_states(session: Session, plan_ids: list[int]) -> list[tuple[int, int, str, str, date]]:
+    """(task id, unit id, period, state, new due) of every extension request, oldest first."""
+    stmt = (select(ExtensionRow.task_id, ExtensionRow.unit_id, ExtensionRow.period, ExtensionRow.state,
+                   ExtensionRow.new_due).where(col(ExtensionRow.plan_id).in_(plan_ids)).order_by(col(ExtensionRow.id)))
+    return list(session.exec(stmt))  # type: ignore[call-overload]
+
+
+__all__ = ["ACCEPTED", "PENDING_REVIEW", "NotYours", "acknowledge", "add_evidence", "audit", "evidence",
+           "extension_states", "extensions_of", "feedback_of", "generation", "open_extension", "open_reminders",
+           "review_states", "rotate", "unacknowledged", "use_nonce"]

@@ -1,0 +1,119 @@
+"""The web app's door: sessions from links, CSRF, the failed-link rate limit, and the plan a session is for.
+
+Links and sessions are verified by fuquan.links (HMAC, expiry) and then against the database (the holder's link
+generation: a rotated link or session stops working at once). Nothing here trusts a form's unit or plan: the
+session says whose it is, and every lookup below is limited to that.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlmodel import select
+from starlette.requests import Request
+
+from flows import answers
+from flows.context import Context
+from fuquan.links import BadLink, Claims, csrf_ok, session_of, sign, verify
+from fuquan.policy import ZHUANBAN
+from models.db import reading
+from models.stored import StoredPlan, read_plan
+from models.tables import PlanRow
+
+COOKIE = "fuquan_session"
+FAILS_ALLOWED, FAIL_WINDOW = 20, 600.0  # failed link attempts per address per ten minutes
+
+
+class TooMany(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Visitor:
+    ctx: Context  # with the session's plan chosen
+    claims: Claims
+    holder: str  # the unit's name, or 专班
+    address: str
+
+    @property
+    def office(self) -> bool:
+        return self.holder == ZHUANBAN
+
+    @property
+    def by(self) -> str:
+        """Who the audit names: the 专班 member, or the unit through its link."""
+        return f"{ZHUANBAN} {self.claims.member}".strip() if self.office else f"{self.holder} (专属链接)"
+
+
+class Door:
+    def __init__(self, base: Context) -> None:
+        self.base = base
+        secret = base.settings.link_secret
+        self.secret = secret.get_secret_value() if secret else ""
+        self._plans: dict[int, tuple[object, StoredPlan]] = {}
+        self._fails: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self.base.clock()
+
+    def plan_context(self, plan_id: int) -> Context:
+        """The context for one plan, its stored plan re-read only when a sync changed it."""
+        with reading(self.base.engine) as session:
+            row = session.exec(select(PlanRow).where(PlanRow.id == plan_id)).first()
+            if row is None:
+                raise BadLink("计划不存在")
+            cached = self._plans.get(plan_id)
+            if cached is None or cached[0] != row.content_hash:
+                cached = (row.content_hash, read_plan(session, row))
+                self._plans[plan_id] = cached
+        return replace(self.base, stored=cached[1])
+
+    def check_rate(self, address: str) -> None:
+        with self._lock:
+            fails = self._fails[address]
+            while fails and fails[0] < time.monotonic() - FAIL_WINDOW:
+                fails.popleft()
+            if len(fails) >= FAILS_ALLOWED:
+                raise TooMany()
+
+    def failed(self, address: str) -> None:
+        with self._lock:
+            self._fails[address].append(time.monotonic())
+
+    def enter(self, token: str, address: str) -> tuple[Visitor, str]:
+        """A link used: its visitor and the session cookie's value. BadLink when forged, expired or revoked."""
+        self.check_rate(address)
+        try:
+            claims = verify(token, self.secret, self.now())
+            visitor = self._visitor(claims, address)
+        except BadLink:
+            self.failed(address)
+            raise
+        session = session_of(claims, self.now())
+        return replace(visitor, claims=session), sign(session, self.secret, "session")
+
+    def visitor(self, request: Request) -> Visitor:
+        raw = request.cookies.get(COOKIE, "")
+        claims = verify(raw, self.secret, self.now(), "session")
+        if not claims.sid:
+            raise BadLink("会话无效")
+        return self._visitor(claims, address(request))
+
+    def _visitor(self, claims: Claims, address: str) -> Visitor:
+        ctx = self.plan_context(claims.plan)
+        holder = answers.holder_name(ctx.plan, claims)
+        if not answers.current(ctx, claims):
+            raise BadLink("链接已失效 (已重新生成), 请使用最新收到的链接")
+        return Visitor(ctx, claims, holder, address)
+
+    def csrf(self, visitor: Visitor, given: str) -> bool:
+        return csrf_ok(visitor.claims, self.secret, given)
+
+
+def address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,73 @@
+"""The web process: the app, its Slack request URL, and the Socket Mode client beside it when Slack is configured.
+
+Socket Mode runs slack_sdk's own client (its built-in WebSocket, no extra package) in its own threads; every
+envelope is acknowledged at once, then handled. Its app token is a secret: it is never logged (the SDK's
+loggers go through notifications.base.guard_logs like everything else).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from flows.context import Context
+from notifications.base import guard_logs
+
+from .app import make_app
+from .guard import Door
+from .slack import SlackActions
+
+log = logging.getLogger("fuquan.web")
+
+
+def build(ctx: Context) -> tuple[Starlette, Callable[[], None]]:
+    """The app for `ctx`'s database (every plan in it: a link names its plan) and a function that stops what
+    was started beside it."""
+    s = ctx.settings
+    guard_logs(s.secrets())
+    door = Door(ctx)
+    client = None
+    if s.slack_token is not None:
+        from slack_sdk import WebClient
+
+        client = WebClient(token=s.slack_token.get_secret_value(), base_url=s.slack_api_url, retry_handlers=[])
+    actions = SlackActions(door, s.slack_signing_secret.get_secret_value() if s.slack_signing_secret else None, client)
+
+    async def slack_http(request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > 1024 * 1024:
+            return Response(status_code=413)
+        status, answer = actions.http(await request.body(), dict(request.headers))
+        return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
+
+    app = make_app(ctx, slack_http if actions.verifier else None, door=door)
+    stop = start_socket_mode(actions, ctx) if s.slack_app_token is not None and client is not None else (lambda: None)
+    return app, stop
+
+
+def start_socket_mode(actions: SlackActions, ctx: Context) -> Callable[[], None]:
+    from slack_sdk.socket_mode import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    token = ctx.settings.slack_app_token
+    assert token is not None and actions.client is not None
+    sm = SocketModeClient(app_token=token.get_secret_value(), web_client=actions.client)
+
+    def listener(client: Any, req: SocketModeRequest) -> None:
+        if req.type != "interactive":
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        answer = actions.socket(req.envelope_id, req.payload)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=answer))
+
+    sm.socket_mode_request_listeners.append(listener)
+    try:
+        sm.connect()
+    except Exception as e:  # noqa: BLE001 - Slack down or a bad app token: the pages still serve
+        log.warning("Slack Socket Mode 未能连接 (%s); 按钮暂不可用, 网页不受影响", type(e).__name__)
+    return sm.close

@@ -1,0 +1,159 @@
+"""Slack buttons on reminders: 签收 records at once, 申请延期 opens a modal, 反馈 opens the unit's page (files do
+not fit a modal). The same handler serves Socket Mode (no public URL: a district intranet has none) and, for
+offices with a public endpoint, the signed HTTP request URL `/slack/actions`.
+
+A button acts only for the unit whose channel it was posted in: its value names the outbox message, and the
+press must come from that message's channel (a forwarded message, sent to the 专班's channel, has no
+buttons). HTTP requests need Slack's signature, a timestamp within five minutes and a body not seen before;
+each Socket Mode envelope is handled once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qs
+
+from slack_sdk.signature import SignatureVerifier
+from sqlmodel import select
+
+from flows import answers
+from fuquan.errors import FuquanError
+from models import answer_io
+from models.db import reading, transaction
+from models.outbox import MessageRow
+from models.records import Actor
+from notifications.slack import ACK_ACTION, EXTEND_ACTION
+
+from .guard import Door
+
+log = logging.getLogger("fuquan.slack")
+MODAL = "fuquan_extension"
+
+
+class Refused(Exception):
+    """A press that must record nothing (forged, stale, replayed, another unit's)."""
+
+
+class _Clock:
+    def __init__(self, door: Door) -> None:
+        self.door = door
+
+    def now(self) -> float:
+        return self.door.now().timestamp()
+
+
+class SlackActions:
+    def __init__(self, door: Door, signing_secret: str | None, client: Any = None) -> None:
+        self.door, self.client = door, client  # client: a slack_sdk WebClient (views.open), when there is a token
+        self.verifier = SignatureVerifier(signing_secret, _Clock(door)) if signing_secret else None
+
+    # ── transports ──────────────────────────────────────────────────────────────────────────────────────
+    def http(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any] | None]:
+        """A request to /slack/actions: (status, JSON answer)."""
+        h = {k.lower(): v for k, v in headers.items()}
+        if self.verifier is None:
+            return 404, None
+        try:
+            ok = self.verifier.is_valid(body, h.get("x-slack-request-timestamp"), h.get("x-slack-signature"))
+        except (ValueError, TypeError, UnicodeDecodeError):  # it raises on a non-numeric timestamp, non-UTF-8 body
+            ok = False
+        if not ok:
+            return 401, None
+        digest = hashlib.sha256(h.get("x-slack-signature", "").encode() + body).hexdigest()
+        if not self._first(f"slack-http:{digest}"):
+            return 409, None  # a replayed body: Slack retries carry their own headers, an attacker's copy does not
+        try:
+            payload = json.loads(parse_qs(body.decode())["payload"][0])
+        except (KeyError, ValueError, IndexError):
+            return 400, None
+        return 200, self.handle(payload, "slack http")
+
+    def socket(self, envelope_id: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if not self._first(f"slack-socket:{envelope_id}"):
+            return None
+        return self.handle(payload, "slack socket")
+
+    def _first(self, nonce: str) -> bool:
+        with transaction(self.door.base.engine) as session:
+            return answer_io.use_nonce(session, nonce[:200], "slack") is None
+
+    # ── what a press means ──────────────────────────────────────────────────────────────────────────────
+    def handle(self, payload: dict[str, Any], via: str) -> dict[str, Any] | None:
+        user = str((payload.get("user") or {}).get("id") or "?")[:40]
+        try:
+            if payload.get("type") == "block_actions":
+                action = (payload.get("actions") or [{}])[0]
+                channel = str((payload.get("channel") or {}).get("id") or "")
+                msg, ctx = self._message(str(action.get("value") or ""), channel)
+                actor = Actor(f"{msg.recipient} (Slack {user})", f"{via} {channel}")
+                if action.get("action_id") == ACK_ACTION:
+                    answers.acknowledge(ctx, msg.recipient, msg.id or 0, actor, ctx.now())
+                elif action.get("action_id") == EXTEND_ACTION and self.client is not None:
+                    self.client.views_open(trigger_id=payload.get("trigger_id"), view=self._modal(ctx, msg))
+                return None
+            if payload.get("type") == "view_submission" and (payload.get("view") or {}).get("callback_id") == MODAL:
+                return self._submitted(payload["view"], user, via)
+        except Refused as e:
+            log.warning("Slack 操作被拒绝: %s", e)
+        except FuquanError as e:
+            if payload.get("type") == "view_submission":
+                return {"response_action": "errors", "errors": {"reason": str(e)[:150]}}
+            log.warning("Slack 操作未完成: %s", e)
+        return None
+
+    def _message(self, key: str, channel: str) -> tuple[MessageRow, Any]:
+        with reading(self.door.base.engine) as session:
+            msg = session.exec(select(MessageRow).where(MessageRow.key == key)).first()
+        if msg is None or msg.dest_kind != "slack" or msg.dest_target != channel or msg.forwarded_for:
+            raise Refused(f"按钮与频道不符 ({channel})")
+        return msg, self.door.plan_context(msg.plan_id)
+
+    def _sign(self, key: str) -> str:
+        return hmac.new(self.door.secret.encode(), f"slack-modal:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _modal(self, ctx: Any, msg: MessageRow) -> dict[str, Any]:
+        rows = [r for r in answers.unit_page_rows(ctx, msg.recipient, ctx.today())
+                if r.role != "report" and r.judgement.due and r.judgement.due >= ctx.today()]
+        options = [{"text": {"type": "plain_text", "text": f"任务{r.task_no} {r.title} {r.label}".strip()[:75]},
+                    "value": f"{r.task_no}|{r.label}"} for r in rows[:100]]
+        field = {"type": "static_select", "action_id": "v", "options": options} if options else \
+            {"type": "plain_text_input", "action_id": "v"}
+        return {"type": "modal", "callback_id": MODAL, "title": {"type": "plain_text", "text": "申请延期"},
+                "submit": {"type": "plain_text", "text": "提交"},
+                "private_metadata": json.dumps({"key": msg.key, "sig": self._sign(msg.key)}),
+                "blocks": [{"type": "input", "block_id": "task", "label": {"type": "plain_text", "text": "事项"}, "element": field},
+                           {"type": "input", "block_id": "new_due", "label": {"type": "plain_text", "text": "延期至"},
+                            "element": {"type": "datepicker", "action_id": "v"}},
+                           {"type": "input", "block_id": "reason", "label": {"type": "plain_text", "text": "理由"},
+                            "element": {"type": "plain_text_input", "action_id": "v", "multiline": True}}]}
+
+    def _submitted(self, view: dict[str, Any], user: str, via: str) -> dict[str, Any] | None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        key = str(meta.get("key") or "")
+        if not hmac.compare_digest(str(meta.get("sig") or ""), self._sign(key)):
+            raise Refused("弹窗数据被改动")
+        with reading(self.door.base.engine) as session:
+            msg = session.exec(select(MessageRow).where(MessageRow.key == key)).first()
+        if msg is None:
+            raise Refused("提醒不存在")
+        ctx = self.door.plan_context(msg.plan_id)
+        values = (view.get("state") or {}).get("values") or {}
+        picked = values.get("task", {}).get("v", {})
+        task, _, period = str((picked.get("selected_option") or {}).get("value") or picked.get("value") or "").partition("|")
+        raw_due = str(values.get("new_due", {}).get("v", {}).get("selected_date") or "")
+        reason = str(values.get("reason", {}).get("v", {}).get("value") or "")
+        if not task.isdigit():
+            raise FuquanError("请选择事项")
+        try:
+            new_due = date.fromisoformat(raw_due)
+        except ValueError:
+            raise FuquanError("请选择新的截止日期") from None
+        answers.ask_extension(ctx, msg.recipient, int(task), period, new_due, reason, f"slack-view:{view.get('id')}",
+                              Actor(f"{msg.recipient} (Slack {user})", via), ctx.today())
+        return None
+
