@@ -39,6 +39,7 @@ from notifications.base import Outgoing, redact
 from notifications.router import Router
 
 from .answers import link_maker
+from .chase import chase
 from .context import Context
 
 
@@ -75,6 +76,7 @@ class RunReport:
     skipped: str | None = None
     stopped: str | None = None
     warnings: list[str] = field(default_factory=list)
+    chased: int = 0  # unacknowledged reminders sent again and escalated (flows/chase.py)
 
 
 def new_run_id() -> str:
@@ -139,6 +141,8 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
         _tell_zhuanban(ctx, failures, report, now, lease)
     if not report.stopped:
         _tell_unknown(ctx, report, now, lease)
+    if not report.stopped:
+        report.chased = chase(ctx, report, today, now, occasion, deliver, lease)
     return report
 
 
@@ -190,13 +194,12 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     deadline = time.monotonic() + ctx.settings.send_budget_seconds
     # how long a dead process's last post may still land at Slack: longer than the client timeout (10 s)
     settle = timedelta(seconds=ctx.settings.settle_seconds)
-    link = link_maker(ctx, now)
     with transaction(engine) as session:
-        claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target),
-                                               Message.from_dict(m.body), m.created_at, link(m.recipient),
-                                               m.recipient != ZHUANBAN and not m.forwarded_for), m.recipient)
-                   for m, doubt in outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead,
-                                                only=only, settle=settle)]
+        taken = outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead, only=only, settle=settle)
+    link = link_maker(ctx, now)  # (reads the database: never inside the write transaction above)
+    claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target), Message.from_dict(m.body),
+                                           m.created_at, link(m.recipient), m.recipient != ZHUANBAN and not m.forwarded_for),
+                m.recipient) for m, doubt in taken]
     lanes: dict[Destination, list[Claimed]] = {}
     for item in claimed:
         lanes.setdefault(item[2].destination, []).append(item)

@@ -216,3 +216,23 @@ def notice(failures: list[tuple[str, str, str]], today: date, district: str, *, 
     return fit(Message("专班", f"【{district}{programme}督办】提醒未送达 ({today})",
                        (Section("以下单位的提醒未能送达, 请核对接收渠道后转达", lines),),
                        closing="接收渠道在计划文件的 channels 段配置; 修正后未送达的提醒会在下次运行时补发。"))
+
+
+def unacknowledged(recipient: str, items: list[tuple[int, str, date, int]], o: Occasion,
+                   units: dict[str, str] | None = None) -> Message:
+    """A reminder nobody acknowledged: to the unit once more (`units` None), or to its lead unit and the 专班
+    (`units`: unit → kind of the units that have not). `items`: (task, unit, day sent, working days since)."""
+    head = f"【{o.district}{o.words.programme}督办】"
+    if units is None:
+        lines = tuple(dict.fromkeys(f"任务{no}「{o.titles.get(no, '')}」: {day:%m-%d} 发出的提醒已 {n} 个工作日未签收"
+                                    for no, _, day, n in items))
+        return fit(Message(recipient, f"{head}{recipient} 提醒未签收, 请签收 ({o.today})", (Section("请签收", lines),),
+                           closing="请点击下方链接或按钮签收; 如已办理, 签收后请一并反馈进展。"))
+    by_task: dict[int, list[tuple[str, str]]] = {}
+    for no, unit, _, _ in items:
+        if (unit, units.get(unit, "")) not in by_task.setdefault(no, []):
+            by_task[no].append((unit, units.get(unit, "")))
+    lines = tuple(f"任务{no}「{o.titles.get(no, '')}」: {_units(us, o.words)} 未签收提醒 (已再次提醒)"
+                  for no, us in sorted(by_task.items()))
+    return fit(Message(recipient, f"{head}提醒未签收 ({o.today})", (Section("请督促签收", lines),),
+                       closing="未签收的单位已收到第二次提醒; 专班页面列出全部未签收的提醒。"))

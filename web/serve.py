@@ -8,6 +8,7 @@ loggers go through notifications.base.guard_logs like everything else).
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -66,8 +67,27 @@ def start_socket_mode(actions: SlackActions, ctx: Context) -> Callable[[], None]
         client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id, payload=answer))
 
     sm.socket_mode_request_listeners.append(listener)
+    # its DEBUG lines carry the ticketed WebSocket URL and whole envelopes (response_url): never below INFO
+    logging.getLogger("slack_sdk").setLevel(max(logging.INFO, logging.getLogger("slack_sdk").level))
     try:
         sm.connect()
     except Exception as e:  # noqa: BLE001 - Slack down or a bad app token: the pages still serve
         log.warning("Slack Socket Mode 未能连接 (%s); 按钮暂不可用, 网页不受影响", type(e).__name__)
-    return sm.close
+    return lambda: close_quickly(sm)
+
+
+def close_quickly(sm: Any) -> None:
+    """SocketModeClient.close() waits up to 3 s on a blocked read (its receive timeout), and a close that lands
+    during an automatic reconnect leaves the new session open: stop reconnecting, wake its threads, shut the
+    socket, close, then disconnect whatever a racing reconnect opened."""
+    sm.closed, sm.auto_reconnect_enabled = True, False
+    sm.current_session_state.terminated = True
+    sm.message_queue.put(None)
+    sock = sm.current_session.sock if sm.current_session else None
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    sm.close()
+    sm.disconnect()
