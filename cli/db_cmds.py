@@ -51,6 +51,7 @@ def status(args: argparse.Namespace) -> int:
     from fuquan.workdays import WorkCalendar
     from models.db import reading
     from models.ledger_io import load_ledger
+    from reports.board import answers_line
 
     with plan_context(args) as ctx, reading(ctx.engine) as session:
         cal = WorkCalendar(ctx.plan.plan.calendar)
@@ -79,6 +80,8 @@ def status(args: argparse.Namespace) -> int:
         out.print(_rollup_table(f"{title} · 按{what}", groups, what))
     total = {c: sum(g.counts[c] for g in groups) for c in COLOURS}
     out.print("合计: " + "  ".join(f"{state_cell(c)} {total[c]}" for c in COLOURS if total[c]))
+    if answered := answers_line(rows):
+        out.print(answered)
     if hint:
         out.print(hint, soft_wrap=True)  # the command whole on its line, to copy
     return 0

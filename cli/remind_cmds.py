@@ -92,6 +92,8 @@ def _print(report: Any, dry_run: bool, label: str) -> None:
     for o in report.outcomes:
         t.add_row(o.recipient, o.destination, RESULT.get(o.result, o.result), o.code or "", o.detail or "")
     out.print(t)
+    if report.chased:
+        out.print(f"其中 {report.chased} 条提醒超过签收时限未签收: 已再次提醒该单位, 并告知牵头单位和专班")
 
 
 def reminders_log(args: argparse.Namespace) -> int:

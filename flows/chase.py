@@ -35,28 +35,28 @@ def chase(ctx: Context, report: object, today: date, now: datetime, occasion: Oc
     late = [(r, m) for r, m in late if f"again|{r.key}" not in seen]
     kinds = {u.name: u.kind for u in sp.plan.units}
     # what each recipient gets: the unit its repeat, each lead and the 专班 the units that have not acknowledged
-    mail: dict[str, list[tuple[str, int, str, date, int]]] = {}
+    mail: dict[tuple[str, str], list[tuple[str, int, str, date, int]]] = {}
     for r, m in late:
         item = (r.key, r.task_no, r.recipient, m.day, cal.between(m.day, today))
-        mail.setdefault(r.recipient, []).append(("again", *item))  # type: ignore[arg-type]
+        mail.setdefault((r.recipient, "again"), []).append(item)
         lead = sp.plan.lead(sp.plan.task(r.task_no)) if r.task_no in sp.task_ids else None
         for to in {lead, ZHUANBAN} - {None, r.recipient}:
-            mail.setdefault(to, []).append(("unacked", *item))  # type: ignore[arg-type, index]
+            mail.setdefault((to, "unacked"), []).append(item)  # type: ignore[arg-type]
     ids = []
     with transaction(ctx.engine) as session:
-        for to, items in mail.items():
-            again = items[0][0] == "again"  # a unit's own repeat; else an escalation about others
-            keys = [f"again|{i[1]}" if again else f"unacked|{i[1]}|{to}" for i in items]
+        for (to, kind), items in mail.items():
+            again = kind == "again"  # a unit's own repeat; else an escalation about others
+            keys = [f"again|{i[0]}" if again else f"unacked|{i[0]}|{to}" for i in items]
             known = outbox.known_keys(session, sp.id, keys)
             pairs = [(k, i) for k, i in zip(keys, items, strict=True) if k not in known]
             if not pairs:
                 continue
-            msg: Message = unacknowledged(to, [(no, unit, day, n) for _, (_, _, no, unit, day, n) in pairs], occasion,
+            msg: Message = unacknowledged(to, [(no, unit, day, n) for _, (_, no, unit, day, n) in pairs], occasion,
                                           None if again else kinds)
             wanted, forwarded = sp.plan.channels.of(to)
             dest = ctx.router.destination(wanted)
             row = outbox.enqueue(session, sp.id, today, to,
-                                 [{"key": k, "task_no": i[2], "about": i[3], "recipient": to, "kind": i[0],
+                                 [{"key": k, "task_no": i[1], "about": i[2], "recipient": to, "kind": kind,
                                    "stage": "0", "due": None} for k, i in pairs],
                                  dest_kind=dest.kind, dest_target=dest.target,
                                  forwarded_for=to if forwarded and dest.kind != "console" else None,

@@ -29,6 +29,8 @@ def markdown(s: Snapshot, sent: list[Sent], note: str | None = None, links: Sequ
     """The board. `sent`: the day's messages; `note`: why this run sent nothing, if it did not (quiet hours,
     a day off, a bad token); `links`: (label, url) of the detail tables."""
     parts = [title(s), f"### {headline(s)}", _counts(s), _late_line(s) + " " + _sent_line(sent, note)]
+    if answered := answers_line(s.rows, s.unacked):
+        parts.append(answered)
     if links:
         parts.append("详细: " + " · ".join(f"[{label}]({url})" for label, url in links))
     late = overdue_by_unit(s.rows)
@@ -59,6 +61,20 @@ def _late_line(s: Snapshot) -> str:
     n = sum(len(rows) for _, rows in late)
     longest = late[0][1][0].judgement.workdays_late
     return f"**逾期 {n} 项, 涉及 {len(late)} 个单位, 最久 {longest} 个工作日。**"
+
+
+def answers_line(rows: list[Row], unacked: int = 0) -> str:
+    """Where the units' answers stand: feedback waiting for 复核 or sent back, extensions asked, reminders
+    nobody acknowledged ("" when there is nothing of the kind)."""
+    n = {"待复核": 0, "已退回": 0, "延期待批": 0}
+    for r in rows:
+        if r.review:
+            n[r.review] += 1
+        if r.extension == "待批":
+            n["延期待批"] += 1
+    said = [f"{k} {n[k]} 项" for k in ("待复核", "已退回", "延期待批") if n[k]]
+    said += [f"提醒未签收 {unacked} 条"] if unacked else []
+    return "单位反馈: " + " · ".join(said) + " (专班页面办理)。" if said else ""
 
 
 def _sent_line(sent: list[Sent], note: str | None) -> str:
@@ -95,6 +111,7 @@ def _items(rows: list[Row]) -> str:
         item += f" ({r.judgement.workdays_late})"
         if r.missing:
             item += f": 尚缺 {missing_text(r, 3)}"
+        item += "".join(f" [{tag}]" for tag in (r.review, "延期" + r.extension if r.extension else "") if tag)
         items.append(item)
     return "；".join(items)
 

@@ -20,6 +20,7 @@ from fuquan.plan import Words
 from fuquan.status import TaskSummary, rollups, summarise
 from fuquan.workdays import WorkCalendar
 from models import outbox
+from models.answer_io import unacknowledged
 from models.ledger_io import load_ledger
 from models.queries import LetterGrid, letter_grid
 from models.stored import StoredPlan
@@ -39,6 +40,7 @@ class Snapshot:
     letters: LetterGrid | None
     words: Words
     warnings: list[str] = field(default_factory=list)
+    unacked: int = 0  # reminders sent to units and not acknowledged (签收) yet
 
 
 def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
@@ -50,7 +52,8 @@ def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
     except LookupFailed:
         grid = None  # this plan tracks no letters
     return Snapshot(sp.id, sp.plan.district, sp.plan.year, today, summarise(rows), rows, rollups(rows, "unit"),
-                    rollups(rows, "town"), grid, sp.plan.words, ledger.warnings(cal))
+                    rollups(rows, "town"), grid, sp.plan.words, ledger.warnings(cal),
+                    len(unacknowledged(session, sp.id)))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@
 # SLACK_BOT_TOKEN or robot webhooks are set. Ctrl-C stops everything within a few seconds and exits 0,
 # also when the output is piped (`make run | tee log`).
 #
+# The web app units answer through (`fuquan web`, 127.0.0.1:8300 or FUQUAN_WEB_PORT) runs beside them. Its
+# link-signing key comes from FUQUAN_LINK_SECRET; when unset, one is made once and kept in <data>/link.secret
+# (mode 600, never printed), so links in messages stay valid across restarts.
+#
 # Honours FUQUAN_PREFECT_PORT (default 4200), FUQUAN_DATA_DIR, FUQUAN_CONFIG, FUQUAN_DATABASE_URL and
 # PREFECT_HOME (default <data>/prefect), so a test can run it beside a real one.
 set -euo pipefail
@@ -25,7 +29,7 @@ LOG="$PREFECT_HOME/server.log"
 # Ctrl-C then reaches make and this script, not the services: Prefect's own SIGINT handling races our
 # shutdown (its runner pauses the deployments through a server already going down, measured 20 s). We
 # stop them in order instead — serve, then the server — each group whole, and SIGKILL what is left.
-server="" serve=""
+server="" serve="" web=""
 start() {  # start CMD… in the background, in a new process group; its pid (= the group's id) in $started
   set -m
   "$@" &
@@ -45,6 +49,7 @@ cleanup() {
   trap '' INT TERM HUP PIPE  # a second Ctrl-C must not cut this short; a reader (tee) may be gone
   trap - EXIT
   exec 3>&2 2>/dev/null      # bash's own "… Killed" notices of the groups stopped
+  stop_group "$web" 1500     # the web app (it holds no state of its own)
   stop_group "$serve" 2000   # serve first: it pauses its deployments through the server
   stop_group "$server" 1500  # then the server: under 4 s in all, however busy the machine
   wait || true
@@ -83,9 +88,21 @@ else
   done
   healthy || { echo "错误: Prefect 服务 120 秒内未能启动, 见 $LOG" >&2; exit 1; }
 fi
+if [ -z "${FUQUAN_LINK_SECRET:-}" ]; then
+  if [ ! -s "$DATA/link.secret" ]; then
+    (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$DATA/link.secret")
+  fi
+  FUQUAN_LINK_SECRET=$(cat "$DATA/link.secret")
+  export FUQUAN_LINK_SECRET
+fi
+WEB_PORT=${FUQUAN_WEB_PORT:-8300}
+export FUQUAN_WEB_PORT=$WEB_PORT
+start "$BIN/fuquan" web --port "$WEB_PORT"
+web=$started
 echo
 # The Prefect UI (V2, like every link fuquan prints); `fuquan serve` prints the 今日督办 board's own address.
 echo "专班看板 (Prefect UI): http://127.0.0.1:$PORT/v2"
+echo "单位反馈页面: http://127.0.0.1:$WEB_PORT (各单位由提醒消息中的专属链接进入; 专班成员链接: .venv/bin/fuquan links show 专班 --member 姓名)"
 echo "按 Ctrl-C 停止。"
 start "$BIN/fuquan" serve
 serve=$started

@@ -93,6 +93,60 @@ class Browser:
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 
+    # Acting on a page as a person would: a real mouse click where the element shows (so a button that is
+    # hidden, folded away or covered by something else cannot be clicked), text typed into the focused field,
+    # files chosen for an <input type=file>.
+
+    def click(self, selector: str) -> None:
+        """Scroll the first element matching `selector` into view and click its middle with the mouse."""
+        spot = self.js(f"""(e => {{
+            if (!e) return null;
+            e.scrollIntoView({{block: 'center', inline: 'center'}});
+            const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+            const hit = document.elementFromPoint(x, y);
+            return {{x, y, shown: r.width > 0 && r.height > 0, on: !!hit && (hit === e || e.contains(hit)),
+                     hit: hit ? hit.outerHTML.slice(0, 160) : ''}};
+        }})(document.querySelector({json.dumps(selector)}))""")
+        assert spot, f"no element {selector}"
+        assert spot["shown"], f"{selector} is not shown (folded away or hidden)"
+        assert spot["on"], f"{selector} is covered by {spot['hit']}"
+        self.call("Input.dispatchMouseEvent", type="mouseMoved", x=spot["x"], y=spot["y"])
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=spot["x"], y=spot["y"], button="left", clickCount=1)
+
+    def fill(self, selector: str, text: str) -> None:
+        """Click into a text field, select what it holds and type `text` over it (IME-free, as pasted)."""
+        self.click(selector)
+        assert self.js(f"document.activeElement === document.querySelector({json.dumps(selector)})"), \
+            f"{selector} did not take the focus"
+        self.js("document.activeElement.select && document.activeElement.select()")
+        self.call("Input.insertText", text=text)
+
+    def set_value(self, selector: str, value: str) -> None:
+        """Set a field a person fills through a picker (a date, a select) and fire its input/change events;
+        the field must accept the value (a date field silently drops a malformed one)."""
+        got = self.js(f"""(e => {{
+            e.value = {json.dumps(value)};
+            e.dispatchEvent(new Event('input', {{bubbles: true}}));
+            e.dispatchEvent(new Event('change', {{bubbles: true}}));
+            return e.value;
+        }})(document.querySelector({json.dumps(selector)}))""")
+        assert got == value, f"{selector} holds {got!r}, not {value!r}"
+
+    def choose_files(self, selector: str, *paths: Path) -> None:
+        """What the file dialog would do for an <input type=file>."""
+        found = self.call("Runtime.evaluate", expression=f"document.querySelector({json.dumps(selector)})")["result"]
+        assert found.get("objectId"), f"no element {selector}"
+        self.call("DOM.setFileInputFiles", files=[str(p) for p in paths], objectId=found["objectId"])
+
+    def text(self, selector: str) -> str | None:
+        """The rendered text of the first element matching `selector` (None when there is none)."""
+        return self.js(f"document.querySelector({json.dumps(selector)})?.innerText ?? null")  # type: ignore[no-any-return]
+
+    def clear_cookies(self) -> None:
+        """Forget every session, as a different person's browser would have none."""
+        self.call("Network.clearBrowserCookies")
+
     def close(self) -> None:
         try:
             if hasattr(self, "ws"):

@@ -104,13 +104,13 @@ def started(term: Terminal, api: str, since: float) -> bool:
 
 @pytest.mark.parametrize("piped", [False, True], ids=["make-run", "make-run-tee"])
 def test_make_run_starts_explains_and_stops_on_ctrl_c(piped: bool, tmp_path: Path, prefect_home: Path) -> None:
-    port = free_port()
+    port, web_port = free_port(), free_port()
     config = tmp_path / "tasks.yaml"
     config.write_text(REAL_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PREFECT_", "FUQUAN_", "SLACK_", "MAKE", "MFLAGS"))}
     env.update(FUQUAN_DATA_DIR=str(tmp_path / "data"), FUQUAN_DATABASE_URL=dbs.fresh_url(tmp_path),
-               FUQUAN_CONFIG=str(config), FUQUAN_PREFECT_PORT=str(port), PREFECT_HOME=str(prefect_home),
+               FUQUAN_CONFIG=str(config), FUQUAN_PREFECT_PORT=str(port), FUQUAN_WEB_PORT=str(web_port), PREFECT_HOME=str(prefect_home),
                PREFECT_RUNNER_POLL_FREQUENCY="2", TERM="dumb")
     log = tmp_path / "run.log"
     term = Terminal(f"make run | tee {log}" if piped else "make run", env)
@@ -122,6 +122,11 @@ def test_make_run_starts_explains_and_stops_on_ctrl_c(piped: bool, tmp_path: Pat
             assert term.proc.poll() is None, term.text[-3000:]
             time.sleep(0.5)
         assert started(term, api, since), "make run did not come up:\n" + term.text[-3000:]
+        # the web app units answer through, with a link-signing key made for it and kept private
+        page = httpx.get(f"http://127.0.0.1:{web_port}/", timeout=5)
+        assert page.status_code == 200 and "专属链接" in page.text
+        secret = tmp_path / "data" / "link.secret"
+        assert secret.stat().st_mode & 0o077 == 0 and len(secret.read_text().strip()) >= 32
         term.ctrl_c()
         pressed = time.monotonic()
         while term.others() and time.monotonic() - pressed < 20:
@@ -148,6 +153,7 @@ def test_make_run_starts_explains_and_stops_on_ctrl_c(piped: bool, tmp_path: Pat
     assert re.search(f"^status: 130{' 130' if piped else ''}$", out, re.M), out[-2000:]
     assert "Error" not in out and "Traceback" not in out and "Interrupt" not in out, out[-3000:]
     assert "正在停止 …\n已停止。" in out
+    assert f"单位反馈页面: http://127.0.0.1:{web_port}" in out and secret.read_text().strip() not in out
     assert f"专班看板 (Prefect UI): http://127.0.0.1:{port}/v2" in out and "今日督办: http://127.0.0.1:" in out
     assert "芜湖市湾沚区 2023 年度计划已于 2023-12-31 结束" in out
     assert "看计划结束时的情况: fuquan status --today 2023-12-31" in out

@@ -1,0 +1,273 @@
+"""Benchmark: 1,500 towns each open their page and send one 反馈 within a minute, against one `fuquan web`.
+
+    .venv/bin/python -m bench.web [--db postgres] [--towns 1500] [--seconds 60]
+
+A plan of TOWNS towns (kind 镇, all in the group 各镇) and four departments, with four tasks naming 各镇 (a dated
+status task, another dated one, a quarterly one and an open-ended one), goes in through the real CLI (`fuquan
+sync`). Each town's personal link is made here; then ONE real `fuquan web` process serves them all while the towns
+arrive evenly over SECONDS (town i starts at i·SECONDS/TOWNS s, each with its own client and cookie jar): it opens
+its link (GET /l/…), its page (GET /u, csrf and the form's nonce read from it) and sends one 反馈 with a small PDF
+(POST /u/feedback, multipart). Figures printed, nothing asserted: latency per request kind (p50/p95/p99/max, as the
+client sees it), errors, the server's CPU time and peak RSS (VmHWM) and what the database holds afterwards (one
+feedback and one evidence row per town: nothing lost, nothing doubled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.run import ROOT, database
+
+SECRET = "bench-web-link-secret-0123456789"
+DEPTS = ["县委编办", "县司法局", "县数据局", "县执法局"]
+TASKS = [  # (no, deadline, lead) — every task names 各镇 after its lead
+    (1, "5月底前", "县委编办"),
+    (2, "6月底前", "县司法局"),
+    (3, "每季度末", "县司法局"),
+    (4, "持续推进", "县委编办"),
+]
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n" + b"% bench evidence " * 40 + b"\ntrailer<<>>\n%%EOF\n"
+KINDS = ("enter", "page", "feedback")
+ROW = re.compile(r'<tr class="[^"]*" data-task="(\d+)" data-period="([^"]*)">(.*?)</tr>', re.S)
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+NONCE = re.compile(r'name="nonce" value="([^"]+-f\d+)"')
+
+
+def town_name(i: int) -> str:
+    return f"第{i:04d}镇"
+
+
+def plan_yaml(towns: int) -> str:
+    names = [town_name(i) for i in range(towns)]
+    lines = ["plan: {title: 基准县镇赋权工作方案, district: 基准县, year: 2024, issued: 2024-03-08}", "units:"]
+    lines += [f"  - {{name: {d}, kind: 部门}}" for d in DEPTS] + [f"  - {{name: {t}, kind: 镇}}" for t in names]
+    lines += ["groups:", f"  - {{name: 各镇, members: [{', '.join(names)}]}}",
+              "sections: [{no: 一, title: 全部任务}]", "tasks:"]
+    lines += [f"  - {{no: {no}, section: 一, text: 基准任务{no}, deadline: {deadline}, units: [{lead}, 各镇]}}"
+              for no, deadline, lead in TASKS]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Results:
+    latency: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)  # (start offset, kind, seconds)
+    errors: list[str] = field(default_factory=list)
+    sent: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # town → (task, period, status)
+    towns_done: list[float] = field(default_factory=list)  # each town's three requests, end to end
+
+
+def prepare(args: argparse.Namespace) -> tuple[str, Path, dict[str, str], float]:
+    """The database with the plan synced, the data folder, each town's link, and the seconds the load took."""
+    url = database(args.db, "web")
+    data = Path(tempfile.mkdtemp(prefix="fuquan-bench-web-"))
+    plan = data / "plan.yaml"
+    plan.write_text(plan_yaml(args.towns), encoding="utf-8")
+    os.environ.update({"FUQUAN_DATABASE_URL": url, "FUQUAN_DATA_DIR": str(data), "FUQUAN_LINK_SECRET": SECRET,
+                       "FUQUAN_WEB_URL": f"http://127.0.0.1:{args.port}", "FUQUAN_CONFIG": str(plan)})
+    from cli.main import main
+    from flows.answers import personal_link
+    from flows.context import open_context
+    from flows.settings import Settings
+
+    t = time.perf_counter()
+    if main(["sync", "--config", str(plan)]) != 0:
+        raise SystemExit("fuquan sync failed")
+    took = time.perf_counter() - t
+    now = datetime.now(UTC)  # the server runs on the system clock: links are made on it too
+    with open_context(Settings.from_env(), clock=lambda: now) as ctx:
+        ctx = ctx.choose()
+        links = {town_name(i): personal_link(ctx, town_name(i), now) for i in range(args.towns)}
+    return url, data, links, took
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "fuquan"), "web", "--port", str(port)], cwd=ROOT,
+                            env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"fuquan web exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("fuquan web did not answer within 60 s")
+
+
+def proc_status(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])  # kB
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+async def town(i: int, link: str, base: str, start: float, offset: float, res: Results) -> None:
+    import httpx
+
+    await asyncio.sleep(max(0.0, start + offset - time.perf_counter()))
+    name = town_name(i)
+    task = TASKS[i % len(TASKS)][0]
+    status = "已完成" if i % 2 == 0 else "进行中"
+    began = time.perf_counter()
+
+    async def timed(kind: str, call: object) -> httpx.Response | None:
+        t = time.perf_counter()
+        try:
+            r = await call  # type: ignore[misc]
+        except httpx.HTTPError as e:
+            res.errors.append(f"{name} {kind}: {type(e).__name__} {e}")
+            return None
+        took = time.perf_counter() - t
+        res.latency[kind].append(took)
+        res.timeline.append((t - start, kind, took))
+        if r.status_code != 200:
+            message = re.search(r'id="message">([^<]*)', r.text)
+            res.errors.append(f"{name} {kind}: HTTP {r.status_code} {message.group(1) if message else ''}")
+            return None
+        return r
+
+    async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False) as client:
+        if await timed("enter", client.get(link.removeprefix(base))) is None:
+            return
+        page = await timed("page", client.get("/u"))
+        if page is None:
+            return
+        csrf = CSRF.search(page.text)
+        row = next(((html.unescape(p), NONCE.search(body)) for no, p, body in ROW.findall(page.text)
+                    if int(no) == task and "/u/feedback" in body), None)
+        if csrf is None or row is None or row[1] is None:
+            res.errors.append(f"{name} page: no feedback form for task {task}")
+            return
+        period, nonce = row[0], row[1].group(1)
+        res.sent[name] = (task, period, status)
+        data = {"csrf": csrf.group(1), "nonce": nonce, "task": str(task), "period": period, "status": status,
+                "note": f"{name} 任务{task} 进展说明"}
+        files = [("files", ("佐证.pdf", PDF, "application/pdf"))]
+        if await timed("feedback", client.post("/u/feedback", data=data, files=files)) is not None:
+            res.towns_done.append(time.perf_counter() - began)
+
+
+async def load(links: dict[str, str], base: str, seconds: float) -> tuple[Results, float]:
+    res = Results()
+    n = len(links)
+    start = time.perf_counter() + 0.5
+    await asyncio.gather(*(town(i, links[town_name(i)], base, start, i * seconds / n, res) for i in range(n)))
+    return res, time.perf_counter() - start
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, int(round(p / 100 * len(s) + 0.5)) - 1))]
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:.0f}"
+
+
+def check_db(url: str, res: Results) -> dict[str, object]:
+    """What the database holds after the load: one feedback row (and one evidence row) per town, as sent."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(text("select u.name, t.no, f.period, f.status, f.evidence from feedback f join unit u on "
+                              "u.id = f.unit_id join task t on t.id = f.task_id")).all()
+        evidence = c.execute(text("select count(*) from evidence")).scalar_one()
+        forms = c.execute(text("select count(*) from form_use")).scalar_one()
+    engine.dispose()
+    per_town: dict[str, int] = defaultdict(int)
+    wrong = 0
+    for name, no, period, status, _ev in rows:
+        per_town[name] += 1
+        if res.sent.get(name) != (no, period, status):
+            wrong += 1
+    return {"feedback": len(rows), "towns": len(per_town), "doubled": sum(1 for v in per_town.values() if v > 1),
+            "lost": sum(1 for t in res.sent if t not in per_town), "wrong": wrong, "evidence": evidence,
+            "forms": forms}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="fuquan web under 1,500 towns' feedback in a minute")
+    p.add_argument("--db", help="`postgres` (a new database on scripts/pg.sh's server) or a URL (default: new SQLite file)")
+    p.add_argument("--towns", type=int, default=1500)
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--port", type=int, default=0, help="the web process's port (default: a free one)")
+    p.add_argument("--keep", action="store_true", help="keep the data folder (and SQLite file) afterwards")
+    args = p.parse_args()
+    args.port = args.port or free_port()
+    url, data, links, sync_s = prepare(args)
+    backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"[{backend}] plan: {args.towns} towns × {len(TASKS)} tasks + {len(DEPTS)} departments, "
+          f"synced in {sync_s:.1f} s; {len(links)} links made")
+    server = start_server(args.port)
+    try:
+        cpu0, rss0 = cpu_seconds(server.pid), proc_status(server.pid, "VmRSS")
+        res, wall = asyncio.run(load(links, f"http://127.0.0.1:{args.port}", args.seconds))
+        cpu = cpu_seconds(server.pid) - cpu0
+        hwm = proc_status(server.pid, "VmHWM")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    found = check_db(url, res)
+    every = [x for k in KINDS for x in res.latency[k]]
+    print(f"[{backend}] {args.towns} towns arriving evenly over {args.seconds:.0f} s: wall {wall:.1f} s, "
+          f"{len(every)} requests ({len(every) / wall:.0f}/s), {len(res.towns_done)} towns done, {len(res.errors)} errors")
+    print(f"[{backend}] latency ms        p50    p95    p99    max")
+    for kind, values in [*((k, res.latency[k]) for k in KINDS), ("all", every), ("town (3 requests)", res.towns_done)]:
+        print(f"[{backend}]   {kind:<17} {ms(pct(values, 50)):>5}  {ms(pct(values, 95)):>5}  {ms(pct(values, 99)):>5}  "
+              f"{ms(max(values) if values else float('nan')):>5}   (n={len(values)})")
+    windows = defaultdict(list)
+    for at, _kind, took in res.timeline:
+        windows[int(at // 10)].append(took)
+    print(f"[{backend}] p95 per 10 s of arrivals (ms): "
+          + ", ".join(f"{w * 10}-{w * 10 + 10}s {ms(pct(v, 95))}" for w, v in sorted(windows.items())))
+    print(f"[{backend}] server: {cpu:.1f} s CPU over {wall:.1f} s ({100 * cpu / wall:.0f} % of one core), "
+          f"RSS {rss0 / 1024:.0f} MiB before the load, peak (VmHWM) {hwm / 1024:.0f} MiB")
+    print(f"[{backend}] database: {found['feedback']} feedback rows for {found['towns']} towns "
+          f"(lost {found['lost']}, doubled {found['doubled']}, not as sent {found['wrong']}), "
+          f"{found['evidence']} evidence rows, {found['forms']} form nonces used")
+    for e in res.errors[:10]:
+        print(f"[{backend}]   error: {e}")
+    if not args.keep:
+        shutil.rmtree(data, ignore_errors=True)
+        if url.startswith("sqlite:///"):
+            shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
