@@ -100,8 +100,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "fuquan"), "web", "--port", str(port)], cwd=ROOT,
+def start_server(port: int, profile: str | None = None) -> subprocess.Popen[bytes]:
+    fuquan = [str(ROOT / ".venv" / "bin" / "fuquan")]
+    if profile:  # the same command under cProfile (written when the server stops)
+        fuquan = [str(ROOT / ".venv" / "bin" / "python"), "-m", "cProfile", "-o", profile, "-m", "cli.main"]
+    proc = subprocess.Popen([*fuquan, "web", "--port", str(port)], cwd=ROOT,
                             env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import httpx
 
@@ -225,13 +228,14 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--port", type=int, default=0, help="the web process's port (default: a free one)")
     p.add_argument("--keep", action="store_true", help="keep the data folder (and SQLite file) afterwards")
+    p.add_argument("--profile", metavar="FILE", help="run the server under cProfile, its statistics written to FILE")
     args = p.parse_args()
     args.port = args.port or free_port()
     url, data, links, sync_s = prepare(args)
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"[{backend}] plan: {args.towns} towns × {len(TASKS)} tasks + {len(DEPTS)} departments, "
           f"synced in {sync_s:.1f} s; {len(links)} links made")
-    server = start_server(args.port)
+    server = start_server(args.port, args.profile)
     try:
         cpu0, rss0 = cpu_seconds(server.pid), proc_status(server.pid, "VmRSS")
         res, wall = asyncio.run(load(links, f"http://127.0.0.1:{args.port}", args.seconds))

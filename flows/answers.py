@@ -222,7 +222,10 @@ def give_feedback(ctx: Context, unit: str, task_no: int, period: str, status: st
     row = _share(ctx, unit, task_no, period, today)
     if row.judgement.colour in FINISHED:
         raise InvalidValue(f"任务 {task_no} {period} 已完成, 无需再反馈")
-    stored = [store(ctx, f) for f in files if f.data or f.name]
+    files = [f for f in files if f.data or f.name]
+    for f in files:  # every file checked before any is kept: a refused one leaves nothing behind
+        kind_of(f.data, f.name)
+    stored = [store(ctx, f) for f in files]
     review = sp.plan.answers.review
     with transaction(ctx.engine) as session:
         fb = FeedbackRow(plan_id=sp.id, task_id=sp.task_id(task_no), unit_id=sp.unit_ids[unit], period=period,

@@ -64,7 +64,7 @@ def verify(token: str, secret: str, now: datetime, purpose: str = "link") -> Cla
     """The claims of a well-signed, unexpired token; BadLink otherwise (the generation is checked by the
     caller, against the database)."""
     body, _, mac = token.partition(".")
-    if not secret or not body or len(token) > 2000 or not hmac.compare_digest(mac, _mac(secret, purpose, body)):
+    if not secret or not body or len(token) > 2000 or not hmac.compare_digest(mac.encode(), _mac(secret, purpose, body).encode()):
         raise BadLink("链接无效")
     try:
         claims = Claims(**json.loads(_unb64(body)))
@@ -90,4 +90,5 @@ def csrf_token(session: Claims, secret: str) -> str:
 
 
 def csrf_ok(session: Claims, secret: str, given: str) -> bool:
-    return bool(session.sid) and hmac.compare_digest(given or "", csrf_token(session, secret))
+    # compared as bytes: compare_digest refuses non-ASCII text, and a form may send anything
+    return bool(session.sid) and hmac.compare_digest((given or "").encode(), csrf_token(session, secret).encode())

@@ -29,6 +29,7 @@ class FakeSlack:
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.faults: dict[str, deque[tuple[Any, ...]]] = defaultdict(deque)
         self.calls: list[str] = []
+        self.views: list[dict[str, Any]] = []
         self.rate = per_channel_per_second
         self._last_post: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -105,6 +106,10 @@ class FakeSlack:
             return self._post(h, args, step)
         if method == "conversations.history":
             return self._history(h, args)
+        if method == "views.open":  # a modal opened for a button press (web/slack.py)
+            with self._lock:
+                self.views.append(args.get("view") if isinstance(args.get("view"), dict) else json.loads(args.get("view") or "{}"))
+            return self._reply(h, 200, {"ok": True, "view": {"id": f"V{len(self.views):04d}"}})
         if method == "auth.test":
             return self._reply(h, 200, {"ok": True, "team": "测试", "user": "fuquan-bot"})
         return self._reply(h, 404, {"ok": False, "error": "unknown_method"})

@@ -7,6 +7,7 @@ everything up within the unit), so another unit's ids give "not found".
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -161,7 +162,7 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
 
 def _int(raw: object, what: str) -> int:
     text = str(raw or "")
-    if not text.isdigit() or len(text) > 9:
+    if not re.fullmatch(r"[0-9]{1,9}", text):  # (str.isdigit() takes ² and ٣, which int() refuses)
         raise NotYours(what)
     return int(text)
 

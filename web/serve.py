@@ -46,18 +46,19 @@ def build(ctx: Context) -> tuple[Starlette, Callable[[], None]]:
         return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
 
     app = make_app(ctx, slack_http if actions.verifier else None, door=door)
-    stop = start_socket_mode(actions, ctx) if s.slack_app_token is not None and client is not None else (lambda: None)
+    stop = (start_socket_mode(actions, s.slack_app_token.get_secret_value(), client)
+            if s.slack_app_token is not None and client is not None else (lambda: None))
     return app, stop
 
 
-def start_socket_mode(actions: SlackActions, ctx: Context) -> Callable[[], None]:
+def start_socket_mode(actions: SlackActions, app_token: str, web_client: Any) -> Callable[[], None]:
+    """Connect slack_sdk's Socket Mode client (`web_client` opens the connection: apps.connections.open) and hand
+    every interactive envelope to `actions`; returns the function that closes it."""
     from slack_sdk.socket_mode import SocketModeClient
     from slack_sdk.socket_mode.request import SocketModeRequest
     from slack_sdk.socket_mode.response import SocketModeResponse
 
-    token = ctx.settings.slack_app_token
-    assert token is not None and actions.client is not None
-    sm = SocketModeClient(app_token=token.get_secret_value(), web_client=actions.client)
+    sm = SocketModeClient(app_token=app_token, web_client=web_client)
 
     def listener(client: Any, req: SocketModeRequest) -> None:
         if req.type != "interactive":

@@ -93,6 +93,13 @@ class Browser:
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 
+    def screenshot_page(self, path: Path) -> None:
+        """The whole page as wide as the window and as tall as its content, not just what the window shows."""
+        width, height = self.js("[innerWidth, document.documentElement.scrollHeight]")
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                         clip={"x": 0, "y": 0, "width": width, "height": height, "scale": 1})["data"]
+        path.write_bytes(base64.b64decode(data))
+
     # Acting on a page as a person would: a real mouse click where the element shows (so a button that is
     # hidden, folded away or covered by something else cannot be clicked), text typed into the focused field,
     # files chosen for an <input type=file>.

@@ -1,0 +1,834 @@
+"""Trying to break `fuquan web` (issue 17): forged, expired, rotated and foreign links; the session cookie; CSRF on
+every POST; one unit reaching another's rows on every route; uploads told by their bytes; the failed-link rate
+limit; double submissions; and the audit trail naming who did what from where.
+
+Both plans (qingshan-2024: 县 / 乡镇（街道）, wanzhi-2023: 区 / 镇) are synced into one database once per module,
+with reminders sent on a working day of each; every test then works on a copy of that database of its own (the
+`db_url` fixture's database), its own data dir (tmp_path) and an injected clock, so no test sees another's writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import sqlite3
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from cli.main import main
+from flows import answers
+from flows.context import Context, open_context
+from flows.settings import Settings
+from fuquan.judge import FINISHED
+from fuquan.links import OFFICE, Claims, sign
+from fuquan.uploads import MAX_BYTES
+from models.records import Actor
+from tests import dbs
+from web.app import make_app
+from web.guard import COOKIE, FAILS_ALLOWED
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = "http://127.0.0.1:8300"
+SECRET = "test-link-secret-for-security-tests"
+MEMBER = "李明"
+ZHUANBAN = "专班"
+TABLES = ("feedback", "extension", "ack", "audit", "evidence", "form_use")
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    year: int
+    district: str
+    day: date  # a working day: reminders are sent on it and the clock stands at 10:00 (Asia/Shanghai) on it
+    town: str
+    dept: str
+
+    @property
+    def now(self) -> datetime:
+        return datetime(self.day.year, self.day.month, self.day.day, 2, 0, tzinfo=UTC)
+
+
+CASES = {
+    "qingshan": Case("tests/plans/qingshan-2024.yaml", 2024, "某市青山县", date(2024, 4, 10), "青山镇", "县司法局"),
+    "wanzhi": Case("tests/plans/wanzhi-2023.yaml", 2023, "芜湖市湾沚区", date(2023, 5, 10), "湾沚镇", "区司法局"),
+}
+
+# ── files ────────────────────────────────────────────────────────────────────────────────────────────────────────
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+       b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def png() -> bytes:
+    """A real 1×1 red PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def docx() -> bytes:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("承接事项清单已梳理完毕")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def zipped(members: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, body in members.items():
+            z.writestr(name, body)
+    return out.getvalue()
+
+
+BAD_FILES = {  # what a browser could send under an innocent name: (name, bytes)
+    "exe": ("x.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64 + b"This program"),
+    "html": ("照片.png", b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"),
+    "svg": ("图.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+    "empty": ("空白.pdf", b""),
+    "zip": ("材料.docx", zipped({"readme.txt": "not an office file"})),
+    "docm": ("宏.docx", zipped({"[Content_Types].xml": '<Types><Override ContentType="application/'
+                                "vnd.ms-word.document.macroEnabled.main+xml\"/></Types>"})),
+}
+
+# ── the database, built once per module and copied per test ─────────────────────────────────────────────────────
+
+
+def _clean_env(mp: pytest.MonkeyPatch) -> None:
+    """Nothing from the developer's shell may send a message anywhere or move the web app elsewhere."""
+    import os
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "FUQUAN_SLACK_API_URL", "FUQUAN_WEB_URL",
+                 "FUQUAN_WEB_PORT", "FUQUAN_NOTIFY_FILE", "FUQUAN_CONFIG"):
+        mp.delenv(name, raising=False)
+    for name in [k for k in os.environ if k.startswith("FUQUAN_WEBHOOK_")]:
+        mp.delenv(name)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Both plans synced and reminded (on PostgreSQL a database nobody stays connected to: it is copied)."""
+    root = tmp_path_factory.mktemp("web-security")
+    url = dbs.fresh_url(root, "websec_template")
+    with pytest.MonkeyPatch.context() as mp:
+        _clean_env(mp)
+        mp.setenv("FUQUAN_DATABASE_URL", url)
+        mp.setenv("FUQUAN_DATA_DIR", str(root))
+        mp.setenv("FUQUAN_LINK_SECRET", SECRET)
+        for c in CASES.values():
+            assert main(["sync", "--config", str(ROOT / c.file)]) == 0
+            assert main(["remind", "--today", c.day.isoformat(), "--force", "--year", str(c.year),
+                         "--district", c.district]) == 0
+    yield url
+
+
+def clone(template: str, target: str) -> None:
+    """Make the (not yet used) database behind `target` a copy of `template`."""
+    if not dbs.ON_PG:
+        with closing(sqlite3.connect(dbs.sqlite_path(template))) as src, \
+                closing(sqlite3.connect(dbs.sqlite_path(target))) as dst:
+            src.backup(dst)
+        return
+    admin = create_engine(dbs.PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            name, source = make_url(target).database, make_url(template).database
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+    finally:
+        admin.dispose()
+
+
+@dataclass
+class Session:
+    client: TestClient
+    csrf: str
+    page: str  # the page the session landed on (/u or /office)
+
+    def post(self, path: str, data: dict[str, str], files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
+             csrf: str | None = None) -> Any:
+        body = dict(data)
+        if csrf is not None:
+            body["csrf"] = csrf
+        return self.client.post(path, data=body, files=files)
+
+
+@dataclass
+class World:
+    case: Case
+    ctx: Context
+    app: Starlette
+    url: str
+    data: Path
+    times: list[datetime]  # times[0] is what the injected clock says
+
+    @property
+    def plan_id(self) -> int:
+        return self.ctx.plan.id
+
+    def unit_id(self, unit: str) -> int:
+        return self.ctx.plan.unit_ids[unit]
+
+    def client(self, base_url: str = BASE) -> TestClient:
+        return TestClient(self.app, base_url=base_url, raise_server_exceptions=False)
+
+    def token(self, holder: str, member: str = "") -> str:
+        return answers.personal_link(self.ctx, holder, self.times[0], member).rsplit("/l/", 1)[1]
+
+    def enter(self, holder: str, member: str = "") -> Session:
+        c = self.client()
+        r = c.get(f"/l/{self.token(holder, member or (MEMBER if holder == ZHUANBAN else ''))}")
+        assert r.status_code == 200, r.text
+        page = c.get("/office" if holder == ZHUANBAN else "/u")
+        assert page.status_code == 200, page.text
+        m = re.search(r'name="csrf" value="([^"]+)"', page.text)  # (the 专班's page has forms only with work queued)
+        return Session(c, m.group(1) if m else "", page.text)
+
+    def counts(self) -> dict[str, int]:
+        return {t: dbs.rows(self.url, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
+
+    def stored_files(self) -> list[Path]:
+        return sorted(p for p in (self.data / "evidence").rglob("*") if p.is_file())
+
+    def messages(self, page: str) -> list[str]:
+        return re.findall(r'name="message" value="(\d+)"', page)
+
+    def extendable(self, unit: str, *, not_of: str | None = None) -> tuple[int, date]:
+        """A task (no period) the unit may still answer and ask an extension for, and its due date; with
+        `not_of`, one that unit has no share in."""
+        sp, today = self.ctx.plan, self.case.day
+        for r in answers.unit_page_rows(self.ctx, unit, today):
+            due = r.judgement.due
+            shared = not_of is not None and not_of in [a.unit for a in sp.plan.assignees(sp.plan.task(r.task_no))]
+            if r.role != "report" and not r.label and due is not None and due >= today and not shared \
+                    and r.judgement.colour not in FINISHED:
+                return r.task_no, due
+        raise AssertionError(f"{unit} has no task to ask an extension for (not of {not_of})")
+
+    def seed(self, unit: str) -> dict[str, int]:
+        """A pending feedback (with one PDF) and a pending extension request of `unit`, through the service layer."""
+        actor = Actor(f"{unit} (专属链接)", "seed")
+        task, due = self.extendable(unit)
+        answers.give_feedback(self.ctx, unit, task, "", "进行中", "种子反馈", [answers.Upload("seed.pdf", PDF + unit.encode())],
+                              f"seed-f-{unit}-{self.plan_id}", actor, self.case.day)
+        answers.ask_extension(self.ctx, unit, task, "", due + timedelta(days=10), "种子申请",
+                              f"seed-e-{unit}-{self.plan_id}", actor, self.case.day)
+        where = {"p": self.plan_id, "u": self.unit_id(unit)}
+        one = "SELECT max(id) FROM {} WHERE plan_id = :p AND unit_id = :u"
+        return {t: dbs.rows(self.url, one.format(t), **where)[0][0] for t in ("feedback", "extension", "evidence")}
+
+
+@pytest.fixture(params=list(CASES))
+def world(request: pytest.FixtureRequest, template: str, db_url: str, tmp_path: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    case = CASES[request.param]
+    clone(template, db_url)
+    _clean_env(monkeypatch)
+    monkeypatch.setenv("FUQUAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FUQUAN_LINK_SECRET", SECRET)
+    settings = Settings.from_env()
+    times = [case.now]
+    with open_context(settings, clock=lambda: times[0]) as ctx:
+        ctx = ctx.choose(case.year, case.district)
+        yield World(case, ctx, make_app(ctx), db_url, tmp_path, times)
+
+
+ONE_PLAN = pytest.mark.parametrize("world", ["qingshan"], indirect=True)
+
+
+def csrf_of(page: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert m, page
+    return m.group(1)
+
+
+def said(r: Any) -> str:
+    m = re.search(r'<p id="message">([^<]*)</p>', r.text)
+    return m.group(1) if m else r.text[:200]
+
+
+def no_cookie(r: Any, client: TestClient) -> None:
+    assert "set-cookie" not in r.headers, r.headers.get("set-cookie")
+    assert COOKIE not in client.cookies
+
+
+def forge(token: str, **changes: Any) -> str:
+    """The token with its claims changed and its MAC kept."""
+    body, _, mac = token.partition(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    claims.update(changes)
+    raw = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode() + "." + mac
+
+
+def flip(s: str) -> str:
+    return s[:-1] + ("A" if s[-1] != "A" else "B")
+
+
+# ── 1. links ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_forged_links_get_403_and_no_session(world: World) -> None:
+    good = world.token(world.case.town)
+    body, mac = good.split(".")
+    now = world.times[0]
+    forged = {
+        "payload: another unit": forge(good, holder=world.unit_id(world.case.dept)),
+        "payload: the 专班": forge(good, holder=OFFICE, member="冒充"),
+        "payload: a later expiry": forge(good, expires=int((now + timedelta(days=3650)).timestamp())),
+        "payload: a later generation": forge(good, generation=2),
+        "MAC changed": f"{body}.{flip(mac)}",
+        "MAC of another secret": sign(Claims(world.plan_id, world.unit_id(world.case.town), 1,
+                                             int((now + timedelta(days=9)).timestamp())), "another-secret"),
+        "signed as a session": sign(Claims(world.plan_id, world.unit_id(world.case.town), 1,
+                                           int((now + timedelta(days=9)).timestamp()), sid="x" * 22), SECRET, "session"),
+        "truncated MAC": good[:-4],
+        "no MAC": body,
+        "MAC only": f".{mac}",
+        "half": good[: len(good) // 2],
+        "3000 characters": ("A" * 2999) + ".",
+        "3000 characters, good start": good + "A" * (3000 - len(good)),
+    }
+    assert len(forged) < FAILS_ALLOWED  # the rate limit must not be what refuses them
+    for what, token in forged.items():
+        c = world.client()
+        r = c.get(f"/l/{token}")
+        assert r.status_code == 403, (what, r.status_code, said(r))
+        assert "链接" in said(r), what
+        no_cookie(r, c)
+        assert c.get("/u").status_code == 403 and c.get("/office").status_code == 403, what
+    for empty in ("/l/", "/l/."):  # no such route (the client folds "." away)
+        c = world.client()
+        r = c.get(empty)
+        assert r.status_code in (403, 404), empty
+        no_cookie(r, c)
+    c = world.client()
+    assert c.get(f"/l/{good}").status_code == 200 and COOKIE in c.cookies  # the genuine link still works
+
+
+@pytest.mark.parametrize("token", ["abc.é", "链接.无效", "{good}é", "{body}.{mac_head}é"], ids=["latin", "cjk", "tail", "mac"])
+def test_non_ascii_links_get_403_not_a_crash(world: World, token: str) -> None:
+    good = world.token(world.case.town)
+    body, mac = good.split(".")
+    c = world.client()
+    r = c.get("/l/" + token.format(good=good, body=body, mac_head=mac[:-1]))
+    assert r.status_code == 403, (r.status_code, r.text[:200])
+    no_cookie(r, c)
+
+
+def test_non_ascii_session_cookie_gets_403_not_a_crash(world: World) -> None:
+    c = world.client()
+    r = c.get("/u", headers={"cookie": f"{COOKIE}=abc.\u00e9".encode("latin-1")})  # type: ignore[dict-item]
+    assert r.status_code == 403, (r.status_code, r.text[:200])
+
+
+def test_expired_link_and_session_end_with_the_link(world: World) -> None:
+    days = world.ctx.plan.plan.answers.link_days
+    issued = world.times[0]
+    token = world.token(world.case.town)
+    world.times[0] = issued + timedelta(days=days) - timedelta(hours=1)  # still valid: an hour left
+    c = world.client()
+    assert c.get(f"/l/{token}").status_code == 200
+    assert c.get("/u").status_code == 200
+    world.times[0] = issued + timedelta(days=days, minutes=1)
+    assert c.get("/u").status_code == 403, "a session may not outlive its link"
+    late = world.client()
+    r = late.get(f"/l/{token}")
+    assert r.status_code == 403 and "过期" in said(r), said(r)
+    no_cookie(r, late)
+
+
+def test_session_lasts_twelve_hours(world: World) -> None:
+    start = world.times[0]
+    s = world.enter(world.case.dept)
+    world.times[0] = start + timedelta(hours=11, minutes=59)
+    assert s.client.get("/u").status_code == 200
+    world.times[0] = start + timedelta(hours=12, seconds=1)
+    r = s.client.get("/u")
+    assert r.status_code == 403
+    r = s.post("/u/ack", {"message": world.messages(s.page)[0]}, csrf=s.csrf)
+    assert r.status_code == 403
+
+
+def test_rotated_link_voids_old_link_and_session(world: World) -> None:
+    town, dept = world.case.town, world.case.dept
+    old_token = world.token(town)
+    old = world.enter(town)
+    other = world.enter(dept)
+    office = world.enter(ZHUANBAN)
+    before = world.counts()
+    assert answers.rotate_link(world.ctx, town, world.times[0], Actor("专班 测试", "test")) == 2
+    c = world.client()
+    r = c.get(f"/l/{old_token}")
+    assert r.status_code == 403, said(r)
+    no_cookie(r, c)
+    assert old.client.get("/u").status_code == 403
+    r = old.post("/u/ack", {"message": world.messages(old.page)[0]}, csrf=old.csrf)
+    assert r.status_code == 403
+    assert world.counts()["ack"] == before["ack"]
+    assert other.client.get("/u").status_code == 200, "rotating one unit's link leaves the others alone"
+    assert office.client.get("/office").status_code == 200
+    fresh = world.client()
+    assert fresh.get(f"/l/{world.token(town)}").status_code == 200
+    r = fresh.get("/u")
+    assert r.status_code == 200 and town in r.text
+    # the 专班's links and sessions rotate the same way
+    answers.rotate_link(world.ctx, ZHUANBAN, world.times[0], Actor("专班 测试", "test"))
+    assert office.client.get("/office").status_code == 403
+
+
+def test_link_of_another_plan_gets_403(world: World) -> None:
+    other = next(c for c in CASES.values() if c != world.case)
+    other_plan = world.ctx.choose(other.year, other.district).plan
+    expires = int((world.times[0] + timedelta(days=9)).timestamp())
+    town_id = world.unit_id(world.case.town)
+    tokens = {
+        "this unit under the other plan": sign(Claims(other_plan.id, town_id, 1, expires), SECRET),
+        "the other plan's unit under this plan": sign(Claims(world.plan_id, other_plan.unit_ids[other.town], 1,
+                                                              expires), SECRET),
+        "a plan that does not exist": sign(Claims(world.plan_id + 1000, town_id, 1, expires), SECRET),
+        "a unit that does not exist": sign(Claims(world.plan_id, 999_999, 1, expires), SECRET),
+    }
+    for what, token in tokens.items():
+        c = world.client()
+        r = c.get(f"/l/{token}")
+        assert r.status_code == 403, (what, r.status_code, said(r))
+        no_cookie(r, c)
+
+
+# ── 2. the session cookie ────────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_entry_sets_a_strict_httponly_cookie_and_the_token_goes_no_further(world: World) -> None:
+    token = world.token(world.case.town)
+    c = world.client()
+    r = c.get(f"/l/{token}")
+    assert r.status_code == 200
+    cookie = r.headers["set-cookie"]
+    parts = [p.strip().lower() for p in cookie.split(";")]
+    assert parts[0].startswith(f"{COOKIE}=")
+    assert "httponly" in parts and "samesite=strict" in parts and "path=/" in parts, cookie
+    assert not any(p.startswith("domain=") for p in parts), cookie
+    assert "secure" not in parts  # plain http on 127.0.0.1 (see the https test below)
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["cache-control"] == "no-store"
+    assert token not in r.text and token.split(".")[1] not in r.text, "the entry page must not repeat the token"
+    assert 'url=/u"' in r.text or "url=/u" in r.text
+    value = c.cookies[COOKIE]
+    assert value != token
+    bare = world.client()  # a browser that never saw the link: the cookie alone opens the page
+    r = bare.get("/u", headers={"cookie": f"{COOKIE}={value}"})
+    assert r.status_code == 200 and world.case.town in r.text
+    assert token not in r.text
+    assert r.headers["cache-control"] == "no-store"
+    assert world.client().get("/u").status_code == 403  # and nothing opens it without
+
+
+def test_cookie_is_secure_behind_https(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUQUAN_WEB_URL", "https://127.0.0.1:8300")
+    with open_context(Settings.from_env(), clock=lambda: world.times[0]) as ctx:
+        ctx = ctx.choose(world.case.year, world.case.district)
+        link = answers.personal_link(ctx, world.case.town, world.times[0])
+        assert link.startswith("https://127.0.0.1:8300/l/")
+        c = TestClient(make_app(ctx), base_url="https://127.0.0.1:8300", raise_server_exceptions=False)
+        r = c.get(link.removeprefix("https://127.0.0.1:8300"))
+        assert r.status_code == 200
+        assert "secure" in [p.strip().lower() for p in r.headers["set-cookie"].split(";")]
+
+
+def test_session_and_link_tokens_are_not_interchangeable(world: World) -> None:
+    token = world.token(world.case.town)
+    s = world.enter(world.case.town)
+    session_value = s.client.cookies[COOKIE]
+    c = world.client()
+    r = c.get(f"/l/{session_value}")
+    assert r.status_code == 403
+    no_cookie(r, c)
+    r = world.client().get("/u", headers={"cookie": f"{COOKIE}={token}"})
+    assert r.status_code == 403
+
+
+def test_security_headers_on_pages_and_refusals(world: World) -> None:
+    unit = world.enter(world.case.town)
+    office = world.enter(ZHUANBAN)
+    responses = {"/u": unit.client.get("/u"), "/office": office.client.get("/office"),
+                 "403": world.client().get("/u"), "404": unit.client.get("/office"),
+                 "400": unit.post("/u/ack", {"message": "1"}, csrf="x")}
+    for what, r in responses.items():
+        h = r.headers
+        assert h.get("x-frame-options") == "DENY", what
+        assert "frame-ancestors 'none'" in h.get("content-security-policy", ""), what
+        assert h.get("x-content-type-options") == "nosniff", what
+        assert h.get("cache-control") == "no-store", what
+        assert h.get("referrer-policy") == "no-referrer", what
+
+
+# ── 3. CSRF ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+ROUTES = ["/u/ack", "/u/feedback", "/u/extension", "/decide", "/office/review"]
+
+
+def _valid_form(world: World, route: str, town: Session, seeded: dict[str, int], n: int) -> dict[str, Any]:
+    """A form that would be recorded, had it the right csrf (`n` keeps nonces apart)."""
+    task, due = world.extendable(world.case.town)
+    if route == "/u/ack":
+        return {"data": {"message": world.messages(town.page)[0]}}
+    if route == "/u/feedback":
+        return {"data": {"nonce": f"csrf-f-{n}", "task": str(task), "period": "", "status": "进行中", "note": "进展"},
+                "files": [("files", ("证明.pdf", PDF, "application/pdf"))]}
+    if route == "/u/extension":
+        return {"data": {"nonce": f"csrf-e-{n}", "task": str(task), "period": "",
+                         "new_due": (due + timedelta(days=7)).isoformat(), "reason": "人手不足"}}
+    if route == "/decide":
+        return {"data": {"id": str(seeded["extension"]), "decision": "不批准", "reason": "时限不可调整"}}
+    return {"data": {"id": str(seeded["feedback"]), "decision": "退回", "reason": "佐证不足"}}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_post_without_the_sessions_csrf_is_400_and_records_nothing(world: World, route: str) -> None:
+    seeded = world.seed(world.case.dept)
+    office_route = route in ("/decide", "/office/review")
+    town, dept = world.enter(world.case.town), world.enter(world.case.dept)
+    me = world.enter(ZHUANBAN) if office_route else town
+    twin = world.enter(ZHUANBAN, "王芳") if office_route else world.enter(world.case.town)  # same holder, other session
+    stranger = town if office_route else dept  # a session of someone else altogether
+    assert twin.csrf != me.csrf and stranger.csrf != me.csrf
+    wrong = {"missing": None, "empty": "", "another session of the same holder": twin.csrf,
+             "someone else's session": stranger.csrf, "garbage": "A" * len(me.csrf), "one character off": flip(me.csrf),
+             "the link token": world.token(world.case.town)}
+    before, files_before = world.counts(), world.stored_files()
+    for n, (what, csrf) in enumerate(wrong.items()):
+        form = _valid_form(world, route, town, seeded, n)
+        r = me.post(route, form["data"], form.get("files"), csrf=csrf)
+        assert r.status_code == 400, (what, r.status_code, said(r))
+        assert "CSRF" in said(r), (what, said(r))
+        assert world.counts() == before, what
+        assert world.stored_files() == files_before, what
+    form = _valid_form(world, route, town, seeded, 99)  # the control: the same form with the right csrf goes through
+    r = me.post(route, form["data"], form.get("files"), csrf=me.csrf)
+    assert r.status_code == 200, said(r)
+    assert world.counts()["audit"] > before["audit"]
+
+
+@ONE_PLAN
+@pytest.mark.parametrize("route", ROUTES)
+def test_non_ascii_csrf_is_400_not_a_crash(world: World, route: str) -> None:
+    seeded = world.seed(world.case.dept)
+    town = world.enter(world.case.town)
+    me = world.enter(ZHUANBAN) if route in ("/decide", "/office/review") else town
+    before = world.counts()
+    form = _valid_form(world, route, town, seeded, 0)
+    r = me.post(route, form["data"], form.get("files"), csrf="令牌é")
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert world.counts() == before
+
+
+# ── 4. one unit, its own rows ────────────────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("direction", ["town→dept", "dept→town"])
+def test_a_unit_reaches_none_of_another_units_rows(world: World, direction: str) -> None:
+    a, b = (world.case.town, world.case.dept) if direction == "town→dept" else (world.case.dept, world.case.town)
+    seeded = world.seed(b)
+    sa, sb = world.enter(a), world.enter(b)
+    b_message = world.messages(sb.page)[0]
+    assert b_message not in world.messages(sa.page)
+    b_task, b_due = world.extendable(b, not_of=a)
+    before, files_before = world.counts(), world.stored_files()
+    attempts = {
+        "ack B's message": sa.post("/u/ack", {"message": b_message}, csrf=sa.csrf),
+        "feedback on B's task": sa.post("/u/feedback", {"nonce": "x1", "task": str(b_task), "period": "",
+                                                        "status": "已完成", "note": "冒名反馈"},
+                                        [("files", ("a.pdf", PDF, "application/pdf"))], csrf=sa.csrf),
+        "extension of B's task": sa.post("/u/extension", {"nonce": "x2", "task": str(b_task), "period": "",
+                                                          "new_due": (b_due + timedelta(days=5)).isoformat(),
+                                                          "reason": "冒名申请"}, csrf=sa.csrf),
+        "B's evidence": sa.client.get(f"/files/{seeded['evidence']}"),
+        "review B's feedback": sa.post("/office/review", {"id": str(seeded["feedback"]), "decision": "通过"},
+                                       csrf=sa.csrf),
+        "decide B's extension": sa.post("/decide", {"id": str(seeded["extension"]), "decision": "批准"}, csrf=sa.csrf),
+        "the 专班 page": sa.client.get("/office"),
+    }
+    for what, r in attempts.items():
+        assert r.status_code == 404, (what, r.status_code, said(r))
+        assert PDF not in r.content, what
+    assert world.counts() == before and world.stored_files() == files_before
+    states = dbs.rows(world.url, "SELECT f.state, e.state FROM feedback f, extension e WHERE f.id = :f AND e.id = :e",
+                      f=seeded["feedback"], e=seeded["extension"])
+    assert states == [("待复核", "待批")]
+    assert world.messages(sb.client.get("/u").text)[0] == b_message  # still waiting for B's own 签收
+
+
+def test_the_office_cannot_use_unit_pages_but_reads_every_units_evidence(world: World) -> None:
+    seeded = world.seed(world.case.town)
+    town = world.enter(world.case.town)
+    office = world.enter(ZHUANBAN)
+    task, _ = world.extendable(world.case.town)
+    before = world.counts()
+    attempts = {"/u": office.client.get("/u"),
+                "/u/ack": office.post("/u/ack", {"message": world.messages(town.page)[0]}, csrf=office.csrf),
+                "/u/feedback": office.post("/u/feedback", {"nonce": "o1", "task": str(task), "period": "",
+                                                           "status": "已完成", "note": "代报"}, csrf=office.csrf)}
+    for what, r in attempts.items():
+        assert r.status_code == 404, (what, r.status_code, said(r))
+    assert world.counts() == before
+    r = office.client.get(f"/files/{seeded['evidence']}")
+    assert r.status_code == 200 and r.content == PDF + world.case.town.encode()
+
+
+def test_ids_of_another_plan_are_not_found(world: World) -> None:
+    other_case = next(c for c in CASES.values() if c != world.case)
+    other = World(other_case, world.ctx.choose(other_case.year, other_case.district), world.app, world.url, world.data,
+                  world.times)
+    seeded = other.seed(other_case.town)
+    other_message = dbs.rows(world.url, "SELECT max(id) FROM message WHERE plan_id = :p AND recipient = :r",
+                             p=other.plan_id, r=other_case.town)[0][0]
+    world.seed(world.case.dept)  # work queued on this plan's 专班 page: its forms (and csrf) show
+    town, office = world.enter(world.case.town), world.enter(ZHUANBAN)
+    assert office.csrf
+    before = world.counts()
+    attempts = {"ack": town.post("/u/ack", {"message": str(other_message)}, csrf=town.csrf),
+                "unit file": town.client.get(f"/files/{seeded['evidence']}"),
+                "office file": office.client.get(f"/files/{seeded['evidence']}"),
+                "review": office.post("/office/review", {"id": str(seeded["feedback"]), "decision": "通过"},
+                                      csrf=office.csrf),
+                "decide": office.post("/decide", {"id": str(seeded["extension"]), "decision": "批准"}, csrf=office.csrf)}
+    for what, r in attempts.items():
+        assert r.status_code == 404, (what, r.status_code, said(r))
+    assert world.counts() == before
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "1e3", "1.0", " 1", "9" * 12, "٣", "²"])
+def test_malformed_ids_are_refused_not_a_crash(world: World, raw: str) -> None:
+    world.seed(world.case.dept)
+    town, office = world.enter(world.case.town), world.enter(ZHUANBAN)
+    before = world.counts()
+    attempts = {"ack": town.post("/u/ack", {"message": raw}, csrf=town.csrf),
+                "unit file": town.client.get(f"/files/{raw}"),
+                "office file": office.client.get(f"/files/{raw}"),
+                "review": office.post("/office/review", {"id": raw, "decision": "通过"}, csrf=office.csrf),
+                "decide": office.post("/decide", {"id": raw, "decision": "批准"}, csrf=office.csrf)}
+    for what, r in attempts.items():
+        assert r.status_code in (400, 404), (what, r.status_code, r.text[:200])
+    assert world.counts() == before
+
+
+def test_evidence_download_is_an_attachment_under_a_sanitised_name(world: World) -> None:
+    town = world.enter(world.case.town)
+    task, _ = world.extendable(world.case.town)
+    one, two = PDF + b"% one\n", PDF + b"% two\n"
+    r = town.post("/u/feedback", {"nonce": "names", "task": str(task), "period": "", "status": "进行中", "note": "佐证"},
+                  [("files", ("../../etc/passwd.pdf", one, "application/pdf")),
+                   ("files", ("<script>alert(1)</script>.pdf", two, "application/pdf"))], csrf=town.csrf)
+    assert r.status_code == 200, said(r)
+    rows = dbs.rows(world.url, "SELECT id, name, sha256 FROM evidence WHERE plan_id = :p AND unit_id = :u ORDER BY id",
+                    p=world.plan_id, u=world.unit_id(world.case.town))
+    assert len(rows) == 2
+    for _, name, _ in rows:
+        assert not re.search(r"[/\\<>\"']", name) and ".." not in name and name.endswith(".pdf"), name
+    assert rows[0][1] == "passwd.pdf"
+    assert not (world.data / "etc").exists() and not (world.data.parent / "etc" / "passwd.pdf").exists()
+    office = world.enter(ZHUANBAN)
+    for (eid, name, sha), data in zip(rows, (one, two), strict=True):
+        path = world.data / "evidence" / sha[:2] / sha
+        assert sha == sha256(data).hexdigest() and path.read_bytes() == data
+        for who in (town, office):
+            r = who.client.get(f"/files/{eid}")
+            assert r.status_code == 200
+            assert r.content == data
+            disposition = r.headers["content-disposition"]
+            assert disposition.startswith("attachment;"), disposition
+            assert name in disposition and "/" not in disposition.split(";", 1)[1], disposition
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["content-type"].startswith("application/pdf")
+    page = office.client.get("/office").text
+    assert "<script>alert" not in page and "passwd.pdf" in page
+
+
+def test_feedback_text_is_escaped_on_both_pages(world: World) -> None:
+    town = world.enter(world.case.town)
+    task, _ = world.extendable(world.case.town)
+    note = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
+    r = town.post("/u/feedback", {"nonce": "xss", "task": str(task), "period": "", "status": "进行中", "note": note},
+                  csrf=town.csrf)
+    assert r.status_code == 200, said(r)
+    for page in (world.enter(ZHUANBAN).client.get("/office").text, town.client.get("/u").text):
+        assert "&lt;script&gt;" in page
+        assert "<script>alert" not in page and "<img src=x" not in page
+
+
+# ── 5. uploads ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _feedback(world: World, s: Session, files: list[tuple[str, bytes]], nonce: str) -> Any:
+    task, _ = world.extendable(world.case.town)
+    return s.post("/u/feedback", {"nonce": nonce, "task": str(task), "period": "", "status": "已完成", "note": "附佐证"},
+                  [("files", (name, data, "application/octet-stream")) for name, data in files], csrf=s.csrf)
+
+
+def test_file_over_20_mb_is_refused_and_nothing_kept(world: World) -> None:
+    town = world.enter(world.case.town)
+    before = world.counts()
+    big = PDF + b"0" * (MAX_BYTES + 1 - len(PDF))
+    r = _feedback(world, town, [("大文件.pdf", big)], "big")
+    assert r.status_code in (400, 413), r.status_code
+    assert "20 MB" in said(r)
+    assert world.counts() == before and world.stored_files() == []
+
+
+@ONE_PLAN
+def test_body_over_three_files_worth_is_413(world: World) -> None:
+    town = world.enter(world.case.town)
+    before = world.counts()
+    chunk = PDF + b"0" * (MAX_BYTES + 512 * 1024)
+    r = _feedback(world, town, [(f"{i}.pdf", chunk) for i in range(3)], "huge")
+    assert r.status_code == 413, r.status_code
+    assert world.counts() == before and world.stored_files() == []
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_disguised_or_empty_files_are_refused_by_name(world: World, kind: str) -> None:
+    name, data = BAD_FILES[kind]
+    town = world.enter(world.case.town)
+    before = world.counts()
+    r = _feedback(world, town, [(name, data)], f"bad-{kind}")
+    assert r.status_code == 400, (r.status_code, said(r))
+    message = said(r)
+    assert name in message and re.search(r"[\u4e00-\u9fff]", message.replace(name, "")), message
+    assert world.counts() == before and world.stored_files() == []
+
+
+def test_a_refused_file_among_good_ones_leaves_nothing_behind(world: World) -> None:
+    town = world.enter(world.case.town)
+    before = world.counts()
+    r = _feedback(world, town, [("好.pdf", PDF), BAD_FILES["exe"]], "mixed")
+    assert r.status_code == 400 and BAD_FILES["exe"][0] in said(r), said(r)
+    assert world.counts() == before
+    assert world.stored_files() == [], "a refused submission must not leave the good file in the evidence store"
+
+
+@ONE_PLAN
+def test_more_than_three_files_is_refused(world: World) -> None:
+    town = world.enter(world.case.town)
+    before = world.counts()
+    r = _feedback(world, town, [(f"{i}.pdf", PDF + bytes([i])) for i in range(4)], "four")
+    assert r.status_code in (400, 413), r.status_code
+    assert world.counts() == before and world.stored_files() == []
+
+
+def test_real_pdf_png_and_docx_are_accepted_and_stored_by_hash(world: World) -> None:
+    town = world.enter(world.case.town)
+    files = {"pdf": ("方案.pdf", PDF), "png": ("现场照片.png", png()), "docx": ("清单.docx", docx())}
+    before = world.counts()
+    r = _feedback(world, town, list(files.values()), "real")
+    assert r.status_code == 200, said(r)
+    rows = dbs.rows(world.url, "SELECT id, kind, name, size, sha256 FROM evidence WHERE plan_id = :p ORDER BY id",
+                    p=world.plan_id)
+    assert [k for _, k, *_ in rows] == list(files)
+    assert world.counts()["feedback"] == before["feedback"] + 1
+    for (eid, _, name, size, sha), (sent_name, data) in zip(rows, files.values(), strict=True):
+        assert name == sent_name and size == len(data) and sha == sha256(data).hexdigest()
+        assert (world.data / "evidence" / sha[:2] / sha).read_bytes() == data
+        r = town.client.get(f"/files/{eid}")
+        assert r.status_code == 200 and r.content == data
+    assert len(world.stored_files()) == 3
+
+
+# ── 6. the failed-link rate limit ────────────────────────────────────────────────────────────────────────────────
+
+
+def test_twenty_bad_links_lock_the_address_out(world: World) -> None:
+    good = world.token(world.case.town)
+    c = world.client()
+    for i in range(FAILS_ALLOWED):
+        r = c.get(f"/l/{flip(good)}{i}")
+        assert r.status_code == 403, (i, r.status_code)
+    for token in (good, world.token(ZHUANBAN, MEMBER), flip(good)):
+        c = world.client()
+        r = c.get(f"/l/{token}")
+        assert r.status_code == 429, r.status_code
+        assert "次数过多" in said(r)
+        no_cookie(r, c)
+
+
+# ── 7. double submission ─────────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_the_same_feedback_form_twice_records_once(world: World) -> None:
+    town = world.enter(world.case.town)
+    before = world.counts()
+    first = _feedback(world, town, [("证明.pdf", PDF)], "twice-f")
+    second = _feedback(world, town, [("证明.pdf", PDF)], "twice-f")
+    assert first.status_code == 200 and second.status_code == 200, (said(first), said(second))
+    assert "未重复登记" in said(second) and "未重复" not in said(first)
+    after = world.counts()
+    assert after["feedback"] == before["feedback"] + 1 and after["evidence"] == before["evidence"] + 1
+
+
+def test_the_same_extension_form_twice_records_once(world: World) -> None:
+    town = world.enter(world.case.town)
+    task, due = world.extendable(world.case.town)
+    form = {"nonce": "twice-e", "task": str(task), "period": "", "new_due": (due + timedelta(days=7)).isoformat(),
+            "reason": "人手不足"}
+    before = world.counts()
+    first = town.post("/u/extension", form, csrf=town.csrf)
+    second = town.post("/u/extension", form, csrf=town.csrf)
+    assert first.status_code == 200 and second.status_code == 200, (said(first), said(second))
+    assert "未重复登记" in said(second)
+    assert world.counts()["extension"] == before["extension"] + 1
+
+
+def test_acknowledging_twice(world: World) -> None:
+    town = world.enter(world.case.town)
+    message = world.messages(town.page)[0]
+    before = world.counts()
+    first = town.post("/u/ack", {"message": message}, csrf=town.csrf)
+    assert first.status_code == 200 and said(first).startswith("已签收"), said(first)
+    middle = world.counts()
+    assert middle["ack"] > before["ack"]
+    second = town.post("/u/ack", {"message": message}, csrf=town.csrf)
+    assert second.status_code == 200 and "此前已签收" in said(second), said(second)
+    assert world.counts() == middle
+    assert message not in world.messages(town.client.get("/u").text)
+
+
+# ── 8. the audit trail ───────────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_audit_names_the_unit_link_the_office_member_and_the_address(world: World) -> None:
+    town = world.enter(world.case.town)
+    town.post("/u/ack", {"message": world.messages(town.page)[0]}, csrf=town.csrf)
+    assert _feedback(world, town, [("证明.pdf", PDF)], "audit").status_code == 200
+    office = world.enter(ZHUANBAN, MEMBER)
+    fid = re.search(r'data-feedback="(\d+)"', office.page)
+    assert fid, office.page
+    r = office.post("/office/review", {"id": fid.group(1), "decision": "退回", "reason": "请补充盖章件"}, csrf=office.csrf)
+    assert r.status_code == 200 and "已退回" in said(r), said(r)
+    rows = set(dbs.rows(world.url, 'SELECT "by", source, entity, field FROM audit WHERE plan_id = :p AND source LIKE :s',
+                        p=world.plan_id, s="web %"))
+    unit_by = f"{world.case.town} (专属链接)"
+    assert (unit_by, "web testclient", "ack", "签收") in rows, rows
+    assert (unit_by, "web testclient", "feedback", "反馈") in rows, rows
+    assert (f"专班 {MEMBER}", "web testclient", "feedback", "复核") in rows, rows
+    assert {by for by, *_ in rows} == {unit_by, f"专班 {MEMBER}"}
