@@ -102,8 +102,10 @@ def free_port() -> int:
 
 def start_server(port: int, profile: str | None = None) -> subprocess.Popen[bytes]:
     fuquan = [str(ROOT / ".venv" / "bin" / "fuquan")]
-    if profile:  # the same command under cProfile (written when the server stops)
-        fuquan = [str(ROOT / ".venv" / "bin" / "python"), "-m", "cProfile", "-o", profile, "-m", "cli.main"]
+    if profile:  # the same command under cProfile; uvicorn re-raises SIGTERM once stopped: exit so it is written
+        fuquan = [str(ROOT / ".venv" / "bin" / "python"), "-c", "import cProfile, signal, sys; from cli.main import main; "
+                  "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+                  f"cProfile.run('main(sys.argv[1:])', {profile!r})"]
     proc = subprocess.Popen([*fuquan, "web", "--port", str(port)], cwd=ROOT,
                             env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import httpx

@@ -10,10 +10,11 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fuquan.answers import ACCEPTED, ASKED, PENDING_REVIEW
+from fuquan.answers import ASKED
 from fuquan.errors import FuquanError
 
 from .answers import AckRow, EvidenceRow, ExtensionRow, FeedbackRow, FormUseRow, UnitLinkRow
@@ -163,11 +164,8 @@ def review_states(session: Session, plan_ids: list[int]) -> dict[tuple[int, int,
 
 def extension_states(session: Session, plan_ids: list[int]) -> list[tuple[int, int, str, str, date]]:
     """(task id, unit id, period, state, new due) of every extension request, oldest first."""
-    stmt = (select(ExtensionRow.task_id, ExtensionRow.unit_id, ExtensionRow.period, ExtensionRow.state,
-                   ExtensionRow.new_due).where(col(ExtensionRow.plan_id).in_(plan_ids)).order_by(col(ExtensionRow.id)))
-    return list(session.exec(stmt))  # type: ignore[call-overload]
+    stmt = (sa_select(col(ExtensionRow.task_id), col(ExtensionRow.unit_id), col(ExtensionRow.period),
+                      col(ExtensionRow.state), col(ExtensionRow.new_due))
+            .where(col(ExtensionRow.plan_id).in_(plan_ids)).order_by(col(ExtensionRow.id)))
+    return [tuple(r) for r in session.connection().execute(stmt)]  # type: ignore[misc]
 
-
-__all__ = ["ACCEPTED", "PENDING_REVIEW", "NotYours", "acknowledge", "add_evidence", "audit", "evidence",
-           "extension_states", "extensions_of", "feedback_of", "generation", "open_extension", "open_reminders",
-           "review_states", "rotate", "unacknowledged", "use_nonce"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from fuquan.policy import FLOWS
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("fuquan", "models", "notifications", "reports", "flows", "cli")
+PACKAGES = ("fuquan", "models", "notifications", "reports", "flows", "cli", "web")
 
 
 def _modules() -> list[Path]:

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
 
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.signature import Clock, SignatureVerifier
 from sqlmodel import select
 
 from flows import answers
@@ -39,7 +39,9 @@ class Refused(Exception):
     """A press that must record nothing (forged, stale, replayed, another unit's)."""
 
 
-class _Clock:
+class _Clock(Clock):
+    """SignatureVerifier's clock, as the app's (injected in tests: a request's age is judged by it)."""
+
     def __init__(self, door: Door) -> None:
         self.door = door
 

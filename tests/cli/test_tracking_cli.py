@@ -74,7 +74,7 @@ def test_status_json_schema(loaded) -> None:  # type: ignore[no-untyped-def]
                        "workdays_late_max", "workdays_late_sum"}
     assert (t1["colour"], t1["due"], t1["workdays_late_max"]) == ("红", "2023-03-31", 20)
     assert set(data["rows"][0]) == {"task", "unit", "unit_kind", "role", "label", "deadline_text", "colour", "due",
-                                    "completed_on", "workdays_late", "days_late", "workdays_left", "missing"}
+                                    "completed_on", "workdays_late", "days_late", "workdays_left", "missing", "review", "extension"}
 
 
 def test_each_kind_is_recorded_and_audited(loaded, db_url) -> None:  # type: ignore[no-untyped-def]
