@@ -50,9 +50,9 @@ def town_name(i: int) -> str:
     return f"第{i:04d}镇"
 
 
-def plan_yaml(towns: int) -> str:
+def plan_yaml(towns: int, year: int) -> str:
     names = [town_name(i) for i in range(towns)]
-    lines = ["plan: {title: 基准县镇赋权工作方案, district: 基准县, year: 2024, issued: 2024-03-08}", "units:"]
+    lines = [f"plan: {{title: 基准县镇赋权工作方案, district: 基准县, year: {year}, issued: {year}-03-08}}", "units:"]
     lines += [f"  - {{name: {d}, kind: 部门}}" for d in DEPTS] + [f"  - {{name: {t}, kind: 镇}}" for t in names]
     lines += ["groups:", f"  - {{name: 各镇, members: [{', '.join(names)}]}}",
               "sections: [{no: 一, title: 全部任务}]", "tasks:"]
@@ -75,7 +75,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, Path, dict[str, str], float]
     url = database(args.db, "web")
     data = Path(tempfile.mkdtemp(prefix="fuquan-bench-web-"))
     plan = data / "plan.yaml"
-    plan.write_text(plan_yaml(args.towns), encoding="utf-8")
+    plan.write_text(plan_yaml(args.towns, args.year), encoding="utf-8")
     os.environ.update({"FUQUAN_DATABASE_URL": url, "FUQUAN_DATA_DIR": str(data), "FUQUAN_LINK_SECRET": SECRET,
                        "FUQUAN_WEB_URL": f"http://127.0.0.1:{args.port}", "FUQUAN_CONFIG": str(plan)})
     from cli.main import main
@@ -228,6 +228,9 @@ def main() -> None:
     p.add_argument("--db", help="`postgres` (a new database on scripts/pg.sh's server) or a URL (default: new SQLite file)")
     p.add_argument("--towns", type=int, default=1500)
     p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--year", type=int, default=2024, help="the plan's year (issued 03-08 of it); the server's today is "
+                   "the system clock's, so a past year makes every share overdue and each request count working days "
+                   "across the years between")
     p.add_argument("--port", type=int, default=0, help="the web process's port (default: a free one)")
     p.add_argument("--keep", action="store_true", help="keep the data folder (and SQLite file) afterwards")
     p.add_argument("--profile", metavar="FILE", help="run the server under cProfile, its statistics written to FILE")
@@ -235,7 +238,8 @@ def main() -> None:
     args.port = args.port or free_port()
     url, data, links, sync_s = prepare(args)
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"[{backend}] plan: {args.towns} towns × {len(TASKS)} tasks + {len(DEPTS)} departments, "
+    print(f"[{backend}] plan {args.year} (issued {args.year}-03-08; server's today {datetime.now(UTC).date()}): "
+          f"{args.towns} towns × {len(TASKS)} tasks + {len(DEPTS)} departments, "
           f"synced in {sync_s:.1f} s; {len(links)} links made")
     server = start_server(args.port, args.profile)
     try:

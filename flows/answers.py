@@ -181,8 +181,10 @@ def _share(ctx: Context, unit: str, task_no: int, period: str, today: date) -> R
 
 def unit_page_rows(ctx: Context, unit: str, today: date) -> list[Row]:
     sp = ctx.plan
+    # a town's 月报 rows come from its collector's share of the task: those tasks' shares are read too
+    reports = tuple(sp.task_ids[t.no] for t in sp.plan.tasks if unit in (t.track.monthly_reports or ()))
     with reading(ctx.engine) as session:
-        ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit])
+        ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit], with_tasks=reports)
         return [r for r in ledger.rows(today, WorkCalendar(sp.plan.calendar)) if r.unit == unit]
 
 
@@ -202,6 +204,21 @@ def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
     except OSError as e:
         raise StorageError(f"佐证材料无法保存 ({e.strerror}); 请稍后再试或联系工作专班") from e
     return digest, kind, len(upload.data), safe_name(upload.name, kind)
+
+
+def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: date) -> str:
+    """A unit's own filled sheet (月报, 确认书 …) through the import run, its own rows only: all or nothing."""
+    from .imports import import_file
+
+    if not upload.data:
+        raise InvalidValue("请选择要上传的登记表 (Excel 或 CSV)")
+    suffix = ".csv" if upload.name.lower().endswith(".csv") else ".xlsx"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(upload.data)
+        done = import_file(ctx, path, None, actor, today, only_unit=unit)
+    said = "、".join(f"{label} {n} 条" for label, n in done.items())
+    return f"已导入: {said}" if said else "表中没有已填写的行, 未导入任何数据"
 
 
 def evidence_row(ctx: Context, evidence_id: int, unit_id: int | None) -> EvidenceRow:
@@ -234,6 +251,8 @@ def give_feedback(ctx: Context, unit: str, task_no: int, period: str, status: st
                          decided_by=None if review else "无需复核")
         if io.use_nonce(session, nonce, "feedback") is not None:
             return "该反馈已提交, 未重复登记"
+        if review and io.feedback_waiting(session, sp.id, fb.task_id, fb.unit_id, period):
+            raise InvalidValue(f"{_ref(task_no, unit, period)} 已有一份反馈等待复核; 复核或退回后再提交新的反馈")
         fb.evidence = [io.add_evidence(session, sp, sp.unit_ids[unit], *s).id or 0 for s in stored]
         session.add(fb)
         session.flush()
@@ -332,4 +351,6 @@ def decide_extension(ctx: Context, ext_id: int, grant: bool, reason: str, actor:
             upsert(session, AssignmentRow, {"task_id": ext.task_id, "unit_id": ext.unit_id},
                    {"extended_due": ext.new_due, "extension_reason": ext.reason, "extension_approved_by": actor.by},
                    actor, _ref(no, unit, ""), plan_id=sp.id)
-    return f"已{'批准' if grant else '不批准'}: {unit} 任务{no} 延期至 {ext.new_due}"
+    if grant:
+        return f"已批准: {unit} 任务{no} 截止日期延至 {ext.new_due}"
+    return f"未批准: {unit} 任务{no} 申请延期至 {ext.new_due}, 截止日期仍为 {ext.due}"

@@ -82,11 +82,24 @@ def read_file(path: Path, kind_name: str | None) -> list[Sheet]:
     return out
 
 
+def _owned(row: dict[str, Any], unit: str, ctx: Context) -> bool:
+    """Whether a row is the unit's own: its 部门 or 乡镇 cell names that unit alone (a group names others too)."""
+    plan = ctx.plan.plan
+    for cell in (row[k] for k in ("department", "town") if isinstance(row.get(k), str)):
+        try:
+            if tuple(plan.resolve(m) for m in plan.members(cell)) == (unit,):  # full and former names too
+                return True
+        except LookupFailed:
+            continue  # an unknown name: the row's own check says so
+    return False
+
+
 def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor, today: date,
                 advance: Callable[[], None] = lambda: None, started: Callable[[int], None] = lambda _n: None,
-                ) -> dict[str, int]:
+                only_unit: str | None = None) -> dict[str, int]:
     """Import every sheet of `path` into the context's plan; rows recorded per sheet kind (its label).
-    `started(total)` and `advance()` report progress row by row."""
+    `started(total)` and `advance()` report progress row by row. `only_unit`: a unit's own upload (its web
+    page), which may hold its own rows only — a row of another unit fails the whole file, like any bad row."""
     sp = ctx.plan
     problems: list[CellProblem] = []
     parsed = []
@@ -110,6 +123,9 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor
             for line, row in typed:
                 advance()
                 if (name, line) in bad_rows:
+                    continue
+                if only_unit is not None and not _owned(row, only_unit, ctx):
+                    problems.append(CellProblem(name, line, "", f"这一行不是 {only_unit} 的, 本单位只能导入本单位的行"))
                     continue
                 try:
                     # a group in a 部门 or 镇 cell (各镇) stands for each member

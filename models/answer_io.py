@@ -14,7 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fuquan.answers import ASKED
+from fuquan.answers import ASKED, PENDING_REVIEW
 from fuquan.errors import FuquanError
 
 from .answers import AckRow, EvidenceRow, ExtensionRow, FeedbackRow, FormUseRow, UnitLinkRow
@@ -135,6 +135,12 @@ def feedback_of(session: Session, plan_id: int, *, unit_id: int | None = None,
     if states is not None:
         stmt = stmt.where(col(FeedbackRow.state).in_(list(states)))
     return list(session.exec(stmt.order_by(col(FeedbackRow.id).desc())))
+
+
+def feedback_waiting(session: Session, plan_id: int, task_id: int, unit_id: int, period: str) -> bool:
+    return session.exec(select(FeedbackRow.id).where(
+        FeedbackRow.plan_id == plan_id, FeedbackRow.task_id == task_id, FeedbackRow.unit_id == unit_id,
+        FeedbackRow.period == period, FeedbackRow.state == PENDING_REVIEW)).first() is not None
 
 
 def extensions_of(session: Session, plan_id: int, *, unit_id: int | None = None, task_ids: Iterable[int] | None = None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session, col
 
 from fuquan.ledger import Context, Records, Row, Share, evaluate
@@ -66,9 +66,11 @@ def _q(session: Session, stmt: Any) -> Any:
     return session.connection().execute(stmt)  # plain rows: no ORM objects to build
 
 
-def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | None = None) -> dict[int, Ledger]:
-    """Every plan's shares and records; with `unit_id`, that unit's shares only (a unit's own page: the
-    records are still the plan's, since a department's share is judged from every town's items)."""
+def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | None = None,
+                 with_tasks: tuple[int, ...] = ()) -> dict[int, Ledger]:
+    """Every plan's shares and records; with `unit_id`, that unit's shares only, plus every share of the task ids
+    `with_tasks` (a unit's own page: a town's 月报 rows come from its collector's share). The records are still
+    the plan's, since a department's share is judged from every town's items."""
     out = {p.id: Ledger(p) for p in plans}
     ids = list(out)
     tasks: dict[int, tuple[int, int]] = {}  # task id → (plan id, task no)
@@ -82,7 +84,7 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
             .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(AssignmentRow.active))
             .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
     if unit_id is not None:
-        stmt = stmt.where(col(AssignmentRow.unit_id) == unit_id)
+        stmt = stmt.where(or_(col(AssignmentRow.unit_id) == unit_id, col(AssignmentRow.task_id).in_(with_tasks)))
     for tid, uid, role, status, completed_on, extended_due in _q(session, stmt):
         pid, no = tasks[tid]
         t, unit = by_no[pid][no], out[pid].stored.names[uid]
@@ -165,5 +167,6 @@ def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> 
         yield from load_ledgers(session, list(read_plans(session, pending).values())).values()
 
 
-def load_ledger(session: Session, plan: StoredPlan, *, unit_id: int | None = None) -> Ledger:
-    return load_ledgers(session, [plan], unit_id=unit_id)[plan.id]
+def load_ledger(session: Session, plan: StoredPlan, *, unit_id: int | None = None,
+                with_tasks: tuple[int, ...] = ()) -> Ledger:
+    return load_ledgers(session, [plan], unit_id=unit_id, with_tasks=with_tasks)[plan.id]

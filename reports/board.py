@@ -63,9 +63,9 @@ def _late_line(s: Snapshot) -> str:
     return f"**逾期 {n} 项, 涉及 {len(late)} 个单位, 最久 {longest} 个工作日。**"
 
 
-def answers_line(rows: list[Row], unacked: int = 0) -> str:
+def answers_line(rows: list[Row], unacked: tuple[int, int] = (0, 0)) -> str:
     """Where the units' answers stand: feedback waiting for 复核 or sent back, extensions asked, reminders
-    nobody acknowledged ("" when there is nothing of the kind)."""
+    nobody acknowledged: (units, reminders), as the 专班's page counts them ("" when there is nothing of the kind)."""
     n = {"待复核": 0, "已退回": 0, "延期待批": 0}
     for r in rows:
         if r.review:
@@ -73,7 +73,7 @@ def answers_line(rows: list[Row], unacked: int = 0) -> str:
         if r.extension == "待批":
             n["延期待批"] += 1
     said = [f"{k} {n[k]} 项" for k in ("待复核", "已退回", "延期待批") if n[k]]
-    said += [f"提醒未签收 {unacked} 条"] if unacked else []
+    said += [f"未签收提醒 {unacked[0]} 个单位 ({unacked[1]} 条)"] if unacked[1] else []
     return "单位反馈: " + " · ".join(said) + " (专班页面办理)。" if said else ""
 
 

@@ -40,7 +40,12 @@ class Snapshot:
     letters: LetterGrid | None
     words: Words
     warnings: list[str] = field(default_factory=list)
-    unacked: int = 0  # reminders sent to units and not acknowledged (签收) yet
+    unacked: tuple[int, int] = (0, 0)  # (units, reminders): sent to units and not acknowledged (签收) yet
+
+
+def _unacked(session: Session, plan_id: int) -> tuple[int, int]:
+    open_ = unacknowledged(session, plan_id)
+    return len({r.recipient for r, _ in open_}), len(open_)
 
 
 def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
@@ -53,7 +58,7 @@ def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
         grid = None  # this plan tracks no letters
     return Snapshot(sp.id, sp.plan.district, sp.plan.year, today, summarise(rows), rows, rollups(rows, "unit"),
                     rollups(rows, "town"), grid, sp.plan.words, ledger.warnings(cal),
-                    len(unacknowledged(session, sp.id)))
+                    _unacked(session, sp.id))
 
 
 @dataclass(frozen=True)

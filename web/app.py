@@ -120,6 +120,16 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
                                     str(f.get("nonce") or secrets.token_hex(8)), actor(v), v.ctx.today())
         return done(msg, "/u")
 
+    async def sheet(request: Request, v: Visitor) -> Response:
+        f = await form(request, v)
+        upload = next((x for x in f.get("files") or [] if isinstance(x, UploadFile)), None)
+        if upload is None:
+            raise InvalidValue("请选择要上传的登记表 (Excel 或 CSV)")
+        data = answers.Upload(upload.filename or "", await upload.read(MAX_BYTES + 1))
+        if len(data.data) > MAX_BYTES:
+            raise InvalidValue("登记表超过 20 MB")
+        return done(answers.import_sheet(v.ctx, v.holder, data, actor(v), v.ctx.today()), "/u")
+
     async def decide(request: Request, v: Visitor) -> Response:
         f = await form(request, v)
         msg = answers.decide_extension(v.ctx, _int(f.get("id"), "延期申请"), f.get("decision") == "批准",
@@ -150,6 +160,7 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
         Route("/u/ack", session(ack, office=False, post=True), methods=["POST"]),
         Route("/u/feedback", session(feedback, office=False, post=True), methods=["POST"]),
         Route("/u/extension", session(extension, office=False, post=True), methods=["POST"]),
+        Route("/u/sheet", session(sheet, office=False, post=True), methods=["POST"]),
         Route("/decide", session(decide, post=True), methods=["POST"]),
         Route("/office", session(office, office=True)),
         Route("/office/review", session(review, office=True, post=True), methods=["POST"]),

@@ -3,7 +3,7 @@ feedback and extension stand) and the 专班's queues. Templates live in web/tem
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -41,9 +41,11 @@ def unit_values(view: UnitPage, today: date) -> dict[str, Any]:
              r.judgement.colour), "css": CSS.get(r.judgement.colour, ""), "state": _state(r),
              "missing": "、".join(r.missing[:6]) + (f" 等 {len(r.missing)} 项" if len(r.missing) > 6 else ""),
              "review": r.review, "extension": r.extension, "open": r.judgement.colour not in FINISHED,
+             "report": r.role == "report" and r.judgement.colour not in FINISHED,
              "answerable": r.role != "report" and r.judgement.colour not in FINISHED,
              "extendable": r.role != "report" and r.judgement.due is not None and r.judgement.due >= today
-             and r.judgement.colour not in FINISHED and r.extension != "待批", "deadline": r.deadline_text}
+             and r.judgement.colour not in FINISHED and r.extension != "待批", "deadline": r.deadline_text,
+             "min_date": (r.judgement.due + timedelta(days=1)).isoformat() if r.judgement.due else ""}
             for r in view.rows]
     task_no = {tid: no for no, tid in sp.task_ids.items()}
     reminders = [{"id": m.id, "day": m.day, "title": m.title, "lines": [
@@ -52,14 +54,14 @@ def unit_values(view: UnitPage, today: date) -> dict[str, Any]:
     feedback = [{"task": task_no.get(f.task_id), "period": f.period, "status": f.status, "note": f.note, "state": f.state,
                  "reason": f.reason, "by": f.decided_by, "on": f.submitted_on,
                  "files": [view.files[i] for i in f.evidence if i in view.files]} for f in view.feedback]
-    extensions = [_ext(e, task_no, sp.names) for e in view.extensions]
-    return {"plan": sp, "unit": view.unit, "rows": rows, "reminders": reminders, "feedback": feedback,
-            "extensions": extensions, "to_decide": [_ext(e, task_no, sp.names) for e in view.to_decide],
+    extensions = [_ext(e, task_no, sp.names, titles) for e in view.extensions]
+    return {"plan": sp, "unit": view.unit, "rows": rows, "has_period": any(r["period"] for r in rows), "reminders": reminders, "feedback": feedback,
+            "extensions": extensions, "to_decide": [_ext(e, task_no, sp.names, titles) for e in view.to_decide],
             "towns_word": sp.plan.words.towns, "review": sp.plan.answers.review}
 
 
-def _ext(e: Any, task_no: dict[int, int], names: dict[int, str]) -> dict[str, Any]:
-    return {"id": e.id, "task": task_no.get(e.task_id), "unit": names.get(e.unit_id, ""), "period": e.period,
+def _ext(e: Any, task_no: dict[int, int], names: dict[int, str], titles: dict[int, str]) -> dict[str, Any]:
+    return {"id": e.id, "task": task_no.get(e.task_id), "title": titles.get(task_no.get(e.task_id, 0), ""), "unit": names.get(e.unit_id, ""), "period": e.period,
             "due": e.due, "new_due": e.new_due, "reason": e.reason, "state": e.state, "reply_by": e.reply_by,
             "by": e.decided_by, "decision_reason": e.decision_reason, "asked_on": e.asked_on}
 
@@ -72,7 +74,8 @@ def office_values(view: OfficePage) -> dict[str, Any]:
     for r, m, days in view.unacked:
         entry = unacked.setdefault(m.id or 0, {"unit": m.recipient, "title": m.title, "day": m.day, "days": days,
                                                "tasks": []})
-        entry["tasks"].append(f"任务{r.task_no}")
+        if r.task_no not in entry["tasks"]:
+            entry["tasks"].append(r.task_no)
     feedback = [{"id": f.id, "unit": sp.names.get(f.unit_id, ""), "task": task_no.get(f.task_id),
                  "title": titles.get(task_no.get(f.task_id, 0), ""), "period": f.period, "status": f.status,
                  "note": f.note, "on": f.submitted_on, "files": [view.files[i] for i in f.evidence if i in view.files]}
@@ -80,6 +83,9 @@ def office_values(view: OfficePage) -> dict[str, Any]:
     decided = [{"what": "反馈" if hasattr(d, "note") else "延期", "unit": sp.names.get(d.unit_id, ""),
                 "task": task_no.get(d.task_id), "state": d.state, "by": d.decided_by, "at": d.decided_at,
                 "reason": getattr(d, "reason", None) if hasattr(d, "note") else d.decision_reason} for d in view.decided]
+    for entry in unacked.values():
+        entry["tasks"] = [f"任务{n}" for n in sorted(entry["tasks"])]
     return {"plan": sp, "unacked": sorted(unacked.values(), key=lambda e: -e["days"]), "feedback": feedback,
-            "extensions": [_ext(e, task_no, sp.names) for e in view.extensions], "decided": decided,
+            "unacked_reminders": len(view.unacked),
+            "extensions": [_ext(e, task_no, sp.names, titles) for e in view.extensions], "decided": decided,
             "by": sp.plan.answers.extensions_by}
