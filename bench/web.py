@@ -19,8 +19,8 @@ import asyncio
 import html
 import os
 import re
-import shutil
 import resource
+import shutil
 import socket
 import ssl
 import subprocess

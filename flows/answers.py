@@ -27,7 +27,7 @@ from fuquan.answers import (
     check_extension,
     check_feedback,
 )
-from fuquan.errors import InvalidValue, StorageError
+from fuquan.errors import FuquanError, InvalidValue, StorageError
 from fuquan.judge import FINISHED
 from fuquan.ledger import Row
 from fuquan.links import OFFICE, Claims, link_claims, sign
@@ -212,11 +212,15 @@ def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: d
 
     if not upload.data:
         raise InvalidValue("请选择要上传的登记表 (Excel 或 CSV)")
-    suffix = ".csv" if upload.name.lower().endswith(".csv") else ".xlsx"
+    name = safe_name(upload.name if upload.name.lower().endswith((".csv", ".xlsx")) else f"{upload.name}.xlsx")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
+        path = Path(folder) / name
         path.write_bytes(upload.data)
-        done = import_file(ctx, path, None, actor, today, only_unit=unit)
+        try:
+            done = import_file(ctx, path, None, actor, today, only_unit=unit)
+        except FuquanError as e:  # said as the unit knows its file: by its name, not a path on this server
+            said = str(e).replace(f"{folder}/", "").replace(", 或加 --kind", "")
+            raise InvalidValue(said.replace("确认要覆盖请加 --replace", "如需更正已登记的内容, 请联系工作专班")) from None
     said = "、".join(f"{label} {n} 条" for label, n in done.items())
     return f"已导入: {said}" if said else "表中没有已填写的行, 未导入任何数据"
 
@@ -242,18 +246,18 @@ def give_feedback(ctx: Context, unit: str, task_no: int, period: str, status: st
     files = [f for f in files if f.data or f.name]
     for f in files:  # every file checked before any is kept: a refused one leaves nothing behind
         kind_of(f.data, f.name)
-    stored = [store(ctx, f) for f in files]
     review = sp.plan.answers.review
+    task_id, unit_id = sp.task_id(task_no), sp.unit_ids[unit]
     with transaction(ctx.engine) as session:
-        fb = FeedbackRow(plan_id=sp.id, task_id=sp.task_id(task_no), unit_id=sp.unit_ids[unit], period=period,
-                         status=status, note=note, state=PENDING_REVIEW if review else ACCEPTED, evidence=[],
-                         submitted_on=today, by=actor.by, source=actor.source,
-                         decided_by=None if review else "无需复核")
-        if io.use_nonce(session, nonce, "feedback") is not None:
+        # (both refusals come before any file is stored: a refused form leaves nothing on disk)
+        if io.use_nonce(session, f"feedback:{unit_id}:{nonce}", "feedback") is not None:
             return "该反馈已提交, 未重复登记"
-        if review and io.feedback_waiting(session, sp.id, fb.task_id, fb.unit_id, period):
+        if review and io.feedback_waiting(session, sp.id, task_id, unit_id, period):
             raise InvalidValue(f"{_ref(task_no, unit, period)} 已有一份反馈等待复核; 复核或退回后再提交新的反馈")
-        fb.evidence = [io.add_evidence(session, sp, sp.unit_ids[unit], *s).id or 0 for s in stored]
+        fb = FeedbackRow(plan_id=sp.id, task_id=task_id, unit_id=unit_id, period=period, status=status, note=note,
+                         state=PENDING_REVIEW if review else ACCEPTED, submitted_on=today, by=actor.by,
+                         source=actor.source, decided_by=None if review else "无需复核",
+                         evidence=[io.add_evidence(session, sp, unit_id, *store(ctx, f)).id or 0 for f in files])
         session.add(fb)
         session.flush()
         io.audit(session, sp, actor, "feedback", _ref(task_no, unit, period), "反馈", new=f"{status}: {note}")
@@ -314,7 +318,7 @@ def ask_extension(ctx: Context, unit: str, task_no: int, period: str, new_due: d
     check_extension(row.judgement.due, new_due, today, sp.plan.year)
     reply_by = sp.plan.answers.reply_by(today, WorkCalendar(sp.plan.calendar))
     with transaction(ctx.engine) as session:
-        if io.use_nonce(session, nonce, "extension") is not None:
+        if io.use_nonce(session, f"extension:{sp.unit_ids[unit]}:{nonce}", "extension") is not None:
             return "该申请已提交, 未重复登记"
         if io.open_extension(session, sp.id, sp.task_id(task_no), sp.unit_ids[unit], period):
             raise InvalidValue(f"任务 {task_no} 已有一份待批的延期申请, 请等待答复")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fuquan.errors import InvalidValue
+from fuquan.uploads import zip_problem
 
 MAX_BYTES = 50 * 1024 * 1024  # a month's sheets of a province are a few MB
 MAX_ROWS = 20_000  # rows per sheet: a county's letters grid is a few hundred
@@ -84,6 +85,8 @@ def _workbook(path: Path) -> list[Table]:
         with zipfile.ZipFile(path) as z:
             if "xl/workbook.xml" not in z.namelist():
                 raise InvalidValue(f"{path} 是压缩包而不是 Excel 工作簿; 请给出 .xlsx 或 .csv 文件")
+            if why := zip_problem(z, path.name):  # streamed or not, one cell can inflate to gigabytes
+                raise InvalidValue(why)
         wb = load_workbook(path, read_only=True, data_only=True)
     except InvalidValue:
         raise

@@ -19,6 +19,20 @@ KINDS = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 OOXML = {"docx": "wordprocessingml.document.main+xml", "xlsx": "spreadsheetml.sheet.main+xml"}
+# What a ZIP (docx, xlsx) may unpack to: a few KB that inflate to gigabytes is a zip bomb, not a document
+MAX_UNPACKED, MAX_RATIO, MAX_PART = 300 * 1024 * 1024, 100, 1024 * 1024
+
+
+def zip_problem(z: zipfile.ZipFile, name: str) -> str | None:
+    """Why a ZIP must not be unpacked (sizes as its directory states them), or None."""
+    infos = z.infolist()
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    types = next((i for i in infos if i.filename == "[Content_Types].xml"), None)
+    if total > MAX_UNPACKED or total / packed > MAX_RATIO or (types is not None and types.file_size > MAX_PART):
+        return (f"文件 {safe_name(name)} 解压后有 {total / 1024 / 1024:.0f} MB (压缩比 {total / packed:.0f}:1), "
+                "不像正常的 Word/Excel 文件, 未接收")
+    return None
 
 
 def kind_of(data: bytes, name: str = "") -> str:
@@ -36,6 +50,8 @@ def kind_of(data: bytes, name: str = "") -> str:
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
+                if why := zip_problem(z, name):
+                    raise InvalidValue(why)
                 types = z.read("[Content_Types].xml").decode("utf-8", "replace")
         except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
             types = ""

@@ -89,8 +89,8 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
             raise InvalidValue("页面已过期或来源不明 (CSRF 校验失败), 请刷新页面后重试")
         return {k: data.getlist(k) if k == "files" else data.get(k) for k in data.keys()}
 
-    def actor(visitor: Visitor) -> Actor:
-        return Actor(visitor.by, f"web {visitor.address}")
+    def actor(visitor: Visitor, *, replace: bool = True) -> Actor:
+        return Actor(visitor.by, f"web {visitor.address}", replace)
 
     def done(message: str, to: str) -> Response:
         return page("message.html", title="已办理", message=message, back=to)
@@ -110,14 +110,14 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
                  if isinstance(x, UploadFile) and (x.filename or x.size)]
         msg = answers.give_feedback(v.ctx, v.holder, _int(f.get("task"), "任务"), str(f.get("period") or ""),
                                     str(f.get("status") or ""), str(f.get("note") or ""), files,
-                                    str(f.get("nonce") or secrets.token_hex(8)), actor(v), v.ctx.today())
+                                    _nonce(f), actor(v), v.ctx.today())
         return done(msg, "/u")
 
     async def extension(request: Request, v: Visitor) -> Response:
         f = await form(request, v)
         msg = answers.ask_extension(v.ctx, v.holder, _int(f.get("task"), "任务"), str(f.get("period") or ""),
                                     _date(f.get("new_due")), str(f.get("reason") or ""),
-                                    str(f.get("nonce") or secrets.token_hex(8)), actor(v), v.ctx.today())
+                                    _nonce(f), actor(v), v.ctx.today())
         return done(msg, "/u")
 
     async def sheet(request: Request, v: Visitor) -> Response:
@@ -128,7 +128,8 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
         data = answers.Upload(upload.filename or "", await upload.read(MAX_BYTES + 1))
         if len(data.data) > MAX_BYTES:
             raise InvalidValue("登记表超过 20 MB")
-        return done(answers.import_sheet(v.ctx, v.holder, data, actor(v), v.ctx.today()), "/u")
+        # replace=False: an upload never silently changes what was recorded before (a 月报's 报送日期)
+        return done(answers.import_sheet(v.ctx, v.holder, data, actor(v, replace=False), v.ctx.today()), "/u")
 
     async def decide(request: Request, v: Visitor) -> Response:
         f = await form(request, v)
@@ -169,6 +170,14 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
     if slack_actions is not None:
         routes.append(Route("/slack/actions", slack_actions, methods=["POST"]))
     return Starlette(routes=routes)
+
+
+def _nonce(f: dict[str, Any]) -> str:
+    """The form's one-time token, as the page made it (a short URL-safe token): anything else is not our page."""
+    nonce = str(f.get("nonce") or "")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", nonce):
+        raise InvalidValue("页面已过期, 请刷新页面后重试")
+    return nonce
 
 
 def _int(raw: object, what: str) -> int:

@@ -1,6 +1,7 @@
 """Trying to break `fuquan web` (issue 17): forged, expired, rotated and foreign links; the session cookie; CSRF on
-every POST; one unit reaching another's rows on every route; uploads told by their bytes; the failed-link rate
-limit; double submissions; and the audit trail naming who did what from where.
+every POST; one unit reaching another's rows on every route; uploads told by their bytes (and archives by their
+inflated size); a unit's sheet holding its own rows only; hostile form fields; the failed-link rate limit; double
+submissions and nonces; and the audit trail naming who did what from where.
 
 Both plans (qingshan-2024: 县 / 乡镇（街道）, wanzhi-2023: 区 / 镇) are synced into one database once per module,
 with reminders sent on a working day of each; every test then works on a copy of that database of its own (the
@@ -13,6 +14,7 @@ import base64
 import io
 import json
 import re
+import secrets
 import sqlite3
 import struct
 import zipfile
@@ -59,6 +61,7 @@ class Case:
     day: date  # a working day: reminders are sent on it and the clock stands at 10:00 (Asia/Shanghai) on it
     town: str
     dept: str
+    other_town: str
 
     @property
     def now(self) -> datetime:
@@ -66,8 +69,8 @@ class Case:
 
 
 CASES = {
-    "qingshan": Case("tests/plans/qingshan-2024.yaml", 2024, "某市青山县", date(2024, 4, 10), "青山镇", "县司法局"),
-    "wanzhi": Case("tests/plans/wanzhi-2023.yaml", 2023, "芜湖市湾沚区", date(2023, 5, 10), "湾沚镇", "区司法局"),
+    "qingshan": Case("tests/plans/qingshan-2024.yaml", 2024, "某市青山县", date(2024, 4, 10), "青山镇", "县司法局", "龙潭镇"),
+    "wanzhi": Case("tests/plans/wanzhi-2023.yaml", 2023, "芜湖市湾沚区", date(2023, 5, 10), "湾沚镇", "区司法局", "六郎镇"),
 }
 
 # ── files ────────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -99,6 +102,16 @@ def zipped(members: dict[str, str]) -> bytes:
     with zipfile.ZipFile(out, "w") as z:
         for name, body in members.items():
             z.writestr(name, body)
+    return out.getvalue()
+
+
+def bomb(part: str, marker: str, inflated: int = 64 * 1024 * 1024) -> bytes:
+    """A zip of about 64 KB whose `part` inflates to 64 MB (about 1000:1, as far as deflate goes): `marker` in it,
+    so that only its size can give it away."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        head = f'<?xml version="1.0"?><Types><Override ContentType="application/{marker}"/><!--'.encode()
+        z.writestr(part, head + b" " * (inflated - len(head) - 3) + b"-->")
     return out.getvalue()
 
 
@@ -207,7 +220,8 @@ class World:
         return Session(c, m.group(1) if m else "", page.text)
 
     def counts(self) -> dict[str, int]:
-        return {t: dbs.rows(self.url, f"SELECT count(*) FROM {t}")[0][0] for t in TABLES}
+        sql = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in TABLES)
+        return dict(zip(TABLES, dbs.rows(self.url, sql)[0], strict=True))
 
     def stored_files(self) -> list[Path]:
         return sorted(p for p in (self.data / "evidence").rglob("*") if p.is_file())
@@ -231,6 +245,29 @@ class World:
                     and r.judgement.colour not in FINISHED:
                 return r.task_no, due
         raise AssertionError(f"{unit} has no task to ask an extension for (not of {not_of})")
+
+    def answerable(self, unit: str) -> list[int]:
+        """The tasks (no period) the unit may send feedback on."""
+        return [r.task_no for r in answers.unit_page_rows(self.ctx, unit, self.case.day)
+                if r.role != "report" and not r.label and r.judgement.colour not in FINISHED]
+
+    def sheet(self, towns: list[str], case: Case | None = None, submitted: date | None = None) -> bytes:
+        """A 月报 sheet (CSV) of last month from `fuquan template reports`, one filled row per town in `towns`,
+        sent on `submitted` (the case's day)."""
+        case = case or self.case
+        month = (case.day.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        out = self.data / f"template-{case.year}.csv"
+        if not out.exists():
+            assert main(["template", "reports", "--config", str(ROOT / case.file), "--month", month,
+                         "--out", str(out)]) == 0
+        title, header = out.read_text(encoding="utf-8-sig").splitlines()[:2]
+        figures = len(header.split(",")) - 3
+        rows = [f"{town},{month},{(submitted or case.day).isoformat()}," + ",".join(["1"] * figures) for town in towns]
+        return ("\ufeff" + "\n".join([title, header, *rows]) + "\n").encode("utf-8")
+
+    def reports_of(self, unit: str) -> int:
+        return dbs.rows(self.url, "SELECT count(*) FROM monthly_report WHERE town_id = :u",
+                        u=self.unit_id(unit))[0][0]  # (unit ids are the plan's own)
 
     def seed(self, unit: str) -> dict[str, int]:
         """A pending feedback (with one PDF) and a pending extension request of `unit`, through the service layer."""
@@ -261,12 +298,6 @@ def world(request: pytest.FixtureRequest, template: str, db_url: str, tmp_path: 
 
 
 ONE_PLAN = pytest.mark.parametrize("world", ["qingshan"], indirect=True)
-
-
-def csrf_of(page: str) -> str:
-    m = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert m, page
-    return m.group(1)
 
 
 def said(r: Any) -> str:
@@ -444,7 +475,7 @@ def test_entry_sets_a_strict_httponly_cookie_and_the_token_goes_no_further(world
     assert r.headers["referrer-policy"] == "no-referrer"
     assert r.headers["cache-control"] == "no-store"
     assert token not in r.text and token.split(".")[1] not in r.text, "the entry page must not repeat the token"
-    assert 'url=/u"' in r.text or "url=/u" in r.text
+    assert "url=/u" in r.text
     value = c.cookies[COOKIE]
     assert value != token
     bare = world.client()  # a browser that never saw the link: the cookie alone opens the page
@@ -496,7 +527,7 @@ def test_security_headers_on_pages_and_refusals(world: World) -> None:
 
 # ── 3. CSRF ──────────────────────────────────────────────────────────────────────────────────────────────────────
 
-ROUTES = ["/u/ack", "/u/feedback", "/u/extension", "/decide", "/office/review"]
+ROUTES = ["/u/ack", "/u/feedback", "/u/extension", "/u/sheet", "/decide", "/office/review"]
 
 
 def _valid_form(world: World, route: str, town: Session, seeded: dict[str, int], n: int) -> dict[str, Any]:
@@ -510,6 +541,8 @@ def _valid_form(world: World, route: str, town: Session, seeded: dict[str, int],
     if route == "/u/extension":
         return {"data": {"nonce": f"csrf-e-{n}", "task": str(task), "period": "",
                          "new_due": (due + timedelta(days=7)).isoformat(), "reason": "人手不足"}}
+    if route == "/u/sheet":
+        return {"data": {}, "files": [("files", ("月报.csv", world.sheet([world.case.town]), "text/csv"))]}
     if route == "/decide":
         return {"data": {"id": str(seeded["extension"]), "decision": "不批准", "reason": "时限不可调整"}}
     return {"data": {"id": str(seeded["feedback"]), "decision": "退回", "reason": "佐证不足"}}
@@ -600,7 +633,9 @@ def test_the_office_cannot_use_unit_pages_but_reads_every_units_evidence(world: 
     attempts = {"/u": office.client.get("/u"),
                 "/u/ack": office.post("/u/ack", {"message": world.messages(town.page)[0]}, csrf=office.csrf),
                 "/u/feedback": office.post("/u/feedback", {"nonce": "o1", "task": str(task), "period": "",
-                                                           "status": "已完成", "note": "代报"}, csrf=office.csrf)}
+                                                           "status": "已完成", "note": "代报"}, csrf=office.csrf),
+                "/u/sheet": office.post("/u/sheet", {}, [("files", ("月报.csv", world.sheet([world.case.town]),
+                                                                   "text/csv"))], csrf=office.csrf)}
     for what, r in attempts.items():
         assert r.status_code == 404, (what, r.status_code, said(r))
     assert world.counts() == before
@@ -767,6 +802,126 @@ def test_real_pdf_png_and_docx_are_accepted_and_stored_by_hash(world: World) -> 
     assert len(world.stored_files()) == 3
 
 
+def test_feedback_refused_while_one_waits_leaves_no_file_behind(world: World) -> None:
+    town = world.enter(world.case.town)
+    first = _feedback(world, town, [("第一份.pdf", PDF + b"% first\n")], "wait-1")
+    assert first.status_code == 200, said(first)
+    before, kept = world.counts(), world.stored_files()
+    second = _feedback(world, town, [("第二份.pdf", PDF + b"% second\n")], "wait-2")  # same task, a new form
+    if second.status_code == 200:  # (a plan may let several wait: then it is recorded whole)
+        assert world.counts()["evidence"] == before["evidence"] + 1 and len(world.stored_files()) == len(kept) + 1
+    else:
+        assert second.status_code == 400, said(second)
+        assert world.counts() == before
+        assert world.stored_files() == kept, f"refused ({said(second)}) but its file was kept in the evidence store"
+
+
+def test_hostile_form_fields_never_crash_and_record_all_or_nothing(world: World) -> None:
+    """NUL (PostgreSQL refuses it in text), escape codes, an incompressible 10 KB value (over PostgreSQL's btree row
+    limit) and one over the 64 KB field limit, in every field of the two unit forms: refused as bad input (4xx,
+    nothing kept, no database error shown) or recorded whole, never a 500."""
+    town = world.enter(world.case.town)
+    tasks = world.answerable(world.case.town)
+    ext_task, due = world.extendable(world.case.town)
+    hostile = {"NUL": "a\x00b", "escape": "\x1b[31m红\x1b[0m", "10 KB": secrets.token_hex(5000), "70 KB": "长" * 70_000}
+    broken: list[tuple[str, str, str, int, str]] = []
+    n = 0
+    for route, fields in (("/u/feedback", ("nonce", "period", "status", "note", "task")),
+                          ("/u/extension", ("nonce", "period", "new_due", "reason", "task"))):
+        for field_name in fields:
+            for what, value in hostile.items():
+                n += 1
+                if route == "/u/feedback":  # (no files: a refused form's file is the upload tests' business)
+                    data = {"nonce": f"h{n}", "task": str(tasks[n % len(tasks)]), "period": "", "status": "进行中",
+                            "note": "进展"}
+                else:
+                    data = {"nonce": f"h{n}", "task": str(ext_task), "period": "",
+                            "new_due": (due + timedelta(days=n)).isoformat(), "reason": "理由"}
+                data[field_name] = value
+                before, files_before = world.counts(), world.stored_files()
+                r = town.post(route, data, csrf=town.csrf)
+                after, files_after = world.counts(), world.stored_files()
+                table = "feedback" if route == "/u/feedback" else "extension"
+                ok = (r.status_code == 200 and after[table] in (before[table], before[table] + 1)) or (
+                    400 <= r.status_code < 500 and after == before and files_after == files_before
+                    and "数据库" not in said(r) and "index row" not in said(r))  # bad input, not the database's words
+                if not ok:
+                    broken.append((route, field_name, what, r.status_code, said(r)[:60]))
+    assert broken == [], broken
+
+
+def test_a_units_sheet_imports_its_own_rows_only(world: World) -> None:
+    """/u/sheet: a row of another town (alone or beside the unit's own), a department sending a town's 月报, or the
+    other plan's sheet: refused whole, the database untouched; the unit's own row alone goes in."""
+    town, dept = world.enter(world.case.town), world.enter(world.case.dept)
+    other_town = world.case.other_town
+    other_case = next(c for c in CASES.values() if c != world.case)
+    fingerprint = dbs.content(world.url)
+    refused = {"another town's row": (town, world.sheet([other_town])),
+               "its own row beside another town's": (town, world.sheet([world.case.town, other_town])),
+               "a department sending a town's 月报": (dept, world.sheet([world.case.town])),
+               "the other plan's sheet": (town, world.sheet([other_case.town], other_case))}
+    for what, (who, data) in refused.items():
+        r = who.post("/u/sheet", {}, [("files", ("月报.csv", data, "text/csv"))], csrf=who.csrf)
+        assert r.status_code == 400, (what, r.status_code, said(r))
+        assert dbs.content(world.url) == fingerprint, what
+    r = town.post("/u/sheet", {}, [("files", ("月报.csv", world.sheet([world.case.town]), "text/csv"))], csrf=town.csrf)
+    assert r.status_code == 200 and said(r).startswith("已导入"), said(r)
+    assert world.reports_of(world.case.town) == 1 and world.reports_of(other_town) == 0
+    by = dbs.rows(world.url, 'SELECT DISTINCT "by", source FROM audit WHERE plan_id = :p AND entity = :e',
+                  p=world.plan_id, e="monthly_report")
+    assert by == [(f"{world.case.town} (专属链接)", "web testclient")], by
+
+
+def test_a_units_sheet_cannot_silently_rewrite_what_was_recorded(world: World) -> None:
+    """An import changes a recorded value only when told to (`fuquan import --replace`: "a late 月报 re-imported as
+    on time must never happen silently"). A unit's own upload is an import: its 月报, recorded as sent on the day,
+    may not be re-sent as sent a fortnight earlier."""
+    town = world.enter(world.case.town)
+    r = town.post("/u/sheet", {}, [("files", ("月报.csv", world.sheet([world.case.town]), "text/csv"))], csrf=town.csrf)
+    assert r.status_code == 200, said(r)
+    recorded = dbs.rows(world.url, "SELECT submitted_on FROM monthly_report WHERE town_id = :u",
+                        u=world.unit_id(world.case.town))
+    fingerprint = dbs.content(world.url)
+    earlier = world.sheet([world.case.town], submitted=world.case.day - timedelta(days=14))
+    r = town.post("/u/sheet", {}, [("files", ("月报.csv", earlier, "text/csv"))], csrf=town.csrf)
+    assert r.status_code == 400, f"{r.status_code} {said(r)}: the unit rewrote its own 报送日期"
+    assert dbs.content(world.url) == fingerprint
+    assert dbs.rows(world.url, "SELECT submitted_on FROM monthly_report WHERE town_id = :u",
+                    u=world.unit_id(world.case.town)) == recorded
+
+
+def test_a_broken_sheet_is_refused_naming_the_file_not_a_server_path(world: World) -> None:
+    town = world.enter(world.case.town)
+    fingerprint = dbs.content(world.url)
+    broken = {"我的月报.xlsx": b"PK\x03\x04" + b"\x00" * 64, "汇总.xlsx": zipped({"readme.txt": "x"}),
+              "网页.xlsx": b"<html><script>alert(1)</script></html>", "表.csv": "乡镇,月份\n青山镇\x00,2024-03\n".encode()}
+    for name, data in broken.items():
+        r = town.post("/u/sheet", {}, [("files", (name, data, "application/octet-stream"))], csrf=town.csrf)
+        assert r.status_code == 400, (name, r.status_code, said(r))
+        message = said(r)
+        assert "/tmp" not in message and "upload." not in message, f"the refusal shows a server path: {message}"
+        assert name in message, f"the refusal does not name the file the unit sent: {message}"
+        assert dbs.content(world.url) == fingerprint, name
+
+
+@ONE_PLAN
+def test_a_zip_bomb_is_refused_before_it_is_inflated(world: World) -> None:
+    """A 64 KB "docx" whose [Content_Types].xml inflates to 64 MB (a 20 MB one would be 20 GB: the server's memory),
+    as 佐证 and as a sheet: refused, nothing kept."""
+    town = world.enter(world.case.town)
+    before, fingerprint = world.counts(), dbs.content(world.url)
+    docx_bomb = bomb("[Content_Types].xml", "vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")
+    assert len(docx_bomb) < 200 * 1024
+    r = _feedback(world, town, [("炸弹.docx", docx_bomb)], "bomb")
+    assert r.status_code == 400, f"a 1000:1 archive was taken as 佐证: {r.status_code} {said(r)}"
+    assert world.counts() == before and world.stored_files() == []
+    sheet_bomb = bomb("xl/workbook.xml", "vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")
+    r = town.post("/u/sheet", {}, [("files", ("炸弹.xlsx", sheet_bomb, "application/octet-stream"))], csrf=town.csrf)
+    assert r.status_code == 400, (r.status_code, said(r))
+    assert dbs.content(world.url) == fingerprint
+
+
 # ── 6. the failed-link rate limit ────────────────────────────────────────────────────────────────────────────────
 
 
@@ -823,6 +978,25 @@ def test_acknowledging_twice(world: World) -> None:
     assert second.status_code == 200 and "此前已签收" in said(second), said(second)
     assert world.counts() == middle
     assert message not in world.messages(town.client.get("/u").text)
+
+
+def test_a_nonce_is_one_forms_not_another_kinds_or_units(world: World) -> None:
+    """A nonce that one form used must not make a different form (another kind, another unit) report "已提交"
+    while recording nothing."""
+    town, dept = world.enter(world.case.town), world.enter(world.case.dept)
+    task, due = world.extendable(world.case.town)
+    assert _feedback(world, town, [("证明.pdf", PDF)], "shared-nonce").status_code == 200
+    r = town.post("/u/extension", {"nonce": "shared-nonce", "task": str(task), "period": "",
+                                   "new_due": (due + timedelta(days=7)).isoformat(), "reason": "人手不足"}, csrf=town.csrf)
+    asked = dbs.rows(world.url, "SELECT count(*) FROM extension WHERE plan_id = :p AND unit_id = :u",
+                     p=world.plan_id, u=world.unit_id(world.case.town))[0][0]
+    assert r.status_code == 400 or asked == 1, f"the extension form said “{said(r)}” and recorded nothing"
+    d_task = world.answerable(world.case.dept)[0]
+    r = dept.post("/u/feedback", {"nonce": "shared-nonce", "task": str(d_task), "period": "", "status": "进行中",
+                                  "note": "进展"}, csrf=dept.csrf)
+    sent = dbs.rows(world.url, "SELECT count(*) FROM feedback WHERE plan_id = :p AND unit_id = :u",
+                    p=world.plan_id, u=world.unit_id(world.case.dept))[0][0]
+    assert r.status_code == 400 or sent == 1, f"another unit's feedback said “{said(r)}” and recorded nothing"
 
 
 # ── 8. the audit trail ───────────────────────────────────────────────────────────────────────────────────────────
