@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bench.run import ROOT, database
 
 SECRET = "bench-web-link-secret-0123456789"
@@ -132,6 +134,24 @@ def proc_status(pid: int, key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1])  # kB
     return 0
+
+
+def machine_busy() -> float:
+    """CPU seconds all processes have used since boot (user, nice, system, irq, softirq, steal)."""
+    ticks = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    return sum(int(ticks[i]) for i in (0, 1, 2, 5, 6, 7)) / os.sysconf("SC_CLK_TCK")
+
+
+def backends_cpu(database_name: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving `database_name` (alive: the web process's pool)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and f" {database_name} " in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                total += cpu_seconds(int(proc.name))
+        except OSError:
+            pass
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -254,11 +274,13 @@ def main() -> None:
     server = start_server(args.port, args.profile)
     try:
         cpu0, rss0 = cpu_seconds(server.pid), proc_status(server.pid, "VmRSS")
-        own0 = resource.getrusage(resource.RUSAGE_SELF)
+        own0, busy0 = resource.getrusage(resource.RUSAGE_SELF), machine_busy()
         res, wall = asyncio.run(load(links, f"http://127.0.0.1:{args.port}", args.seconds))
         cpu = cpu_seconds(server.pid) - cpu0
         own1 = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
+        db_cpu = backends_cpu(make_url(url).database or "") if url.startswith("postgresql") else 0.0
+        others = machine_busy() - busy0 - cpu - client_cpu - db_cpu  # anything else on the machine meanwhile
         hwm = proc_status(server.pid, "VmHWM")
     finally:
         server.terminate()
@@ -281,7 +303,9 @@ def main() -> None:
           + ", ".join(f"{w * 10}-{w * 10 + 10}s {ms(pct(v, 95))}" for w, v in sorted(windows.items())))
     print(f"[{backend}] server: {cpu:.1f} s CPU over {wall:.1f} s ({100 * cpu / wall:.0f} % of one core), "
           f"RSS {rss0 / 1024:.0f} MiB before the load, peak (VmHWM) {hwm / 1024:.0f} MiB; "
-          f"the load's own client {client_cpu:.1f} s CPU ({100 * client_cpu / wall:.0f} %)")
+          + (f"PostgreSQL backends {db_cpu:.1f} s CPU; " if db_cpu else "")
+          + f"the load's own client {client_cpu:.1f} s CPU ({100 * client_cpu / wall:.0f} %); other processes "
+          f"{max(0.0, others):.1f} s CPU ({100 * max(0.0, others) / wall:.0f} % of one core{', the run was not alone' if others > 0.1 * wall else ''})")
     print(f"[{backend}] database: {found['feedback']} feedback rows for {found['towns']} towns "
           f"(of {len(res.recorded)} confirmed to the towns: lost {found['lost']}; doubled {found['doubled']}; "
           f"recorded but not confirmed {found['unconfirmed']}; not as sent {found['wrong']}), "

@@ -8,7 +8,6 @@ session says whose it is, and every lookup below is limited to that.
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -74,16 +73,19 @@ class Door:
         return replace(self.base, stored=cached[1])
 
     def check_rate(self, address: str) -> None:
+        now = self.now().timestamp()  # the app's clock (injected in tests)
         with self._lock:
-            fails = self._fails[address]
-            while fails and fails[0] < time.monotonic() - FAIL_WINDOW:
+            fails = self._fails.get(address)
+            while fails and fails[0] < now - FAIL_WINDOW:
                 fails.popleft()
-            if len(fails) >= FAILS_ALLOWED:
+            if fails is not None and not fails:
+                del self._fails[address]  # nothing kept for an address once its window has passed
+            elif fails is not None and len(fails) >= FAILS_ALLOWED:
                 raise TooMany()
 
     def failed(self, address: str) -> None:
         with self._lock:
-            self._fails[address].append(time.monotonic())
+            self._fails[address].append(self.now().timestamp())
 
     def enter(self, token: str, address: str) -> tuple[Visitor, str]:
         """A link used: its visitor and the session cookie's value. BadLink when forged, expired or revoked."""

@@ -29,8 +29,13 @@ TOWN, OTHER, LEAD = Actor("青山镇 (专属链接)", "web 127.0.0.1"), Actor("�
 PDF = answers.Upload("验收单.pdf", b"%PDF-1.4\n%%EOF\n")
 
 
-def plan_with(extra: str) -> str:
-    return QINGSHAN.replace("\nunits:\n", f"\n{extra}\nunits:\n", 1) if extra else QINGSHAN
+def plan_with(change: str) -> str:
+    """The 县 plan with one line of its `answers:` block changed ("review: false" for "review: true")."""
+    if not change:
+        return QINGSHAN
+    key = change.split(":")[0]
+    old = next(line for line in QINGSHAN.splitlines() if line.strip().startswith(f"{key}:"))
+    return QINGSHAN.replace(old, f"  {change}", 1)
 
 
 @pytest.fixture
@@ -75,7 +80,7 @@ def test_sent_back_feedback_says_so_and_needs_a_reason(county: Context, run) -> 
     assert [(f.state, f.reason) for f in page.feedback] == [("已退回", "缺少盖章的清单")]
 
 
-@pytest.mark.parametrize("county", ["answers: {review: false}"], indirect=True)
+@pytest.mark.parametrize("county", ["review: false"], indirect=True)
 def test_without_review_feedback_counts_at_once(county: Context, run) -> None:  # type: ignore[no-untyped-def]
     assert answers.give_feedback(county, "青山镇", 4, "", "已完成", "已完成", [], "n-3", TOWN, TODAY) == "反馈已登记"
     assert row(run, 4, "青山镇")["colour"] == "已完成"
@@ -106,7 +111,7 @@ def test_a_period_extension_moves_that_period_only(county: Context, run) -> None
     assert row(run, 10, "县司法局", "2024Q1")["due"] == "2024-03-31"
 
 
-@pytest.mark.parametrize("county", ["answers: {extensions_by: 牵头单位}"], indirect=True)
+@pytest.mark.parametrize("county", ["extensions_by: 牵头单位"], indirect=True)
 def test_the_plan_may_let_lead_units_decide(county: Context, run) -> None:  # type: ignore[no-untyped-def]
     answers.ask_extension(county, "青山镇", 12, "", date(2024, 7, 15), "汛期", "n-9", TOWN, TODAY)
     lead = county.plan.plan.lead(county.plan.plan.task(12))

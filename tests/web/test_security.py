@@ -43,7 +43,7 @@ from fuquan.uploads import MAX_BYTES
 from models.records import Actor
 from tests import dbs
 from web.app import make_app
-from web.guard import COOKIE, FAILS_ALLOWED
+from web.guard import COOKIE, FAIL_WINDOW, FAILS_ALLOWED
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "http://127.0.0.1:8300"
@@ -937,6 +937,9 @@ def test_twenty_bad_links_lock_the_address_out(world: World) -> None:
         assert r.status_code == 429, r.status_code
         assert "次数过多" in said(r)
         no_cookie(r, c)
+    # ten minutes later (by the app's clock) the address may try again, and the good link works
+    world.times[0] += timedelta(seconds=FAIL_WINDOW + 1)
+    assert world.client().get(f"/l/{world.token(world.case.town)}").status_code == 200
 
 
 # ── 7. double submission ─────────────────────────────────────────────────────────────────────────────────────────
