@@ -1,10 +1,13 @@
 """Benchmark: 1,500 towns each open their page and send one 反馈 within a minute, against one `fuquan web`.
 
-    .venv/bin/python -m bench.web [--db postgres] [--towns 1500] [--seconds 60]
+    .venv/bin/python -m bench.web [--db postgres] [--towns 1500] [--seconds 60] [--year 2024] [--plan province]
 
 A plan of TOWNS towns (kind 镇, all in the group 各镇) and four departments, with four tasks naming 各镇 (a dated
 status task, another dated one, a quarterly one and an open-ended one), goes in through the real CLI (`fuquan
-sync`). Each town's personal link is made here; then ONE real `fuquan web` process serves them all while the towns
+sync`). `--plan province` takes instead bench/synth.py's province-as-one-plan (the 2023 plan's 15 tasks, TOWNS
+towns and 20 departments, with 承接确认书 and 月报 on file): a town's page then reads tracked items too. Each town's
+personal link is made here; then ONE real `fuquan web` process (the system clock: a past `--year` makes every
+share overdue, and each request counts working days across the years since) serves them all while the towns
 arrive evenly over SECONDS (town i starts at i·SECONDS/TOWNS s, each with its own client and cookie jar): it opens
 its link (GET /l/…), its page (GET /u, csrf and the form's nonce read from it) and sends one 反馈 with a small PDF
 (POST /u/feedback, multipart). Figures printed, nothing asserted: latency per request kind (p50/p95/p99/max, as the
@@ -76,7 +79,8 @@ class Results:
 
 
 def prepare(args: argparse.Namespace) -> tuple[str, Path, dict[str, str], float]:
-    """The database with the plan synced, the data folder, each town's link, and the seconds the load took."""
+    """The database with the plan in it, the data folder, each town's link (in the plan's order), and the seconds
+    loading the plan took."""
     url = database(args.db, "web")
     data = Path(tempfile.mkdtemp(prefix="fuquan-bench-web-"))
     plan = data / "plan.yaml"
@@ -89,13 +93,21 @@ def prepare(args: argparse.Namespace) -> tuple[str, Path, dict[str, str], float]
     from flows.settings import Settings
 
     t = time.perf_counter()
-    if main(["sync", "--config", str(plan)]) != 0:
+    if args.plan == "province":
+        from bench.synth import build
+        from models.db import make_engine
+
+        engine = make_engine(url)
+        build(engine, 1, towns=args.towns, depts=20, progress=False)
+        engine.dispose()
+    elif main(["sync", "--config", str(plan)]) != 0:
         raise SystemExit("fuquan sync failed")
     took = time.perf_counter() - t
     now = datetime.now(UTC)  # the server runs on the system clock: links are made on it too
     with open_context(Settings.from_env(), clock=lambda: now) as ctx:
         ctx = ctx.choose()
-        links = {town_name(i): personal_link(ctx, town_name(i), now) for i in range(args.towns)}
+        towns = [u.name for u in ctx.plan.plan.units if u.kind == "town"]
+        links = {name: personal_link(ctx, name, now) for name in towns}
     return url, data, links, took
 
 
@@ -159,12 +171,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-async def town(i: int, link: str, base: str, start: float, offset: float, res: Results, tls: ssl.SSLContext) -> None:
+async def town(i: int, name: str, link: str, base: str, start: float, offset: float, res: Results,
+               tls: ssl.SSLContext) -> None:
     import httpx
 
     await asyncio.sleep(max(0.0, start + offset - time.perf_counter()))
-    name = town_name(i)
-    task = TASKS[i % len(TASKS)][0]
+    wanted = TASKS[i % len(TASKS)][0]
     status = "已完成" if i % 2 == 0 else "进行中"
     began = time.perf_counter()
 
@@ -193,12 +205,13 @@ async def town(i: int, link: str, base: str, start: float, offset: float, res: R
         if page is None:
             return
         csrf = CSRF.search(page.text)
-        row = next(((html.unescape(p), NONCE.search(body)) for no, p, body in ROW.findall(page.text)
-                    if int(no) == task and "/u/feedback" in body), None)
-        if csrf is None or row is None or row[1] is None:
-            res.errors.append(f"{name} page: no feedback form for task {task}")
+        forms = [(int(no), html.unescape(p), m.group(1)) for no, p, body in ROW.findall(page.text)
+                 if (m := NONCE.search(body)) is not None]  # the rows the town can answer
+        mine = [f for f in forms if f[0] == wanted] or forms  # task i % 4 of ours; any of its rows in another plan
+        if csrf is None or not mine:
+            res.errors.append(f"{name} page: no feedback form")
             return
-        period, nonce = row[0], row[1].group(1)
+        task, period, nonce = mine[(i // len(TASKS)) % len(mine)]
         res.sent[name] = (task, period, status)
         data = {"csrf": csrf.group(1), "nonce": nonce, "task": str(task), "period": period, "status": status,
                 "note": f"{name} 任务{task} 进展说明"}
@@ -206,7 +219,7 @@ async def town(i: int, link: str, base: str, start: float, offset: float, res: R
         answer = await timed("feedback", client.post("/u/feedback", data=data, files=files))
         if answer is not None:
             res.towns_done.append(time.perf_counter() - began)
-            if "反馈已提交" in answer.text:
+            if "反馈已提交" in answer.text or "反馈已登记" in answer.text:
                 res.recorded.add(name)
 
 
@@ -215,7 +228,8 @@ async def load(links: dict[str, str], base: str, seconds: float) -> tuple[Result
     n = len(links)
     tls = ssl.create_default_context()
     start = time.perf_counter() + 0.5
-    await asyncio.gather(*(town(i, links[town_name(i)], base, start, i * seconds / n, res, tls) for i in range(n)))
+    await asyncio.gather(*(town(i, name, link, base, start, i * seconds / n, res, tls)
+                           for i, (name, link) in enumerate(links.items())))
     return res, time.perf_counter() - start
 
 
@@ -261,6 +275,9 @@ def main() -> None:
     p.add_argument("--year", type=int, default=2024, help="the plan's year (issued 03-08 of it); the server's today is "
                    "the system clock's, so a past year makes every share overdue and each request count working days "
                    "across the years between")
+    p.add_argument("--plan", choices=["briefed", "province"], default="briefed",
+                   help="briefed: TOWNS towns, 4 departments, 4 tasks, synced from YAML (default); province: "
+                   "bench/synth.py's one plan of TOWNS towns and 20 departments, its tracked items on file (year 2023)")
     p.add_argument("--port", type=int, default=0, help="the web process's port (default: a free one)")
     p.add_argument("--keep", action="store_true", help="keep the data folder (and SQLite file) afterwards")
     p.add_argument("--profile", metavar="FILE", help="run the server under cProfile, its statistics written to FILE")
@@ -268,9 +285,11 @@ def main() -> None:
     args.port = args.port or free_port()
     url, data, links, sync_s = prepare(args)
     backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"[{backend}] plan {args.year} (issued {args.year}-03-08; server's today {datetime.now(UTC).date()}): "
-          f"{args.towns} towns × {len(TASKS)} tasks + {len(DEPTS)} departments, "
-          f"synced in {sync_s:.1f} s; {len(links)} links made")
+    shape = (f"plan {args.year} (issued {args.year}-03-08): {len(links)} towns × {len(TASKS)} tasks + {len(DEPTS)} "
+             f"departments" if args.plan == "briefed" else f"synth province-as-one-plan 2023: {len(links)} towns, "
+             "20 departments, 15 tasks, 承接确认书 and 月报 on file")
+    print(f"[{backend}] {shape}; loaded in {sync_s:.1f} s; {len(links)} links made; the server's today is "
+          f"{datetime.now(UTC).date()}")
     server = start_server(args.port, args.profile)
     try:
         cpu0, rss0 = cpu_seconds(server.pid), proc_status(server.pid, "VmRSS")
@@ -290,7 +309,7 @@ def main() -> None:
             server.kill()
     found = check_db(url, res)
     every = [x for k in KINDS for x in res.latency[k]]
-    print(f"[{backend}] {args.towns} towns arriving evenly over {args.seconds:.0f} s: wall {wall:.1f} s, "
+    print(f"[{backend}] {len(links)} towns arriving evenly over {args.seconds:.0f} s: wall {wall:.1f} s, "
           f"{len(every)} requests ({len(every) / wall:.0f}/s), {len(res.towns_done)} towns done, {len(res.errors)} errors")
     print(f"[{backend}] latency ms        p50    p95    p99    max")
     for kind, values in [*((k, res.latency[k]) for k in KINDS), ("all", every), ("town (3 requests)", res.towns_done)]:

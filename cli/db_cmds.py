@@ -48,13 +48,12 @@ def sync(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     from fuquan.status import rollups, summarise
-    from fuquan.workdays import WorkCalendar
     from models.db import reading
     from models.ledger_io import load_ledger
     from reports.board import answers_line
 
     with plan_context(args) as ctx, reading(ctx.engine) as session:
-        cal = WorkCalendar(ctx.plan.plan.calendar)
+        cal = ctx.plan.plan.work_calendar()
         ledger = load_ledger(session, ctx.plan)
         rows = ledger.rows(args.today, cal)
     plan = ctx.plan.plan

@@ -33,7 +33,6 @@ from fuquan.ledger import Row
 from fuquan.links import OFFICE, Claims, link_claims, sign
 from fuquan.policy import ZHUANBAN
 from fuquan.uploads import kind_of, safe_name
-from fuquan.workdays import WorkCalendar
 from models import answer_io as io
 from models.answers import EvidenceRow, ExtensionRow, FeedbackRow
 from models.db import reading, transaction
@@ -142,7 +141,7 @@ def unit_page(ctx: Context, unit: str, today: date) -> UnitPage:
 
 
 def office_page(ctx: Context, today: date) -> OfficePage:
-    sp, cal = ctx.plan, WorkCalendar(ctx.plan.plan.calendar)
+    sp, cal = ctx.plan, ctx.plan.plan.work_calendar()
     with reading(ctx.engine) as session:
         unacked = [(r, m, cal.between(m.day, today)) for r, m in io.unacknowledged(session, sp.id)]
         feedback = io.feedback_of(session, sp.id, states=[PENDING_REVIEW])
@@ -185,7 +184,7 @@ def unit_page_rows(ctx: Context, unit: str, today: date) -> list[Row]:
     reports = tuple(sp.task_ids[t.no] for t in sp.plan.tasks if unit in (t.track.monthly_reports or ()))
     with reading(ctx.engine) as session:
         ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit], with_tasks=reports)
-        return [r for r in ledger.rows(today, WorkCalendar(sp.plan.calendar)) if r.unit == unit]
+        return [r for r in ledger.rows(today, sp.plan.work_calendar()) if r.unit == unit]
 
 
 def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
@@ -316,7 +315,7 @@ def ask_extension(ctx: Context, unit: str, task_no: int, period: str, new_due: d
     if row.judgement.colour in FINISHED:
         raise InvalidValue(f"任务 {task_no} {period} 已完成, 无需延期")
     check_extension(row.judgement.due, new_due, today, sp.plan.year)
-    reply_by = sp.plan.answers.reply_by(today, WorkCalendar(sp.plan.calendar))
+    reply_by = sp.plan.answers.reply_by(today, sp.plan.work_calendar())
     with transaction(ctx.engine) as session:
         if io.use_nonce(session, f"extension:{sp.unit_ids[unit]}:{nonce}", "extension") is not None:
             return "该申请已提交, 未重复登记"

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 from fuquan.messages import Message, Occasion, unacknowledged
 from fuquan.policy import ZHUANBAN
-from fuquan.workdays import WorkCalendar
 from models import answer_io, outbox
 from models.db import reading, transaction
 
@@ -25,7 +24,7 @@ def chase(ctx: Context, report: object, today: date, now: datetime, occasion: Oc
     sp, s = ctx.plan, ctx.settings
     if s.link_secret is None and s.slack_app_token is None and s.slack_signing_secret is None:
         return 0
-    policy, cal = sp.plan.answers, WorkCalendar(sp.plan.calendar)
+    policy, cal = sp.plan.answers, sp.plan.work_calendar()
     with reading(ctx.engine) as session:
         late = [(r, m) for r, m in answer_io.unacknowledged(session, sp.id)
                 if not r.key.startswith("again|") and cal.between(m.day, today) >= policy.ack_within]

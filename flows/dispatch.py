@@ -106,7 +106,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     plan, plan_id = sp.plan, sp.id
     policy, channels = plan.policy, plan.channels
     with reading(engine) as session:
-        ledger, cal = load_ledger(session, sp), WorkCalendar(plan.calendar)
+        ledger, cal = load_ledger(session, sp), plan.work_calendar()
         rows, leads = ledger.rows(today, cal), ledger.leads
     if not force and not cal.is_workday(today):
         report.skipped = f"{today} 不是工作日, 不发送提醒 (加 --force 可强制发送)"

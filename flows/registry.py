@@ -16,7 +16,6 @@ from typing import Any, Protocol, TypeVar
 from fuquan.errors import FuquanError
 from fuquan.judge import GREEN, RED, YELLOW
 from fuquan.policy import FLOWS
-from fuquan.workdays import WorkCalendar
 from reports import status
 
 from . import jobs
@@ -161,7 +160,7 @@ def run(name: str, r: Runner, ctx: Context, opts: Options) -> Any:
     if opts.scheduled and name != "sync-plan":
         schedule = next((s for s in ctx.plan.plan.schedules if s.name == name), None)
         day = opts.today or ctx.today()
-        if schedule and schedule.workdays_only and not WorkCalendar(ctx.plan.plan.calendar).is_workday(day):
+        if schedule and schedule.workdays_only and not ctx.plan.plan.work_calendar().is_workday(day):
             r.log(f"{day} 不是工作日, {TITLES[name]}按计划只在工作日运行, 本次跳过")
             return f"{day} 不是工作日, 跳过"
     return RECIPES[name](r, ctx, opts)

@@ -91,6 +91,7 @@ class Context:
     cal: WorkCalendar
     warn: int
     skipped: list[str] = field(default_factory=list)  # shares that could not be judged, in words
+    only: str | None = None  # one unit's rows only (its own page): other towns' 月报 rows are not made
 
     def periods(self, d: Deadline) -> list[date]:
         """A periodic deadline's due dates from the plan's issue to the period due next."""
@@ -133,7 +134,8 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
                                f"请用 fuquan task set 更正后再查看")
     for s in {s.task_no: s for s in shares}.values():  # one per task
         if s.track.monthly_reports and s.deadline.kind == "recurring":
-            rows.extend(_report_rows(s, s.track.monthly_reports, rec, ctx))
+            towns = tuple(t for t in s.track.monthly_reports if ctx.only in (None, t))
+            rows.extend(_report_rows(s, towns, rec, ctx))
     return rows
 
 

@@ -18,7 +18,7 @@ from .deadline import Deadline
 from .errors import LookupFailed
 from .policy import Channels, ReminderPolicy, Schedule, Weights
 from .text import name_key
-from .workdays import PlanCalendar, covered_by_package, fallback_warning
+from .workdays import PlanCalendar, WorkCalendar, calendar_for, covered_by_package, fallback_warning
 
 # 乡 and 街道 are town-level like 镇 (a group of towns may hold all three); 园区 is a zone.
 UNIT_KINDS = {"部门": "department", "镇": "town", "乡": "town", "街道": "town", "园区": "zone"}
@@ -192,6 +192,10 @@ class Plan:
     calendar: PlanCalendar = PlanCalendar()  # the plan file's holiday notice (`calendar:`)
     contacts: tuple[tuple[str, str], ...] = ()  # (unit name or 专班, "王芳 0553-5880000") from the plan file
     answers: AnswerPolicy = AnswerPolicy()  # how units answer back (签收, 反馈/复核, 延期)
+
+    def work_calendar(self) -> WorkCalendar:
+        """The plan's working-day calendar (the package's, with the plan's `calendar:` block), one per process."""
+        return calendar_for(self.calendar)
 
     def calendar_warnings(self) -> list[str]:
         return [fallback_warning(y) for y in self.calendar_gaps()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 import chinese_calendar
@@ -44,6 +45,7 @@ def fallback_warning(year: int) -> str:
             "请按国务院办公厅当年的通知在计划文件中加上 calendar: 段")
 
 
+@lru_cache(maxsize=256)
 def covered_by_package(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
@@ -53,10 +55,14 @@ def covered_by_package(year: int) -> bool:
 
 
 class WorkCalendar:
-    def __init__(self, plan: PlanCalendar | None = None) -> None:
+    def __init__(self, plan: PlanCalendar | None = None,
+                 tables: tuple[dict[date, bool], dict[int, list[int]]] | None = None) -> None:
+        """`tables`: the day and year tables of another calendar of the same plan block, to share (calendar_for);
+        what this one was asked about (its warnings) stays its own."""
         self.plan = plan or PlanCalendar()
-        self._cache: dict[date, bool] = {}
-        self._cumulative: dict[int, list[int]] = {}  # year → working days up to and including each day
+        self._cache: dict[date, bool] = tables[0] if tables else {}
+        # year → working days up to and including each day
+        self._cumulative: dict[int, list[int]] = tables[1] if tables else {}
         self.fallback_years: set[int] = set()
 
     @property
@@ -64,6 +70,7 @@ class WorkCalendar:
         return [fallback_warning(y) for y in sorted(self.fallback_years)]
 
     def is_workday(self, d: date) -> bool:
+        self._note(d.year)
         hit = self._cache.get(d)
         if hit is None:
             if d in self.plan.workdays or d in self.plan.holidays:
@@ -72,11 +79,14 @@ class WorkCalendar:
                 try:
                     hit = bool(chinese_calendar.is_workday(d))
                 except NotImplementedError:
-                    if d.year not in self.plan.years:  # the plan's block covers its year: no warning
-                        self.fallback_years.add(d.year)
                     hit = d.weekday() < 5
             self._cache[d] = hit
         return hit
+
+    def _note(self, year: int) -> None:
+        """A year asked about whose holidays nobody knows (the plan's block covers its own years: no warning)."""
+        if year not in self.fallback_years and year not in self.plan.years and not covered_by_package(year):
+            self.fallback_years.add(year)
 
     def between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end is before start.
@@ -84,6 +94,8 @@ class WorkCalendar:
         O(1) after a year's table is built: a sweep asks this for every share, at province scale."""
         if end < start:
             return -self.between(end, start)
+        for year in range(start.year, end.year + 1):
+            self._note(year)  # (the tables may have been built by another calendar sharing them)
         first, last = self._year(start.year), self._year(end.year)
         if start.year == end.year:
             return last[_yday(end)] - first[_yday(start)]
@@ -138,3 +150,15 @@ class WorkCalendar:
 
 def _yday(d: date) -> int:
     return d.timetuple().tm_yday - 1
+
+
+def calendar_for(plan: PlanCalendar) -> WorkCalendar:
+    """A working-day calendar of a plan's `calendar:` block whose tables are built once per process and shared:
+    building a year costs milliseconds, and a web request or a report should not pay for it again. Each
+    caller gets its own instance, so its warnings are about what it asked."""
+    return WorkCalendar(plan, _tables(plan))
+
+
+@lru_cache(maxsize=64)
+def _tables(plan: PlanCalendar) -> tuple[dict[date, bool], dict[int, list[int]]]:
+    return {}, {}

@@ -161,17 +161,21 @@ def open_extension(session: Session, plan_id: int, task_id: int, unit_id: int, p
         ExtensionRow.period == period, ExtensionRow.state == ASKED)).first()
 
 
-def review_states(session: Session, plan_ids: list[int]) -> dict[tuple[int, int, str], str]:
-    """(task id, unit id, period) → the state of its latest feedback."""
+def review_states(session: Session, plan_ids: list[int], unit_id: int | None = None) -> dict[tuple[int, int, str], str]:
+    """(task id, unit id, period) → the state of its latest feedback (of one unit's only, given `unit_id`)."""
     stmt = (select(FeedbackRow.task_id, FeedbackRow.unit_id, FeedbackRow.period, FeedbackRow.state)
             .where(col(FeedbackRow.plan_id).in_(plan_ids)).order_by(col(FeedbackRow.id)))
+    if unit_id is not None:
+        stmt = stmt.where(FeedbackRow.unit_id == unit_id)
     return {(t, u, p): s for t, u, p, s in session.exec(stmt)}  # type: ignore[call-overload]
 
 
-def extension_states(session: Session, plan_ids: list[int]) -> list[tuple[int, int, str, str, date]]:
-    """(task id, unit id, period, state, new due) of every extension request, oldest first."""
+def extension_states(session: Session, plan_ids: list[int], unit_id: int | None = None) -> list[tuple[int, int, str, str, date]]:
+    """(task id, unit id, period, state, new due) of every extension request (of one unit's), oldest first."""
     stmt = (sa_select(col(ExtensionRow.task_id), col(ExtensionRow.unit_id), col(ExtensionRow.period),
                       col(ExtensionRow.state), col(ExtensionRow.new_due))
             .where(col(ExtensionRow.plan_id).in_(plan_ids)).order_by(col(ExtensionRow.id)))
+    if unit_id is not None:
+        stmt = stmt.where(col(ExtensionRow.unit_id) == unit_id)
     return [tuple(r) for r in session.connection().execute(stmt)]  # type: ignore[misc]
 

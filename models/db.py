@@ -76,7 +76,10 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # writers take the write lock at once (a read-then-write transaction would otherwise fail at its first
+        # write); readers do not, or a long-lived reader (the web app) would hold every writer off
+        read_only = conn.get_execution_options().get("fuquan_read_only", False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _safe(url: str) -> str:
@@ -121,5 +124,6 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+    """A session that only reads: on SQLite it does not take the write lock."""
+    with Session(engine.execution_options(fuquan_read_only=True), expire_on_commit=False) as session:
         yield session

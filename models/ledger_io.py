@@ -40,10 +40,11 @@ class Ledger:
     shares: list[Share] = field(default_factory=list)
     records: Records = field(default_factory=Records)
     skipped: list[str] = field(default_factory=list)  # of the last rows(): shares that could not be judged
+    only: str | None = None  # read for one unit's page: its rows only
 
     def rows(self, today: date, cal: WorkCalendar) -> list[Row]:
         p = self.stored.plan
-        ctx = Context(today, p.year, p.issued, cal, p.warn_workdays)
+        ctx = Context(today, p.year, p.issued, cal, p.warn_workdays, only=self.only)
         rows = evaluate(self.shares, self.records, ctx)
         self.skipped = ctx.skipped
         return rows
@@ -93,61 +94,81 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
     for ledger in out.values():
         ledger.shares.sort(key=lambda s: s.task_no)
     names = {uid: n for p in plans for uid, n in p.names.items()}
-    _records(session, ids, tasks, names, out)
+    only = _only(unit_id, plans[0].plan.unit(names[unit_id]).kind != "department") if unit_id is not None else {}
+    _records(session, ids, tasks, names, out, only, unit_id)
+    if unit_id is not None:
+        for ledger in out.values():
+            ledger.only = names[unit_id]
     return out
 
 
-def _items(session: Session, model: Any, ids: list[int], *columns: Any) -> Iterator[Any]:
-    """Rows of an item table whose task is an active task of one of the plans."""
+def _only(unit_id: int, town: bool) -> dict[Any, Any]:
+    """For one unit's page, the item rows its rows are judged from: a town's own items; a department's own
+    letters and training (its 月报 collecting reads every town's reports)."""
+    mine: dict[Any, Any] = {LetterRow: LetterRow.department_id == unit_id, TrainingPlanRow: TrainingPlanRow.department_id == unit_id,
+                            TrainingDoneRow: TrainingDoneRow.department_id == unit_id,
+                            PeriodStatusRow: PeriodStatusRow.unit_id == unit_id}
+    if town:
+        mine |= {LetterRow: LetterRow.town_id == unit_id, TrainingDoneRow: TrainingDoneRow.town_id == unit_id,
+                 ExamSittingRow: ExamSittingRow.town_id == unit_id, ExamTownRow: ExamTownRow.town_id == unit_id,
+                 MonthlyReportRow: MonthlyReportRow.town_id == unit_id}
+    return mine
+
+
+def _items(session: Session, model: Any, ids: list[int], *columns: Any, only: dict[Any, Any]) -> Iterator[Any]:
+    """Rows of an item table whose task is an active task of one of the plans (and, for one unit's page, its own)."""
     stmt = (_cols(model.task_id, *columns).join(TaskRow, col(TaskRow.id) == model.task_id)
             .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active)))
+    if model in only:
+        stmt = stmt.where(only[model])
     return iter(_q(session, stmt))
 
 
 def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int]], name: dict[int, str],
-             out: dict[int, Ledger]) -> None:
+             out: dict[int, Ledger], only: dict[Any, Any], unit_id: int | None) -> None:
     def rec(tid: int) -> tuple[Records, int]:
         pid, no = tasks[tid]
         return out[pid].records, no
 
     for tid, dept, town, signed in _items(session, LetterRow, ids, LetterRow.department_id, LetterRow.town_id,
-                                          LetterRow.signed_on):
+                                          LetterRow.signed_on, only=only):
         if signed:
             r, no = rec(tid)
             r.letters[(no, name[dept], name[town])] = signed
-    for tid, dept, filed in _items(session, TrainingPlanRow, ids, TrainingPlanRow.department_id, TrainingPlanRow.filed_on):
+    for tid, dept, filed in _items(session, TrainingPlanRow, ids, TrainingPlanRow.department_id, TrainingPlanRow.filed_on, only=only):
         r, no = rec(tid)
         r.training_plans[(no, name[dept])] = filed
     for tid, dept, town, done in _items(session, TrainingDoneRow, ids, TrainingDoneRow.department_id,
-                                        TrainingDoneRow.town_id, TrainingDoneRow.completed_on):
+                                        TrainingDoneRow.town_id, TrainingDoneRow.completed_on, only=only):
         r, no = rec(tid)
         r.training_done[(no, name[dept], name[town])] = done
     held = (_cols(ExamSittingRow.task_id, ExamSittingRow.town_id, func.min(ExamSittingRow.exam_on))
             .join(TaskRow, col(TaskRow.id) == ExamSittingRow.task_id)
-            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(ExamSittingRow.sat).is_not(None))
+            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(ExamSittingRow.sat).is_not(None),
+                   *([only[ExamSittingRow]] if ExamSittingRow in only else []))
             .group_by(col(ExamSittingRow.task_id), col(ExamSittingRow.town_id)))
     for tid, town, first in _q(session, held):
         r, no = rec(tid)
         r.exams_held[(no, name[town])] = first
-    for tid, town, certified in _items(session, ExamTownRow, ids, ExamTownRow.town_id, ExamTownRow.certified_on):
+    for tid, town, certified in _items(session, ExamTownRow, ids, ExamTownRow.town_id, ExamTownRow.certified_on, only=only):
         if certified:
             r, no = rec(tid)
             r.certified[(no, name[town])] = certified
     for tid, town, period, submitted in _items(session, MonthlyReportRow, ids, MonthlyReportRow.town_id,
-                                               MonthlyReportRow.period, MonthlyReportRow.submitted_on):
+                                               MonthlyReportRow.period, MonthlyReportRow.submitted_on, only=only):
         r, no = rec(tid)
         r.reports[(no, name[town], period)] = submitted
     for tid, unit, period, status, done in _items(session, PeriodStatusRow, ids, PeriodStatusRow.unit_id,
                                                   PeriodStatusRow.period, PeriodStatusRow.status,
-                                                  PeriodStatusRow.completed_on):
+                                                  PeriodStatusRow.completed_on, only=only):
         if status == "已完成" and done:
             r, no = rec(tid)
             r.periods[(no, name[unit], period)] = done
-    for (tid, unit, period), state in review_states(session, ids).items():
+    for (tid, unit, period), state in review_states(session, ids, unit_id).items():
         if tid in tasks:
             r, no = rec(tid)
             r.reviews[(no, name[unit], period)] = state
-    for tid, unit, period, state, new_due in extension_states(session, ids):
+    for tid, unit, period, state, new_due in extension_states(session, ids, unit_id):
         if tid in tasks:
             r, no = rec(tid)
             r.extensions[(no, name[unit], period)] = state

@@ -27,7 +27,6 @@ from fuquan.plan import Task, Words
 from fuquan.policy import Weights
 from fuquan.reports import Diff, Score, freeze, month_diff, score_units
 from fuquan.status import TaskSummary, summarise
-from fuquan.workdays import WorkCalendar
 from models.db import reading, transaction
 from models.ledger_io import Ledger, load_ledger
 from models.queries import LetterGrid, exam_table, letter_grid, monthly_figures, training_table
@@ -72,7 +71,7 @@ def close_day(deadline: Deadline, period: str) -> date:
 
 
 def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> dict[str, Any]:
-    rows = ledger.rows(as_of, WorkCalendar(sp.plan.calendar))
+    rows = ledger.rows(as_of, sp.plan.work_calendar())
     try:
         grid: LetterGrid | None = letter_grid(session, sp, as_of)
     except LookupFailed:
@@ -87,7 +86,7 @@ def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> di
 def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, dict[int, float]]]:
     """Completion by task at each month end since the plan was issued, the last point being `until`
     itself (a report as of the 20th ends on the 20th, not at the end of the month before)."""
-    out, cal = [], WorkCalendar(sp.plan.calendar)
+    out, cal = [], sp.plan.work_calendar()
     day = date(sp.plan.issued.year, sp.plan.issued.month, 1) + relativedelta(months=1, days=-1)
     while True:
         day = min(day, until)
@@ -112,7 +111,7 @@ def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
         if day <= today:
             with transaction(engine) as session:
                 if get_snapshot(session, sp.id, period) is None:
-                    rows = load_ledger(session, sp).rows(day, WorkCalendar(sp.plan.calendar))
+                    rows = load_ledger(session, sp).rows(day, sp.plan.work_calendar())
                     save_snapshot(session, sp.id, period, freeze(rows, monthly_figures(session, sp), towns, period, day))
                     closed.append(period)
         period = f"{date.fromisoformat(period + '-01') + relativedelta(months=1):%Y-%m}"

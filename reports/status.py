@@ -18,7 +18,6 @@ from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, 
 from fuquan.ledger import Row
 from fuquan.plan import Words
 from fuquan.status import TaskSummary, rollups, summarise
-from fuquan.workdays import WorkCalendar
 from models import outbox
 from models.answer_io import unacknowledged
 from models.ledger_io import load_ledger
@@ -49,7 +48,7 @@ def _unacked(session: Session, plan_id: int) -> tuple[int, int]:
 
 
 def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
-    cal = WorkCalendar(sp.plan.calendar)
+    cal = sp.plan.work_calendar()
     ledger = load_ledger(session, sp)
     rows = ledger.rows(today, cal)
     try:

@@ -146,3 +146,21 @@ def test_a_unit_uploads_its_own_rows_only(county: Context, run, tmp_path: Path) 
     assert "未导入任何数据" in str(e.value)
     url = county.engine.url.render_as_string(hide_password=False)
     assert dbs.rows(url, "SELECT count(*) FROM letter") == [(2,)]
+
+
+def test_a_units_page_reads_only_its_own_but_shows_what_the_whole_ledger_shows(county: Context, run) -> None:  # type: ignore[no-untyped-def]
+    """A unit's page reads its own shares and items only (fast at 1,500 towns); its rows must be exactly the
+    unit's rows of the whole plan's ledger, items, periods, 月报, feedback and extensions included."""
+    assert run("letter", "sign", "县自然资源局", "青山镇", "--on", "2024-04-08").code == 0
+    assert run("letter", "sign", "县级执法部门", "龙潭镇", "--on", "2024-04-09").code == 0
+    assert run("task", "set", "10", "县司法局", "已完成", "--on", "2024-03-29", "--period", "2024Q1").code == 0
+    answers.give_feedback(county, "青山镇", 4, "", "已完成", "已梳理", [], "n-10", TOWN, TODAY)
+    answers.ask_extension(county, "龙潭镇", 12, "", date(2024, 7, 20), "人手不足", "n-11", OTHER, TODAY)
+    from models.db import reading
+    from models.ledger_io import load_ledger
+
+    with reading(county.engine) as session:
+        whole = load_ledger(session, county.plan).rows(TODAY, county.plan.plan.work_calendar())
+    for unit in county.plan.unit_ids:
+        mine = answers.unit_page_rows(county, unit, TODAY)
+        assert mine == [r for r in whole if r.unit == unit], unit
