@@ -32,7 +32,7 @@ def _need_secret(args: argparse.Namespace) -> None:
 
 
 def show_link(args: argparse.Namespace) -> int:
-    from flows.answers import personal_link
+    from flows.unit_links import personal_link
     from fuquan.policy import ZHUANBAN
 
     _need_secret(args)
@@ -48,8 +48,8 @@ def show_link(args: argparse.Namespace) -> int:
 
 
 def rotate_link(args: argparse.Namespace) -> int:
-    from flows.answers import personal_link
-    from flows.answers import rotate_link as rotate
+    from flows.unit_links import personal_link
+    from flows.unit_links import rotate_link as rotate
     from fuquan.policy import ZHUANBAN
 
     _need_secret(args)

@@ -8,13 +8,8 @@ the share's due date (or one period's) everywhere the ledger is read.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from hashlib import sha256
-from pathlib import Path
 
 from fuquan import progress
 from fuquan.answers import (
@@ -27,12 +22,10 @@ from fuquan.answers import (
     check_extension,
     check_feedback,
 )
-from fuquan.errors import FuquanError, InvalidValue, StorageError
+from fuquan.errors import InvalidValue
 from fuquan.judge import FINISHED
 from fuquan.ledger import Row
-from fuquan.links import OFFICE, Claims, link_claims, sign
-from fuquan.policy import ZHUANBAN
-from fuquan.uploads import kind_of, safe_name
+from fuquan.uploads import kind_of
 from models import answer_io as io
 from models.answers import EvidenceRow, ExtensionRow, FeedbackRow
 from models.db import reading, transaction
@@ -43,12 +36,7 @@ from models.stored import StoredPlan
 from models.tables import AssignmentRow
 
 from .context import Context
-
-
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    data: bytes
+from .evidence import Upload, store
 
 
 @dataclass
@@ -71,59 +59,6 @@ class OfficePage:
     extensions: list[ExtensionRow]
     decided: list[FeedbackRow | ExtensionRow]
     files: dict[int, EvidenceRow] = field(default_factory=dict)
-
-
-def holder_name(sp: StoredPlan, claims: Claims) -> str:
-    """The unit (or 专班) a link or session stands for; a unit retired from the plan has no page."""
-    if claims.office:
-        return ZHUANBAN
-    name = sp.names.get(claims.holder)
-    if name is None or name not in sp.unit_ids:
-        raise io.NotYours("单位")
-    return name
-
-
-def personal_link(ctx: Context, holder: str, now: datetime, member: str = "") -> str:
-    """A unit's (or a 专班 member's) link, valid for the plan's `link_days`."""
-    sp, s = ctx.plan, ctx.settings
-    if not s.link_secret or not s.web_url:
-        raise InvalidValue("未设置 FUQUAN_LINK_SECRET 或 FUQUAN_WEB_URL, 无法生成专属链接")
-    hid = OFFICE if holder == ZHUANBAN else sp.unit_id(holder)[1]
-    with reading(ctx.engine) as session:
-        gen = io.generation(session, sp.id, holder)
-    token = sign(link_claims(sp.id, hid, gen, now, sp.plan.answers.link_days, member), s.link_secret.get_secret_value())
-    return f"{s.web_url.rstrip('/')}/l/{token}"
-
-
-def link_maker(ctx: Context, now: datetime) -> Callable[[str], str | None]:
-    """recipient → its personal link for the messages of one run (None for the 专班, whose members each have
-    their own, and when no web app is configured). Built lazily: a run with nothing to send reads nothing."""
-    made: dict[str, str | None] = {}
-
-    def link(recipient: str) -> str | None:
-        if recipient not in made:
-            ok = ctx.settings.link_secret is not None and recipient in ctx.plan.unit_ids
-            made[recipient] = personal_link(ctx, recipient, now) if ok else None
-        return made[recipient]
-
-    return link
-
-
-def rotate_link(ctx: Context, holder: str, now: datetime, actor: Actor) -> int:
-    sp = ctx.plan
-    if holder != ZHUANBAN:
-        holder = sp.unit_id(holder)[0]
-    with transaction(ctx.engine) as session:
-        gen = io.rotate(session, sp.id, holder, now)
-        io.audit(session, sp, actor, "unit_link", holder, "链接版本", gen - 1, gen)
-    return gen
-
-
-def current(ctx: Context, claims: Claims) -> bool:
-    """Whether a link or session is of the holder's current generation (not revoked since)."""
-    holder = holder_name(ctx.plan, claims)
-    with reading(ctx.engine) as session:
-        return io.generation(session, ctx.plan.id, holder) == claims.generation
 
 
 def unit_page(ctx: Context, unit: str, today: date) -> UnitPage:
@@ -185,53 +120,6 @@ def unit_page_rows(ctx: Context, unit: str, today: date) -> list[Row]:
     with reading(ctx.engine) as session:
         ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit], with_tasks=reports)
         return [r for r in ledger.rows(today, sp.plan.work_calendar()) if r.unit == unit]
-
-
-def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
-    """Write an upload into the evidence store (by content hash, outside any served folder), whole or not at all."""
-    kind = kind_of(upload.data, upload.name)
-    digest = sha256(upload.data).hexdigest()
-    folder = ctx.settings.data_dir / "evidence" / digest[:2]
-    target = folder / digest
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=folder)
-            with os.fdopen(fd, "wb") as f:
-                f.write(upload.data)
-            os.replace(tmp, target)
-    except OSError as e:
-        raise StorageError(f"佐证材料无法保存 ({e.strerror}); 请稍后再试或联系工作专班") from e
-    return digest, kind, len(upload.data), safe_name(upload.name, kind)
-
-
-def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: date) -> str:
-    """A unit's own filled sheet (月报, 确认书 …) through the import run, its own rows only: all or nothing."""
-    from .imports import import_file
-
-    if not upload.data:
-        raise InvalidValue("请选择要上传的登记表 (Excel 或 CSV)")
-    name = safe_name(upload.name if upload.name.lower().endswith((".csv", ".xlsx")) else f"{upload.name}.xlsx")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        path.write_bytes(upload.data)
-        try:
-            done = import_file(ctx, path, None, actor, today, only_unit=unit)
-        except FuquanError as e:  # said as the unit knows its file: by its name, not a path on this server
-            said = str(e).replace(f"{folder}/", "").replace(", 或加 --kind", "")
-            raise InvalidValue(said.replace("确认要覆盖请加 --replace", "如需更正已登记的内容, 请联系工作专班")) from None
-    said = "、".join(f"{label} {n} 条" for label, n in done.items())
-    return f"已导入: {said}" if said else "表中没有已填写的行, 未导入任何数据"
-
-
-def evidence_row(ctx: Context, evidence_id: int, unit_id: int | None) -> EvidenceRow:
-    """A 佐证 file of the plan: of `unit_id` only, or any (None: the 专班)."""
-    with reading(ctx.engine) as session:
-        return io.evidence(session, ctx.plan.id, evidence_id, unit_id)
-
-
-def evidence_path(ctx: Context, row: EvidenceRow) -> Path:
-    return ctx.settings.data_dir / "evidence" / row.sha256[:2] / row.sha256
 
 
 def give_feedback(ctx: Context, unit: str, task_no: int, period: str, status: str, note: str, files: list[Upload],

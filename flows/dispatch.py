@@ -38,9 +38,9 @@ from models.ledger_io import load_ledger
 from notifications.base import Outgoing, redact
 from notifications.router import Router
 
-from .answers import link_maker
 from .chase import chase
 from .context import Context
+from .unit_links import link_maker
 
 
 @dataclass

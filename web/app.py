@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
-from flows import answers
+from flows import answers, evidence
 from flows.context import Context
 from fuquan.errors import FuquanError, InvalidValue
 from fuquan.links import BadLink, csrf_token
@@ -106,7 +106,7 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
 
     async def feedback(request: Request, v: Visitor) -> Response:
         f = await form(request, v)
-        files = [answers.Upload(x.filename or "", await x.read(MAX_BYTES + 1)) for x in f.get("files") or []
+        files = [evidence.Upload(x.filename or "", await x.read(MAX_BYTES + 1)) for x in f.get("files") or []
                  if isinstance(x, UploadFile) and (x.filename or x.size)]
         msg = answers.give_feedback(v.ctx, v.holder, _int(f.get("task"), "任务"), str(f.get("period") or ""),
                                     str(f.get("status") or ""), str(f.get("note") or ""), files,
@@ -125,11 +125,11 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
         upload = next((x for x in f.get("files") or [] if isinstance(x, UploadFile)), None)
         if upload is None:
             raise InvalidValue("请选择要上传的登记表 (Excel 或 CSV)")
-        data = answers.Upload(upload.filename or "", await upload.read(MAX_BYTES + 1))
+        data = evidence.Upload(upload.filename or "", await upload.read(MAX_BYTES + 1))
         if len(data.data) > MAX_BYTES:
             raise InvalidValue("登记表超过 20 MB")
         # replace=False: an upload never silently changes what was recorded before (a 月报's 报送日期)
-        return done(answers.import_sheet(v.ctx, v.holder, data, actor(v, replace=False), v.ctx.today()), "/u")
+        return done(evidence.import_sheet(v.ctx, v.holder, data, actor(v, replace=False), v.ctx.today()), "/u")
 
     async def decide(request: Request, v: Visitor) -> Response:
         f = await form(request, v)
@@ -149,10 +149,10 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
                                       str(f.get("reason") or ""), actor(v), v.ctx.now())
         return done(msg, "/office")
 
-    async def evidence(request: Request, v: Visitor) -> Response:
-        row = answers.evidence_row(v.ctx, _int(request.path_params["id"], "佐证材料"),
+    async def evidence_file(request: Request, v: Visitor) -> Response:
+        row = evidence.evidence_row(v.ctx, _int(request.path_params["id"], "佐证材料"),
                                    None if v.office else v.ctx.plan.unit_ids[v.holder])
-        return FileResponse(answers.evidence_path(v.ctx, row), media_type=KINDS[row.kind], filename=row.name,
+        return FileResponse(evidence.evidence_path(v.ctx, row), media_type=KINDS[row.kind], filename=row.name,
                             content_disposition_type="attachment", headers=HEADERS)
 
     routes = [
@@ -165,7 +165,7 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
         Route("/decide", session(decide, post=True), methods=["POST"]),
         Route("/office", session(office, office=True)),
         Route("/office/review", session(review, office=True, post=True), methods=["POST"]),
-        Route("/files/{id}", session(evidence)),
+        Route("/files/{id}", session(evidence_file)),
     ]
     if slack_actions is not None:
         routes.append(Route("/slack/actions", slack_actions, methods=["POST"]))

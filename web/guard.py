@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlmodel import select
 from starlette.requests import Request
 
-from flows import answers
+from flows import unit_links
 from flows.context import Context
 from fuquan.links import BadLink, Claims, csrf_ok, session_of, sign, verify
 from fuquan.policy import ZHUANBAN
@@ -108,8 +108,8 @@ class Door:
 
     def _visitor(self, claims: Claims, address: str) -> Visitor:
         ctx = self.plan_context(claims.plan)
-        holder = answers.holder_name(ctx.plan, claims)
-        if not answers.current(ctx, claims):
+        holder = unit_links.holder_name(ctx.plan, claims)
+        if not unit_links.current(ctx, claims):
             raise BadLink("链接已失效 (已重新生成), 请使用最新收到的链接")
         return Visitor(ctx, claims, holder, address)
 

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import pytest
 import uvicorn
 
-from flows import answers
+from flows import unit_links
 from flows.context import Context, open_context
 from flows.settings import Settings
 from models.db import reading
@@ -162,7 +162,7 @@ def test_a_town_answers_and_the_office_decides(site: Site, browser: Browser, run
 
     # The town clicks its link on a page of another site (as in Slack's web client): a session cookie (SameSite
     # strict, yet set and then sent), then its page, the token gone from the address bar.
-    link = answers.personal_link(site.ctx, TOWN, NOW)
+    link = unit_links.personal_link(site.ctx, TOWN, NOW)
     browser.call("Page.navigate", url="data:text/html;charset=utf-8," + quote(f'<a id="link" href="{link}">进入</a>'))
     browser.wait_for("document.querySelector('#link')", timeout=15)
     browser.click("#link")
@@ -217,7 +217,7 @@ def test_a_town_answers_and_the_office_decides(site: Site, browser: Browser, run
     browser.clear_cookies()
     browser.call("Page.navigate", url=base + "/u")  # no session, no page
     browser.wait_for("document.querySelector('#message')?.innerText.includes('请重新点击督办消息中的专属链接')", timeout=15)
-    browser.call("Page.navigate", url=answers.personal_link(site.ctx, "专班", NOW, member=MEMBER))
+    browser.call("Page.navigate", url=unit_links.personal_link(site.ctx, "专班", NOW, member=MEMBER))
     arrive(browser, base, "/office")
     assert f"当前办理人: {MEMBER}" in browser.text("header")  # type: ignore[operator]
     assert browser.js("document.querySelectorAll('tr[data-feedback]').length") == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from flows import answers
+from flows import answers, evidence
 from flows.context import Context, open_context
 from flows.settings import Settings
 from fuquan.errors import InvalidValue
@@ -26,7 +26,7 @@ QINGSHAN = (ROOT / "tests" / "plans" / "qingshan-2024.yaml").read_text(encoding=
 NOW = datetime(2024, 4, 10, 2, 0, tzinfo=UTC)
 TODAY = date(2024, 4, 10)
 TOWN, OTHER, LEAD = Actor("青山镇 (专属链接)", "web 127.0.0.1"), Actor("龙潭镇 (专属链接)", "web 127.0.0.1"), Actor("专班 李明", "web 127.0.0.1")
-PDF = answers.Upload("验收单.pdf", b"%PDF-1.4\n%%EOF\n")
+PDF = evidence.Upload("验收单.pdf", b"%PDF-1.4\n%%EOF\n")
 
 
 def plan_with(change: str) -> str:
@@ -136,13 +136,13 @@ def test_a_unit_uploads_its_own_rows_only(county: Context, run, tmp_path: Path) 
     for r in mine[:2]:
         r[signed].value = "2024-04-08"
     wb.save(sheet)
-    said = answers.import_sheet(county, "青山镇", answers.Upload("letters.xlsx", sheet.read_bytes()), TOWN, TODAY)
+    said = evidence.import_sheet(county, "青山镇", evidence.Upload("letters.xlsx", sheet.read_bytes()), TOWN, TODAY)
     assert said == "已导入: 承接确认书 2 条"
     other = next(r for r in ws.iter_rows(min_row=3) if r[town].value == "龙潭镇")
     other[signed].value = "2024-04-08"
     wb.save(sheet)
     with pytest.raises(Exception, match="不是 青山镇 的") as e:
-        answers.import_sheet(county, "青山镇", answers.Upload("letters.xlsx", sheet.read_bytes()), TOWN, TODAY)
+        evidence.import_sheet(county, "青山镇", evidence.Upload("letters.xlsx", sheet.read_bytes()), TOWN, TODAY)
     assert "未导入任何数据" in str(e.value)
     url = county.engine.url.render_as_string(hide_password=False)
     assert dbs.rows(url, "SELECT count(*) FROM letter") == [(2,)]

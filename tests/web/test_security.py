@@ -34,7 +34,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from cli.main import main
-from flows import answers
+from flows import answers, evidence, unit_links
 from flows.context import Context, open_context
 from flows.settings import Settings
 from fuquan.judge import FINISHED
@@ -208,7 +208,7 @@ class World:
         return TestClient(self.app, base_url=base_url, raise_server_exceptions=False)
 
     def token(self, holder: str, member: str = "") -> str:
-        return answers.personal_link(self.ctx, holder, self.times[0], member).rsplit("/l/", 1)[1]
+        return unit_links.personal_link(self.ctx, holder, self.times[0], member).rsplit("/l/", 1)[1]
 
     def enter(self, holder: str, member: str = "") -> Session:
         c = self.client()
@@ -273,7 +273,7 @@ class World:
         """A pending feedback (with one PDF) and a pending extension request of `unit`, through the service layer."""
         actor = Actor(f"{unit} (专属链接)", "seed")
         task, due = self.extendable(unit)
-        answers.give_feedback(self.ctx, unit, task, "", "进行中", "种子反馈", [answers.Upload("seed.pdf", PDF + unit.encode())],
+        answers.give_feedback(self.ctx, unit, task, "", "进行中", "种子反馈", [evidence.Upload("seed.pdf", PDF + unit.encode())],
                               f"seed-f-{unit}-{self.plan_id}", actor, self.case.day)
         answers.ask_extension(self.ctx, unit, task, "", due + timedelta(days=10), "种子申请",
                               f"seed-e-{unit}-{self.plan_id}", actor, self.case.day)
@@ -419,7 +419,7 @@ def test_rotated_link_voids_old_link_and_session(world: World) -> None:
     other = world.enter(dept)
     office = world.enter(ZHUANBAN)
     before = world.counts()
-    assert answers.rotate_link(world.ctx, town, world.times[0], Actor("专班 测试", "test")) == 2
+    assert unit_links.rotate_link(world.ctx, town, world.times[0], Actor("专班 测试", "test")) == 2
     c = world.client()
     r = c.get(f"/l/{old_token}")
     assert r.status_code == 403, said(r)
@@ -435,7 +435,7 @@ def test_rotated_link_voids_old_link_and_session(world: World) -> None:
     r = fresh.get("/u")
     assert r.status_code == 200 and town in r.text
     # the 专班's links and sessions rotate the same way
-    answers.rotate_link(world.ctx, ZHUANBAN, world.times[0], Actor("专班 测试", "test"))
+    unit_links.rotate_link(world.ctx, ZHUANBAN, world.times[0], Actor("专班 测试", "test"))
     assert office.client.get("/office").status_code == 403
 
 
@@ -490,7 +490,7 @@ def test_cookie_is_secure_behind_https(world: World, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("FUQUAN_WEB_URL", "https://127.0.0.1:8300")
     with open_context(Settings.from_env(), clock=lambda: world.times[0]) as ctx:
         ctx = ctx.choose(world.case.year, world.case.district)
-        link = answers.personal_link(ctx, world.case.town, world.times[0])
+        link = unit_links.personal_link(ctx, world.case.town, world.times[0])
         assert link.startswith("https://127.0.0.1:8300/l/")
         c = TestClient(make_app(ctx), base_url="https://127.0.0.1:8300", raise_server_exceptions=False)
         r = c.get(link.removeprefix("https://127.0.0.1:8300"))
