@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlmodel import Session
+
 from fuquan import progress
 from fuquan.answers import (
     ACCEPTED,
@@ -90,9 +92,9 @@ def office_page(ctx: Context, today: date) -> OfficePage:
     return page
 
 
-def _files(session: object, plan_id: int, feedback: list[FeedbackRow]) -> dict[int, EvidenceRow]:
+def _files(session: Session, plan_id: int, feedback: list[FeedbackRow]) -> dict[int, EvidenceRow]:
     ids = {i for f in feedback for i in f.evidence}
-    return {i: io.evidence(session, plan_id, i, None) for i in ids}  # type: ignore[arg-type]
+    return {i: io.evidence(session, plan_id, i, None) for i in ids}
 
 
 def acknowledge(ctx: Context, unit: str, message_id: int, actor: Actor, now: datetime) -> str:
@@ -161,7 +163,7 @@ def _apply(session: object, ctx: Context, fb: FeedbackRow, unit: str, actor: Act
     """Record accepted feedback as the share's (or period's) status. A share judged from tracked items
     (letters, training, exams, 月报) keeps following them: the feedback stays on file as 佐证."""
     sp = ctx.plan
-    no = next(n for n, tid in sp.task_ids.items() if tid == fb.task_id)
+    no = _no(sp, fb.task_id)
     if sp.plan.task(no).track.recorded_by(unit):
         return
     set_task_status(session, sp, actor, fb.submitted_on, task_no=no, unit=unit, status=fb.status,  # type: ignore[arg-type]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from fuquan.messages import Message, Occasion, unacknowledged
+from fuquan.answers import ASKED
+from fuquan.messages import Message, Occasion, replies_due, unacknowledged
 from fuquan.policy import ZHUANBAN
 from models import answer_io, outbox
 from models.db import reading, transaction
@@ -57,6 +58,44 @@ def chase(ctx: Context, report: object, today: date, now: datetime, occasion: Oc
             row = outbox.enqueue(session, sp.id, today, to,
                                  [{"key": k, "task_no": i[1], "about": i[2], "recipient": to, "kind": kind,
                                    "stage": "0", "due": None} for k, i in pairs],
+                                 dest_kind=dest.kind, dest_target=dest.target,
+                                 forwarded_for=to if forwarded and dest.kind != "console" else None,
+                                 title=msg.title, body=msg.as_dict(), now=now)
+            ids.append(row.id or 0)
+    if ids:
+        deliver(ctx, sp.id, report, now, lease, only=ids)  # type: ignore[operator]
+    return len(late)
+
+
+def chase_replies(ctx: Context, report: object, today: date, now: datetime, occasion: Occasion,
+                  deliver: object, lease: timedelta) -> int:
+    """Extension requests still undecided after their reply deadline (`reply_within` working days): the 专班 —
+    and the task's lead unit where leads decide — are told once each."""
+    sp = ctx.plan
+    with reading(ctx.engine) as session:
+        late = [e for e in answer_io.extensions_of(session, sp.id, states=[ASKED]) if e.reply_by < today]
+    task_no = {tid: no for no, tid in sp.task_ids.items()}
+    mail: dict[str, list[tuple[str, tuple[int, str, date, date]]]] = {}
+    for e in late:
+        no = task_no.get(e.task_id)
+        if no is None:
+            continue
+        lead = sp.plan.lead(sp.plan.task(no)) if sp.plan.answers.extensions_by == "牵头单位" else None
+        for to in {ZHUANBAN, lead} - {None}:
+            mail.setdefault(str(to), []).append((f"reply|{e.id}|{to}", (no, sp.names[e.unit_id], e.new_due, e.reply_by)))
+    ids = []
+    with transaction(ctx.engine) as session:
+        for to, items in mail.items():
+            known = outbox.known_keys(session, sp.id, [k for k, _ in items])
+            fresh = [(k, i) for k, i in items if k not in known]
+            if not fresh:
+                continue
+            msg = replies_due(to, [i for _, i in fresh], occasion)
+            wanted, forwarded = sp.plan.channels.of(to)
+            dest = ctx.router.destination(wanted)
+            row = outbox.enqueue(session, sp.id, today, to,
+                                 [{"key": k, "task_no": i[0], "about": i[1], "recipient": to, "kind": "reply",
+                                   "stage": "0", "due": i[3]} for k, i in fresh],
                                  dest_kind=dest.kind, dest_target=dest.target,
                                  forwarded_for=to if forwarded and dest.kind != "console" else None,
                                  title=msg.title, body=msg.as_dict(), now=now)

@@ -38,7 +38,7 @@ from models.ledger_io import load_ledger
 from notifications.base import Outgoing, redact
 from notifications.router import Router
 
-from .chase import chase
+from .chase import chase, chase_replies
 from .context import Context
 from .unit_links import link_maker
 
@@ -143,6 +143,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
         _tell_unknown(ctx, report, now, lease)
     if not report.stopped:
         report.chased = chase(ctx, report, today, now, occasion, deliver, lease)
+        chase_replies(ctx, report, today, now, occasion, deliver, lease)
     return report
 
 

@@ -236,3 +236,12 @@ def unacknowledged(recipient: str, items: list[tuple[int, str, date, int]], o: O
                   for no, us in sorted(by_task.items()))
     return fit(Message(recipient, f"{head}提醒未签收 ({o.today})", (Section("请督促签收", lines),),
                        closing="未签收的单位已收到第二次提醒; 专班页面列出全部未签收的提醒。"))
+
+
+def replies_due(recipient: str, items: list[tuple[int, str, date, date]], o: Occasion) -> Message:
+    """To whoever decides extensions: requests whose reply deadline has passed. `items`: (task, unit, new due,
+    reply by)."""
+    lines = tuple(f"任务{no}「{o.titles.get(no, '')}」: {unit} 申请延期至 {_day(new_due, o)}, 答复期限 {_day(by, o)} 已过"
+                  for no, unit, new_due, by in items)
+    return fit(Message(recipient, f"【{o.district}{o.words.programme}督办】延期申请待答复 ({o.today})",
+                       (Section("请尽快批准或不批准", lines),), closing="请在专班页面(或本单位页面)办理延期申请。"))

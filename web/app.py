@@ -140,7 +140,7 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
 
     async def office(request: Request, v: Visitor) -> Response:
         view = answers.office_page(v.ctx, v.ctx.today())
-        return page("office.html", **views.office_values(view), member=v.claims.member,
+        return page("office.html", **views.office_values(view, v.ctx.today()), member=v.claims.member,
                     csrf=csrf_token(v.claims, door.secret))
 
     async def review(request: Request, v: Visitor) -> Response:

@@ -54,19 +54,19 @@ def unit_values(view: UnitPage, today: date) -> dict[str, Any]:
     feedback = [{"task": task_no.get(f.task_id), "period": f.period, "status": f.status, "note": f.note, "state": f.state,
                  "reason": f.reason, "by": f.decided_by, "on": f.submitted_on,
                  "files": [view.files[i] for i in f.evidence if i in view.files]} for f in view.feedback]
-    extensions = [_ext(e, task_no, sp.names, titles) for e in view.extensions]
+    extensions = [_ext(e, task_no, sp.names, titles, today) for e in view.extensions]
     return {"plan": sp, "unit": view.unit, "rows": rows, "has_period": any(r["period"] for r in rows), "reminders": reminders, "feedback": feedback,
-            "extensions": extensions, "to_decide": [_ext(e, task_no, sp.names, titles) for e in view.to_decide],
+            "extensions": extensions, "to_decide": [_ext(e, task_no, sp.names, titles, today) for e in view.to_decide],
             "towns_word": sp.plan.words.towns, "review": sp.plan.answers.review}
 
 
-def _ext(e: Any, task_no: dict[int, int], names: dict[int, str], titles: dict[int, str]) -> dict[str, Any]:
-    return {"id": e.id, "task": task_no.get(e.task_id), "title": titles.get(task_no.get(e.task_id, 0), ""), "unit": names.get(e.unit_id, ""), "period": e.period,
+def _ext(e: Any, task_no: dict[int, int], names: dict[int, str], titles: dict[int, str], today: date) -> dict[str, Any]:
+    return {"id": e.id, "late": e.state == "待批" and e.reply_by < today, "task": task_no.get(e.task_id), "title": titles.get(task_no.get(e.task_id, 0), ""), "unit": names.get(e.unit_id, ""), "period": e.period,
             "due": e.due, "new_due": e.new_due, "reason": e.reason, "state": e.state, "reply_by": e.reply_by,
             "by": e.decided_by, "decision_reason": e.decision_reason, "asked_on": e.asked_on}
 
 
-def office_values(view: OfficePage) -> dict[str, Any]:
+def office_values(view: OfficePage, today: date) -> dict[str, Any]:
     sp = view.plan
     task_no = {tid: no for no, tid in sp.task_ids.items()}
     titles = {t.no: t.title for t in sp.plan.tasks}
@@ -87,5 +87,5 @@ def office_values(view: OfficePage) -> dict[str, Any]:
         entry["tasks"] = [f"任务{n}" for n in sorted(entry["tasks"])]
     return {"plan": sp, "unacked": sorted(unacked.values(), key=lambda e: -e["days"]), "feedback": feedback,
             "unacked_reminders": len(view.unacked),
-            "extensions": [_ext(e, task_no, sp.names, titles) for e in view.extensions], "decided": decided,
+            "extensions": [_ext(e, task_no, sp.names, titles, today) for e in view.extensions], "decided": decided,
             "by": sp.plan.answers.extensions_by}

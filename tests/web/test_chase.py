@@ -94,3 +94,24 @@ def test_the_repeat_acknowledged_acknowledges_the_first(case, run, db_url: str) 
                                 "AND m.day = :d", r=silent, d=datetime.fromisoformat(day).date())
     assert open_on(day0) == [(0,)]
     assert open_on(day2) != [(0,)]
+
+
+@pytest.mark.parametrize("case", ["qingshan"], indirect=True)
+def test_an_extension_left_undecided_past_its_reply_deadline_is_chased_once(case, run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    acks, *_ = case
+    with open_context(Settings.from_env(), clock=lambda: datetime(2024, 4, 10, 2, tzinfo=UTC)) as ctx:
+        ctx = ctx.choose()
+        answers.ask_extension(ctx, acks, 12, "", date(2024, 7, 15), "汛期", "x1", Actor(acks), date(2024, 4, 10))
+        answers.ask_extension(ctx, "龙潭镇", 12, "", date(2024, 7, 20), "人手不足", "x2", Actor("龙潭镇"), date(2024, 4, 10))
+        [_, theirs] = sorted(answers.office_page(ctx, date(2024, 4, 10)).extensions, key=lambda e: e.id or 0)
+        answers.decide_extension(ctx, theirs.id or 0, False, "不可调整", Actor("专班 李明"), ctx.now())
+    run("remind", "--today", "2024-04-15", "--force")  # the reply deadline itself: not yet
+    assert _messages(db_url, "专班", "延期申请待答复") == []
+    run("remind", "--today", "2024-04-16", "--force")
+    run("remind", "--today", "2024-04-17", "--force")
+    [(day, _)] = _messages(db_url, "专班", "延期申请待答复")
+    assert str(day) == "2024-04-16"
+    about = dbs.rows(db_url, "SELECT about FROM reminder WHERE kind = 'reply'")
+    assert about == [(acks,)]  # the decided request is not chased
