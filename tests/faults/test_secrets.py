@@ -19,6 +19,8 @@ from tests.slack_server import TOKEN, FakeSlack
 
 ROBOT_TOKEN, SIGN_SECRET = "ROBOT-access-token-4711", "SEC-signing-secret-0815"
 BARE, QUOTED = "BARE-url-token-1234", "QUOTED-wecom-key-5678"
+# the unit loop's: links are signed with it and sent (the link, never the key), and Slack's two for buttons
+LINK_KEY, SLACK_SIGNING, APP_TOKEN = "LINK-signing-key-2024-qwerty", "SLACK-signing-secret-9931", "xapp-1-A0-secret-77"
 
 
 def dump(db_url: str) -> str:
@@ -38,13 +40,14 @@ def test_no_secret_leaves_the_process_by_any_path(run, tmp_path, monkeypatch, db
     # the robot refuses the signature and echoes what it was sent, as DingTalk's errmsg does
     robot.answers += [(200, {"errcode": 310000, "errmsg": f"sign not match, more: {hongyang}&timestamp=1&sign=abc"}),
                       (200, []), (200, None), (200, {"errcode": "abc"})]
-    secrets = [TOKEN, hongyang, ROBOT_TOKEN, SIGN_SECRET, BARE, QUOTED]
+    secrets = [TOKEN, hongyang, ROBOT_TOKEN, SIGN_SECRET, BARE, QUOTED, LINK_KEY, SLACK_SIGNING, APP_TOKEN]
     with FakeSlack(set(CHANNEL.values()) | {ZHUANBAN}) as slack:
         for k, v in {"SLACK_BOT_TOKEN": TOKEN, "FUQUAN_SLACK_API_URL": slack.url, "FUQUAN_WEBHOOK_HONGYANG": hongyang,
                      "FUQUAN_WEBHOOK_HONGYANG_SECRET": SIGN_SECRET,
                      "FUQUAN_WEBHOOK_TAOXIN": f"oapi.dingtalk.com/robot/send?access_token={BARE}",
                      "FUQUAN_WEBHOOK_HUAQIAO": f"'https://127.0.0.1:9/cgi-bin/webhook/send?key={QUOTED}'",
-                     "FUQUAN_NOTIFY_FILE": str(tmp_path / "n.md")}.items():
+                     "FUQUAN_NOTIFY_FILE": str(tmp_path / "n.md"), "FUQUAN_LINK_SECRET": LINK_KEY,
+                     "SLACK_SIGNING_SECRET": SLACK_SIGNING, "SLACK_APP_TOKEN": APP_TOKEN}.items():
             monkeypatch.setenv(k, v)
         assert run("sync", "--config", str(tmp_path / "tasks.yaml")).code == 0
         slack.fault("chat.postMessage", ("echo", 200), ("echo", 502))
@@ -67,6 +70,7 @@ def test_no_secret_leaves_the_process_by_any_path(run, tmp_path, monkeypatch, db
     everything = ("".join(o.out + o.err for o in outputs) + dump(db_url) + delivered + files
                   + "\n".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.md")) + "\n".join(r.getMessage() for r in caplog.records))
     leaks = [s for s in secrets if s in everything] + re.findall(r"Bearer xox|access_token=[^*\s]|sign=[^*\s]", everything)
+    assert "/l/" in delivered  # the units' messages did carry their links (signed with LINK_KEY)
     FIGURES.append(f"secrets: {len(secrets)} seeded through 6 fault paths, {len(everything):,} characters scanned, "
                    f"{len(leaks)} found")
     assert leaks == []
