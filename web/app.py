@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
@@ -84,7 +85,10 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
         return run
 
     async def form(request: Request, visitor: Visitor) -> dict[str, Any]:
-        data = await request.form(max_files=3, max_fields=20, max_part_size=64 * 1024)
+        try:
+            data = await request.form(max_files=3, max_fields=20, max_part_size=64 * 1024)
+        except HTTPException:  # too many files or fields, a field too long, a broken multipart body
+            raise InvalidValue("提交的内容不合要求 (每次最多 3 个文件, 说明不超过 2000 字), 请刷新页面后重试") from None
         if not door.csrf(visitor, str(data.get("csrf") or "")):
             raise InvalidValue("页面已过期或来源不明 (CSRF 校验失败), 请刷新页面后重试")
         return {k: data.getlist(k) if k == "files" else data.get(k) for k in data.keys()}
