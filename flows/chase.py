@@ -8,98 +8,82 @@ to acknowledge (personal links, or Slack buttons): without one, nobody could, an
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+from functools import partial
 
 from fuquan.answers import ASKED
 from fuquan.messages import Message, Occasion, replies_due, unacknowledged
 from fuquan.policy import ZHUANBAN
-from models import answer_io, outbox
+from models import answer_io
 from models.db import reading, transaction
 
 from .context import Context
+from .queue import queue_once
+
+Facts = tuple[int, str, date, int]  # task, the unit that has not acknowledged, day sent, working days since
 
 
-def chase(ctx: Context, report: object, today: date, now: datetime, occasion: Occasion,
-          deliver: object, lease: timedelta) -> int:
-    """Queue and send the repeats and escalations due today; returns how many reminders were chased."""
+def chase(ctx: Context, today: date, now: datetime, occasion: Occasion) -> tuple[int, list[int]]:
+    """Queue the repeats and escalations due today: (how many reminders were sent again, the messages to deliver)."""
     sp, s = ctx.plan, ctx.settings
     if s.link_secret is None and s.slack_app_token is None and s.slack_signing_secret is None:
-        return 0
+        return 0, []
     policy, cal = sp.plan.answers, sp.plan.work_calendar()
     with reading(ctx.engine) as session:
         late = [(r, m) for r, m in answer_io.unacknowledged(session, sp.id)
-                if not r.key.startswith("again|") and cal.between(m.day, today) >= policy.ack_within]
-        if not late:
-            return 0
-        seen = outbox.known_keys(session, sp.id, [f"again|{r.key}" for r, _ in late])
-    late = [(r, m) for r, m in late if f"again|{r.key}" not in seen]
+                if r.kind != "again" and cal.between(m.day, today) >= policy.ack_within]
     kinds = {u.name: u.kind for u in sp.plan.units}
     # what each recipient gets: the unit its repeat, each lead and the 专班 the units that have not acknowledged
-    mail: dict[tuple[str, str], list[tuple[str, int, str, date, int]]] = {}
+    mail: dict[tuple[str, str], dict[str, Facts]] = {}
     for r, m in late:
-        item = (r.key, r.task_no, r.recipient, m.day, cal.between(m.day, today))
-        mail.setdefault((r.recipient, "again"), []).append(item)
+        facts = (r.task_no, r.recipient, m.day, cal.between(m.day, today))
+        mail.setdefault((r.recipient, "again"), {})[f"again|{r.key}"] = facts
         lead = sp.plan.lead(sp.plan.task(r.task_no)) if r.task_no in sp.task_ids else None
         for to in {lead, ZHUANBAN} - {None, r.recipient}:
-            mail.setdefault((to, "unacked"), []).append(item)  # type: ignore[arg-type]
-    ids = []
+            mail.setdefault((str(to), "unacked"), {})[f"unacked|{r.key}|{to}"] = facts
+    ids, again = [], 0
     with transaction(ctx.engine) as session:
         for (to, kind), items in mail.items():
-            again = kind == "again"  # a unit's own repeat; else an escalation about others
-            keys = [f"again|{i[0]}" if again else f"unacked|{i[0]}|{to}" for i in items]
-            known = outbox.known_keys(session, sp.id, keys)
-            pairs = [(k, i) for k, i in zip(keys, items, strict=True) if k not in known]
-            if not pairs:
-                continue
-            msg: Message = unacknowledged(to, [(no, unit, day, n) for _, (_, no, unit, day, n) in pairs], occasion,
-                                          None if again else kinds)
-            wanted, forwarded = sp.plan.channels.of(to)
-            dest = ctx.router.destination(wanted)
-            row = outbox.enqueue(session, sp.id, today, to,
-                                 [{"key": k, "task_no": i[1], "about": i[2], "recipient": to, "kind": kind,
-                                   "stage": "0", "due": None} for k, i in pairs],
-                                 dest_kind=dest.kind, dest_target=dest.target,
-                                 forwarded_for=to if forwarded and dest.kind != "console" else None,
-                                 title=msg.title, body=msg.as_dict(), now=now)
-            ids.append(row.id or 0)
-    if ids:
-        deliver(ctx, sp.id, report, now, lease, only=ids)  # type: ignore[operator]
-    return len(late)
+            queued = queue_once(session, ctx, today, now, to,
+                                {k: {"task_no": f[0], "about": f[1], "kind": kind, "stage": "0", "due": None}
+                                 for k, f in items.items()},
+                                partial(_unacked, occasion, to, items, None if kind == "again" else kinds))
+            if queued:
+                ids.append(queued[0])
+                again += len(queued[1]) if kind == "again" else 0
+    return again, ids
 
 
-def chase_replies(ctx: Context, report: object, today: date, now: datetime, occasion: Occasion,
-                  deliver: object, lease: timedelta) -> int:
+def chase_replies(ctx: Context, today: date, now: datetime, occasion: Occasion) -> list[int]:
     """Extension requests still undecided after their reply deadline (`reply_within` working days): the 专班 —
-    and the task's lead unit where leads decide — are told once each."""
+    and the task's lead unit where leads decide — are told once each. Returns the messages to deliver."""
     sp = ctx.plan
     with reading(ctx.engine) as session:
         late = [e for e in answer_io.extensions_of(session, sp.id, states=[ASKED]) if e.reply_by < today]
     task_no = {tid: no for no, tid in sp.task_ids.items()}
-    mail: dict[str, list[tuple[str, tuple[int, str, date, date]]]] = {}
+    mail: dict[str, dict[str, tuple[int, str, date, date]]] = {}
     for e in late:
-        no = task_no.get(e.task_id)
-        if no is None:
+        if (no := task_no.get(e.task_id)) is None:
             continue
         lead = sp.plan.lead(sp.plan.task(no)) if sp.plan.answers.extensions_by == "牵头单位" else None
         for to in {ZHUANBAN, lead} - {None}:
-            mail.setdefault(str(to), []).append((f"reply|{e.id}|{to}", (no, sp.names[e.unit_id], e.new_due, e.reply_by)))
+            mail.setdefault(str(to), {})[f"reply|{e.id}|{to}"] = (no, sp.names[e.unit_id], e.new_due, e.reply_by)
     ids = []
     with transaction(ctx.engine) as session:
         for to, items in mail.items():
-            known = outbox.known_keys(session, sp.id, [k for k, _ in items])
-            fresh = [(k, i) for k, i in items if k not in known]
-            if not fresh:
-                continue
-            msg = replies_due(to, [i for _, i in fresh], occasion)
-            wanted, forwarded = sp.plan.channels.of(to)
-            dest = ctx.router.destination(wanted)
-            row = outbox.enqueue(session, sp.id, today, to,
-                                 [{"key": k, "task_no": i[0], "about": i[1], "recipient": to, "kind": "reply",
-                                   "stage": "0", "due": i[3]} for k, i in fresh],
-                                 dest_kind=dest.kind, dest_target=dest.target,
-                                 forwarded_for=to if forwarded and dest.kind != "console" else None,
-                                 title=msg.title, body=msg.as_dict(), now=now)
-            ids.append(row.id or 0)
-    if ids:
-        deliver(ctx, sp.id, report, now, lease, only=ids)  # type: ignore[operator]
-    return len(late)
+            queued = queue_once(session, ctx, today, now, to,
+                                {k: {"task_no": i[0], "about": i[1], "kind": "reply", "stage": "0", "due": i[3]}
+                                 for k, i in items.items()},
+                                partial(_replies, occasion, to, items))
+            if queued:
+                ids.append(queued[0])
+    return ids
+
+
+def _unacked(occasion: Occasion, to: str, items: dict[str, Facts], kinds: dict[str, str] | None,
+             fresh: list[str]) -> Message:
+    return unacknowledged(to, [items[k] for k in fresh], occasion, kinds)
+
+
+def _replies(occasion: Occasion, to: str, items: dict[str, tuple[int, str, date, date]], fresh: list[str]) -> Message:
+    return replies_due(to, [items[k] for k in fresh], occasion)

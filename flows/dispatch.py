@@ -40,6 +40,7 @@ from notifications.router import Router
 
 from .chase import chase, chase_replies
 from .context import Context
+from .queue import queue_once
 from .unit_links import link_maker
 
 
@@ -142,8 +143,9 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     if not report.stopped:
         _tell_unknown(ctx, report, now, lease)
     if not report.stopped:
-        report.chased = chase(ctx, report, today, now, occasion, deliver, lease)
-        chase_replies(ctx, report, today, now, occasion, deliver, lease)
+        report.chased, chased = chase(ctx, today, now, occasion)
+        if ids := chased + chase_replies(ctx, today, now, occasion):
+            deliver(ctx, plan_id, report, now, lease, only=ids)
     return report
 
 
@@ -305,20 +307,12 @@ def send_to_zhuanban(ctx: Context, report: RunReport, now: datetime, *, kind: st
                      message: Callable[[list[str]], Message], lease: timedelta = timedelta(minutes=10)) -> None:
     """Queue one message to the 专班 for whichever of `keys` were never sent, then deliver it: the
     outbox's exactly-once, for notices and report summaries as for reminders."""
-    plan_id, router, channels = ctx.plan.id, ctx.router, ctx.plan.plan.channels
     with transaction(ctx.engine) as session:
-        seen = outbox.known_keys(session, plan_id, keys)
-        fresh = [k for k in keys if k not in seen]
-        if not fresh:
-            return
-        msg = message(fresh)
-        dest = router.destination(channels.zhuanban)
-        row = outbox.enqueue(session, plan_id, report.day, ZHUANBAN,
-                             [{"key": k, "task_no": 0, "about": ZHUANBAN, "recipient": ZHUANBAN, "kind": kind,
-                               "stage": "0", "due": None} for k in fresh],
-                             dest_kind=dest.kind, dest_target=dest.target, forwarded_for=None, title=msg.title,
-                             body=msg.as_dict(), now=now)
-    deliver(ctx, plan_id, report, now, lease, only=[row.id or 0])
+        queued = queue_once(session, ctx, report.day, now, ZHUANBAN,
+                            {k: {"task_no": 0, "about": ZHUANBAN, "kind": kind, "stage": "0", "due": None} for k in keys},
+                            message)
+    if queued:
+        deliver(ctx, ctx.plan.id, report, now, lease, only=[queued[0]])
 
 
 def _label(dest: Destination) -> str:
