@@ -30,15 +30,18 @@ def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
     """Write an upload into the evidence store (by content hash, outside any served folder), whole or not at all."""
     kind = kind_of(upload.data, upload.name)
     digest = sha256(upload.data).hexdigest()
-    folder = ctx.settings.data_dir / "evidence" / digest[:2]
-    target = folder / digest
+    target = _blob(ctx, digest)
+    # (not reports.files.replacing: its error names the server's path, and a unit is shown this one)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=folder)
-            with os.fdopen(fd, "wb") as f:
-                f.write(upload.data)
-            os.replace(tmp, target)
+            fd, tmp = tempfile.mkstemp(dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(upload.data)
+                os.replace(tmp, target)
+            finally:
+                Path(tmp).unlink(missing_ok=True)  # (nothing once replaced; a half-written file otherwise)
     except OSError as e:
         raise StorageError(f"佐证材料无法保存 ({e.strerror}); 请稍后再试或联系工作专班") from e
     return digest, kind, len(upload.data), safe_name(upload.name, kind)
@@ -70,4 +73,8 @@ def evidence_row(ctx: Context, evidence_id: int, unit_id: int | None) -> Evidenc
 
 
 def evidence_path(ctx: Context, row: EvidenceRow) -> Path:
-    return ctx.settings.data_dir / "evidence" / row.sha256[:2] / row.sha256
+    return _blob(ctx, row.sha256)
+
+
+def _blob(ctx: Context, digest: str) -> Path:
+    return ctx.settings.data_dir / "evidence" / digest[:2] / digest

@@ -63,8 +63,7 @@ def rotate_link(ctx: Context, holder: str, now: datetime, actor: Actor) -> int:
     return gen
 
 
-def current(ctx: Context, claims: Claims) -> bool:
-    """Whether a link or session is of the holder's current generation (not revoked since)."""
-    holder = holder_name(ctx.plan, claims)
+def current(ctx: Context, holder: str, generation: int) -> bool:
+    """Whether a link or session of `holder` is of its current generation (not revoked since)."""
     with reading(ctx.engine) as session:
-        return io.generation(session, ctx.plan.id, holder) == claims.generation
+        return io.generation(session, ctx.plan.id, holder) == generation

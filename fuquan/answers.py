@@ -21,9 +21,7 @@ from .workdays import WorkCalendar
 # the states of a piece of feedback and of an extension request
 PENDING_REVIEW, ACCEPTED, RETURNED = "待复核", "通过", "已退回"
 ASKED, GRANTED, REFUSED = "待批", "批准", "不批准"
-ACKED = "已签收"
 FEEDBACK_STATUSES = ("进行中", "已完成")
-DECIDERS = ("专班", "牵头单位")
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,3 @@ def check_feedback(status: str, note: str) -> None:
     if not note.strip():
         raise InvalidValue("请填写进展说明")
 
-
-def counts_as_done(state: str, policy: AnswerPolicy) -> bool:
-    """Whether feedback saying 已完成 in this state makes the share done."""
-    return state == ACCEPTED or (state == PENDING_REVIEW and not policy.review)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from fuquan.answers import ASKED, PENDING_REVIEW
 from fuquan.errors import FuquanError
+from fuquan.policy import ZHUANBAN
 
 from .answers import AckRow, EvidenceRow, ExtensionRow, FeedbackRow, FormUseRow, UnitLinkRow
 from .items import AuditRow
@@ -51,19 +52,17 @@ def rotate(session: Session, plan_id: int, holder: str, now: datetime) -> int:
     return row.generation
 
 
-def use_nonce(session: Session, nonce: str, what: str) -> str | None:
-    """Record a form's one-time nonce; if it was used before, what its first use recorded (the same form
-    sent twice records once). Runs in its own savepoint so a race is caught here, not at commit."""
-    found = session.exec(select(FormUseRow).where(FormUseRow.nonce == nonce)).first()
-    if found is not None:
-        return found.what
+def first_use(session: Session, nonce: str, what: str) -> bool:
+    """Record a form's one-time nonce (`what`: the kind of form, kept for the record): False when it was used
+    before (the same form sent twice records once). Its own savepoint catches a race here, not at commit."""
+    if session.exec(select(FormUseRow.id).where(FormUseRow.nonce == nonce)).first() is not None:
+        return False
     try:
         with session.begin_nested():
             session.add(FormUseRow(nonce=nonce, what=what))
     except IntegrityError:
-        found = session.exec(select(FormUseRow).where(FormUseRow.nonce == nonce)).first()
-        return found.what if found else what
-    return None
+        return False
+    return True
 
 
 def open_reminders(session: Session, plan_id: int, recipient: str) -> list[tuple[MessageRow, list[ReminderRow]]]:
@@ -105,7 +104,7 @@ def unacknowledged(session: Session, plan_id: int) -> list[tuple[ReminderRow, Me
     """Every sent reminder to a unit (not the 专班) that nobody has acknowledged, oldest first."""
     stmt = (select(ReminderRow, MessageRow).join(MessageRow, col(MessageRow.id) == ReminderRow.message_id)
             .outerjoin(AckRow, col(AckRow.reminder_id) == ReminderRow.id)
-            .where(ReminderRow.plan_id == plan_id, MessageRow.status == SENT, ReminderRow.recipient != "专班",
+            .where(ReminderRow.plan_id == plan_id, MessageRow.status == SENT, ReminderRow.recipient != ZHUANBAN,
                    col(ReminderRow.kind).in_(("before", "overdue", "nudge", "again")), col(AckRow.id).is_(None))
             .order_by(col(MessageRow.day), col(ReminderRow.id)))
     return list(session.exec(stmt))  # type: ignore[arg-type]
@@ -125,6 +124,12 @@ def evidence(session: Session, plan_id: int, evidence_id: int, unit_id: int | No
     if row is None or row.plan_id != plan_id or (unit_id is not None and row.unit_id != unit_id):
         raise NotYours("佐证材料")
     return row
+
+
+def evidence_of(session: Session, plan_id: int, ids: Iterable[int]) -> dict[int, EvidenceRow]:
+    """The 佐证 files of the plan with these ids, in one query."""
+    stmt = select(EvidenceRow).where(EvidenceRow.plan_id == plan_id, col(EvidenceRow.id).in_(list(ids)))
+    return {row.id or 0: row for row in session.exec(stmt)}
 
 
 def feedback_of(session: Session, plan_id: int, *, unit_id: int | None = None,

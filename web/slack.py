@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,6 +23,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from sqlmodel import select
 
 from flows import answers
+from flows.context import Context
 from fuquan.errors import FuquanError
 from models import answer_io
 from models.db import reading, transaction
@@ -82,11 +84,12 @@ class SlackActions:
 
     def _first(self, nonce: str) -> bool:
         with transaction(self.door.base.engine) as session:
-            return answer_io.use_nonce(session, nonce[:200], "slack") is None
+            return answer_io.first_use(session, nonce[:200], "slack")
 
     # ── what a press means ──────────────────────────────────────────────────────────────────────────────
     def handle(self, payload: dict[str, Any], via: str) -> dict[str, Any] | None:
-        user = str((payload.get("user") or {}).get("id") or "?")[:40]
+        who = payload.get("user")
+        user = str((who.get("id") if isinstance(who, dict) else None) or "?")[:40]
         try:
             if payload.get("type") == "block_actions":
                 action = (payload.get("actions") or [{}])[0]
@@ -100,25 +103,27 @@ class SlackActions:
                 return None
             if payload.get("type") == "view_submission" and (payload.get("view") or {}).get("callback_id") == MODAL:
                 return self._submitted(payload["view"], user, via)
-        except Refused as e:
-            log.warning("Slack 操作被拒绝: %s", e)
+        except (Refused, KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
+            # forged or malformed (a payload not shaped as Slack sends it): nothing recorded, the press acknowledged
+            log.warning("Slack 操作被拒绝: %s", e if isinstance(e, Refused) else type(e).__name__)
         except FuquanError as e:
             if payload.get("type") == "view_submission":
                 return {"response_action": "errors", "errors": {"reason": str(e)[:150]}}
             log.warning("Slack 操作未完成: %s", e)
         return None
 
-    def _message(self, key: str, channel: str) -> tuple[MessageRow, Any]:
+    def _message(self, key: str, channel: str | None = None) -> tuple[MessageRow, Context]:
+        """The reminder message a button names and its plan; pressed in `channel`, it must have been posted there."""
         with reading(self.door.base.engine) as session:
             msg = session.exec(select(MessageRow).where(MessageRow.key == key)).first()
-        if msg is None or msg.dest_kind != "slack" or msg.dest_target != channel or msg.forwarded_for:
+        if msg is None or msg.dest_kind != "slack" or msg.forwarded_for or channel not in (None, msg.dest_target):
             raise Refused(f"按钮与频道不符 ({channel})")
         return msg, self.door.plan_context(msg.plan_id)
 
     def _sign(self, key: str) -> str:
         return hmac.new(self.door.secret.encode(), f"slack-modal:{key}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    def _modal(self, ctx: Any, msg: MessageRow) -> dict[str, Any]:
+    def _modal(self, ctx: Context, msg: MessageRow) -> dict[str, Any]:
         rows = [r for r in answers.unit_page_rows(ctx, msg.recipient, ctx.today())
                 if r.role != "report" and r.judgement.due and r.judgement.due >= ctx.today()]
         options = [{"text": {"type": "plain_text", "text": f"任务{r.task_no} {r.title} {r.label}".strip()[:75]},
@@ -137,19 +142,15 @@ class SlackActions:
     def _submitted(self, view: dict[str, Any], user: str, via: str) -> dict[str, Any] | None:
         meta = json.loads(view.get("private_metadata") or "{}")
         key = str(meta.get("key") or "")
-        if not hmac.compare_digest(str(meta.get("sig") or ""), self._sign(key)):
+        if not hmac.compare_digest(str(meta.get("sig") or "").encode(), self._sign(key).encode()):
             raise Refused("弹窗数据被改动")
-        with reading(self.door.base.engine) as session:
-            msg = session.exec(select(MessageRow).where(MessageRow.key == key)).first()
-        if msg is None:
-            raise Refused("提醒不存在")
-        ctx = self.door.plan_context(msg.plan_id)
+        msg, ctx = self._message(key)  # (the channel was checked when the modal was opened, and signed)
         values = (view.get("state") or {}).get("values") or {}
         picked = values.get("task", {}).get("v", {})
         task, _, period = str((picked.get("selected_option") or {}).get("value") or picked.get("value") or "").partition("|")
         raw_due = str(values.get("new_due", {}).get("v", {}).get("selected_date") or "")
         reason = str(values.get("reason", {}).get("v", {}).get("value") or "")
-        if not task.isdigit():
+        if not re.fullmatch(r"[0-9]{1,9}", task):  # (str.isdigit() takes ², which int() refuses)
             raise FuquanError("请选择事项")
         try:
             new_due = date.fromisoformat(raw_due)

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from flows.answers import OfficePage, UnitPage
 from fuquan.judge import FINISHED, RED, YELLOW
 from fuquan.ledger import Row
+from models.answers import FeedbackRow
 from reports.status import DOT
 
 _ENV = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(default=True),
@@ -80,9 +81,9 @@ def office_values(view: OfficePage, today: date) -> dict[str, Any]:
                  "title": titles.get(task_no.get(f.task_id, 0), ""), "period": f.period, "status": f.status,
                  "note": f.note, "on": f.submitted_on, "files": [view.files[i] for i in f.evidence if i in view.files]}
                 for f in view.feedback]
-    decided = [{"what": "反馈" if hasattr(d, "note") else "延期", "unit": sp.names.get(d.unit_id, ""),
+    decided = [{"what": "反馈" if isinstance(d, FeedbackRow) else "延期", "unit": sp.names.get(d.unit_id, ""),
                 "task": task_no.get(d.task_id), "state": d.state, "by": d.decided_by, "at": d.decided_at,
-                "reason": getattr(d, "reason", None) if hasattr(d, "note") else d.decision_reason} for d in view.decided]
+                "reason": d.reason if isinstance(d, FeedbackRow) else d.decision_reason} for d in view.decided]
     for entry in unacked.values():
         entry["tasks"] = [f"任务{n}" for n in sorted(entry["tasks"])]
     return {"plan": sp, "unacked": sorted(unacked.values(), key=lambda e: -e["days"]), "feedback": feedback,

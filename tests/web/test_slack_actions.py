@@ -181,3 +181,34 @@ def test_closing_the_socket_mode_client_is_quick(world: World) -> None:
         began = time.monotonic()
         stop()
         assert time.monotonic() - began < 1.0  # (slack_sdk's own close() waits up to 3 s on a blocked read)
+
+
+def test_malformed_presses_are_acknowledged_and_record_nothing(world: World) -> None:
+    """Payloads not shaped as Slack sends them (a tampered modal, a task number Python reads but int() refuses,
+    actions that are not a list) get Slack's acknowledgement and record nothing; the client keeps working."""
+    door = Door(world.ctx)
+    actions = SlackActions(door, None, WebClient(token=TOKEN, base_url=world.slack.url))
+    with FakeSocketMode() as server:
+        stop = start_socket_mode(actions, APP_TOKEN, WebClient(base_url=server.api_url))
+        try:
+            assert server.wait_connected()
+            mine = world.key("青山镇")
+            server.deliver(press(mine, "C0QINGSHAN", "fuquan_extend"))
+            [view] = world.slack.views
+            values = {"task": {"v": {"selected_option": {"value": "²|"}}}, "new_due": {"v": {"selected_date": "2024-07-15"}},
+                      "reason": {"v": {"value": "x"}}}
+            bad = [
+                {"type": "view_submission", "user": {"id": "U0TOWN"}, "view": {
+                    "id": "V1", "callback_id": view["callback_id"], "private_metadata": "not json", "state": {"values": values}}},
+                {"type": "view_submission", "user": {"id": "U0TOWN"}, "view": {
+                    "id": "V2", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
+                    "state": {"values": values}}},
+                {"type": "block_actions", "user": {"id": "U0TOWN"}, "channel": {"id": "C0QINGSHAN"}, "actions": {"x": 1}},
+                {"type": "block_actions", "user": "U0TOWN", "channel": "C0QINGSHAN", "actions": [{"value": mine}]},
+            ]
+            for payload in bad:
+                assert server.deliver(payload) is not None, payload
+            assert dbs.rows(world.url, "SELECT count(*) FROM extension") == [(0,)] and world.acks("青山镇") == 0
+            assert server.deliver(press(mine, "C0QINGSHAN")) is not None and world.acks("青山镇") > 0
+        finally:
+            stop()
