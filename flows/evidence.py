@@ -10,7 +10,7 @@ from datetime import date
 from hashlib import sha256
 from pathlib import Path
 
-from fuquan.errors import FuquanError, InvalidValue, StorageError
+from fuquan.errors import InvalidValue, StorageError
 from fuquan.uploads import kind_of, safe_name
 from models import answer_io as io
 from models.answers import EvidenceRow
@@ -57,11 +57,7 @@ def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: d
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(upload.data)
-        try:
-            done = import_file(ctx, path, None, actor, today, only_unit=unit)
-        except FuquanError as e:  # said as the unit knows its file: by its name, not a path on this server
-            said = str(e).replace(f"{folder}/", "").replace(", 或加 --kind", "")
-            raise InvalidValue(said.replace("确认要覆盖请加 --replace", "如需更正已登记的内容, 请联系工作专班")) from None
+        done = import_file(ctx, path, None, actor, today, only_unit=unit, shown=name)
     said = "、".join(f"{label} {n} 条" for label, n in done.items())
     return f"已导入: {said}" if said else "表中没有已填写的行, 未导入任何数据"
 

@@ -66,11 +66,11 @@ APPLY: dict[str, Callable[..., Any]] = {
 }
 
 
-def read_file(path: Path, kind_name: str | None) -> list[Sheet]:
+def read_file(path: Path, kind_name: str | None, shown: str | None = None) -> list[Sheet]:
     """Each sheet as (name, kind, headers, numbered rows, the plan a template's title row names). CSV is one
     sheet named after the file. A template's rows that nobody filled in (only their pre-filled keys) are left out."""
     out: list[Sheet] = []
-    for name, table in read_tables(path):
+    for name, table in read_tables(path, shown):
         if not table:
             continue
         title, at = read_title(table)
@@ -96,19 +96,21 @@ def _owned(row: dict[str, Any], unit: str, ctx: Context) -> bool:
 
 def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor, today: date,
                 advance: Callable[[], None] = lambda: None, started: Callable[[int], None] = lambda _n: None,
-                only_unit: str | None = None) -> dict[str, int]:
+                only_unit: str | None = None, shown: str | None = None) -> dict[str, int]:
     """Import every sheet of `path` into the context's plan; rows recorded per sheet kind (its label).
     `started(total)` and `advance()` report progress row by row. `only_unit`: a unit's own upload (its web
-    page), which may hold its own rows only — a row of another unit fails the whole file, like any bad row."""
+    page), which may hold its own rows only — a row of another unit fails the whole file, like any bad row; `shown`:
+    how its errors name the file (the unit's own file name, not a path on this server)."""
     sp = ctx.plan
     problems: list[CellProblem] = []
     parsed = []
-    for name, sheet_kind, headers, rows, title in read_file(path, kind):
+    for name, sheet_kind, headers, rows, title in read_file(path, kind, shown):
         if title and (why := wrong_plan(title, sp.plan.district, sp.plan.year)):
             problems.append(CellProblem(name, 1, "", why))
             continue
         if sheet_kind is None:
-            problems.append(CellProblem(name, 1, "", "无法识别表格类型; 请用 fuquan template 生成的表头, 或加 --kind"))
+            hint = "" if only_unit else ", 或加 --kind"  # (a unit's page has no --kind to add)
+            problems.append(CellProblem(name, 1, "", f"无法识别表格类型; 请用 fuquan template 生成的表头{hint}"))
             continue
         typed, bad = read_rows(name, sheet_kind, sp.plan.report_figures, headers, rows, 2 if title else 1,
                                sp.plan.words.towns)
@@ -136,5 +138,5 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: records.Actor
                     column = e.what if isinstance(e, LookupFailed) and e.what in ("部门", sp.plan.words.towns) else ""
                     problems.append(CellProblem(name, line, column, str(e)))
         if problems:
-            raise ImportRejected(str(path), sorted(problems, key=lambda p: (p.sheet, p.row)))
+            raise ImportRejected(shown or str(path), sorted(problems, key=lambda p: (p.sheet, p.row)))
     return done

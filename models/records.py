@@ -44,6 +44,7 @@ class Actor:
     by: str
     source: str = "cli"
     replace: bool = True  # may change what was recorded before (a command says so; an import needs --replace)
+    how_to_replace: str = "确认要覆盖请加 --replace"  # what a refused correction tells the one who made it
 
 
 def for_each_member(fn: Callable[..., Any], session: Session, sp: StoredPlan, actor: Actor, today: date,
@@ -97,7 +98,7 @@ def upsert(session: Session, model: type[SQLModel], key: dict[str, Any], values:
         replaced = [f"{TEXT_LABEL.get(k, FIELD_LABEL.get(k, k))} {_fmt(old)} → {_fmt(new)}"
                     for k, (old, new) in changed.items() if old is not None and k != "status"]
         if replaced and not actor.replace:
-            raise InvalidValue(f"将改变已有记录 {ref}: {'; '.join(replaced)}; 确认要覆盖请加 --replace")
+            raise InvalidValue(f"将改变已有记录 {ref}: {'; '.join(replaced)}; {actor.how_to_replace}")
         session.info.setdefault("replaced", []).extend(f"{ref} {r}" for r in replaced)
         for k, (_, v) in changed.items():
             setattr(row, k, v)

@@ -94,7 +94,7 @@ def make_app(base: Context, slack_actions: Callable[[Request], Awaitable[Respons
         return {k: data.getlist(k) if k == "files" else data.get(k) for k in data.keys()}
 
     def actor(visitor: Visitor, *, replace: bool = True) -> Actor:
-        return Actor(visitor.by, f"web {visitor.address}", replace)
+        return Actor(visitor.by, f"web {visitor.address}", replace, "如需更正已登记的内容, 请联系工作专班")
 
     def done(message: str, to: str) -> Response:
         return page("message.html", title="已办理", message=message, back=to)
