@@ -138,7 +138,7 @@ def give_feedback(ctx: Context, unit: str, task_no: int, period: str, status: st
     task_id, unit_id = sp.task_id(task_no), sp.unit_ids[unit]
     with transaction(ctx.engine) as session:
         # (both refusals come before any file is stored: a refused form leaves nothing on disk)
-        if not io.first_use(session, f"feedback:{unit_id}:{nonce}", "feedback"):
+        if not io.first_use(session, f"feedback:{unit_id}:{nonce}"):
             return "该反馈已提交, 未重复登记"
         if review and io.feedback_waiting(session, sp.id, task_id, unit_id, period):
             raise InvalidValue(f"{_ref(task_no, unit, period)} 已有一份反馈等待复核; 复核或退回后再提交新的反馈")
@@ -206,7 +206,7 @@ def ask_extension(ctx: Context, unit: str, task_no: int, period: str, new_due: d
     check_extension(row.judgement.due, new_due, today, sp.plan.year)
     reply_by = sp.plan.answers.reply_by(today, sp.plan.work_calendar())
     with transaction(ctx.engine) as session:
-        if not io.first_use(session, f"extension:{sp.unit_ids[unit]}:{nonce}", "extension"):
+        if not io.first_use(session, f"extension:{sp.unit_ids[unit]}:{nonce}"):
             return "该申请已提交, 未重复登记"
         if io.open_extension(session, sp.id, sp.task_id(task_no), sp.unit_ids[unit], period):
             raise InvalidValue(f"任务 {task_no} 已有一份待批的延期申请, 请等待答复")

@@ -52,14 +52,14 @@ def rotate(session: Session, plan_id: int, holder: str, now: datetime) -> int:
     return row.generation
 
 
-def first_use(session: Session, nonce: str, what: str) -> bool:
-    """Record a form's one-time nonce (`what`: the kind of form, kept for the record): False when it was used
-    before (the same form sent twice records once). Its own savepoint catches a race here, not at commit."""
+def first_use(session: Session, nonce: str) -> bool:
+    """Record a form's one-time nonce: False when it was used before (the same form sent twice records once).
+    Its own savepoint catches a race here, not at commit."""
     if session.exec(select(FormUseRow.id).where(FormUseRow.nonce == nonce)).first() is not None:
         return False
     try:
         with session.begin_nested():
-            session.add(FormUseRow(nonce=nonce, what=what))
+            session.add(FormUseRow(nonce=nonce))
     except IntegrityError:
         return False
     return True

@@ -100,6 +100,5 @@ class ExtensionRow(SQLModel, table=True):
 class FormUseRow(SQLModel, table=True):
     __tablename__ = "form_use"
     id: int | None = Field(default=None, primary_key=True)
-    nonce: str = Field(unique=True)
-    what: str  # e.g. feedback:12 — what the first submission recorded
+    nonce: str = Field(unique=True)  # says its kind and unit: feedback:<unit id>:<token>, slack-http:<digest> …
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -84,7 +84,7 @@ class SlackActions:
 
     def _first(self, nonce: str) -> bool:
         with transaction(self.door.base.engine) as session:
-            return answer_io.first_use(session, nonce[:200], "slack")
+            return answer_io.first_use(session, nonce[:200])
 
     # ── what a press means ──────────────────────────────────────────────────────────────────────────────
     def handle(self, payload: dict[str, Any], via: str) -> dict[str, Any] | None:

@@ -21,7 +21,6 @@ def upgrade() -> None:
     op.create_table('form_use',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('nonce', sa.String(), nullable=False),
-    sa.Column('what', sa.String(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('nonce')
