@@ -73,8 +73,8 @@ def _measure(args: argparse.Namespace) -> None:
     from sqlalchemy import text
     from sqlmodel import col, select
 
-    from fuquan.reminders import due_reminders
-    from fuquan.workdays import WorkCalendar
+    from fuquan.dates.workdays import WorkCalendar
+    from fuquan.tracking.reminders import due_reminders
     from models.db import make_engine, reading
     from models.ledger_io import sweep as sweep_ledgers
     from models.tables import PlanRow
@@ -133,16 +133,16 @@ def cli(args: argparse.Namespace) -> None:
 def remind(args: argparse.Namespace) -> None:
     from pydantic import SecretStr
 
-    from flows.context import Context
     from flows.dispatch import RunReport, deliver
-    from flows.settings import Settings
-    from fuquan.messages import Message, Section
+    from fuquan.words.messages import Message, Section
     from models import outbox
     from models.db import make_engine, transaction
     from models.tables import PlanRow
     from notifications.router import Router
     from notifications.slack import SlackNotifier
     from tests.slack_server import TOKEN, FakeSlack
+    from usecases.context import Context
+    from usecases.settings import Settings
 
     engine = make_engine(database(args.db, "remind"))
     channels = [f"C0BENCH{i:03d}" for i in range(args.channels)]

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from fuquan.loader import parse_plan
+from fuquan.plans.loader import parse_plan
 from models.db import make_engine, transaction
 from models.items import LetterRow, MonthlyReportRow
 from models.sync import sync_plan

@@ -88,9 +88,9 @@ def prepare(args: argparse.Namespace) -> tuple[str, Path, dict[str, str], float]
     os.environ.update({"FUQUAN_DATABASE_URL": url, "FUQUAN_DATA_DIR": str(data), "FUQUAN_LINK_SECRET": SECRET,
                        "FUQUAN_WEB_URL": f"http://127.0.0.1:{args.port}", "FUQUAN_CONFIG": str(plan)})
     from cli.main import main
-    from flows.context import open_context
-    from flows.settings import Settings
-    from flows.unit_links import personal_link
+    from usecases.context import open_context
+    from usecases.settings import Settings
+    from usecases.unit_links import personal_link
 
     t = time.perf_counter()
     if args.plan == "province":

@@ -10,15 +10,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fuquan.dates.holiday_notice import WEEKDAYS
 from fuquan.errors import FuquanError
-from fuquan.holiday_notice import WEEKDAYS
 
 from .common import YEAR, Parents, load_plan, print_warnings, settings
 from .output import console, print_json, table
 
 if TYPE_CHECKING:
-    from fuquan.holiday_notice import Notice
-    from fuquan.workdays import PlanCalendar
+    from fuquan.dates.holiday_notice import Notice
+    from fuquan.dates.workdays import PlanCalendar
 
 PLAN, PACKAGE, NONE = "计划文件 calendar: 段", "chinese_calendar 包", "未收录(按周一至周五计算)"
 
@@ -37,7 +37,7 @@ def register(sub: Any, p: Parents) -> None:
 
 
 def calendar_import(args: argparse.Namespace) -> int:
-    from fuquan.holiday_notice import parse_notice, render_block
+    from fuquan.dates.holiday_notice import parse_notice, render_block
 
     path = Path(args.notice)
     notice = parse_notice(_read(path, "通知文件")[0], args.year, source=str(path))
@@ -74,9 +74,9 @@ def _read(path: Path, what: str) -> tuple[str, bool]:
 
 def _write(path: Path, notice: Notice) -> str:
     """Splices the notice into the plan file, whole or not at all, and only if the plan loads before and after."""
+    from fuquan.dates.holiday_notice import into_plan
     from fuquan.errors import PlanError
-    from fuquan.holiday_notice import into_plan
-    from fuquan.loader import parse_plan
+    from fuquan.plans.loader import parse_plan
     from reports.files import replacing
 
     text, bom = _read(path, "计划文件")
@@ -100,7 +100,7 @@ def _against_package(y: int, holidays: frozenset[date], workdays: frozenset[date
     shows here). A day the notice lists overrides the package once written; a day it leaves out does not."""
     import chinese_calendar
 
-    from fuquan.workdays import covered_by_package
+    from fuquan.dates.workdays import covered_by_package
 
     if not covered_by_package(y):
         return []
@@ -148,7 +148,7 @@ def calendar_show(args: argparse.Namespace) -> int:
 
 def _plan_calendar(args: argparse.Namespace) -> tuple[PlanCalendar, str | None]:
     """The plan file's `calendar:` block; none when the default plan file is absent (a machine without one)."""
-    from fuquan.workdays import PlanCalendar
+    from fuquan.dates.workdays import PlanCalendar
 
     if args.config == str(settings(args).config) and not Path(args.config).exists():
         return PlanCalendar(), None
@@ -159,7 +159,7 @@ def _year_view(y: int, cal: PlanCalendar, plan_file: str | None) -> dict[str, An
     """The year as reminders count it: the plan's block where it lists a day, else the package, else Mon–Fri."""
     import chinese_calendar
 
-    from fuquan.workdays import HOLIDAY_NAMES, WorkCalendar, covered_by_package
+    from fuquan.dates.workdays import HOLIDAY_NAMES, WorkCalendar, covered_by_package
 
     covered, listed = covered_by_package(y), y in cal.years
     days: dict[date, tuple[bool, str, str]] = {}  # day → (holiday?, name, source)

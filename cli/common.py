@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from flows.context import Context
-    from flows.settings import Settings
-    from fuquan.plan import Plan
+    from fuquan.plans.plan import Plan
     from models.records import Actor
+    from usecases.context import Context
+    from usecases.settings import Settings
 
 MAX_ARG = 4000  # characters of one argument: a note or a path; more is a paste gone wrong
 
@@ -125,7 +125,7 @@ def settings(args: argparse.Namespace) -> Settings:
 @contextmanager
 def plan_context(args: argparse.Namespace, *, stream: object = None) -> Iterator[Context]:
     """The runtime context of one command, on the plan its --year/--district name."""
-    from flows.context import open_context
+    from usecases.context import open_context
 
     with open_context(settings(args), stream=stream) as ctx:  # type: ignore[arg-type]
         yield ctx.choose(getattr(args, "year", None), getattr(args, "district", None), by_file=lambda: file_plan(args))
@@ -133,7 +133,7 @@ def plan_context(args: argparse.Namespace, *, stream: object = None) -> Iterator
 
 def load_plan(path: str | Path) -> Plan:
     """The plan file, validated (ruamel and the schema load here: only the commands that read YAML pay)."""
-    from fuquan.loader import load_plan
+    from fuquan.plans.loader import load_plan
 
     return load_plan(path)
 

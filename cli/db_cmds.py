@@ -7,14 +7,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fuquan.judge import COLOURS
+from fuquan.tracking.judge import COLOURS
 
 from .common import TASK_NO, Parents, actor, plan_context, print_warnings, settings
 from .output import console, print_json, state_cell, table
 
 if TYPE_CHECKING:
-    from fuquan.ledger import Row
-    from fuquan.plan import Plan
+    from fuquan.plans.plan import Plan
+    from fuquan.tracking.ledger import Row
 
 
 def register(sub: Any, p: Parents) -> None:
@@ -27,9 +27,9 @@ def register(sub: Any, p: Parents) -> None:
 
 def sync(args: argparse.Namespace) -> int:
     from flows import jobs
-    from flows.context import open_context
     from models.db import reading
     from models.queries import counts_by_table
+    from usecases.context import open_context
 
     plan, text = jobs.read_plan_file(Path(args.config))  # a bad file: an error before the database is opened
     print_warnings(plan.calendar_warnings())
@@ -47,7 +47,7 @@ def sync(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from fuquan.status import rollups, summarise
+    from fuquan.tracking.status import rollups, summarise
     from models.db import reading
     from models.ledger_io import load_ledger
     from reports.board import answers_line

@@ -32,7 +32,7 @@ def register(sub: Any, p: Parents) -> None:
 def import_file(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
-    from flows import imports
+    from usecases import imports
 
     path = Path(args.file)
     err = console(stderr=True)
@@ -47,9 +47,9 @@ def import_file(args: argparse.Namespace) -> int:
 
 
 def month(text: str) -> str:
-    """A month as 月报 periods are written (fuquan.progress.period: 2024-05, 2024-5)."""
+    """A month as 月报 periods are written (fuquan.tracking.progress.period: 2024-05, 2024-5)."""
     from fuquan.errors import InvalidValue
-    from fuquan.progress import period
+    from fuquan.tracking.progress import period
 
     try:
         return period(text)
@@ -58,7 +58,7 @@ def month(text: str) -> str:
 
 
 def template(args: argparse.Namespace) -> int:
-    from fuquan.sheets import KINDS as SHEETS
+    from fuquan.words.sheets import KINDS as SHEETS
     from reports.templates import write_template
 
     kind = SHEETS[args.kind]

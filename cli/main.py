@@ -43,8 +43,8 @@ def build_parser(default_config: str = "config/tasks.yaml") -> argparse.Argument
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from flows.settings import Settings
     from notifications.base import redact
+    from usecases.settings import Settings
 
     settings = Settings.from_env()
     secrets = settings.secrets()

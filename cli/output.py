@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW
+from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW
 
 STATE_STYLE = {RED: "bold red", YELLOW: "yellow", GREEN: "green", DONE: "cyan", DONE_LATE: "magenta",
                ONGOING: "blue", PENDING: "dim"}

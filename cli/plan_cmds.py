@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fuquan.deadline import parse_deadline
+from fuquan.dates.deadline import parse_deadline
 from fuquan.errors import DeadlineError, FuquanError, PlanError
 
 from .common import YEAR, Parents, clock_today, day, load_plan, print_warnings
@@ -41,7 +41,7 @@ def register(sub: Any, p: Parents) -> None:
 
 
 def plan_check(args: argparse.Namespace) -> int:
-    from fuquan.plan_roll import due_before_year
+    from fuquan.plans.plan_roll import due_before_year
 
     plan = load_plan(args.config)  # PlanError lists every problem; main() prints it
     if stale := due_before_year(plan, _read(Path(args.config), "计划文件")):
@@ -92,9 +92,9 @@ def deadline_parse(args: argparse.Namespace) -> int:
 
 
 def plan_import(args: argparse.Namespace) -> int:
-    from fuquan.notice import read_meta, task_list
-    from fuquan.notice_files import read_notice
-    from fuquan.plan_draft import draft
+    from fuquan.notices.notice import read_meta, task_list
+    from fuquan.notices.notice_files import read_notice
+    from fuquan.notices.plan_draft import draft
 
     out, like = Path(args.out), Path(args.like)
     _writable(out, args.force, like)
@@ -127,14 +127,14 @@ def plan_import(args: argparse.Namespace) -> int:
 
 
 def plan_new(args: argparse.Namespace) -> int:
-    from fuquan.plan_roll import due_before_year, roll
+    from fuquan.plans.plan_roll import due_before_year, roll
 
     source, out = Path(args.source), Path(args.out)
     _writable(out, args.force, source)
     old = load_plan(source)
     rolled = roll(_read(source, "计划文件"), args.year, args.issued)
     try:
-        from fuquan.loader import parse_plan
+        from fuquan.plans.loader import parse_plan
 
         new = parse_plan(rolled.text, str(out))
         if stale := due_before_year(new, rolled.text):
@@ -176,8 +176,8 @@ def _write(out: Path, text: str) -> None:
 
 def _problems(text: str, source: str) -> str:
     """What `plan check` would say of a draft, "" when nothing."""
-    from fuquan.loader import parse_plan
-    from fuquan.plan_roll import due_before_year
+    from fuquan.plans.loader import parse_plan
+    from fuquan.plans.plan_roll import due_before_year
 
     try:
         plan = parse_plan(text, source)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fuquan.errors import InvalidValue
-from fuquan.progress import MAX_COUNT
+from fuquan.tracking.progress import MAX_COUNT
 
 from .common import TASK_NO, Parents, actor, bounded, day, plan_context
 from .output import console

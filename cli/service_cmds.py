@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from fuquan.errors import FuquanError, InvalidValue
-from fuquan.policy import FLOWS
+from fuquan.plans.policy import FLOWS
 
 from .common import Parents, load_plan, plan_context, settings
 from .output import console
@@ -37,9 +37,10 @@ def register(sub: Any, p: Parents) -> None:
 
 
 def _prefect(args: argparse.Namespace) -> str | None:
-    from flows.settings import prefect_environment
+    from flows.prefect_env import DEFAULT_URL, ENVIRONMENT, healthy
+    from usecases.settings import prefect_environment
 
-    url = prefect_environment(settings(args).data_dir)
+    url = prefect_environment(settings(args).data_dir, defaults=ENVIRONMENT, default_url=DEFAULT_URL, healthy=healthy)
     if url is None:
         print("注意: 未检测到 Prefect 服务 (127.0.0.1:4200), 以临时模式运行, 启动较慢; "
               "运行 make run 可启动看板", file=sys.stderr)
@@ -130,8 +131,8 @@ def serve(args: argparse.Namespace) -> int:
 
 def _print_board(args: argparse.Namespace, url: str) -> None:
     """Where the 专班 looks each day (今日督办, the latest board of the plan), once the plan is in the database."""
-    from flows.context import open_context
     from flows.prefect_env import board_path, site_url
+    from usecases.context import open_context
 
     plan = load_plan(args.config)
     try:

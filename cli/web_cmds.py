@@ -32,8 +32,8 @@ def _need_secret(args: argparse.Namespace) -> None:
 
 
 def show_link(args: argparse.Namespace) -> int:
-    from flows.unit_links import personal_link
-    from fuquan.policy import ZHUANBAN
+    from fuquan.plans.policy import ZHUANBAN
+    from usecases.unit_links import personal_link
 
     _need_secret(args)
     with plan_context(args) as ctx:
@@ -48,9 +48,9 @@ def show_link(args: argparse.Namespace) -> int:
 
 
 def rotate_link(args: argparse.Namespace) -> int:
-    from flows.unit_links import personal_link
-    from flows.unit_links import rotate_link as rotate
-    from fuquan.policy import ZHUANBAN
+    from fuquan.plans.policy import ZHUANBAN
+    from usecases.unit_links import personal_link
+    from usecases.unit_links import rotate_link as rotate
 
     _need_secret(args)
     with plan_context(args) as ctx:
@@ -65,7 +65,7 @@ def rotate_link(args: argparse.Namespace) -> int:
 def web(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from flows.context import open_context
+    from usecases.context import open_context
     from web.serve import build
 
     _need_secret(args)

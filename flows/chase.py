@@ -11,13 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import partial
 
-from fuquan.answers import ASKED
-from fuquan.messages import Message, Occasion, replies_due, unacknowledged
-from fuquan.policy import ZHUANBAN
+from fuquan.answers.rules import ASKED
+from fuquan.plans.policy import ZHUANBAN
+from fuquan.words.messages import Message, Occasion, replies_due, unacknowledged
 from models import answer_io
 from models.db import reading, transaction
+from usecases.context import Context
 
-from .context import Context
 from .queue import queue_once
 
 Facts = tuple[int, str, date, int]  # task, the unit that has not acknowledged, day sent, working days since

@@ -24,24 +24,24 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from fuquan.dates.workdays import WorkCalendar
 from fuquan.errors import NotificationError
-from fuquan.judge import RED, YELLOW
-from fuquan.ledger import Row
-from fuquan.messages import Message, Occasion, compose, notice
-from fuquan.plan import Plan
-from fuquan.policy import ZHUANBAN, Channels, Destination
-from fuquan.reminders import Reminder, by_recipient, due_reminders
-from fuquan.workdays import WorkCalendar
+from fuquan.plans.plan import Plan
+from fuquan.plans.policy import ZHUANBAN, Channels, Destination
+from fuquan.tracking.judge import RED, YELLOW
+from fuquan.tracking.ledger import Row
+from fuquan.tracking.reminders import Reminder, by_recipient, due_reminders
+from fuquan.words.messages import Message, Occasion, compose, notice
 from models import outbox
 from models.db import reading, transaction
 from models.ledger_io import load_ledger
 from notifications.base import Outgoing, redact
 from notifications.router import Router
+from usecases.context import Context
+from usecases.unit_links import link_maker
 
 from .chase import chase, chase_replies
-from .context import Context
 from .queue import queue_once
-from .unit_links import link_maker
 
 
 @dataclass

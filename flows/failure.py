@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 from fuquan.errors import FuquanError
-from fuquan.messages import Message, Section
+from fuquan.words.messages import Message, Section
 from notifications.base import Outgoing, redact
+from usecases.context import open_context
+from usecases.settings import Settings
 
-from .context import open_context
 from .registry import TITLES
-from .settings import Settings
 
 log = logging.getLogger("fuquan.flows")
 STATES = {"FAILED": "失败", "CRASHED": "异常中止"}

@@ -16,15 +16,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 from fuquan.errors import PlanError
-from fuquan.loader import load_plan
-from fuquan.plan import Plan
-from fuquan.plan_roll import due_before_year
+from fuquan.plans.loader import load_plan
+from fuquan.plans.plan import Plan
+from fuquan.plans.plan_roll import due_before_year
 from models.db import reading, transaction
 from models.sync import SyncReport, sync_plan
 from reports import gather, render
 from reports.status import Sent, Snapshot, snapshot
+from usecases.context import Context
 
-from .context import Context
 from .dispatch import RunReport, run_reminders, send_to_zhuanban
 
 

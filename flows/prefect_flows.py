@@ -23,13 +23,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_API_URL
 
-from fuquan.judge import RED
-from fuquan.policy import FLOWS
+from fuquan.plans.policy import FLOWS
+from fuquan.tracking.judge import RED
 from models.db import reading
 from reports import board, render, status
+from usecases.context import Context, open_context
 
 from . import registry
-from .context import Context, open_context
 from .dispatch import RunReport
 from .failure import notify_failure
 from .jobs import Snapshot
@@ -133,7 +133,7 @@ def _make(name: str) -> Flow[..., Any]:
                 on_failure=[notify_failure], on_crashed=[notify_failure])(run)
 
 
-# One Prefect flow per entry of fuquan.policy.FLOWS, each also a module attribute (deploy's entrypoints
+# One Prefect flow per entry of fuquan.plans.policy.FLOWS, each also a module attribute (deploy's entrypoints
 # name them: flows/prefect_flows.py:deadline_check).
 PREFECT_FLOWS: dict[str, Flow[..., Any]] = {name: _make(name) for name in FLOWS}
 globals().update({f.fn.__name__: f for f in PREFECT_FLOWS.values()})

@@ -10,10 +10,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from fuquan.messages import Message
+from fuquan.words.messages import Message
 from models import outbox
-
-from .context import Context
+from usecases.context import Context
 
 
 def queue_once(session: Session, ctx: Context, day: date, now: datetime, to: str, reminders: dict[str, dict[str, Any]],

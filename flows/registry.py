@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from fuquan.errors import FuquanError
-from fuquan.judge import GREEN, RED, YELLOW
-from fuquan.policy import FLOWS
+from fuquan.plans.policy import FLOWS
+from fuquan.tracking.judge import GREEN, RED, YELLOW
 from reports import status
+from usecases.context import Context
 
 from . import jobs
-from .context import Context
 from .dispatch import RunReport
 from .jobs import Snapshot
 
@@ -151,7 +151,7 @@ RECIPES: dict[str, Callable[[Runner, Context, Options], Any]] = {
     "sync-plan": sync_plan, "deadline-check": deadline_check,
     **{name: report_run(kind) for name, kind in REPORT_KIND.items()},
 }
-assert set(RECIPES) == set(FLOWS) == set(TITLES), "every flow of fuquan.policy.FLOWS has a recipe and a title"
+assert set(RECIPES) == set(FLOWS) == set(TITLES), "every flow of fuquan.plans.policy.FLOWS has a recipe and a title"
 
 
 def run(name: str, r: Runner, ctx: Context, opts: Options) -> Any:

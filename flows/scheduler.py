@@ -30,12 +30,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from fuquan.policy import Schedule
+from fuquan.plans.policy import Schedule
 from reports import status
 from reports.files import write_text
+from usecases.context import Clock, Context, open_context
 
 from . import jobs, registry
-from .context import Clock, Context, open_context
 from .dispatch import RunReport
 from .jobs import Snapshot
 

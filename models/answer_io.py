@@ -14,9 +14,9 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fuquan.answers import ASKED, PENDING_REVIEW
+from fuquan.answers.rules import ASKED, PENDING_REVIEW
 from fuquan.errors import FuquanError
-from fuquan.policy import ZHUANBAN
+from fuquan.plans.policy import ZHUANBAN
 
 from .answers import AckRow, EvidenceRow, ExtensionRow, FeedbackRow, FormUseRow, UnitLinkRow
 from .items import AuditRow

@@ -33,7 +33,7 @@ SUPPORTED = "sqlite:///路径/fuquan.db 或 postgresql://用户:密码@主机:�
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
-    """The engine for `url` (flows.settings: FUQUAN_DATABASE_URL, else an SQLite file in the data folder),
+    """The engine for `url` (usecases.settings: FUQUAN_DATABASE_URL, else an SQLite file in the data folder),
     with the schema brought up to date."""
     url = _normalised(url)
     if url.startswith("sqlite"):

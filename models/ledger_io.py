@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session, col
 
-from fuquan.ledger import Context, Records, Row, Share, evaluate
-from fuquan.workdays import WorkCalendar
+from fuquan.dates.workdays import WorkCalendar
+from fuquan.tracking.ledger import Context, Records, Row, Share, evaluate
 
 from .answer_io import extension_states, review_states
 from .items import (

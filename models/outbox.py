@@ -38,7 +38,7 @@ class MessageRow(SQLModel, table=True):
     dest_kind: str  # console | slack | dingtalk | wecom
     dest_target: str  # channel ID or webhook NAME, never a URL
     title: str
-    body: dict[str, Any] = Field(sa_type=JSON)  # fuquan.messages.Message.as_dict(), to re-render on a retry
+    body: dict[str, Any] = Field(sa_type=JSON)  # fuquan.words.messages.Message.as_dict(), to re-render on a retry
     status: str = Field(default=PENDING, index=True)
     attempts: int = 0
     claimed_by: str | None = None

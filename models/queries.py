@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fuquan.plan import Track
+from fuquan.plans.plan import Track
 
 from .items import ExamSittingRow, ExamTownRow, LetterRow, MonthlyReportRow, TrainingDoneRow, TrainingPlanRow
 from .stored import StoredPlan

@@ -1,7 +1,7 @@
 """Recording progress: one function per kind of fact, each writing an audit row per changed field.
 
 Callers pass the session (one transaction per command or per import) and the StoredPlan read once for
-the run; names resolve through its Plan. Values are checked by fuquan.progress before anything is written.
+the run; names resolve through its Plan. Values are checked by fuquan.tracking.progress before anything is written.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
-from fuquan import progress
-from fuquan.deadline import owed_periods
+from fuquan.dates.deadline import owed_periods
 from fuquan.errors import InvalidValue, NotApplicable
+from fuquan.tracking import progress
 
 from .items import (
     AuditRow,

@@ -18,7 +18,7 @@ class MonthSnapshotRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     period: str  # YYYY-MM
-    content: dict[str, Any] = Field(sa_type=JSON)  # written by fuquan.reports.freeze
+    content: dict[str, Any] = Field(sa_type=JSON)  # written by fuquan.tracking.scores.freeze
     closed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from fuquan.answers import AnswerPolicy
-from fuquan.deadline import Deadline
+from fuquan.answers.rules import AnswerPolicy
+from fuquan.dates.deadline import Deadline
+from fuquan.dates.workdays import PlanCalendar
 from fuquan.errors import AmbiguousPlan, FuquanError, LookupFailed
-from fuquan.plan import Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
-from fuquan.policy import Channels, ReminderPolicy, Schedule, Weights
-from fuquan.schema import PlanFile
-from fuquan.workdays import PlanCalendar
+from fuquan.plans.plan import Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
+from fuquan.plans.policy import Channels, ReminderPolicy, Schedule, Weights
+from fuquan.plans.schema import PlanFile
 
 from .tables import GroupMemberRow, GroupRow, PlanRow, TaskRow, UnitRow
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from fuquan.plan import Plan, Task
+from fuquan.plans.plan import Plan, Task
 
 from .tables import AssignmentRow, GroupMemberRow, GroupRow, PlanRow, SyncRunRow, TaskRow, UnitRow, utcnow
 

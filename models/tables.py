@@ -89,7 +89,7 @@ class TaskBase(SQLModel):
     rule: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the recurrence, e.g. {"freq": "monthly", "day": 20}
     deadline: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the parsed deadline whole (Deadline.as_dict)
     units: list[str] = Field(sa_type=JSON)  # unit/group names as written; the first leads
-    track: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # fuquan.plan.Track: which items back the task
+    track: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # fuquan.plans.plan.Track: which items back the task
     active: bool = True
 
 

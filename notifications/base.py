@@ -11,8 +11,8 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from fuquan.messages import Message
-from fuquan.policy import Destination
+from fuquan.plans.policy import Destination
+from fuquan.words.messages import Message
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 

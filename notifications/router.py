@@ -3,7 +3,7 @@
 No credentials at all (no Slack token, no robot) is the embedded default: every message goes to the
 console and a file. Once any credential is given the mapping is taken at its word, and a destination
 whose credential is missing is a delivery failure the 专班 hears about — not a silent fallback to the
-console. The credentials come from flows.settings (the environment); this module never reads it.
+console. The credentials come from usecases.settings (the environment); this module never reads it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from fuquan.errors import NotificationError
-from fuquan.policy import Destination
+from fuquan.plans.policy import Destination
 
 from .base import Notifier, Webhook, credential_values, guard_logs
 from .console import ConsoleNotifier

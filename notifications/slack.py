@@ -23,7 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from fuquan.errors import NotificationError
-from fuquan.messages import Message
+from fuquan.words.messages import Message
 
 from .base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
 from .base import Outgoing, error_code, redact

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
-from fuquan.ledger import Row
+from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
+from fuquan.tracking.ledger import Row
 
 from .status import COLOUR, Sent, Snapshot, markdown_table, missing_text, overdue_by_unit, title_of, totals
 

@@ -19,9 +19,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
-from fuquan.judge import RED  # noqa: E402
-from fuquan.report_text import kind_heading  # noqa: E402
-from fuquan.reports import KINDS  # noqa: E402
+from fuquan.tracking.judge import RED  # noqa: E402
+from fuquan.tracking.scores import KINDS  # noqa: E402
+from fuquan.words.report_text import kind_heading  # noqa: E402
 
 from .files import folder, replacing  # noqa: E402
 from .gather import ReportData  # noqa: E402

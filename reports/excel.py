@@ -19,11 +19,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from fuquan.judge import COLOURS, DONE, DONE_LATE, FINISHED, GREEN, RED, YELLOW
-from fuquan.report_text import kind_heading, score_rule
-from fuquan.reports import KINDS, Score, by_kind, late_share, rank
-from fuquan.status import rollups
-from fuquan.text import FORMULA_START
+from fuquan.tracking.judge import COLOURS, DONE, DONE_LATE, FINISHED, GREEN, RED, YELLOW
+from fuquan.tracking.scores import KINDS, Score, by_kind, late_share, rank
+from fuquan.tracking.status import rollups
+from fuquan.words.report_text import kind_heading, score_rule
+from fuquan.words.text import FORMULA_START
 from models.queries import LetterGrid
 
 from .files import replacing

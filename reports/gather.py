@@ -19,14 +19,14 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from fuquan import progress
-from fuquan.deadline import Deadline, due_dates
+from fuquan.dates.deadline import Deadline, due_dates
 from fuquan.errors import FuquanError, InvalidValue, LookupFailed
-from fuquan.ledger import Row
-from fuquan.plan import Task, Words
-from fuquan.policy import Weights
-from fuquan.reports import Diff, Score, freeze, month_diff, score_units
-from fuquan.status import TaskSummary, summarise
+from fuquan.plans.plan import Task, Words
+from fuquan.plans.policy import Weights
+from fuquan.tracking import progress
+from fuquan.tracking.ledger import Row
+from fuquan.tracking.scores import Diff, Score, freeze, month_diff, score_units
+from fuquan.tracking.status import TaskSummary, summarise
 from models.db import reading, transaction
 from models.ledger_io import Ledger, load_ledger
 from models.queries import LetterGrid, exam_table, letter_grid, monthly_figures, training_table

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fuquan import report_text
-from fuquan.messages import Message, Section
-from fuquan.policy import ZHUANBAN
-from fuquan.reports import RATE_LABEL, by_kind, rank, sum_figures
+from fuquan.plans.policy import ZHUANBAN
+from fuquan.tracking.scores import RATE_LABEL, by_kind, rank, sum_figures
+from fuquan.words import report_text
+from fuquan.words.messages import Message, Section
 
 from .files import folder, write_text
 from .gather import ReportData

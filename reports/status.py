@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from fuquan import report_text
 from fuquan.errors import LookupFailed
-from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
-from fuquan.ledger import Row
-from fuquan.plan import Words
-from fuquan.status import TaskSummary, rollups, summarise
+from fuquan.plans.plan import Words
+from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
+from fuquan.tracking.ledger import Row
+from fuquan.tracking.status import TaskSummary, rollups, summarise
+from fuquan.words import report_text
 from models import outbox
 from models.answer_io import unacknowledged
 from models.ledger_io import load_ledger

@@ -2,7 +2,7 @@
 fight: a title row naming the plan (an import into another plan is refused by it), the header bold and frozen,
 one row per thing owed — department × town for letters and training, one per department or town for plans,
 sessions and exams, town × month for 月报 — and drop-down lists of the plan's names and forms. 月报 gets one
-column per figure the plan names. Nothing written is a formula (fuquan.text.spreadsheet_safe)."""
+column per figure the plan names. Nothing written is a formula (fuquan.words.text.spreadsheet_safe)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fuquan.deadline import owed_periods
+from fuquan.dates.deadline import owed_periods
 from fuquan.errors import InvalidValue, LookupFailed
-from fuquan.plan import Plan, Task
-from fuquan.sheets import SheetKind, columns_of, title_text
-from fuquan.text import spreadsheet_safe
+from fuquan.plans.plan import Plan, Task
+from fuquan.words.sheets import SheetKind, columns_of, title_text
+from fuquan.words.text import spreadsheet_safe
 
 from .files import replacing, write_text
 

@@ -4,10 +4,10 @@ once, and the README's layout table names every module that exists (and none tha
 import re
 from pathlib import Path
 
-from fuquan.policy import FLOWS
+from fuquan.plans.policy import FLOWS
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("fuquan", "models", "notifications", "reports", "flows", "cli", "web")
+PACKAGES = ("fuquan", "models", "notifications", "reports", "usecases", "flows", "cli", "web")
 
 
 def _modules() -> list[Path]:
@@ -16,7 +16,7 @@ def _modules() -> list[Path]:
 
 def test_only_the_settings_module_reads_the_environment() -> None:
     readers = [str(p.relative_to(ROOT)) for p in _modules() if re.search(r"os\.environ|os\.getenv", p.read_text("utf-8"))]
-    assert readers == ["flows/settings.py"]
+    assert readers == ["usecases/settings.py"]
 
 
 def test_the_flows_are_listed_once_and_every_runner_takes_them_from_there() -> None:

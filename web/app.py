@@ -1,7 +1,7 @@
 """`fuquan web`: the units' and the 专班's pages (Starlette, server-rendered Chinese HTML, no front-end build).
 
-Routes call flows.answers with the session's context; none touches the database itself. Every POST needs the
-session's CSRF token; a unit's session reaches only its own rows (flows.answers and models.answer_io look
+Routes call usecases.answers with the session's context; none touches the database itself. Every POST needs the
+session's CSRF token; a unit's session reaches only its own rows (usecases.answers and models.answer_io look
 everything up within the unit), so another unit's ids give "not found".
 """
 
@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
-from flows import answers, evidence
-from flows.context import Context
+from fuquan.answers.links import BadLink, csrf_token
+from fuquan.answers.uploads import KINDS, MAX_BYTES
 from fuquan.errors import FuquanError, InvalidValue
-from fuquan.links import BadLink, csrf_token
-from fuquan.uploads import KINDS, MAX_BYTES
 from models.answer_io import NotYours
 from models.records import Actor
+from usecases import answers, evidence
+from usecases.context import Context
 
 from . import views
 from .guard import COOKIE, Door, TooMany, Visitor, address

@@ -1,6 +1,6 @@
 """The web app's door: sessions from links, CSRF, the failed-link rate limit, and the plan a session is for.
 
-Links and sessions are verified by fuquan.links (HMAC, expiry) and then against the database (the holder's link
+Links and sessions are verified by fuquan.answers.links (HMAC, expiry) and then against the database (the holder's link
 generation: a rotated link or session stops working at once). Nothing here trusts a form's unit or plan: the
 session says whose it is, and every lookup below is limited to that.
 """
@@ -15,14 +15,14 @@ from datetime import datetime
 from sqlmodel import select
 from starlette.requests import Request
 
-from flows import unit_links
-from flows.context import Context
-from fuquan.links import BadLink, Claims, csrf_ok, session_of, sign, verify
-from fuquan.policy import ZHUANBAN
+from fuquan.answers.links import BadLink, Claims, csrf_ok, session_of, sign, verify
+from fuquan.plans.policy import ZHUANBAN
 from models.answer_io import NotYours
 from models.db import reading
 from models.stored import StoredPlan, read_plan
 from models.tables import PlanRow
+from usecases import unit_links
+from usecases.context import Context
 
 COOKIE = "fuquan_session"
 FAILS_ALLOWED, FAIL_WINDOW = 20, 600.0  # failed link attempts per address per ten minutes

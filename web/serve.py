@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from flows.context import Context
 from notifications.base import guard_logs
+from usecases.context import Context
 
 from .app import make_app
 from .guard import Door

@@ -22,14 +22,14 @@ from urllib.parse import parse_qs
 from slack_sdk.signature import Clock, SignatureVerifier
 from sqlmodel import select
 
-from flows import answers
-from flows.context import Context
 from fuquan.errors import FuquanError
 from models import answer_io
 from models.db import reading, transaction
 from models.outbox import MessageRow
 from models.records import Actor
 from notifications.slack import ACK_ACTION, EXTEND_ACTION
+from usecases import answers
+from usecases.context import Context
 
 from .guard import Door
 

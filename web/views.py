@@ -8,11 +8,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from flows.answers import OfficePage, UnitPage
-from fuquan.judge import FINISHED, RED, YELLOW
-from fuquan.ledger import Row
+from fuquan.tracking.judge import FINISHED, RED, YELLOW
+from fuquan.tracking.ledger import Row
 from models.answers import FeedbackRow
 from reports.status import DOT
+from usecases.answers import OfficePage, UnitPage
 
 _ENV = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)

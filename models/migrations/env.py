@@ -1,6 +1,6 @@
 """Alembic environment. fuquan runs migrations itself when it opens a database (models.migrate), passing
-its own connection; `alembic -c alembic.ini …` from the project root (for writing a new revision) gets
-the URL from FUQUAN_DATABASE_URL or the default SQLite file instead."""
+its own connection; `alembic -x url=sqlite:////tmp/x.db …` from the project root (for writing a new revision)
+names the database on the command line. Nothing here reads the environment or imports the runs."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ given = context.config.attributes.get("connection")
 if given is not None:
     _run(given)
 else:
-    from flows.settings import Settings  # the edge: a developer's `alembic` command line
-
-    with create_engine(Settings.from_env().database_url).begin() as conn:
+    url = context.get_x_argument(as_dictionary=True).get("url")  # a developer's `alembic -x url=…` command line
+    if not url:
+        raise SystemExit("请用 -x url=数据库地址 指明数据库, 如 alembic -x url=sqlite:////tmp/x.db upgrade head")
+    with create_engine(url).begin() as conn:
         _run(conn)

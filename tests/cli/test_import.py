@@ -5,7 +5,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, create_engine, func, select
 
-from fuquan.loader import load_plan
+from fuquan.plans.loader import load_plan
 from models.items import AuditRow, ExamSittingRow, LetterRow, MonthlyReportRow, TrainingSessionRow
 from tests.conftest import REAL_CONFIG
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from fuquan.messages import MAX_CHARS, MAX_LINES
+from fuquan.words.messages import MAX_CHARS, MAX_LINES
 from tests.conftest import ROOT
 
 PLANS = ROOT / "tests" / "plans"

@@ -13,7 +13,7 @@ import pytest
 from docx import Document
 from openpyxl import Workbook
 
-from fuquan.loader import load_plan
+from fuquan.plans.loader import load_plan
 from tests.conftest import REAL_CONFIG, ROOT
 
 SEED = ROOT / "tests" / "data" / "notices" / "wanzhi-2023.txt"

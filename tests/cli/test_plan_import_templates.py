@@ -1,6 +1,6 @@
 """`fuquan template KIND`: sheets pre-filled with the rows a unit fills in, drop-downs of the plan's names and forms,
 the plan named in a title row — and what a unit sends back, filled in and nothing else edited, imports as it is;
-a sheet of another plan is refused by name. (The importer's side: flows/imports.py with fuquan.sheets.read_title.)"""
+a sheet of another plan is refused by name. (The importer's side: flows/imports.py with fuquan.words.sheets.read_title.)"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from fuquan.text import FORMULA_START
+from fuquan.words.text import FORMULA_START
 from models.items import (
     ExamSittingRow,
     LetterRow,

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from fuquan.deadline import Deadline, due_dates, parse_deadline
+from fuquan.dates.deadline import Deadline, due_dates, parse_deadline
 from fuquan.errors import DeadlineError
 
 Y = 2023

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuquan.deadline import due_dates, parse_deadline
+from fuquan.dates.deadline import due_dates, parse_deadline
 from fuquan.errors import DeadlineError
 from tests.core.test_deadline import CASES, REJECTED
 
@@ -289,7 +289,7 @@ def test_a_compound_deadline_is_due_at_every_date_of_every_part() -> None:
 
 
 def test_a_parsed_deadline_round_trips_through_its_dict() -> None:
-    from fuquan.deadline_model import Deadline
+    from fuquan.dates.deadline_model import Deadline
 
     for row in FORMS:
         d = parse_deadline(row[0], Y)

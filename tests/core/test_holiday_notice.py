@@ -6,9 +6,9 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
+from fuquan.dates.holiday_notice import into_plan, parse_notice, render_block
 from fuquan.errors import InvalidValue
-from fuquan.holiday_notice import into_plan, parse_notice, render_block
-from fuquan.loader import parse_plan
+from fuquan.plans.loader import parse_plan
 from tests.conftest import ROOT, SMALL_PLAN
 
 NOTICES = ROOT / "tests" / "data" / "holiday_notices"

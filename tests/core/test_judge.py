@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from fuquan.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, all_done, judge, roll_up
-from fuquan.workdays import WorkCalendar
+from fuquan.dates.workdays import WorkCalendar
+from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, all_done, judge, roll_up
 
 DUE = date(2023, 4, 28)  # a Friday before 五一
 

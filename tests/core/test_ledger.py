@@ -1,10 +1,10 @@
 from dataclasses import replace
 from datetime import date
 
-from fuquan.judge import DONE, DONE_LATE, GREEN, RED, YELLOW
-from fuquan.ledger import Context, Records, Row, evaluate, shares_of
-from fuquan.loader import parse_plan
-from fuquan.workdays import WorkCalendar
+from fuquan.dates.workdays import WorkCalendar
+from fuquan.plans.loader import parse_plan
+from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, RED, YELLOW
+from fuquan.tracking.ledger import Context, Records, Row, evaluate, shares_of
 
 PLAN = parse_plan("""\
 plan: {title: 测试, district: 测试区, year: 2023, issued: 2023-04-18}

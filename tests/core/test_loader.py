@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from fuquan.errors import PlanError
-from fuquan.loader import load_plan, parse_plan
+from fuquan.plans.loader import load_plan, parse_plan
 from tests.conftest import REAL_CONFIG, ROOT, SMALL_PLAN
 
 SEED = ROOT.parent / "shared" / "seeds" / "002_e5c13e3fee90df88.txt"

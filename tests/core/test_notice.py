@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fuquan.loader import load_plan
-from fuquan.notice import Section, read_meta, section_of, task_list, text_table
-from fuquan.notice_units import guess_kind, resolve, resolver, split_units
-from fuquan.plan_text import scalar
+from fuquan.notices.notice import Section, read_meta, section_of, task_list, text_table
+from fuquan.notices.notice_units import guess_kind, resolve, resolver, split_units
+from fuquan.plans.loader import load_plan
+from fuquan.plans.plan_text import scalar
 from tests.conftest import REAL_CONFIG, ROOT
 
 SEED = ROOT / "tests" / "data" / "notices" / "wanzhi-2023.txt"

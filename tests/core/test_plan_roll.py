@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from fuquan.errors import InvalidValue
-from fuquan.loader import parse_plan
-from fuquan.plan_roll import ISSUED_NOTE, due_before_year, roll
+from fuquan.plans.loader import parse_plan
+from fuquan.plans.plan_roll import ISSUED_NOTE, due_before_year, roll
 from tests.conftest import SMALL_PLAN
 
 PLAN = SMALL_PLAN.replace("  title: 测试方案", "  title: 测试区2023年镇赋权工作方案  # 2023年4月印发").replace(

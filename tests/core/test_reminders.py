@@ -3,13 +3,13 @@ from datetime import date, time
 
 import pytest
 
-from fuquan.judge import judge
-from fuquan.ledger import Row
-from fuquan.loader import default_policy
-from fuquan.messages import Occasion, compose
-from fuquan.plan import Words
-from fuquan.reminders import by_recipient, due_reminders
-from fuquan.workdays import WorkCalendar
+from fuquan.dates.workdays import WorkCalendar
+from fuquan.plans.loader import default_policy
+from fuquan.plans.plan import Words
+from fuquan.tracking.judge import judge
+from fuquan.tracking.ledger import Row
+from fuquan.tracking.reminders import by_recipient, due_reminders
+from fuquan.words.messages import Occasion, compose
 
 CAL = WorkCalendar()
 WORDS = Words("区", "镇", "镇赋权", ())

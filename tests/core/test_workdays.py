@@ -1,6 +1,6 @@
 from datetime import date
 
-from fuquan.workdays import WorkCalendar
+from fuquan.dates.workdays import WorkCalendar
 
 
 def test_make_up_sunday_and_may_day_holidays_2023() -> None:

@@ -27,15 +27,15 @@ from urllib.parse import quote
 import pytest
 import uvicorn
 
-from flows import unit_links
-from flows.context import Context, open_context
-from flows.settings import Settings
 from models.db import reading
 from reports import board
 from reports.status import snapshot
 from tests import dbs
 from tests.conftest import ROOT
 from tests.e2e.cdp import CHROMIUM, Browser, _free_port
+from usecases import unit_links
+from usecases.context import Context, open_context
+from usecases.settings import Settings
 from web.app import make_app
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make test installs it)")

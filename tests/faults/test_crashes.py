@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from fuquan.errors import StorageError
-from fuquan.loader import load_plan
+from fuquan.plans.loader import load_plan
 from models.db import WRITE_LOCK, make_engine, transaction
 from models.sync import sync_plan
 from tests import dbs

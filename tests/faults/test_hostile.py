@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from cli.main import main
 from fuquan.errors import PlanError
-from fuquan.loader import parse_plan
+from fuquan.plans.loader import parse_plan
 from tests import dbs
 from tests.conftest import ROOT
 from tests.faults import FIGURES

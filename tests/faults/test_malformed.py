@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cli.main import main
-from fuquan.deadline import parse_deadline
+from fuquan.dates.deadline import parse_deadline
 from fuquan.errors import DeadlineError, PlanError
-from fuquan.loader import parse_plan
+from fuquan.plans.loader import parse_plan
 from tests import dbs
 from tests.conftest import SMALL_PLAN
 from tests.faults import FIGURES

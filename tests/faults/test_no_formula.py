@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from fuquan.text import FORMULA_START
+from fuquan.words.text import FORMULA_START
 from tests import dbs
 from tests.conftest import ROOT
 from tests.faults import FIGURES
@@ -104,7 +104,7 @@ def test_no_workbook_holds_a_formula_or_text_read_as_one(made: list[Path]) -> No
 def test_csv_fields_are_made_safe() -> None:
     # A CSV template holds only the plan's names (which the schema refuses when formula-like: tests/faults/
     # test_hostile.py), so the writer's own rule is tested here directly.
-    from fuquan.text import spreadsheet_safe
+    from fuquan.words.text import spreadsheet_safe
 
     assert [spreadsheet_safe(v) for v in (*EVIL, "\tx", "区水务局", 12, -3)] == \
         [f"'{v}" for v in EVIL] + ["'\tx", "区水务局", 12, -3]

@@ -18,11 +18,9 @@ from sqlmodel import col, select
 
 import models.outbox as outbox_module
 from flows import dispatch
-from flows.context import Context
 from flows.dispatch import RunReport, run_reminders
-from flows.settings import Settings
 from fuquan.errors import NotificationError
-from fuquan.loader import load_plan
+from fuquan.plans.loader import load_plan
 from models.db import make_engine, reading, transaction
 from models.outbox import MessageRow, SendLogRow
 from models.stored import read_plan
@@ -35,6 +33,8 @@ from notifications.slack import SlackNotifier
 from tests import dbs
 from tests.conftest import REAL_CONFIG
 from tests.slack_server import TOKEN, FakeSlack
+from usecases.context import Context
+from usecases.settings import Settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2023, 4, 28, 9, 5, tzinfo=TZ)

@@ -13,16 +13,16 @@ import httpx
 import pytest
 
 from flows import registry
-from flows.context import Context, open_context
-from flows.settings import Settings
-from fuquan.loader import parse_plan
-from fuquan.policy import FLOWS
+from fuquan.plans.loader import parse_plan
+from fuquan.plans.policy import FLOWS
 from models.db import transaction
 from models.sync import sync_plan
 from notifications.fake import RecordingNotifier
 from notifications.router import Router
 from tests import dbs
 from tests.conftest import SMALL_PLAN
+from usecases.context import Context, open_context
+from usecases.settings import Settings
 
 T = TypeVar("T")
 TZ = ZoneInfo("Asia/Shanghai")

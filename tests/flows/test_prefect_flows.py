@@ -6,14 +6,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from flows.settings import Settings
-from fuquan.loader import load_plan
+from fuquan.plans.loader import load_plan
 from models.db import make_engine, transaction
 from models.sync import sync_plan
 from tests import dbs
 from tests.conftest import REAL_CONFIG
 from tests.flows.test_dispatch import CHANNEL, ZHUANBAN, plan_yaml
 from tests.slack_server import TOKEN, FakeSlack
+from usecases.settings import Settings
 
 
 @pytest.fixture

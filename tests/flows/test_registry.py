@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flows import registry, scheduler
-from flows.context import Context, open_context
-from flows.settings import Settings
-from fuquan.loader import parse_plan
+from fuquan.plans.loader import parse_plan
 from models.db import transaction
 from models.sync import sync_plan
 from notifications.fake import RecordingNotifier
 from notifications.router import Router
 from tests import dbs
 from tests.conftest import SMALL_PLAN
+from usecases.context import Context, open_context
+from usecases.settings import Settings
 
 T = TypeVar("T")
 TZ = ZoneInfo("Asia/Shanghai")

@@ -13,7 +13,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.schedulers.base import BaseScheduler
 
 from flows import scheduler as sched
-from fuquan.policy import Schedule
+from fuquan.plans.policy import Schedule
 from tests import dbs
 
 TZ = ZoneInfo("Asia/Shanghai")

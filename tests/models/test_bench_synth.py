@@ -5,8 +5,8 @@ from datetime import date
 from pathlib import Path
 
 from bench.synth import build, county_yaml
-from fuquan.loader import parse_plan
-from fuquan.workdays import WorkCalendar
+from fuquan.dates.workdays import WorkCalendar
+from fuquan.plans.loader import parse_plan
 from models.db import make_engine, reading, transaction
 from models.ledger_io import load_ledger
 from models.stored import read_plan

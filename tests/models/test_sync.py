@@ -6,7 +6,7 @@ from sqlmodel import select
 
 import models.sync as sync_module
 from fuquan.errors import FuquanError
-from fuquan.loader import load_plan, parse_plan
+from fuquan.plans.loader import load_plan, parse_plan
 from models.db import make_engine, reading, transaction
 from models.queries import counts_by_table
 from models.stored import find_plan

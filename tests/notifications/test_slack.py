@@ -7,8 +7,8 @@ import pytest
 from pydantic import SecretStr
 
 from fuquan.errors import NotificationError
-from fuquan.messages import Message, Section
-from fuquan.policy import Destination
+from fuquan.plans.policy import Destination
+from fuquan.words.messages import Message, Section
 from notifications.base import Outgoing
 from notifications.slack import SlackNotifier, blocks
 from tests.slack_server import TOKEN, FakeSlack

@@ -12,8 +12,8 @@ import pytest
 from pydantic import SecretStr
 
 from fuquan.errors import NotificationError
-from fuquan.messages import Message, Section
-from fuquan.policy import Destination
+from fuquan.plans.policy import Destination
+from fuquan.words.messages import Message, Section
 from notifications.base import Outgoing
 from notifications.webhooks import WebhookNotifier, dingtalk_sign
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fuquan.loader import load_plan
+from fuquan.plans.loader import load_plan
 from models.db import make_engine, reading, transaction
 from models.stored import find_plan, read_plan
 from models.sync import sync_plan

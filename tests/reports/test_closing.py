@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import flows.context
+import usecases.context
 from flows import scheduler
 from tests import dbs
 from tests.conftest import REAL_CONFIG
@@ -19,9 +19,9 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
-    """The real clock every context reads (flows.context.system_clock), set by the test."""
+    """The real clock every context reads (usecases.context.system_clock), set by the test."""
     now = [datetime(2023, 5, 2, 9, 5, tzinfo=TZ)]
-    monkeypatch.setattr(flows.context, "system_clock", lambda: now[0])
+    monkeypatch.setattr(usecases.context, "system_clock", lambda: now[0])
     return now
 
 
@@ -63,8 +63,8 @@ def test_previews_and_bad_periods_write_nothing_and_may_stays_honest(run, db_url
 
 def test_a_daily_run_for_a_far_day_closes_only_what_the_real_date_allows(run, db_url, clock, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from flows import registry
-    from flows.context import open_context
     from tests.flows.test_registry import Recorder
+    from usecases.context import open_context
 
     monkeypatch.setenv("FUQUAN_DATA_DIR", str(tmp_path / "data"))
     assert run("sync", "--config", str(REAL_CONFIG)).code == 0

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from fuquan.loader import parse_plan
-from fuquan.plan import Plan
-from fuquan.workdays import WorkCalendar
+from fuquan.dates.workdays import WorkCalendar
+from fuquan.plans.loader import parse_plan
+from fuquan.plans.plan import Plan
 from models import records
 from models.db import make_engine, reading, transaction
 from models.ledger_io import load_ledger

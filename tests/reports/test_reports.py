@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from fuquan.loader import load_plan, parse_plan
-from fuquan.reports import month_diff
+from fuquan.plans.loader import load_plan, parse_plan
+from fuquan.tracking.scores import month_diff
 from models import records
 from models.db import make_engine, reading, transaction
 from models.snapshots import get_snapshot

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from fuquan.judge import DONE, DONE_LATE, RED, YELLOW, Judgement
-from fuquan.ledger import Row
-from fuquan.policy import Weights
-from fuquan.reports import by_kind, rank, score_units
+from fuquan.plans.policy import Weights
+from fuquan.tracking.judge import DONE, DONE_LATE, RED, YELLOW, Judgement
+from fuquan.tracking.ledger import Row
+from fuquan.tracking.scores import by_kind, rank, score_units
 
 WANZHI = Weights(on_time=50, completion=30, reports=20, late_penalty=0.5, late_penalty_cap=20)
 QINGSHAN = Weights(on_time=40, completion=40, reports=20, late_penalty=1, late_penalty_cap=25)

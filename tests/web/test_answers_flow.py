@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from flows import answers, evidence
-from flows.context import Context, open_context
-from flows.settings import Settings
 from fuquan.errors import InvalidValue
 from models.answer_io import NotYours
 from models.records import Actor
 from tests import dbs
 from tests.conftest import ROOT
+from usecases import answers, evidence
+from usecases.context import Context, open_context
+from usecases.settings import Settings
 
 QINGSHAN = (ROOT / "tests" / "plans" / "qingshan-2024.yaml").read_text(encoding="utf-8")
 NOW = datetime(2024, 4, 10, 2, 0, tzinfo=UTC)

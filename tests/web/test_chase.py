@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from flows import answers
-from flows.context import open_context
-from flows.settings import Settings
 from models.records import Actor
 from tests import dbs
 from tests.conftest import ROOT
+from usecases import answers
+from usecases.context import open_context
+from usecases.settings import Settings
 
 PLANS = ROOT / "tests" / "plans"
 # (plan file, a town that acknowledges, one that does not, the lead of a task both owe, first day, +1, +2 working days)

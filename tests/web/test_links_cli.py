@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flows.context import open_context
-from flows.settings import Settings
 from tests.conftest import ROOT
+from usecases.context import open_context
+from usecases.settings import Settings
 from web.app import make_app
 
 PLANS = ROOT / "tests" / "plans"

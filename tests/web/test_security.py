@@ -34,14 +34,14 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from cli.main import main
-from flows import answers, evidence, unit_links
-from flows.context import Context, open_context
-from flows.settings import Settings
-from fuquan.judge import FINISHED
-from fuquan.links import OFFICE, Claims, sign
-from fuquan.uploads import MAX_BYTES
+from fuquan.answers.links import OFFICE, Claims, sign
+from fuquan.answers.uploads import MAX_BYTES
+from fuquan.tracking.judge import FINISHED
 from models.records import Actor
 from tests import dbs
+from usecases import answers, evidence, unit_links
+from usecases.context import Context, open_context
+from usecases.settings import Settings
 from web.app import make_app
 from web.guard import COOKIE, FAIL_WINDOW, FAILS_ALLOWED
 

@@ -20,12 +20,12 @@ from slack_sdk import WebClient
 from starlette.testclient import TestClient
 
 from flows import dispatch
-from flows.context import Context, open_context
-from flows.settings import Settings
 from tests import dbs
 from tests.conftest import ROOT
 from tests.slack_server import TOKEN, FakeSlack
 from tests.socket_server import APP_TOKEN, FakeSocketMode
+from usecases.context import Context, open_context
+from usecases.settings import Settings
 from web.guard import Door
 from web.serve import build, start_socket_mode
 from web.slack import SlackActions

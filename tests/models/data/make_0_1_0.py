@@ -21,7 +21,7 @@ out.unlink(missing_ok=True)
 url = f"sqlite:///{out}"
 os.environ["FUQUAN_DATABASE_URL"] = url
 from flows import reporting_data
-from fuquan.loader import load_plan
+from fuquan.plans.loader import load_plan
 from models import records
 from models.db import make_engine, transaction
 from models.sync import sync_plan

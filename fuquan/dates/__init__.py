@@ -1,0 +1,1 @@
+"""Time as officials write it: the deadline grammar, calendars and working days."""

@@ -1,0 +1,1 @@
+"""Text: normalisation, and everything written for people (messages, report text, sheet headers)."""

@@ -1,0 +1,113 @@
+"""Reports as Markdown, in the register of a 通报 (ready to paste). Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fuquan.plans.plan import Words
+from fuquan.plans.policy import Weights
+from fuquan.tracking.scores import RATE_LABEL, Diff, Score, by_kind, late_share, rank
+
+COLOUR_ORDER = ("红", "黄", "绿", "逾期完成", "已完成", "持续", "待定")
+
+
+def table(heads: list[str], rows: list[list[Any]]) -> str:
+    if not rows:
+        return "(无)"
+    out = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    out += ["| " + " | ".join("" if v is None else str(v).replace("|", "/") for v in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def monthly(district: str, snap: dict[str, Any], diff: Diff, provisional: bool, figures: tuple[str, ...],
+            words: Words) -> str:
+    """The month's 通报 in the plan's words (its towns word, its programme's name)."""
+    period = snap["period"]
+    y, m = period.split("-")
+    towns = words.towns
+    head = f"# {district}{words.programme}工作{y}年{int(m)}月情况通报"
+    state = f"(截至 {snap['closed_on']}, 尚未关账, 数据可能变化)" if provisional else f"(已于 {snap['closed_on']} 关账, 数据已冻结)"
+    counts = snap["counts"]
+    summary = "、".join(f"{c} {counts[c]} 项" for c in COLOUR_ORDER if counts.get(c))
+    parts = [head, state, f"## 一、总体情况\n\n各单位分工共 {sum(counts.values())} 项: {summary or '无'}。"]
+    missing = snap["missing"]
+    reported = list(snap["reports"])
+    parts.append("## 二、月报报送\n\n" + (f"已报送: {'、'.join(reported)}。" if reported else f"本月无{towns}报送月报。")
+                 + (f"\n\n**未报送: {'、'.join(missing)}。**" if missing else f"\n\n各{towns}均已报送。"))
+    rows = [[t] + [snap["reports"][t]["figures"].get(f) for f in figures] for t in reported]
+    parts.append("### 月报指标\n\n" + table([towns, *figures], rows))
+    parts.append("## 三、与上月相比\n\n" + _diff(diff, towns))
+    name = {t["no"]: t.get("title") or _short(t["text"]) for t in snap["tasks"]}  # (months frozen before titles)
+    parts.append("## 四、各任务进展\n\n" + table(["序号", "任务", "状态", "完成"],
+                                              [[t["no"], name[t["no"]], t["colour"], f"{t['done']}/{t['total']}"]
+                                               for t in snap["tasks"]]))
+    late = [r for r in snap["rows"] if r["colour"] == "红"]
+    parts.append("## 五、逾期事项\n\n" + table(["单位", "任务", "事项", "截止日期", "逾期工作日"],
+                                            [[r["unit"], f"{r['task']} {name.get(r['task'], '')}".strip(), r["label"],
+                                              r["due"], r["workdays_late"]] for r in late]))
+    return "\n\n".join(parts) + "\n"
+
+
+def _diff(d: Diff, towns: str) -> str:
+    if d.empty():
+        return "与上月相比无变化。"
+    out = []
+    if d.newly_done:
+        out.append("新完成: " + "、".join(d.newly_done) + "。")
+    if d.newly_overdue:
+        out.append("新增逾期: " + "、".join(d.newly_overdue) + "。")
+    if d.figures:
+        out.append(table([towns, "指标", "上月", "本月", "变化"],
+                         [[t, n, a, b, _delta(a, b)] for t, n, a, b in d.figures]))
+    return "\n\n".join(out)
+
+
+def _delta(a: float | None, b: float | None) -> str:
+    if a is None:
+        return "新报"
+    if b is None:
+        return "未报"
+    return f"{'+' if b >= a else ''}{b - a:g}"
+
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def kind_heading(kind: str, words: Words) -> str:
+    """How a report heads each kind of unit's ranking, in the plan's words."""
+    return {"town": f"各{words.towns}", "department": f"{words.level}级部门", "zone": "园区"}[kind]
+
+
+def period(district: str, title: str, as_of: str, scored_from: str, scores: list[Score],
+           figures: dict[str, dict[str, float]], names: tuple[str, ...], words: Words, weights: Weights) -> str:
+    """A quarter's or a year's analysis: towns and departments ranked apart, the 月报 figures, the rule."""
+    sections = [(f"{kind_heading(k, words)}得分排名", _ranking(group, with_reports=k == "town"))
+                for k, group in by_kind(scores)] or [("得分排名", "本期没有到期事项。")]
+    sections += [("月报指标合计", table([words.towns, *names], [[t] + [v.get(n) for n in names]
+                                                              for t, v in figures.items()])),
+                 ("得分说明", score_rule(weights, words))]
+    parts = [f"# {district}{words.programme}工作{title}", f"(统计截至 {as_of}; 得分计 {scored_from} 至 {as_of} 到期的事项)"]
+    parts += [f"## {NUMERALS[i]}、{head}\n\n{body}" for i, (head, body) in enumerate(sections)]
+    return "\n\n".join(parts) + "\n"
+
+
+def _ranking(scores: list[Score], with_reports: bool) -> str:
+    rates = [k for k in RATE_LABEL if with_reports or k != "reports"]
+    rows = [[place, s.unit, f"{s.score:.1f}", *(f"{s.rates[k]:.0%}" if k in s.rates else "—" for k in rates),
+             s.workdays_late, "; ".join(s.lost) or "满分"] for place, s in rank(scores)]
+    return table(["名次", "单位", "得分", *(RATE_LABEL[k] for k in rates), "逾期工作日", "失分原因"], rows)
+
+
+def score_rule(w: Weights, words: Words) -> str:
+    """The scoring rule with the plan's own weights, for the 通报 and the workbook."""
+    share = late_share(w)
+    tasks, reports = w.on_time + w.completion, w.reports
+    return (f"到期的每一项(各单位的每项分工、各{words.towns}的每期月报)单独计分: 按时完成 100 分; "
+            f"逾期完成 {share:g} 分, 每逾期一个工作日扣 {w.late_penalty:g} 分, 每项最多扣 {min(w.late_penalty_cap, share):g} 分; "
+            f"未完成 0 分。任务得分、月报得分各取平均, 得分 = (任务得分 × {tasks:g} + 月报得分 × {reports:g}) ÷ {tasks + reports:g}"
+            f"(部门没有月报, 得分即任务得分)。{words.towns}与部门分别排名; 得分相同的, 完成项数多的在前, "
+            f"其次按时完成多的在前, 再次逾期工作日少的在前。")
+
+
+def _short(text: str, n: int = 28) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,76 @@
+"""What units upload: 佐证 files kept by content hash outside any served folder, and a unit's own filled sheet
+sent through the import run, its own rows only."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from hashlib import sha256
+from pathlib import Path
+
+from fuquan.answers.uploads import kind_of, safe_name
+from fuquan.errors import InvalidValue, StorageError
+from models import answer_io as io
+from models.answers import EvidenceRow
+from models.db import reading
+from models.records import Actor
+
+from .context import Context
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
+    """Write an upload into the evidence store (by content hash, outside any served folder), whole or not at all."""
+    kind = kind_of(upload.data, upload.name)
+    digest = sha256(upload.data).hexdigest()
+    target = _blob(ctx, digest)
+    # (not reports.files.replacing: its error names the server's path, and a unit is shown this one)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            fd, tmp = tempfile.mkstemp(dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(upload.data)
+                os.replace(tmp, target)
+            finally:
+                Path(tmp).unlink(missing_ok=True)  # (nothing once replaced; a half-written file otherwise)
+    except OSError as e:
+        raise StorageError(f"佐证材料无法保存 ({e.strerror}); 请稍后再试或联系工作专班") from e
+    return digest, kind, len(upload.data), safe_name(upload.name, kind)
+
+
+def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: date) -> str:
+    """A unit's own filled sheet (月报, 确认书 …) through the import run, its own rows only: all or nothing."""
+    from .imports import import_file
+
+    if not upload.data:
+        raise InvalidValue("请选择要上传的登记表 (Excel 或 CSV)")
+    name = safe_name(upload.name if upload.name.lower().endswith((".csv", ".xlsx")) else f"{upload.name}.xlsx")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(upload.data)
+        done = import_file(ctx, path, None, actor, today, only_unit=unit, shown=name)
+    said = "、".join(f"{label} {n} 条" for label, n in done.items())
+    return f"已导入: {said}" if said else "表中没有已填写的行, 未导入任何数据"
+
+
+def evidence_row(ctx: Context, evidence_id: int, unit_id: int | None) -> EvidenceRow:
+    """A 佐证 file of the plan: of `unit_id` only, or any (None: the 专班)."""
+    with reading(ctx.engine) as session:
+        return io.evidence(session, ctx.plan.id, evidence_id, unit_id)
+
+
+def evidence_path(ctx: Context, row: EvidenceRow) -> Path:
+    return _blob(ctx, row.sha256)
+
+
+def _blob(ctx: Context, digest: str) -> Path:
+    return ctx.settings.data_dir / "evidence" / digest[:2] / digest
