@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from fuquan.plans.plan import Plan
-    from models.records import Actor
+    from fuquan.tracking.actor import Actor
     from usecases.context import Context
     from usecases.settings import Settings
 
@@ -150,7 +150,7 @@ def file_plan(args: argparse.Namespace) -> tuple[str, int] | None:
 
 
 def actor(args: argparse.Namespace, source: str = "cli") -> Actor:
-    from models.records import Actor
+    from fuquan.tracking.actor import Actor
 
     return Actor(getattr(args, "operator", None) or settings(args).user, source)
 

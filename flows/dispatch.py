@@ -31,7 +31,8 @@ from fuquan.plans.policy import ZHUANBAN, Channels, Destination
 from fuquan.tracking.judge import RED, YELLOW
 from fuquan.tracking.ledger import Row
 from fuquan.tracking.reminders import Reminder, by_recipient, due_reminders
-from fuquan.words.messages import Message, Occasion, compose, notice
+from fuquan.tracking.states import Colour
+from fuquan.words.messages import Message, Occasion, compose, notice, year_over
 from models import outbox
 from models.db import reading, transaction
 from models.ledger_io import load_ledger
@@ -109,7 +110,9 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     with reading(engine) as session:
         ledger, cal = load_ledger(session, sp), plan.work_calendar()
         rows, leads = ledger.rows(today, cal), ledger.leads
-    if not force and not cal.is_workday(today):
+    if sp.closed:
+        report.skipped = f"{sp.label} 计划{sp.closed}, 不再发送提醒 (恢复: fuquan plan reopen)"
+    elif not force and not cal.is_workday(today):
         report.skipped = f"{today} 不是工作日, 不发送提醒 (加 --force 可强制发送)"
     elif not force and not dry_run and policy.quiet(now.astimezone(ZoneInfo(plan.timezone)).time()):
         report.skipped = f"当前为免打扰时段 (发送时间 {policy.send_at}–{policy.quiet_after}), 不发送提醒 (加 --force 可强制发送)"
@@ -146,7 +149,19 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
         report.chased, chased = chase(ctx, today, now, occasion)
         if ids := chased + chase_replies(ctx, today, now, occasion):
             deliver(ctx, plan_id, report, now, lease, only=ids)
+    if not report.stopped and today.year > plan.year:
+        _tell_year_over(ctx, report, rows, now, lease)
     return report
+
+
+def _tell_year_over(ctx: Context, report: RunReport, rows: list[Row], now: datetime, lease: timedelta) -> None:
+    """The plan's year has ended with open work: the 专班 is told once (close it, or carry the work over)."""
+    plan = ctx.plan.plan
+    late = [r for r in rows if r.judgement.colour == Colour.RED]
+    if late:
+        send_to_zhuanban(ctx, report, now, kind="notice", keys=[f"year-over|{plan.year}"], lease=lease,
+                         message=lambda _fresh: year_over(plan.district, plan.year, len(late),
+                                                          len({r.unit for r in late}), programme=plan.words.programme))
 
 
 def _occasion(plan: Plan, today: date, cal: WorkCalendar, rows: list[Row], leads: dict[int, str | None]) -> Occasion:

@@ -6,7 +6,11 @@
     ├── LookupFailed             an unknown unit / town / task / plan; lists the names that exist
     ├── AmbiguousPlan            several plans fit what was given (--district / --year); lists them
     ├── InvalidValue             an impossible value (passed > sat, a signing date in the future)
-    │   └── NotApplicable        a department × town cell the plan marks as not applying
+    │   ├── NotApplicable        a department × town cell the plan marks as not applying
+    │   └── PlanClosed           a closed plan year takes no new 反馈, 延期 or records (fuquan plan reopen)
+    ├── NotYours                 a row that does not exist or belongs to another unit (the two look alike)
+    ├── AlreadyDecided           feedback or an extension request decided before: nothing is done twice
+    ├── BadLink                  a personal link or session forged, expired or revoked (fuquan.answers.links)
     ├── StorageError             the database refused (locked, unreachable, not migrated)
     └── NotificationError        a channel refused a message; `category` says what to do about it
 
@@ -73,6 +77,25 @@ class InvalidValue(FuquanError):
 
 class NotApplicable(InvalidValue):
     """A department × town cell the plan marks `not_applicable`: refused when named, skipped in a group."""
+
+
+class PlanClosed(InvalidValue):
+    """The plan year was closed (`fuquan plan close`): status and reports still work, nothing new is recorded."""
+
+
+class NotYours(FuquanError):
+    """Asked for a row that does not exist or belongs to another unit: the two look the same from outside."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"找不到该{what}, 或它不属于本单位")
+
+
+class AlreadyDecided(FuquanError):
+    """Feedback already reviewed, an extension already decided: said, and nothing changes."""
+
+
+class BadLink(FuquanError):
+    """A personal link or session that is forged, expired, revoked or of another plan."""
 
 
 class StorageError(FuquanError):

@@ -15,21 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from fuquan.answers.rules import ASKED, PENDING_REVIEW
-from fuquan.errors import FuquanError
+from fuquan.errors import NotYours
 from fuquan.plans.policy import ZHUANBAN
+from fuquan.tracking.actor import Actor
 
 from .answers import AckRow, EvidenceRow, ExtensionRow, FeedbackRow, FormUseRow, UnitLinkRow
 from .items import AuditRow
 from .outbox import SENT, MessageRow, ReminderRow
-from .records import Actor
 from .stored import StoredPlan
-
-
-class NotYours(FuquanError):
-    """Asked for a row that does not exist or belongs to another unit: the two look the same from outside."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"找不到该{what}, 或它不属于本单位")
 
 
 def audit(session: Session, sp: StoredPlan, actor: Actor, entity: str, ref: str, field: str,

@@ -15,6 +15,7 @@ Each row names its plan and unit so a unit's session can be held to its own rows
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -51,11 +52,15 @@ class FeedbackRow(SQLModel, table=True):
     task_id: int = Field(foreign_key="task.id", index=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     period: str = ""  # "" for a whole share, else the period's label (2024Q1, 2024-05-31)
-    status: str  # 进行中 | 已完成, as the unit says
+    status: str  # 进行中 | 已完成, as the unit says (fuquan.tracking.states.Progress)
     note: str
-    state: str  # 待复核 | 通过 | 已退回
+    state: str  # 待复核 | 通过 | 已退回 (fuquan.tracking.states.Review)
     evidence: list[int] = Field(default_factory=list, sa_type=JSON)  # evidence row ids
     submitted_on: date
+    done_on: date | None = None  # when the unit says the work was finished: what 通过 records (schema 0008)
+    # a tracked share's items as the unit reports them ({kind, department, town, period, on, doc_no, figures …}):
+    # 通过 records each exactly as the CLI would (schema 0008)
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     by: str
     source: str
@@ -86,7 +91,7 @@ class ExtensionRow(SQLModel, table=True):
     due: date
     new_due: date
     reason: str
-    state: str  # 待批 | 批准 | 不批准
+    state: str  # 待批 | 批准 | 不批准 (fuquan.tracking.states.Extension)
     asked_on: date
     reply_by: date
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -17,6 +17,7 @@ from sqlmodel import Session, col
 
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.tracking.ledger import Context, Records, Row, Share, evaluate
+from fuquan.tracking.states import Extension
 
 from .answer_io import extension_states, review_states
 from .items import (
@@ -80,17 +81,17 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
     by_no = {p.id: {t.no: t for t in p.plan.tasks} for p in plans}
     kinds = {p.id: {u.name: u.kind for u in p.plan.units} for p in plans}
     stmt = (_cols(AssignmentRow.task_id, AssignmentRow.unit_id, AssignmentRow.role, AssignmentRow.status,
-                   AssignmentRow.completed_on, AssignmentRow.extended_due)
+                   AssignmentRow.completed_on)
             .join(TaskRow, col(TaskRow.id) == AssignmentRow.task_id)
             .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(AssignmentRow.active))
             .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
     if unit_id is not None:
         stmt = stmt.where(or_(col(AssignmentRow.unit_id) == unit_id, col(AssignmentRow.task_id).in_(with_tasks)))
-    for tid, uid, role, status, completed_on, extended_due in _q(session, stmt):
+    for tid, uid, role, status, completed_on in _q(session, stmt):
         pid, no = tasks[tid]
         t, unit = by_no[pid][no], out[pid].stored.names[uid]
         out[pid].shares.append(Share(no, t.text, t.deadline, t.track, unit, kinds[pid][unit], role, status,
-                                     completed_on, extended_due, t.title))
+                                     completed_on, t.title))
     for ledger in out.values():
         ledger.shares.sort(key=lambda s: s.task_no)
     names = {uid: n for p in plans for uid, n in p.names.items()}
@@ -172,7 +173,7 @@ def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int]]
         if tid in tasks:
             r, no = rec(tid)
             r.extensions[(no, name[unit], period)] = state
-            if state == "批准" and period:
+            if state == Extension.GRANTED:  # the latest granted one holds (a later request may still wait)
                 r.extended[(no, name[unit], period)] = new_due
 
 

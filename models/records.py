@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,6 +16,8 @@ from sqlmodel import Session, SQLModel, select
 from fuquan.dates.deadline import owed_periods
 from fuquan.errors import InvalidValue, NotApplicable
 from fuquan.tracking import progress
+from fuquan.tracking.actor import Actor
+from fuquan.tracking.states import Progress
 
 from .items import (
     AuditRow,
@@ -35,16 +36,7 @@ from .tables import AssignmentRow, utcnow
 FIELD_LABEL = {"signed_on": "签订日期", "drafted_on": "起草日期", "filed_on": "报送日期", "completed_on": "完成日期",
                "submitted_on": "报送日期", "figures": "月报指标", "candidates": "应考人数", "sat": "实考人数",
                "passed": "通过人数", "pre_training_on": "考前培训日期", "certified_on": "证件换领日期"}
-TEXT_LABEL = {"note": "备注", "evidence": "佐证材料", "doc_no": "文号", "signed_by": "签订人", "status": "状态",
-              "extension_reason": "延期理由", "extension_approved_by": "批准人"}
-
-
-@dataclass(frozen=True)
-class Actor:
-    by: str
-    source: str = "cli"
-    replace: bool = True  # may change what was recorded before (a command says so; an import needs --replace)
-    how_to_replace: str = "确认要覆盖请加 --replace"  # what a refused correction tells the one who made it
+TEXT_LABEL = {"note": "备注", "evidence": "佐证材料", "doc_no": "文号", "signed_by": "签订人", "status": "状态"}
 
 
 def for_each_member(fn: Callable[..., Any], session: Session, sp: StoredPlan, actor: Actor, today: date,
@@ -66,9 +58,8 @@ def for_each_member(fn: Callable[..., Any], session: Session, sp: StoredPlan, ac
 
 
 def _past(sp: StoredPlan, d: date | None, today: date, label: str) -> None:
-    """A date of something done: not after today, and within the plan's year or the years either side."""
-    progress.not_future(d, today, label)
-    progress.in_plan_years(d, sp.plan.year, label)
+    """A date of something done: not after today, not before the year before the plan's (fuquan.tracking.progress)."""
+    progress.done_date(d, today, sp.plan.year, label)
 
 
 def _fmt(v: Any) -> str | None:
@@ -220,35 +211,32 @@ def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *
 
 def set_task_status(session: Session, sp: StoredPlan, actor: Actor, today: date, *, task_no: int, unit: str,
                     status: str, completed_on: date | None = None, note: str | None = None,
-                    evidence: str | None = None, extended_due: date | None = None, reason: str | None = None,
-                    approved_by: str | None = None, period: str | None = None) -> SQLModel:
+                    evidence: str | None = None, period: str | None = None) -> SQLModel:
+    """An untracked share's (or one period's) status. An extension is not a status: it is an extension request
+    (models/answers.py), asked and decided through usecases.answers."""
     task = sp.plan.task(task_no)
     owners = [a.unit for a in sp.plan.assignees(task)]
     u, u_id = sp.unit_id(unit, owners, f"任务 {task_no} 的责任单位")
-    if status != "申请延期" and (how := task.track.recorded_by(u)):
+    if how := task.track.recorded_by(u):
         # its status follows from the items recorded: a status set here would say "已更新" and change nothing
-        raise InvalidValue(f"任务 {task_no} 中 {u} 的完成情况按{how}自动判断, 请登记这些事项; task set 只用于申请延期")
-    progress.task_state(status, completed_on, extended_due, reason)
-    progress.in_plan_years(extended_due, sp.plan.year, "新的截止日期")
+        raise InvalidValue(f"任务 {task_no} 中 {u} 的完成情况按{how}自动判断, 请登记这些事项; "
+                           f"task set 对它只用于申请延期")
+    state = progress.task_state(status, completed_on)
     _past(sp, completed_on, today, "完成日期")
-    if task.deadline.periodic and not task.track.monthly_reports and status != "申请延期":
+    done = completed_on if state == Progress.DONE else None
+    extra = {k: v for k, v in (("note", note), ("evidence", evidence)) if v is not None}
+    if task.deadline.periodic and not task.track.monthly_reports:
         # owed once per period: which one is being recorded must be said
         owed = owed_periods(task.deadline, sp.plan.issued, sp.plan.year)
         if period not in owed:
             said = f"“{period}” 不是其中之一" if period else "请用 --period 指明是哪一期"
             raise InvalidValue(f"任务 {task_no} 按期完成 ({task.deadline.text}), {said}; 可登记的期: {'、'.join(owed)}")
         return upsert(session, PeriodStatusRow, {"task_id": sp.task_id(task_no), "unit_id": u_id, "period": period},
-                      {"status": status, "completed_on": completed_on if status == "已完成" else None,
-                       **{k: v for k, v in (("note", note), ("evidence", evidence)) if v is not None}},
-                      actor, f"任务{task_no}/{u}/{period}", plan_id=sp.id)
-    if period is not None:
+                      {"status": state.value, "completed_on": done, **extra}, actor, f"任务{task_no}/{u}/{period}",
+                      plan_id=sp.id)
+    if period:
         raise InvalidValue(f"任务 {task_no} 不是周期性任务, 不需要 --period")
-    values: dict[str, Any] = {"status": status, "completed_on": completed_on if status == "已完成" else None}
-    for k, v in (("note", note), ("evidence", evidence), ("extended_due", extended_due),
-                 ("extension_reason", reason), ("extension_approved_by", approved_by)):
-        if v is not None:
-            values[k] = v
-    row = upsert(session, AssignmentRow, {"task_id": sp.task_id(task_no), "unit_id": u_id}, values, actor,
-                 f"任务{task_no}/{u}", plan_id=sp.id)
+    row = upsert(session, AssignmentRow, {"task_id": sp.task_id(task_no), "unit_id": u_id},
+                 {"status": state.value, "completed_on": done, **extra}, actor, f"任务{task_no}/{u}", plan_id=sp.id)
     row.updated_at = utcnow()  # type: ignore[attr-defined]
-    return row  # type: ignore[return-value]
+    return row

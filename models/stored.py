@@ -32,6 +32,7 @@ class StoredPlan:
     unit_ids: dict[str, int]  # active unit name → id
     task_ids: dict[int, int]  # active task number → id
     names: dict[int, str]  # every unit id of the plan → name, retired units too (old records name them)
+    closed: str | None = None  # when and by whom the plan year was closed (fuquan plan close), else None
 
     @property
     def label(self) -> str:
@@ -87,8 +88,21 @@ def read_plans(session: Session, rows: Sequence[PlanRow]) -> dict[int, StoredPla
         active = [u for u in mine if u.active]
         plan = _plan(row, active, groups.get(pid, []), tasks.get(pid, []))
         out[pid] = StoredPlan(pid, plan, {u.name: u.id or 0 for u in active},
-                              {t.no: t.id or 0 for t in tasks.get(pid, [])}, {u.id or 0: u.name for u in mine})
+                              {t.no: t.id or 0 for t in tasks.get(pid, [])}, {u.id or 0: u.name for u in mine},
+                              closed_note(row))
     return out
+
+
+def closed_now(session: Session, plan_id: int) -> str | None:
+    """The plan's closing note as the database holds it now (None: open)."""
+    row = session.get(PlanRow, plan_id)
+    return closed_note(row) if row is not None else None
+
+
+def closed_note(row: PlanRow) -> str | None:
+    if row.closed_at is None:
+        return None
+    return f"已于 {row.closed_at:%Y-%m-%d} 由 {row.closed_by or '未记录'} 关闭"
 
 
 def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any]) -> Plan:

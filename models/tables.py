@@ -13,8 +13,6 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-ASSIGNMENT_STATES = ("未开始", "进行中", "已完成", "申请延期")
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -43,6 +41,9 @@ class PlanRow(PlanBase, table=True):
     source: str = ""
     content_hash: str = ""
     synced_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # a closed plan year (fuquan plan close): no reminders, no new answers; status and reports still work
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    closed_by: str | None = None
 
 
 class UnitBase(SQLModel):
@@ -105,13 +106,10 @@ class AssignmentBase(SQLModel):
     role: str  # lead | partner
     position: int  # order in the task's written unit list, groups expanded
     active: bool = True
-    status: str = "未开始"
+    status: str = "未开始"  # fuquan.tracking.states.Progress
     completed_on: date | None = None
     note: str | None = None
     evidence: str | None = None
-    extended_due: date | None = None  # 申请延期: the approved new date
-    extension_reason: str | None = None
-    extension_approved_by: str | None = None
 
 
 class AssignmentRow(AssignmentBase, table=True):

@@ -5,25 +5,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
 from datetime import date
 from hashlib import sha256
 from pathlib import Path
 
-from fuquan.answers.uploads import kind_of, safe_name
+from fuquan.answers.uploads import Upload, kind_of, safe_name
 from fuquan.errors import InvalidValue, StorageError
+from fuquan.tracking.actor import Actor
 from models import answer_io as io
 from models.answers import EvidenceRow
 from models.db import reading
-from models.records import Actor
 
 from .context import Context
-
-
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    data: bytes
 
 
 def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:

@@ -9,9 +9,9 @@ from datetime import datetime
 from fuquan.answers.links import OFFICE, Claims, link_claims, sign
 from fuquan.errors import InvalidValue
 from fuquan.plans.policy import ZHUANBAN
+from fuquan.tracking.actor import Actor
 from models import answer_io as io
 from models.db import reading, transaction
-from models.records import Actor
 from models.stored import StoredPlan
 
 from .context import Context

@@ -22,9 +22,8 @@ from starlette.routing import Route
 
 from fuquan.answers.links import BadLink, csrf_token
 from fuquan.answers.uploads import KINDS, MAX_BYTES
-from fuquan.errors import FuquanError, InvalidValue
-from models.answer_io import NotYours
-from models.records import Actor
+from fuquan.errors import FuquanError, InvalidValue, NotYours
+from fuquan.tracking.actor import Actor
 from usecases import answers, evidence
 from usecases.context import Context
 

@@ -16,8 +16,8 @@ from sqlmodel import select
 from starlette.requests import Request
 
 from fuquan.answers.links import BadLink, Claims, csrf_ok, session_of, sign, verify
+from fuquan.errors import NotYours
 from fuquan.plans.policy import ZHUANBAN
-from models.answer_io import NotYours
 from models.db import reading
 from models.stored import StoredPlan, read_plan
 from models.tables import PlanRow

@@ -23,10 +23,10 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from sqlmodel import select
 
 from fuquan.errors import FuquanError
+from fuquan.tracking.actor import Actor
 from models import answer_io
 from models.db import reading, transaction
 from models.outbox import MessageRow
-from models.records import Actor
 from notifications.slack import ACK_ACTION, EXTEND_ACTION
 from usecases import answers
 from usecases.context import Context

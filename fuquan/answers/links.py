@@ -17,14 +17,10 @@ import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from fuquan.errors import FuquanError
+from fuquan.errors import BadLink, FuquanError
 
 OFFICE = 0  # the holder id of the 专班's links
 SESSION_HOURS = 12
-
-
-class BadLink(FuquanError):
-    """A link or session that is forged, damaged, expired or revoked (the generation moved on)."""
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,17 @@ import io
 import re
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 
 from fuquan.errors import InvalidValue
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as a door received it: the name its sender gave and its bytes (told by content, fuquan.answers.uploads)."""
+
+    name: str
+    data: bytes
 
 MAX_BYTES = 20 * 1024 * 1024
 KINDS = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png",

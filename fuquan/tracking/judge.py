@@ -16,15 +16,18 @@ from datetime import date
 from typing import Any
 
 from fuquan.dates.workdays import WorkCalendar
+from fuquan.tracking.states import Colour
 
-DONE, DONE_LATE, GREEN, YELLOW, RED, ONGOING, PENDING = "已完成", "逾期完成", "绿", "黄", "红", "持续", "待定"
+# the colours by their old names (fuquan.tracking.states.Colour is the one definition)
+DONE, DONE_LATE, GREEN, YELLOW, RED, ONGOING, PENDING = (Colour.DONE, Colour.DONE_LATE, Colour.GREEN, Colour.YELLOW,
+                                                         Colour.RED, Colour.ONGOING, Colour.PENDING)
 COLOURS = (RED, YELLOW, GREEN, DONE_LATE, DONE, ONGOING, PENDING)
 FINISHED = (DONE, DONE_LATE)
 
 
 @dataclass(frozen=True)
 class Judgement:
-    colour: str
+    colour: Colour
     due: date | None
     completed_on: date | None = None
     workdays_late: int = 0

@@ -21,6 +21,7 @@ from fuquan.dates.deadline import Deadline, due_dates
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.plans.plan import Plan, Track
 from fuquan.tracking.judge import FINISHED, Judgement, all_done, judge
+from fuquan.tracking.states import Extension, Review
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,6 @@ class Share:
     role: str
     status: str = "未开始"
     completed_on: date | None = None
-    extended_due: date | None = None
     title: str = ""  # the task's short title (Task.title)
 
 
@@ -49,17 +49,42 @@ class Records:
     certified: dict[tuple[int, str], date] = field(default_factory=dict)  # (task, town) → 证件换领 done
     reports: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, town, YYYY-MM) → submitted
     periods: dict[tuple[int, str, str], date] = field(default_factory=dict)  # (task, unit, 2024Q1) → done
-    # what units sent back, keyed (task, unit, period label or "" for a whole share): the latest feedback's
-    # state (待复核/已退回/通过), the latest extension request's (待批/批准/不批准), a period's granted new date
+    # what units sent back, keyed (task, unit, period — "" for a whole share): the latest feedback's state, the
+    # latest extension request's, and the due date a granted extension set (the one record of an extension)
     reviews: dict[tuple[int, str, str], str] = field(default_factory=dict)
     extensions: dict[tuple[int, str, str], str] = field(default_factory=dict)
     extended: dict[tuple[int, str, str], date] = field(default_factory=dict)
 
-    def answers(self, no: int, unit: str, label: str = "") -> dict[str, str]:
-        """What a row shows of the unit's answers: feedback waiting or sent back, an extension asked or refused."""
-        review, ext = self.reviews.get((no, unit, label), ""), self.extensions.get((no, unit, label), "")
-        return {"review": review if review in ("待复核", "已退回") else "",
-                "extension": ext if ext in ("待批", "不批准") else ""}
+    def review(self, no: int, unit: str, period: str = "") -> str:
+        """What a row shows of the unit's feedback: waiting for 复核, or sent back."""
+        review = self.reviews.get((no, unit, period), "")
+        return review if review in (Review.WAITING, Review.RETURNED) else ""
+
+    def extension(self, no: int, unit: str, period: str = "") -> str:
+        """What a row shows of the unit's latest extension request: asked, or refused (a granted one is the due)."""
+        ext = self.extensions.get((no, unit, period), "")
+        return ext if ext in (Extension.ASKED, Extension.REFUSED) else ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One tracked item a share is judged from, named so a unit can report it and the 专班's approval can record
+    it: kind letter (department × town), training_plan (department), training (department × town), exam and
+    certify (town), report (town × month)."""
+
+    kind: str
+    label: str
+    department: str = ""
+    town: str = ""
+    period: str = ""
+
+    @property
+    def key(self) -> str:
+        return "|".join((self.kind, self.department, self.town, self.period))
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "label": self.label, "department": self.department, "town": self.town,
+                "period": self.period}
 
 
 @dataclass(frozen=True)
@@ -76,11 +101,15 @@ class Row:
     title: str = ""  # the task's short title, for tables and messages
     review: str = ""  # 待复核 | 已退回: the unit's feedback and where its 复核 stands
     extension: str = ""  # 待批 | 不批准: the unit's extension request
+    period: str = ""  # what answers name this row by: "" a whole share, 2024Q1, 2024-05-31, 2024-05 (a 月报 month)
+    owed: tuple[Item, ...] = ()  # the tracked items still missing: what the unit may report
+    tracked: bool = False  # judged from tracked items (letters, training, exams, 月报), not from a status
 
     def as_dict(self) -> dict[str, Any]:
         return {"task": self.task_no, "unit": self.unit, "unit_kind": self.unit_kind, "role": self.role,
-                "label": self.label, "deadline_text": self.deadline_text, **self.judgement.as_dict(),
-                "missing": list(self.missing), "review": self.review, "extension": self.extension}
+                "label": self.label, "period": self.period, "deadline_text": self.deadline_text,
+                **self.judgement.as_dict(), "missing": list(self.missing), "review": self.review,
+                "extension": self.extension}
 
 
 @dataclass(frozen=True)
@@ -118,14 +147,18 @@ SANE_YEARS = 5  # a date further than this from the plan year is a typo that sli
 
 def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
     """Every share's row. A share that cannot be judged (a date far out of range, left by an old version or
-    typed into the database) is skipped and named in `ctx.skipped`: one record never stops a run."""
+    typed into the database) is skipped and named in `ctx.skipped`: one record never stops a run.
+
+    A share judged from tracked items is shown by its items only: a town's 月报 share is its months' rows (no
+    item-less row beside them)."""
     rows: list[Row] = []
     for s in shares:
         try:
             items = _items(s, rec)
+            if _reports_monthly(s) and s.unit in (s.track.monthly_reports or ()):
+                continue  # its rows are the months' (_report_rows)
             if s.deadline.periodic and not s.track.monthly_reports and items is None:
-                # owed once per period, or per part of a compound deadline, by each unit (月报 towns and their
-                # collector: judged from the reports)
+                # owed once per period, or per part of a compound deadline, by each unit
                 rows.extend(_period_rows(s, rec, ctx))
             else:
                 rows.append(_share_row(s, items, rec, ctx))
@@ -133,32 +166,41 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
             ctx.skipped.append(f"注意: 任务{s.task_no} {s.unit} 的日期无法计算 ({e}), 本次跳过; "
                                f"请用 fuquan task set 更正后再查看")
     for s in {s.task_no: s for s in shares}.values():  # one per task
-        if s.track.monthly_reports and s.deadline.kind == "recurring":
-            towns = tuple(t for t in s.track.monthly_reports if ctx.only in (None, t))
+        if _reports_monthly(s):
+            towns = tuple(t for t in s.track.monthly_reports or () if ctx.only in (None, t))
             rows.extend(_report_rows(s, towns, rec, ctx))
     return rows
 
 
-def _share_row(s: Share, items: list[tuple[str, date | None]] | None, rec: Records, ctx: Context) -> Row:
-    due = s.extended_due or s.deadline.due
-    if s.deadline.kind == "recurring" and s.track.monthly_reports and s.unit not in s.track.monthly_reports:
+def _reports_monthly(s: Share) -> bool:
+    return bool(s.track.monthly_reports) and s.deadline.kind == "recurring"
+
+
+def _share_row(s: Share, items: list[tuple[Item, date | None]] | None, rec: Records, ctx: Context) -> Row:
+    if _reports_monthly(s):
         return _collector_row(s, rec, ctx)
-    if s.deadline.periodic and not s.extended_due:
+    period, due = "", s.deadline.due
+    if s.deadline.periodic:  # a tracked share of a periodic task: judged on the period due next
         periods = ctx.periods(s.deadline)
         upcoming = [p for p in periods if p >= ctx.today]
         due = upcoming[0] if upcoming else periods[-1] if periods else None
+        period = s.deadline.label_of(due) if due else ""
+    due = rec.extended.get((s.task_no, s.unit, period), due)  # a granted extension (fuquan.tracking.states)
     if items is None:
         done = s.completed_on if s.status == "已完成" else None
         missing: tuple[str, ...] = ()
+        owed: tuple[Item, ...] = ()
     else:
         done = all_done((d for _, d in items), ctx.today)
-        missing = tuple(label for label, d in items if d is None or d > ctx.today)
+        owed = tuple(item for item, d in items if d is None or d > ctx.today)
+        missing = tuple(item.label for item in owed)
     for d in (due, done):
         if d is not None and abs(d.year - ctx.year) > SANE_YEARS:
             raise ValueError(f"{d} 离计划年度 {ctx.year} 太远")
     j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
     return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, title=s.title,
-               **rec.answers(s.task_no, s.unit))
+               period=period, owed=owed, tracked=items is not None, review=rec.review(s.task_no, s.unit, period),
+               extension=rec.extension(s.task_no, s.unit, period))
 
 
 def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
@@ -168,40 +210,43 @@ def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
     for due in ctx.periods(s.deadline):
         label = s.deadline.label_of(due)
         key = (s.task_no, s.unit, label)
-        # an extension granted for this period moves its due date (fuquan.answers.rules)
         j = judge(rec.extended.get(key, due), rec.periods.get(key), ctx.today, ctx.cal, ctx.warn)
         missing = () if j.colour in FINISHED else (label,)
         rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label,
-                        s.title, **rec.answers(*key)))
+                        s.title, period=label, review=rec.review(*key), extension=rec.extension(*key)))
     return rows
 
 
-def _items(s: Share, rec: Records) -> list[tuple[str, date | None]] | None:
+def _items(s: Share, rec: Records) -> list[tuple[Item, date | None]] | None:
     """The tracked items behind a share, or None when the share is tracked by its status alone."""
     t, no, unit = s.track, s.task_no, s.unit
-    items: list[tuple[str, date | None]] = []
+    items: list[tuple[Item, date | None]] = []
     backed = False
     if t.letters:
         depts, towns = t.letters
         if unit in depts:
-            backed, items = True, items + [(f"{town}承接确认书", rec.letters.get((no, unit, town))) for town in towns
-                                           if t.applies("letters", unit, town)]
+            backed = True
+            items += [(Item("letter", f"{town}承接确认书", unit, town), rec.letters.get((no, unit, town)))
+                      for town in towns if t.applies("letters", unit, town)]
         elif unit in towns:
-            backed, items = True, items + [(f"{d}承接确认书", rec.letters.get((no, d, unit))) for d in depts
-                                           if t.applies("letters", d, unit)]
+            backed = True
+            items += [(Item("letter", f"{d}承接确认书", d, unit), rec.letters.get((no, d, unit)))
+                      for d in depts if t.applies("letters", d, unit)]
     if t.training:
         depts, towns = t.training
         if unit in depts:
             backed = True
-            items.append((f"培训指导计划报{t.training_to}", rec.training_plans.get((no, unit))))
-            items += [(f"{town}岗前培训", rec.training_done.get((no, unit, town))) for town in towns
-                      if t.applies("training", unit, town)]
+            items.append((Item("training_plan", f"培训指导计划报{t.training_to}", unit), rec.training_plans.get((no, unit))))
+            items += [(Item("training", f"{town}岗前培训", unit, town), rec.training_done.get((no, unit, town)))
+                      for town in towns if t.applies("training", unit, town)]
         elif unit in towns:
-            backed, items = True, items + [(f"{d}岗前培训", rec.training_done.get((no, d, unit))) for d in depts
-                                           if t.applies("training", d, unit)]
+            backed = True
+            items += [(Item("training", f"{d}岗前培训", d, unit), rec.training_done.get((no, d, unit)))
+                      for d in depts if t.applies("training", d, unit)]
     if t.exams and unit in t.exams:
         backed = True
-        items += [("专门法律知识考试", rec.exams_held.get((no, unit))), ("执法证件换领", rec.certified.get((no, unit)))]
+        items += [(Item("exam", "专门法律知识考试", town=unit), rec.exams_held.get((no, unit))),
+                  (Item("certify", "执法证件换领", town=unit), rec.certified.get((no, unit)))]
     return items if backed else None
 
 
@@ -210,10 +255,12 @@ def _report_rows(s: Share, towns: tuple[str, ...], rec: Records, ctx: Context) -
     for due in ctx.periods(s.deadline):
         period = f"{due:%Y-%m}"
         for town in towns:
-            j = judge(due, rec.reports.get((s.task_no, town, period)), ctx.today, ctx.cal, ctx.warn)
-            missing = () if j.colour in FINISHED else (f"{period} 月报",)
-            rows.append(Row(s.task_no, s.task_text, s.deadline.text, town, "town", "report", j, missing,
-                            f"月报 {period}", s.title))
+            key = (s.task_no, town, period)
+            j = judge(rec.extended.get(key, due), rec.reports.get(key), ctx.today, ctx.cal, ctx.warn)
+            owed = () if j.colour in FINISHED else (Item("report", f"{period} 月报", town=town, period=period),)
+            rows.append(Row(s.task_no, s.task_text, s.deadline.text, town, "town", "report", j,
+                            tuple(i.label for i in owed), f"月报 {period}", s.title, period=period, owed=owed,
+                            tracked=True, review=rec.review(*key), extension=rec.extension(*key)))
     return rows
 
 
@@ -227,8 +274,9 @@ def _collector_row(s: Share, rec: Records, ctx: Context) -> Row:
                         if (r := rec.reports.get((s.task_no, t, period))) is None or r > ctx.today)
         if missing:
             j = judge(due, None, ctx.today, ctx.cal, ctx.warn)
-            return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, title=s.title)
+            return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing,
+                       title=s.title, tracked=True)
     last = periods[-1] if periods else None
     done = all_done((rec.reports.get((s.task_no, t, f"{last:%Y-%m}")) for t in towns), ctx.today) if last else None
     j = judge(last, done, ctx.today, ctx.cal, ctx.warn)
-    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, title=s.title)
+    return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, title=s.title, tracked=True)

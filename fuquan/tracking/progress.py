@@ -6,9 +6,7 @@ import re
 from datetime import date
 
 from fuquan.errors import InvalidValue
-
-TASK_STATES = ("未开始", "进行中", "已完成", "申请延期")
-
+from fuquan.tracking.states import Progress
 
 MAX_TEXT = 2000  # characters of a note, a document number, a name: more is a paste gone wrong
 MAX_COUNT = 1_000_000  # people, sessions: more is a typo (and PostgreSQL's integers end at 2^31)
@@ -96,10 +94,18 @@ def figures(values: dict[str, str | float | int | None], allowed: tuple[str, ...
     return out
 
 
-def task_state(state: str, completed_on: date | None, extended_due: date | None, reason: str | None) -> None:
-    if state not in TASK_STATES:
-        raise InvalidValue(f"状态 “{state}” 不在可选范围: {'、'.join(TASK_STATES)}")
-    if state == "已完成" and completed_on is None:
+def task_state(state: str, completed_on: date | None) -> Progress:
+    if state not in list(Progress):
+        raise InvalidValue(f"状态 “{state}” 不在可选范围: {'、'.join(Progress)}")
+    if state == Progress.DONE and completed_on is None:
         raise InvalidValue("状态为已完成时须填写完成日期 (--on)")
-    if state == "申请延期" and (extended_due is None or not reason):
-        raise InvalidValue("申请延期须填写新的截止日期 (--new-due) 和理由 (--reason)")
+    return Progress(state)
+
+
+def done_date(d: date | None, today: date, year: int, label: str) -> date | None:
+    """A date something was done: not after today, and not before the year before the plan's. Finishing after the
+    plan's year is real (a late share of a closed-out year is still finished, and recorded as it was)."""
+    not_future(d, today, label)
+    if d is not None and d.year < year - 1:
+        raise InvalidValue(f"{label} {d} 早于计划年度 {year} 年 (应不早于 {year - 1} 年), 请检查是否输错")
+    return d

@@ -218,6 +218,16 @@ def notice(failures: list[tuple[str, str, str]], today: date, district: str, *, 
                        closing="接收渠道在计划文件的 channels 段配置; 修正后未送达的提醒会在下次运行时补发。"))
 
 
+def year_over(district: str, year: int, open_items: int, units: int, *, programme: str) -> Message:
+    """To the 专班, once: the plan's year has ended with work still open. Close it, or carry the work over."""
+    return Message("专班", f"【{district}{programme}督办】{year} 年度计划已结束",
+                   (Section(f"{year} 年度已结束, 仍有 {open_items} 项未完成 (涉及 {units} 个单位)", (
+                       f"如本年度工作已收尾: fuquan plan close --district {district} --year {year} "
+                       "(不再提醒, 进度和报告照常可查)",
+                       f"如未完成事项转入下一年度: fuquan plan new --year {year + 1} 生成新计划, 再关闭本年度计划",)),),
+                   closing="关闭前, 本年度计划的提醒照常发送。")
+
+
 def unacknowledged(recipient: str, items: list[tuple[int, str, date, int]], o: Occasion,
                    units: dict[str, str] | None = None) -> Message:
     """A reminder nobody acknowledged: to the unit once more (`units` None), or to its lead unit and the 专班

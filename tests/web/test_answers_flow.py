@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from fuquan.errors import InvalidValue
-from models.answer_io import NotYours
-from models.records import Actor
+from fuquan.errors import InvalidValue, NotYours
+from fuquan.tracking.actor import Actor
 from tests import dbs
 from tests.conftest import ROOT
 from usecases import answers, evidence

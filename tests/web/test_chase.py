@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from models.records import Actor
+from fuquan.tracking.actor import Actor
 from tests import dbs
 from tests.conftest import ROOT
 from usecases import answers

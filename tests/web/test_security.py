@@ -36,8 +36,8 @@ from starlette.testclient import TestClient
 from cli.main import main
 from fuquan.answers.links import OFFICE, Claims, sign
 from fuquan.answers.uploads import MAX_BYTES
+from fuquan.tracking.actor import Actor
 from fuquan.tracking.judge import FINISHED
-from models.records import Actor
 from tests import dbs
 from usecases import answers, evidence, unit_links
 from usecases.context import Context, open_context
