@@ -27,16 +27,14 @@ def register(sub: Any, p: Parents) -> None:
 
 def sync(args: argparse.Namespace) -> int:
     from flows import jobs
-    from models.db import reading
-    from models.queries import counts_by_table
     from usecases.context import open_context
+    from usecases.reads import table_counts
 
     plan, text = jobs.read_plan_file(Path(args.config))  # a bad file: an error before the database is opened
     print_warnings(plan.calendar_warnings())
     with open_context(settings(args)) as ctx:
         report = jobs.sync(ctx, plan, text, f"{actor(args).by} (fuquan sync)")
-        with reading(ctx.engine) as session:
-            n = counts_by_table(session, report.plan_id)
+        n = table_counts(ctx.engine, report.plan_id)
     if args.json:
         print_json({"district": plan.district, "year": plan.year, "changed": report.changed,
                     "changes": dict(report.changes), **n})
@@ -48,16 +46,13 @@ def sync(args: argparse.Namespace) -> int:
 
 def status(args: argparse.Namespace) -> int:
     from fuquan.tracking.status import rollups, summarise
-    from models.db import reading
-    from models.ledger_io import load_ledger
     from reports.board import answers_line
+    from usecases.reads import status_rows
 
-    with plan_context(args) as ctx, reading(ctx.engine) as session:
-        cal = ctx.plan.plan.work_calendar()
-        ledger = load_ledger(session, ctx.plan)
-        rows = ledger.rows(args.today, cal)
-    plan = ctx.plan.plan
-    print_warnings(ledger.warnings(cal))
+    with plan_context(args) as ctx:
+        read = status_rows(ctx, args.today)
+    plan, rows = ctx.plan.plan, read.rows
+    print_warnings(read.warnings)
     hint = _plan_over(args, plan, rows)
     if args.task is not None:
         rows = [r for r in rows if r.task_no == args.task]
@@ -65,7 +60,7 @@ def status(args: argparse.Namespace) -> int:
     groups = rollups(rows, args.by) if args.by != "task" else [t.rollup for t in tasks]
     if args.json:
         print_json({"district": plan.district, "year": plan.year, "today": args.today.isoformat(), "by": args.by,
-                    "calendar_warnings": cal.warnings, "tasks": [t.as_dict() for t in tasks],
+                    "calendar_warnings": read.calendar_warnings, "tasks": [t.as_dict() for t in tasks],
                     "rollup": [g.as_dict() for g in groups], "rows": [r.as_dict() for r in rows]})
         return 0
     out = console()

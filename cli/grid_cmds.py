@@ -14,11 +14,10 @@ def register(sub: Any, p: Parents) -> None:
 
 
 def letters(args: argparse.Namespace) -> int:
-    from models.db import reading
-    from models.queries import letter_grid
+    from usecases.reads import letters as letter_grid
 
-    with plan_context(args) as ctx, reading(ctx.engine) as session:
-        g = letter_grid(session, ctx.plan, args.today, args.task)
+    with plan_context(args) as ctx:
+        g = letter_grid(ctx, args.today, args.task)
     if args.json:
         print_json({"task": g.task, "today": args.today.isoformat(), "departments": list(g.departments),
                     "towns": list(g.towns), "signed": g.n_signed, "unsigned": g.n_total - g.n_signed,

@@ -1,4 +1,5 @@
-"""`fuquan plan check|show|import|new` and `fuquan deadline parse`: files only (plan files, notices), never the database."""
+"""`fuquan plan check|show|import|new` and `fuquan deadline parse`: files only (plan files, notices), never the database.
+`plan close|reopen` act on the plan year in the database and live in plan_year_cmds.py."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from typing import Any
 from fuquan.dates.deadline import parse_deadline
 from fuquan.errors import DeadlineError, FuquanError, PlanError
 
+from . import plan_year_cmds
 from .common import YEAR, Parents, clock_today, day, load_plan, print_warnings
 from .output import console, print_json, table
 
 
 def register(sub: Any, p: Parents) -> None:
-    plan = sub.add_parser("plan", help="检查或查看计划配置").add_subparsers(dest="plan_cmd", required=True, metavar="子命令")
+    plan = sub.add_parser("plan", help="检查或查看计划配置; 关闭或重新打开计划年度").add_subparsers(dest="plan_cmd", required=True, metavar="子命令")
     plan.add_parser("check", parents=[p.config], help="检查计划配置, 列出全部错误").set_defaults(func=plan_check)
     plan.add_parser("show", parents=[p.config, p.as_json], help="显示全部任务及截止日期").set_defaults(func=plan_show)
     im = plan.add_parser("import", help="读取通知的任务清单 (.docx / .txt / .xlsx), 生成计划文件草稿")
@@ -32,6 +34,7 @@ def register(sub: Any, p: Parents) -> None:
     new.add_argument("--issued", type=day, help="新方案的印发日期 (不知道时不写: 暂填 1 月 1 日并标明待填写)")
     new.add_argument("--force", action="store_true", help="新计划文件已存在时覆盖它")
     new.set_defaults(func=plan_new)
+    plan_year_cmds.register(plan, p)
     dl = sub.add_parser("deadline", help="完成时限解析").add_subparsers(dest="deadline_cmd", required=True, metavar="子命令")
     parse = dl.add_parser("parse", parents=[p.as_json], help="解析完成时限写法")
     parse.add_argument("--year", type=YEAR, default=clock_today().year, help="计划年度 (默认今年)")

@@ -4,7 +4,6 @@ Each command is one short transaction; every changed field leaves an audit row."
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from typing import Any
 
 from fuquan.errors import InvalidValue
@@ -12,6 +11,8 @@ from fuquan.tracking.progress import MAX_COUNT
 
 from .common import TASK_NO, Parents, actor, bounded, day, plan_context
 from .output import console
+
+EXTEND = "申请延期"  # not a status: a request for a later due date (usecases.answers.ask_extension)
 
 
 def register(sub: Any, p: Parents) -> None:
@@ -68,23 +69,21 @@ def register(sub: Any, p: Parents) -> None:
     c.add_argument("--evidence", help="佐证材料 (文件名或链接)")
     c.add_argument("--new-due", type=day, help="申请延期: 新的截止日期")
     c.add_argument("--reason", help="申请延期: 理由")
-    c.add_argument("--approved-by", help="申请延期: 批准人")
+    c.add_argument("--approved-by", help="申请延期: 已批准的, 写批准人 (登记即生效); 不写则为待批申请, 由专班在网页上审批")
     c.add_argument("--period", help="周期性任务的哪一期: 2024-03 (月)、2024Q1 (季)、2024H1 (半年)、2024 (年); "
                                     "分期任务: 该期的截止日期, 如 2024-05-31")
     c.set_defaults(func=task_set)
 
 
-def _record(args: argparse.Namespace, fn: Callable[..., Any], message: str, **kwargs: Any) -> int:
-    """One kind of record, in one transaction; a group named for a unit records each member (and says how many)."""
-    from models.db import transaction
-    from models.records import for_each_member
+def _record(args: argparse.Namespace, cmd: Any, message: str) -> int:
+    """One typed command through usecases.record, in one transaction; a group named for a unit records each
+    member (and says how many)."""
+    from usecases.record import record
 
-    with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        n = len(for_each_member(fn, session, ctx.plan, actor(args), args.today, task_no=getattr(args, "task", None),
-                                **kwargs))
-        replaced = list(session.info.get("replaced", []))
-    console().print(f"{ctx.plan.label}: {message}" + (f" (共 {n} 条)" if n > 1 else ""))
-    _say_replaced(replaced)
+    with plan_context(args) as ctx:
+        done = record(ctx, cmd, actor=actor(args), today=args.today)
+    console().print(f"{ctx.plan.label}: {message}" + (f" (共 {done.count} 条)" if done.count > 1 else ""))
+    _say_replaced(done.replaced)
     return 0
 
 
@@ -93,22 +92,16 @@ def _say_replaced(replaced: list[str]) -> None:
         console().print(f"  已修改 {line}", markup=False)
 
 
-def _records() -> Any:
-    from models import records
-
-    return records
-
-
 def _letters(args: argparse.Namespace, verb: str, **dates: Any) -> int:
-    from models.db import transaction
+    from usecases.commands import SignLetter
+    from usecases.record import record
 
-    with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        written = _records().for_each_member(_records().sign_letter, session, ctx.plan, actor(args), args.today,
-                                             task_no=args.task, department=args.department, town=args.town, **dates)
-        replaced = list(session.info.get("replaced", []))
-    depts = [w["department"] for w in written]
+    cmd = SignLetter(task_no=args.task, department=args.department, town=args.town, **dates)
+    with plan_context(args) as ctx:
+        done = record(ctx, cmd, actor=actor(args), today=args.today)
+    depts = [w["department"] for w in done.written]
     console().print(f"{ctx.plan.label}: 已登记承接确认书{verb} {len(depts)} 份: {'、'.join(depts)} — {args.town}, {args.on}")
-    _say_replaced(replaced)
+    _say_replaced(done.replaced)
     return 0
 
 
@@ -121,66 +114,109 @@ def letter_draft(args: argparse.Namespace) -> int:
 
 
 def training_plan(args: argparse.Namespace) -> int:
-    return _record(args, _records().file_training_plan, f"已登记培训指导计划报送: {args.department}, {args.on}",
-                   department=args.department, filed_on=args.on)
+    from usecases.commands import FileTrainingPlan
+
+    return _record(args, FileTrainingPlan(task_no=args.task, department=args.department, filed_on=args.on),
+                   f"已登记培训指导计划报送: {args.department}, {args.on}")
 
 
 def training_session(args: argparse.Namespace) -> int:
+    from usecases.commands import AddTrainingSession
+
     towns = [t for t in args.towns.replace("、", ",").split(",") if t.strip()]
-    return _record(args, _records().add_training_session,
-                   f"已登记培训: {args.department} {args.form} {args.on}, {'、'.join(towns)}, {args.attendees} 人次",
-                   department=args.department, held_on=args.on, form=args.form, attendees=args.attendees,
-                   towns=towns, note=args.note)
+    cmd = AddTrainingSession(task_no=args.task, department=args.department, held_on=args.on, form=args.form,
+                             attendees=args.attendees, towns=tuple(towns), note=args.note)
+    return _record(args, cmd,
+                   f"已登记培训: {args.department} {args.form} {args.on}, {'、'.join(towns)}, {args.attendees} 人次")
 
 
 def training_complete(args: argparse.Namespace) -> int:
-    return _record(args, _records().complete_training, f"已登记岗前培训完成: {args.department} — {args.town}, {args.on}",
-                   department=args.department, town=args.town, completed_on=args.on)
+    from usecases.commands import CompleteTraining
+
+    return _record(args, CompleteTraining(task_no=args.task, department=args.department, town=args.town,
+                                          completed_on=args.on),
+                   f"已登记岗前培训完成: {args.department} — {args.town}, {args.on}")
 
 
 def exam_schedule(args: argparse.Namespace) -> int:
-    return _record(args, _records().record_exam, f"已登记考试安排: {args.town}, {args.on}",
-                   town=args.town, exam_on=args.on, candidates=args.candidates)
+    from usecases.commands import RecordExam
+
+    return _record(args, RecordExam(task_no=args.task, town=args.town, exam_on=args.on, candidates=args.candidates),
+                   f"已登记考试安排: {args.town}, {args.on}")
 
 
 def exam_result(args: argparse.Namespace) -> int:
-    return _record(args, _records().record_exam,
-                   f"已登记考试结果: {args.town} {args.on}, 应考 {args.candidates} 实考 {args.sat} 通过 {args.passed}",
-                   town=args.town, exam_on=args.on, candidates=args.candidates, sat=args.sat, passed=args.passed)
+    from usecases.commands import RecordExam
+
+    cmd = RecordExam(task_no=args.task, town=args.town, exam_on=args.on, candidates=args.candidates, sat=args.sat,
+                     passed=args.passed)
+    return _record(args, cmd,
+                   f"已登记考试结果: {args.town} {args.on}, 应考 {args.candidates} 实考 {args.sat} 通过 {args.passed}")
 
 
 def exam_pretrain(args: argparse.Namespace) -> int:
-    return _record(args, _records().set_exam_town, f"已登记考前培训: {args.town}, {args.on}",
-                   town=args.town, pre_training_on=args.on)
+    from usecases.commands import SetExamTown
+
+    return _record(args, SetExamTown(task_no=args.task, town=args.town, pre_training_on=args.on),
+                   f"已登记考前培训: {args.town}, {args.on}")
 
 
 def exam_certify(args: argparse.Namespace) -> int:
-    return _record(args, _records().set_exam_town, f"已登记执法证件换领完成: {args.town}, {args.on}",
-                   town=args.town, certified_on=args.on)
+    from usecases.commands import SetExamTown
+
+    return _record(args, SetExamTown(task_no=args.task, town=args.town, certified_on=args.on),
+                   f"已登记执法证件换领完成: {args.town}, {args.on}")
 
 
 def report_submit(args: argparse.Namespace) -> int:
+    from usecases.commands import SubmitReport
+
     figures: dict[str, Any] = {}
     for item in args.figure or []:
         name, sep, value = item.partition("=")
         if not sep:
             raise InvalidValue(f"月报指标应写作 名称=数值, 实为 “{item}”")
         figures[name.strip()] = value.strip()
-    return _record(args, _records().submit_report, f"已登记月报: {args.town} {args.month}, 报送于 {args.on}",
-                   town=args.town, period=args.month, submitted_on=args.on, figures=figures)
+    cmd = SubmitReport(task_no=args.task, town=args.town, period=args.month, submitted_on=args.on, figures=figures)
+    return _record(args, cmd, f"已登记月报: {args.town} {args.month}, 报送于 {args.on}")
 
 
 def task_set(args: argparse.Namespace) -> int:
-    from models.db import transaction
+    """A share's status through record; 申请延期 is not a status but a request (usecases.answers)."""
+    if args.status == EXTEND:
+        return _ask_extension(args)
+    for flag, value in (("--new-due", args.new_due), ("--reason", args.reason), ("--approved-by", args.approved_by)):
+        if value is not None:
+            raise InvalidValue(f"{flag} 只用于申请延期; 状态为 {args.status} 时请去掉它")
+    from usecases.commands import SetStatus
+    from usecases.record import record
 
-    with plan_context(args) as ctx, transaction(ctx.engine) as session:
-        n = len(_records().for_each_member(
-            _records().set_task_status, session, ctx.plan, actor(args), args.today, task_no=args.task_no, unit=args.unit,
-            status=args.status, completed_on=args.on, note=args.note, evidence=args.evidence,
-            extended_due=args.new_due, reason=args.reason, approved_by=args.approved_by, period=args.period))
-        replaced = list(session.info.get("replaced", []))
+    cmd = SetStatus(task_no=args.task_no, unit=args.unit, status=args.status, completed_on=args.on, note=args.note,
+                    evidence=args.evidence, period=args.period)
+    with plan_context(args) as ctx:
+        done = record(ctx, cmd, actor=actor(args), today=args.today)
     console().print(f"{ctx.plan.label}: 已更新任务 {args.task_no} — {args.unit}"
                     + (f" {args.period}" if args.period else "") + f": {args.status}"
-                    + (f" (共 {n} 个单位)" if n > 1 else ""))
-    _say_replaced(replaced)
+                    + (f" (共 {done.count} 个单位)" if done.count > 1 else ""))
+    _say_replaced(done.replaced)
+    return 0
+
+
+def _ask_extension(args: argparse.Namespace) -> int:
+    """With --approved-by: a request the 专班 already approved, recorded as asked and granted at once. Without
+    it: a 待批 request, which the 专班 (or the lead unit, as the plan says) decides on its web page."""
+    from usecases.answers import ask_extension
+    from usecases.commands import AskExtension
+
+    missing = [flag for flag, value in (("--new-due", args.new_due), ("--reason", args.reason)) if value is None]
+    if missing:
+        raise InvalidValue(f"申请延期须填写 {' 和 '.join(missing)} (新的截止日期和理由)")
+    for flag, value in (("--on", args.on), ("--evidence", args.evidence), ("--note", args.note)):
+        if value is not None:
+            raise InvalidValue(f"申请延期不用 {flag}; 理由请写在 --reason 中")
+    cmd = AskExtension(unit=args.unit, task_no=args.task_no, period=args.period or "", new_due=args.new_due,
+                       reason=args.reason, approved_by=args.approved_by)
+    with plan_context(args) as ctx:
+        said = ask_extension(ctx, cmd, actor=actor(args), today=args.today)
+    console().print(f"{ctx.plan.label}: {said}", markup=False)
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fuquan.errors import FuquanError, InvalidValue
+from fuquan.tracking.states import Delivery
 
 from .common import Parents, bounded, day, plan_context
 from .output import console, print_json, table
@@ -75,8 +76,8 @@ def _as_json(report: Any, dry_run: bool) -> dict[str, Any]:
 
 def _print(report: Any, dry_run: bool, label: str) -> None:
     out = console()
-    if report.skipped:
-        out.print(f"{label}: {report.skipped}")
+    if report.skipped:  # a closed plan's reason names the plan already
+        out.print(report.skipped if report.skipped.startswith(label) else f"{label}: {report.skipped}")
         return
     if dry_run:
         out.print(f"{label} · [bold]预演 (不发送、不写入)[/]: {report.day} 共 {report.due} 条到期提醒, "
@@ -97,24 +98,29 @@ def _print(report: Any, dry_run: bool, label: str) -> None:
 
 
 def reminders_log(args: argparse.Namespace) -> int:
-    from models import outbox
-    from models.db import reading
+    from usecases.reads import send_log
 
-    with plan_context(args) as ctx, reading(ctx.engine) as session:
-        plan = ctx.plan.plan
-        rows = outbox.send_log(session, ctx.plan.id, day=args.day, limit=args.limit)
+    with plan_context(args) as ctx:
+        lines = send_log(ctx, day=args.day, limit=args.limit)
+    tz = ctx.plan.plan.timezone
     if args.json:
-        print_json([{"at": _local(log.at, plan.timezone).isoformat(), "day": msg.day.isoformat(), "recipient": msg.recipient,
-                     "channel": log.channel, "result": log.result, "error_code": log.error_code, "detail": log.detail,
-                     "message_key": msg.key, "status": msg.status} for log, msg in rows])
+        print_json([{"at": _local(x.at, tz).isoformat(), "day": x.day.isoformat(), "recipient": x.recipient,
+                     "channel": x.channel, "result": x.result, "error_code": x.error_code, "detail": x.detail,
+                     "message_key": x.message_key, "status": x.status, "delivery": x.delivery.value} for x in lines])
         return 0
-    t = table(f"{ctx.plan.label} · 提醒发送记录 (最近 {len(rows)} 条)", ["时间", "日期", "接收单位", "渠道", "结果", "错误码", "说明"])
-    for log, msg in rows:
-        t.add_row(f"{_local(log.at, plan.timezone):%Y-%m-%d %H:%M:%S}", msg.day.isoformat(), msg.recipient, log.channel,
-                  RESULT.get(log.result, log.result), log.error_code or "", log.detail or "")
+    t = table(f"{ctx.plan.label} · 提醒发送记录 (最近 {len(lines)} 条)", ["时间", "日期", "接收单位", "渠道", "结果", "错误码", "说明"])
+    for x in lines:
+        t.add_row(f"{_local(x.at, tz):%Y-%m-%d %H:%M:%S}", x.day.isoformat(), x.recipient, x.channel,
+                  _delivered(x.delivery), x.error_code or "", x.detail or "")
     console().print(t)
     return 0
 
+
+def _delivered(word: Delivery) -> str:
+    """The send log's one word, coloured as the run's own table colours its results."""
+    style = {Delivery.SENT: "green", Delivery.RECONCILED: "green", Delivery.SHOWN: "cyan", Delivery.RETRY: "yellow",
+             Delivery.UNKNOWN: "yellow"}.get(word, "red")
+    return f"[{style}]{word.value}[/]"
 
 
 def _local(t: datetime, tz: str) -> datetime:

@@ -188,11 +188,11 @@ def _ensure_pool(name: str) -> None:
 
 def scheduler(args: argparse.Namespace) -> int:
     from flows import scheduler as sched
-    from models.db import make_engine
+    from usecases.reads import prepare_database
 
     plan = load_plan(args.config)
     url = settings(args).database_url
-    make_engine(url).dispose()  # the job store shares the database: create it and its schema first
+    prepare_database(url)  # the job store shares the database: create it and its schema first
     s = sched.build(url, plan.timezone)
     s.start(paused=True)
     for change in sched.install(s, list(plan.schedules), plan.timezone, (plan.district, plan.year)):

@@ -16,6 +16,7 @@ from fuquan.errors import LookupFailed
 from fuquan.plans.plan import Words
 from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
 from fuquan.tracking.ledger import Row
+from fuquan.tracking.states import Delivery
 from fuquan.tracking.status import TaskSummary, rollups, summarise
 from fuquan.words import report_text
 from models import outbox
@@ -43,8 +44,10 @@ class Snapshot:
 
 
 def _unacked(session: Session, plan_id: int) -> tuple[int, int]:
+    """(units, reminders) not acknowledged: a reminder is one message a unit received, however many items it
+    names — counted as the unit's and the 专班's pages count them."""
     open_ = unacknowledged(session, plan_id)
-    return len({r.recipient for r, _ in open_}), len(open_)
+    return len({r.recipient for r, _ in open_}), len({m.id for _, m in open_})
 
 
 def snapshot(session: Session, sp: StoredPlan, today: date) -> Snapshot:
@@ -76,18 +79,14 @@ class Sent:
         return self.kind == CONSOLE.kind or self.destination == CONSOLE.target
 
     @property
-    def outcome(self) -> str:
-        if self.shown_only and self.result in ("sent", "reconciled"):
-            return "仅显示, 未发出"
-        return RESULT.get(self.result, self.result)
+    def outcome(self) -> Delivery:
+        return Delivery.of(self.result, self.shown_only)
 
 
 # An emoji for the colour and a word for what it means: the word still reads where no emoji font is installed.
-DOT = {RED: "🔴 逾期", YELLOW: "🟡 临近", GREEN: "🟢 正常", DONE: "✅ 已完成", DONE_LATE: "✅ 逾期完成",
+DOT: dict[str, str] = {RED: "🔴 逾期", YELLOW: "🟡 临近", GREEN: "🟢 正常", DONE: "✅ 已完成", DONE_LATE: "✅ 逾期完成",
        ONGOING: "🔵 持续", PENDING: "⚪ 待定"}
-COLOUR = {RED: "🔴 红", YELLOW: "🟡 黄", GREEN: "🟢 绿"}
-RESULT = {"sent": "已发出", "reconciled": "已送达(核对)", "retry": "未发出, 待重试", "unknown": "结果未知",
-          "failed": "发送失败"}
+COLOUR: dict[str, str] = {RED: "🔴 红", YELLOW: "🟡 黄", GREEN: "🟢 绿"}
 
 
 def title_of(t: TaskSummary | Row) -> str:

@@ -44,10 +44,17 @@ def acknowledge(ctx: Context, cmd: Acknowledge, *, actor: Actor, now: datetime) 
     return f"已签收该提醒 (含 {n} 项事项)" if n else "该提醒此前已签收"
 
 
+def answering(sp: StoredPlan, task_no: int) -> list[str]:
+    """Who answers for a task: its units, and the towns that send its 月报 (each for its own months)."""
+    task = sp.plan.task(task_no)
+    units = [a.unit for a in sp.plan.assignees(task)]
+    return units + [t for t in task.track.monthly_reports or () if t not in units]
+
+
 def share_row(ctx: Context, unit: str, task_no: int, period: str, today: date) -> Row:
     """The unit's row for this task and period: what it owes now. Another unit's task is "not found"."""
     sp = ctx.plan
-    if unit not in [a.unit for a in sp.plan.assignees(sp.plan.task(task_no))]:
+    if unit not in answering(sp, task_no):
         raise NotYours("任务")
     rows = [r for r in unit_rows(ctx, unit, today) if r.task_no == task_no]
     for r in rows:
@@ -192,8 +199,7 @@ def _ref(task_no: int, unit: str, period: str) -> str:
 
 def _members(ctx: Context, cmd: AskExtension) -> Iterator[str]:
     sp = ctx.plan
-    task = sp.plan.task(cmd.task_no)
-    owners = [a.unit for a in sp.plan.assignees(task)]
+    owners = answering(sp, cmd.task_no)
     for name in sp.plan.members(cmd.unit):
         yield sp.plan.pick(name, owners, f"任务 {cmd.task_no} 的责任单位")
 

@@ -12,17 +12,14 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlmodel import select
 from starlette.requests import Request
 
 from fuquan.answers.links import BadLink, Claims, csrf_ok, session_of, sign, verify
 from fuquan.errors import NotYours
 from fuquan.plans.policy import ZHUANBAN
-from models.db import reading
-from models.stored import StoredPlan, read_plan
-from models.tables import PlanRow
 from usecases import unit_links
 from usecases.context import Context
+from usecases.links_door import PlanCache
 
 COOKIE = "fuquan_session"
 FAILS_ALLOWED, FAIL_WINDOW = 20, 600.0  # failed link attempts per address per ten minutes
@@ -54,7 +51,7 @@ class Door:
         self.base = base
         secret = base.settings.link_secret
         self.secret = secret.get_secret_value() if secret else ""
-        self._plans: dict[int, tuple[object, StoredPlan]] = {}
+        self._plans = PlanCache(base)
         self._fails: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -62,16 +59,8 @@ class Door:
         return self.base.clock()
 
     def plan_context(self, plan_id: int) -> Context:
-        """The context for one plan, its stored plan re-read only when a sync changed it."""
-        with reading(self.base.engine) as session:
-            row = session.exec(select(PlanRow).where(PlanRow.id == plan_id)).first()
-            if row is None:
-                raise BadLink("计划不存在")
-            cached = self._plans.get(plan_id)
-            if cached is None or cached[0] != row.content_hash:
-                cached = (row.content_hash, read_plan(session, row))
-                self._plans[plan_id] = cached
-        return replace(self.base, stored=cached[1])
+        """The context for one plan, its stored plan re-read only when a sync, a close or a reopen changed it."""
+        return self._plans.context(plan_id)
 
     def check_rate(self, address: str) -> None:
         now = self.now().timestamp()  # the app's clock (injected in tests)

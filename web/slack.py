@@ -20,16 +20,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from slack_sdk.signature import Clock, SignatureVerifier
-from sqlmodel import select
 
 from fuquan.errors import FuquanError
 from fuquan.tracking.actor import Actor
-from models import answer_io
-from models.db import reading, transaction
-from models.outbox import MessageRow
 from notifications.slack import ACK_ACTION, EXTEND_ACTION
-from usecases import answers
+from usecases import answers, links_door
+from usecases.commands import Acknowledge, AskExtension
 from usecases.context import Context
+from usecases.links_door import ButtonMessage
+from usecases.pages import unit_rows
 
 from .guard import Door
 
@@ -83,8 +82,7 @@ class SlackActions:
         return self.handle(payload, "slack socket")
 
     def _first(self, nonce: str) -> bool:
-        with transaction(self.door.base.engine) as session:
-            return answer_io.first_use(session, nonce[:200])
+        return links_door.first_use(self.door.base, nonce)
 
     # ── what a press means ──────────────────────────────────────────────────────────────────────────────
     def handle(self, payload: dict[str, Any], via: str) -> dict[str, Any] | None:
@@ -97,7 +95,8 @@ class SlackActions:
                 msg, ctx = self._message(str(action.get("value") or ""), channel)
                 actor = Actor(f"{msg.recipient} (Slack {user})", f"{via} {channel}")
                 if action.get("action_id") == ACK_ACTION:
-                    answers.acknowledge(ctx, msg.recipient, msg.id or 0, actor, ctx.now())
+                    answers.acknowledge(ctx, Acknowledge(unit=msg.recipient, message_id=msg.id), actor=actor,
+                                        now=ctx.now())
                 elif action.get("action_id") == EXTEND_ACTION and self.client is not None:
                     self.client.views_open(trigger_id=payload.get("trigger_id"), view=self._modal(ctx, msg))
                 return None
@@ -112,22 +111,22 @@ class SlackActions:
             log.warning("Slack 操作未完成: %s", e)
         return None
 
-    def _message(self, key: str, channel: str | None = None) -> tuple[MessageRow, Context]:
+    def _message(self, key: str, channel: str | None = None) -> tuple[ButtonMessage, Context]:
         """The reminder message a button names and its plan; pressed in `channel`, it must have been posted there."""
-        with reading(self.door.base.engine) as session:
-            msg = session.exec(select(MessageRow).where(MessageRow.key == key)).first()
-        if msg is None or msg.dest_kind != "slack" or msg.forwarded_for or channel not in (None, msg.dest_target):
+        msg = links_door.button_message(self.door.base, key, channel)
+        if msg is None:
             raise Refused(f"按钮与频道不符 ({channel})")
         return msg, self.door.plan_context(msg.plan_id)
 
     def _sign(self, key: str) -> str:
         return hmac.new(self.door.secret.encode(), f"slack-modal:{key}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    def _modal(self, ctx: Context, msg: MessageRow) -> dict[str, Any]:
-        rows = [r for r in answers.unit_page_rows(ctx, msg.recipient, ctx.today())
-                if r.role != "report" and r.judgement.due and r.judgement.due >= ctx.today()]
+    def _modal(self, ctx: Context, msg: ButtonMessage) -> dict[str, Any]:
+        rows = [r for r in unit_rows(ctx, msg.recipient, ctx.today())
+                if not r.judgement.colour.finished and r.judgement.due and r.judgement.due >= ctx.today()]
+        # the value names the row as the use case does (its period); the label is only what the unit reads
         options = [{"text": {"type": "plain_text", "text": f"任务{r.task_no} {r.title} {r.label}".strip()[:75]},
-                    "value": f"{r.task_no}|{r.label}"} for r in rows[:100]]
+                    "value": f"{r.task_no}|{r.period}"} for r in rows[:100]]
         field = {"type": "static_select", "action_id": "v", "options": options} if options else \
             {"type": "plain_text_input", "action_id": "v"}
         return {"type": "modal", "callback_id": MODAL, "title": {"type": "plain_text", "text": "申请延期"},
@@ -156,7 +155,8 @@ class SlackActions:
             new_due = date.fromisoformat(raw_due)
         except ValueError:
             raise FuquanError("请选择新的截止日期") from None
-        answers.ask_extension(ctx, msg.recipient, int(task), period, new_due, reason, f"slack-view:{view.get('id')}",
-                              Actor(f"{msg.recipient} (Slack {user})", via), ctx.today())
+        cmd = AskExtension(unit=msg.recipient, task_no=int(task), period=period, new_due=new_due, reason=reason,
+                           nonce=f"slack-view:{view.get('id')}")
+        answers.ask_extension(ctx, cmd, actor=Actor(f"{msg.recipient} (Slack {user})", via), today=ctx.today())
         return None
 

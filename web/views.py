@@ -10,9 +10,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from fuquan.tracking.judge import FINISHED, RED, YELLOW
 from fuquan.tracking.ledger import Row
-from models.answers import FeedbackRow
 from reports.status import DOT
-from usecases.answers import OfficePage, UnitPage
+from usecases.pages import OfficePage, UnitPage
 
 _ENV = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(default=True),
                    trim_blocks=True, lstrip_blocks=True)
@@ -34,31 +33,46 @@ def _state(r: Row) -> str:
     return ""
 
 
+def _items(r: Row, figures: tuple[str, ...]) -> list[dict[str, Any]]:
+    """What a tracked row still owes, each with the fields its kind asks for (web/forms.py reads them back)."""
+    return [{"key": i.key, "label": i.label, "kind": i.kind, "figures": figures if i.kind == "report" else (),
+             "doc_no": i.kind == "letter", "counts": i.kind == "exam"} for i in r.owed]
+
+
+def _row(r: Row, titles: dict[int, str], figures: tuple[str, ...], today: date, closed: bool) -> dict[str, Any]:
+    j, open_ = r.judgement, not r.judgement.colour.finished and not closed
+    items = _items(r, figures) if r.tracked else []
+    return {"task": r.task_no, "title": r.title or titles.get(r.task_no, ""), "period": r.period, "label": r.label,
+            "due": j.due, "colour": DOT.get(j.colour, j.colour), "css": CSS.get(j.colour, ""), "state": _state(r),
+            "missing": "、".join(r.missing[:6]) + (f" 等 {len(r.missing)} 项" if len(r.missing) > 6 else ""),
+            "review": r.review, "extension": r.extension, "tracked": r.tracked, "owed": items,
+            "report": r.role == "report", "answerable": open_ and (bool(items) or not r.tracked),
+            "extendable": open_ and j.due is not None and j.due >= today and r.extension != "待批",
+            "deadline": r.deadline_text, "min_date": (j.due + timedelta(days=1)).isoformat() if j.due else ""}
+
+
+def _lines(rs: list[Any], titles: dict[int, str]) -> list[str]:
+    """A reminder's lines, each once: a message may hold the same task twice (a repeat beside its first)."""
+    lines = (f"任务{r.task_no} {titles.get(r.task_no, '')} · {KIND.get(r.kind, r.kind)}" + (
+        f" (截止 {r.due})" if r.due else "") for r in rs)
+    return list(dict.fromkeys(lines))
+
+
 def unit_values(view: UnitPage, today: date) -> dict[str, Any]:
     sp = view.plan
     titles = {t.no: t.title for t in sp.plan.tasks}
-    rows = [{"task": r.task_no, "title": r.title or titles.get(r.task_no, ""), "period": r.label
-             if r.role != "report" else "", "label": r.label, "due": r.judgement.due, "colour": DOT.get(r.judgement.colour,
-             r.judgement.colour), "css": CSS.get(r.judgement.colour, ""), "state": _state(r),
-             "missing": "、".join(r.missing[:6]) + (f" 等 {len(r.missing)} 项" if len(r.missing) > 6 else ""),
-             "review": r.review, "extension": r.extension, "open": r.judgement.colour not in FINISHED,
-             "report": r.role == "report" and r.judgement.colour not in FINISHED,
-             "answerable": r.role != "report" and r.judgement.colour not in FINISHED,
-             "extendable": r.role != "report" and r.judgement.due is not None and r.judgement.due >= today
-             and r.judgement.colour not in FINISHED and r.extension != "待批", "deadline": r.deadline_text,
-             "min_date": (r.judgement.due + timedelta(days=1)).isoformat() if r.judgement.due else ""}
-            for r in view.rows]
+    closed = bool(view.closed)
+    rows = [_row(r, titles, sp.plan.report_figures, today, closed) for r in view.rows]
     task_no = {tid: no for no, tid in sp.task_ids.items()}
-    reminders = [{"id": m.id, "day": m.day, "title": m.title, "lines": [
-        f"任务{r.task_no} {titles.get(r.task_no, '')} · {KIND.get(r.kind, r.kind)}" + (f" (截止 {r.due})" if r.due else "")
-        for r in rs]} for m, rs in view.reminders]
+    reminders = [{"id": m.id, "day": m.day, "title": m.title, "lines": _lines(rs, titles)} for m, rs in view.reminders]
     feedback = [{"task": task_no.get(f.task_id), "period": f.period, "status": f.status, "note": f.note, "state": f.state,
                  "reason": f.reason, "by": f.decided_by, "on": f.submitted_on,
                  "files": [view.files[i] for i in f.evidence if i in view.files]} for f in view.feedback]
     extensions = [_ext(e, task_no, sp.names, titles, today) for e in view.extensions]
-    return {"plan": sp, "unit": view.unit, "rows": rows, "has_period": any(r["period"] for r in rows), "reminders": reminders, "feedback": feedback,
-            "extensions": extensions, "to_decide": [_ext(e, task_no, sp.names, titles, today) for e in view.to_decide],
-            "towns_word": sp.plan.words.towns, "review": sp.plan.answers.review}
+    return {"plan": sp, "unit": view.unit, "rows": rows, "has_period": any(r["label"] for r in rows),
+            "reminders": reminders, "feedback": feedback, "extensions": extensions, "closed": view.closed,
+            "to_decide": [_ext(e, task_no, sp.names, titles, today) for e in view.to_decide],
+            "towns_word": sp.plan.words.towns, "review": sp.plan.answers.review, "today": today.isoformat()}
 
 
 def _ext(e: Any, task_no: dict[int, int], names: dict[int, str], titles: dict[int, str], today: date) -> dict[str, Any]:
@@ -81,12 +95,15 @@ def office_values(view: OfficePage, today: date) -> dict[str, Any]:
                  "title": titles.get(task_no.get(f.task_id, 0), ""), "period": f.period, "status": f.status,
                  "note": f.note, "on": f.submitted_on, "files": [view.files[i] for i in f.evidence if i in view.files]}
                 for f in view.feedback]
-    decided = [{"what": "反馈" if isinstance(d, FeedbackRow) else "延期", "unit": sp.names.get(d.unit_id, ""),
+    # (an extension has a new due date, feedback has none: told apart without importing models)
+    decided = [{"what": "延期" if hasattr(d, "new_due") else "反馈", "unit": sp.names.get(d.unit_id, ""),
                 "task": task_no.get(d.task_id), "state": d.state, "by": d.decided_by, "at": d.decided_at,
-                "reason": d.reason if isinstance(d, FeedbackRow) else d.decision_reason} for d in view.decided]
+                "reason": getattr(d, "decision_reason" if hasattr(d, "new_due") else "reason")} for d in view.decided]
     for entry in unacked.values():
         entry["tasks"] = [f"任务{n}" for n in sorted(entry["tasks"])]
+    # one message is one 提醒, however many items it names: counted as the unit's page and `status` count them
     return {"plan": sp, "unacked": sorted(unacked.values(), key=lambda e: -e["days"]), "feedback": feedback,
-            "unacked_reminders": len(view.unacked),
+            "unacked_units": len({e["unit"] for e in unacked.values()}), "unacked_reminders": len(unacked),
+            "closed": view.plan.closed,
             "extensions": [_ext(e, task_no, sp.names, titles, today) for e in view.extensions], "decided": decided,
             "by": sp.plan.answers.extensions_by}

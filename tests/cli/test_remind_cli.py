@@ -56,8 +56,9 @@ def test_console_default_prints_and_files_and_sends_once(console_run, tmp_path) 
     assert second.out.strip() == "芜湖市湾沚区 2023 年度: 2023-04-28 没有需要发送的提醒 (到期提醒 162 条均已发送过)"
     log = json.loads(console_run("reminders", "log", "--json", "--day", "2023-04-28").out)
     assert len(log) == 19 and {e["result"] for e in log} == {"sent"} and {e["channel"] for e in log} == {"控制台"}
+    assert {e["delivery"] for e in log} == {"仅显示, 未发出"}  # printed and filed: nobody was sent anything
     table = console_run("reminders", "log")
-    assert "提醒发送记录 (最近 19 条)" in table.out and "已发送" in table.out
+    assert "提醒发送记录 (最近 19 条)" in table.out and "仅显示, 未发出" in table.out and "已发送" not in table.out
 
 
 def test_no_secret_reaches_output_logs_or_database(run, tmp_path, monkeypatch, db_url) -> None:  # type: ignore[no-untyped-def]

@@ -94,10 +94,10 @@ def test_monthly_reports_one_row_per_town_and_period() -> None:
 
 def test_generic_status_and_extension() -> None:
     shares = shares_of(PLAN)
-    shares = [replace(s, status="已完成", completed_on=date(2023, 3, 30)) if (s.task_no, s.unit) == (1, "甲镇")
-              else replace(s, extended_due=date(2023, 5, 15)) if (s.task_no, s.unit) == (1, "乙镇") else s
+    shares = [replace(s, status="已完成", completed_on=date(2023, 3, 30)) if (s.task_no, s.unit) == (1, "甲镇") else s
               for s in shares]
-    rs = rows(Records(), date(2023, 4, 28), shares)
+    rec = Records(extended={(1, "乙镇", ""): date(2023, 5, 15)})  # a granted extension: its one record
+    rs = rows(rec, date(2023, 4, 28), shares)
     assert pick(rs, 1, "甲镇").judgement.colour == DONE
     assert pick(rs, 1, "乙镇").judgement.colour == GREEN  # the approved new date replaces 03-31
     assert pick(rs, 1, "区委编办").judgement.colour == RED

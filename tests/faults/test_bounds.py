@@ -21,9 +21,9 @@ def loaded(run):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("args, code, said", [
     (("task", "set", "5", "区委编办", "申请延期", "--new-due", "9999-12-31", "--reason", "x"), 2, "日期 9999-12-31 不在 2000–2100 年之间"),
     (("task", "set", "5", "区委编办", "申请延期", "--new-due", "2030-12-31", "--reason", "x"), 1,
-     "新的截止日期 2030-12-31 不在计划年度 2023 年前后"),
+     "新的截止日期 2030-12-31 超出计划年度 2023 的范围"),
     (("task", "set", "5", "区委编办", "已完成", "--on", "1999-05-01"), 2, "日期 1999-05-01 不在 2000–2100 年之间"),
-    (("letter", "sign", "区水务局", "湾沚镇", "--on", "2019-04-25"), 1, "签订日期 2019-04-25 不在计划年度"),
+    (("letter", "sign", "区水务局", "湾沚镇", "--on", "2019-04-25"), 1, "签订日期 2019-04-25 早于计划年度 2023 年"),
     (("report", "submit", "湾沚镇", "--month", "2025-01", "--on", "2023-05-19"), 1, "月份 2025-01 不在计划年度 2023 内"),
     (("exam", "schedule", "湾沚镇", "--on", "2026-01-01"), 1, "考试日期 2026-01-01 不在计划年度"),
     (("report", "submit", "湾沚镇", "--month", "2023-02", "--on", "2023-05-19"), 1,
@@ -40,8 +40,10 @@ def test_far_dates_are_refused_and_change_nothing(loaded, db_url, args, code, sa
 
 def test_one_bad_stored_date_is_skipped_and_named_not_fatal(loaded, db_url) -> None:  # type: ignore[no-untyped-def]
     # as an older version (or a hand edit) could have left it: straight into the database
-    dbs.execute(db_url, "UPDATE assignment SET extended_due = '9999-12-31', status = '申请延期' "
-                        "WHERE task_id = (SELECT id FROM task WHERE no = 5) AND unit_id = (SELECT id FROM unit WHERE name = '区委编办')")
+    dbs.execute(db_url, "INSERT INTO extension (plan_id, task_id, unit_id, period, due, new_due, reason, state, asked_on, "
+                        "reply_by, at, by, source) SELECT t.plan_id, t.id, u.id, '', '2023-06-20', '9999-12-31', 'x', "
+                        "'批准', '2023-06-01', '2023-06-01', CURRENT_TIMESTAMP, 'x', 'cli' FROM task t, unit u "
+                        "WHERE t.no = 5 AND u.name = '区委编办'")
     status = loaded("status", "--json", *T)
     assert status.code == 0, status.err
     assert "任务5 区委编办 的日期无法计算" in status.err

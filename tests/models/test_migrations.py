@@ -95,6 +95,7 @@ def test_an_old_database_with_data_is_upgraded_and_reads_as_before(tmp_path, run
         assert task.pop("short")
     for row in now["rows"]:  # added since: where the unit's answers stand (none yet in an old database)
         assert (row.pop("review"), row.pop("extension")) == ("", "")
+        row.pop("period")  # added since: what answers name the row by
     assert now == OLD_STATUS
 
     assert dbs.rows(url, "SELECT version_num FROM alembic_version") == [(migrate.HEAD,)]
@@ -153,3 +154,19 @@ def test_four_processes_opening_an_old_database_at_once_migrate_it_once(tmp_path
     counts = _old_counts()
     assert dbs.rows(url, "SELECT COUNT(*) FROM audit WHERE plan_id IS NOT NULL") == [(counts["audit"],)]
     assert dbs.rows(url, "SELECT COUNT(*) FROM reminder") == [(counts["reminder"],)]
+
+
+def test_an_extension_recorded_before_0008_becomes_its_one_record(tmp_path, run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # the assignment's own extension columns (written by `task set … 申请延期` up to 0007) move into `extension`
+    url = _database_as_0_1_0_left_it(tmp_path, False)
+    dbs.execute(url, "UPDATE assignment SET extended_due = '2023-09-30', extension_reason = '机构调整', "
+                     "extension_approved_by = '李明', status = '申请延期' WHERE task_id = (SELECT id FROM task WHERE no = 5) "
+                     "AND unit_id = (SELECT id FROM unit WHERE name = '区委编办')")
+    monkeypatch.setenv("FUQUAN_DATABASE_URL", url)
+    r = run("status", "--json", "--today", "2023-07-03")
+    assert r.code == 0, r.err
+    row = next(x for x in json.loads(r.out)["rows"] if x["task"] == 5 and x["unit"] == "区委编办")
+    assert row["due"] == "2023-09-30" and row["colour"] in ("绿", "黄")
+    [(state, new_due, reason, by)] = dbs.rows(url, "SELECT state, new_due, reason, decided_by FROM extension")
+    assert (state, str(new_due), reason, by) == ("批准", "2023-09-30", "机构调整", "李明")
+    assert dbs.rows(url, "SELECT COUNT(*) FROM assignment WHERE status = '申请延期'") == [(0,)]

@@ -12,7 +12,8 @@ import pytest
 from fuquan.tracking.actor import Actor
 from tests import dbs
 from tests.conftest import ROOT
-from usecases import answers
+from usecases import answers, pages
+from usecases.commands import Acknowledge, AskExtension, DecideExtension
 from usecases.context import open_context
 from usecases.settings import Settings
 
@@ -44,7 +45,8 @@ def test_unacknowledged_reminder_is_sent_again_once_and_escalated(case, run, db_
     assert run("remind", "--today", day0, "--force").code == 0
     [(mid,)] = dbs.rows(db_url, "SELECT id FROM message WHERE recipient = :r", r=acks)
     with open_context(Settings.from_env(), clock=lambda: datetime.fromisoformat(f"{day0}T03:00+00:00")) as ctx:
-        said = answers.acknowledge(ctx.choose(), acks, mid, Actor(f"{acks} (专属链接)", "web 127.0.0.1"), ctx.now())
+        said = answers.acknowledge(ctx.choose(), Acknowledge(unit=acks, message_id=mid),
+                                   actor=Actor(f"{acks} (专属链接)", "web 127.0.0.1"), now=ctx.now())
     assert said.startswith("已签收")
 
     assert run("remind", "--today", day1, "--force").code == 0  # one working day: not yet
@@ -86,7 +88,7 @@ def test_the_repeat_acknowledged_acknowledges_the_first(case, run, db_url: str) 
     run("remind", "--today", day2, "--force")
     [(mid,)] = dbs.rows(db_url, "SELECT id FROM message WHERE recipient = :r AND title LIKE '%请签收%'", r=silent)
     with open_context(Settings.from_env(), clock=lambda: datetime(2030, 1, 1, tzinfo=UTC)) as ctx:
-        answers.acknowledge(ctx.choose(), silent, mid, Actor(silent), ctx.now())
+        answers.acknowledge(ctx.choose(), Acknowledge(unit=silent, message_id=mid), actor=Actor(silent), now=ctx.now())
     # the first message's reminders, which the repeat stood for, are acknowledged with it; later ones are not
     def open_on(day: str) -> list[tuple[int]]:
         return dbs.rows(db_url, "SELECT count(*) FROM reminder r JOIN message m ON m.id = r.message_id "
@@ -103,10 +105,13 @@ def test_an_extension_left_undecided_past_its_reply_deadline_is_chased_once(case
     acks, *_ = case
     with open_context(Settings.from_env(), clock=lambda: datetime(2024, 4, 10, 2, tzinfo=UTC)) as ctx:
         ctx = ctx.choose()
-        answers.ask_extension(ctx, acks, 12, "", date(2024, 7, 15), "汛期", "x1", Actor(acks), date(2024, 4, 10))
-        answers.ask_extension(ctx, "龙潭镇", 12, "", date(2024, 7, 20), "人手不足", "x2", Actor("龙潭镇"), date(2024, 4, 10))
-        [_, theirs] = sorted(answers.office_page(ctx, date(2024, 4, 10)).extensions, key=lambda e: e.id or 0)
-        answers.decide_extension(ctx, theirs.id or 0, False, "不可调整", Actor("专班 李明"), ctx.now())
+        answers.ask_extension(ctx, AskExtension(unit=acks, task_no=12, new_due=date(2024, 7, 15), reason="汛期",
+                                                nonce="x1"), actor=Actor(acks), today=date(2024, 4, 10))
+        answers.ask_extension(ctx, AskExtension(unit="龙潭镇", task_no=12, new_due=date(2024, 7, 20), reason="人手不足",
+                                                nonce="x2"), actor=Actor("龙潭镇"), today=date(2024, 4, 10))
+        [_, theirs] = sorted(pages.office_page(ctx, date(2024, 4, 10)).extensions, key=lambda e: e.id or 0)
+        answers.decide_extension(ctx, DecideExtension(extension_id=theirs.id or 0, grant=False, reason="不可调整"),
+                                 actor=Actor("专班 李明"), now=ctx.now())
     run("remind", "--today", "2024-04-15", "--force")  # the reply deadline itself: not yet
     assert _messages(db_url, "专班", "延期申请待答复") == []
     run("remind", "--today", "2024-04-16", "--force")

@@ -35,11 +35,12 @@ from starlette.testclient import TestClient
 
 from cli.main import main
 from fuquan.answers.links import OFFICE, Claims, sign
-from fuquan.answers.uploads import MAX_BYTES
+from fuquan.answers.uploads import MAX_BYTES, Upload
 from fuquan.tracking.actor import Actor
 from fuquan.tracking.judge import FINISHED
 from tests import dbs
-from usecases import answers, evidence, unit_links
+from usecases import answers, pages, unit_links
+from usecases.commands import AskExtension, GiveFeedback
 from usecases.context import Context, open_context
 from usecases.settings import Settings
 from web.app import make_app
@@ -230,26 +231,27 @@ class World:
         return re.findall(r'name="message" value="(\d+)"', page)
 
     def extendable(self, unit: str, *, not_of: str | None = None) -> tuple[int, date]:
-        """A task (no period) the unit may still answer and ask an extension for, and its due date; with
-        `not_of`, one that unit has no share in. (As the test began: what the test itself sends changes nothing.)"""
+        """A task (no period, judged from a status: its 反馈 says 进行中 or 已完成) the unit may still answer and ask
+        an extension for, and its due date; with `not_of`, one that unit has no share in. (As the test began: what
+        the test itself sends changes nothing.)"""
         if (unit, not_of) not in self._extendable:
             self._extendable[unit, not_of] = self._find_extendable(unit, not_of)
         return self._extendable[unit, not_of]
 
     def _find_extendable(self, unit: str, not_of: str | None) -> tuple[int, date]:
         sp, today = self.ctx.plan, self.case.day
-        for r in answers.unit_page_rows(self.ctx, unit, today):
+        for r in pages.unit_rows(self.ctx, unit, today):
             due = r.judgement.due
             shared = not_of is not None and not_of in [a.unit for a in sp.plan.assignees(sp.plan.task(r.task_no))]
-            if r.role != "report" and not r.label and due is not None and due >= today and not shared \
+            if not r.tracked and not r.period and due is not None and due >= today and not shared \
                     and r.judgement.colour not in FINISHED:
                 return r.task_no, due
         raise AssertionError(f"{unit} has no task to ask an extension for (not of {not_of})")
 
     def answerable(self, unit: str) -> list[int]:
-        """The tasks (no period) the unit may send feedback on."""
-        return [r.task_no for r in answers.unit_page_rows(self.ctx, unit, self.case.day)
-                if r.role != "report" and not r.label and r.judgement.colour not in FINISHED]
+        """The tasks (no period, judged from a status) the unit may send feedback on."""
+        return [r.task_no for r in pages.unit_rows(self.ctx, unit, self.case.day)
+                if not r.tracked and not r.period and r.judgement.colour not in FINISHED]
 
     def sheet(self, towns: list[str], case: Case | None = None, submitted: date | None = None) -> bytes:
         """A 月报 sheet (CSV) of last month from `fuquan template reports`, one filled row per town in `towns`,
@@ -273,10 +275,12 @@ class World:
         """A pending feedback (with one PDF) and a pending extension request of `unit`, through the service layer."""
         actor = Actor(f"{unit} (专属链接)", "seed")
         task, due = self.extendable(unit)
-        answers.give_feedback(self.ctx, unit, task, "", "进行中", "种子反馈", [evidence.Upload("seed.pdf", PDF + unit.encode())],
-                              f"seed-f-{unit}-{self.plan_id}", actor, self.case.day)
-        answers.ask_extension(self.ctx, unit, task, "", due + timedelta(days=10), "种子申请",
-                              f"seed-e-{unit}-{self.plan_id}", actor, self.case.day)
+        answers.give_feedback(self.ctx, GiveFeedback(unit=unit, task_no=task, status="进行中", note="种子反馈",
+                                                     files=(Upload("seed.pdf", PDF + unit.encode()),),
+                                                     nonce=f"seed-f-{unit}-{self.plan_id}"), actor=actor, today=self.case.day)
+        answers.ask_extension(self.ctx, AskExtension(unit=unit, task_no=task, new_due=due + timedelta(days=10),
+                                                     reason="种子申请", nonce=f"seed-e-{unit}-{self.plan_id}"),
+                              actor=actor, today=self.case.day)
         where = {"p": self.plan_id, "u": self.unit_id(unit)}
         one = "SELECT max(id) FROM {} WHERE plan_id = :p AND unit_id = :u"
         return {t: dbs.rows(self.url, one.format(t), **where)[0][0] for t in ("feedback", "extension", "evidence")}

@@ -1,0 +1,71 @@
+"""What the web app's door and Slack's buttons read before a use case runs: the plan a link or session names
+(cached, re-read only when a sync changed it or it was closed or reopened), the reminder message a button
+names, and the one-time use of a Slack request or envelope. The doors themselves import no `models`."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlmodel import select
+
+from fuquan.errors import BadLink
+from models import answer_io as io
+from models.db import reading, transaction
+from models.outbox import MessageRow
+from models.stored import StoredPlan, read_plan
+from models.tables import PlanRow
+
+from .context import Context
+
+
+class PlanCache:
+    """Stored plans by id for one process. The version read with each plan is its content hash and its closing:
+    a synced plan and a plan closed (or reopened) since are read again, so a closed plan's pages say so at once."""
+
+    def __init__(self, base: Context) -> None:
+        self.base = base
+        self._plans: dict[int, tuple[tuple[str, datetime | None, str | None], StoredPlan]] = {}
+        self._lock = threading.Lock()
+
+    def context(self, plan_id: int) -> Context:
+        """The base context with plan `plan_id` chosen; BadLink when no such plan exists."""
+        with reading(self.base.engine) as session:
+            row = session.exec(select(PlanRow).where(PlanRow.id == plan_id)).first()
+            if row is None:
+                raise BadLink("计划不存在")
+            version = (row.content_hash, row.closed_at, row.closed_by)
+            with self._lock:
+                cached = self._plans.get(plan_id)
+            if cached is None or cached[0] != version:
+                cached = (version, read_plan(session, row))
+                with self._lock:
+                    self._plans[plan_id] = cached
+        return replace(self.base, stored=cached[1])
+
+
+@dataclass(frozen=True)
+class ButtonMessage:
+    """A reminder message as a Slack button names it: who it was for and the plan it belongs to."""
+
+    id: int
+    key: str
+    plan_id: int
+    recipient: str
+
+
+def button_message(ctx: Context, key: str, channel: str | None = None) -> ButtonMessage | None:
+    """The message a button's value (its outbox key) names, when it was posted to Slack for a unit itself (not
+    forwarded to the 专班) and, given `channel`, posted there; else None."""
+    with reading(ctx.engine) as session:
+        msg = session.exec(select(MessageRow).where(MessageRow.key == key)).first()
+    if msg is None or msg.dest_kind != "slack" or msg.forwarded_for or channel not in (None, msg.dest_target):
+        return None
+    return ButtonMessage(msg.id or 0, msg.key, msg.plan_id, msg.recipient)
+
+
+def first_use(ctx: Context, nonce: str) -> bool:
+    """Record a one-time token (a Slack request's digest, an envelope id): False when it was seen before."""
+    with transaction(ctx.engine) as session:
+        return io.first_use(session, nonce[:200])

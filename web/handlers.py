@@ -1,0 +1,97 @@
+"""The web app's handlers, one per route: each parses its form into a command (web/forms.py), calls one use case
+with the session's context and actor, and answers with a page. A handler raises the use case's error as it is;
+web/app.py turns each kind into its refusal."""
+
+from __future__ import annotations
+
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from fuquan.answers.links import csrf_token
+from fuquan.answers.uploads import KINDS, MAX_BYTES, Upload
+from fuquan.errors import InvalidValue, NotYours, PlanClosed
+from fuquan.tracking.actor import Actor
+from usecases import answers, evidence, pages
+
+from . import forms, views
+from .guard import Door, Visitor
+from .responses import HEADERS, done, page
+
+
+def door_of(request: Request) -> Door:
+    door: Door = request.app.state.door
+    return door
+
+
+def actor(v: Visitor, *, replace: bool = True) -> Actor:
+    return Actor(v.by, f"web {v.address}", replace, "如需更正已登记的内容, 请联系工作专班")
+
+
+async def unit(request: Request, v: Visitor) -> Response:
+    today = v.ctx.today()
+    view = pages.unit_page(v.ctx, v.holder, today)
+    return page("unit.html", **views.unit_values(view, today), csrf=csrf_token(v.claims, door_of(request).secret),
+                nonce=secrets.token_urlsafe(12))
+
+
+async def office(request: Request, v: Visitor) -> Response:
+    today = v.ctx.today()
+    view = pages.office_page(v.ctx, today)
+    return page("office.html", **views.office_values(view, today), member=v.claims.member,
+                csrf=csrf_token(v.claims, door_of(request).secret))
+
+
+async def ack(request: Request, v: Visitor) -> Response:
+    form = await forms.read(request, door_of(request), v)
+    return done(answers.acknowledge(v.ctx, forms.acknowledge(form, v.holder), actor=actor(v), now=v.ctx.now()), "/u")
+
+
+async def feedback(request: Request, v: Visitor) -> Response:
+    form = await forms.read(request, door_of(request), v)
+    today = v.ctx.today()
+    cmd = forms.feedback(form, v.holder, await forms.uploads(form), today)
+    return done(answers.give_feedback(v.ctx, cmd, actor=actor(v), today=today), "/u")
+
+
+async def extension(request: Request, v: Visitor) -> Response:
+    form = await forms.read(request, door_of(request), v)
+    cmd = forms.extension(form, v.holder)
+    plan = v.ctx.plan.plan
+    # another unit's task is "not found" (usecases.answers.ask_extension would name the task's units, 400)
+    if v.holder not in [a.unit for a in plan.assignees(plan.task(cmd.task_no))]:
+        raise NotYours("任务")
+    return done(answers.ask_extension(v.ctx, cmd, actor=actor(v), today=v.ctx.today()), "/u")
+
+
+async def sheet(request: Request, v: Visitor) -> Response:
+    form = await forms.read(request, door_of(request), v)
+    upload = next(iter(form.files()), None)
+    if upload is None:
+        raise InvalidValue("请选择要上传的登记表 (Excel 或 CSV)")
+    if v.ctx.plan.closed:  # (the import records row by row and does not check the plan year itself)
+        raise PlanClosed(f"{v.ctx.plan.label} 计划{v.ctx.plan.closed}, 不再登记新的进展、反馈或延期")
+    data = Upload(upload.filename or "", await upload.read(MAX_BYTES + 1))
+    if len(data.data) > MAX_BYTES:
+        raise InvalidValue("登记表超过 20 MB")
+    # replace=False: an upload never silently changes what was recorded before (a 月报's 报送日期)
+    return done(evidence.import_sheet(v.ctx, v.holder, data, actor(v, replace=False), v.ctx.today()), "/u")
+
+
+async def decide(request: Request, v: Visitor) -> Response:
+    form = await forms.read(request, door_of(request), v)
+    cmd = forms.decide(form, None if v.office else v.holder)
+    return done(answers.decide_extension(v.ctx, cmd, actor=actor(v), now=v.ctx.now()), "/office" if v.office else "/u")
+
+
+async def review(request: Request, v: Visitor) -> Response:
+    form = await forms.read(request, door_of(request), v)
+    return done(answers.review_feedback(v.ctx, forms.review(form), actor=actor(v), now=v.ctx.now()), "/office")
+
+
+async def evidence_file(request: Request, v: Visitor) -> Response:
+    row = evidence.evidence_row(v.ctx, forms.number(str(request.path_params["id"]), "佐证材料"),
+                                None if v.office else v.ctx.plan.unit_ids[v.holder])
+    return FileResponse(evidence.evidence_path(v.ctx, row), media_type=KINDS[row.kind], filename=row.name,
+                        content_disposition_type="attachment", headers=HEADERS)
