@@ -11,8 +11,8 @@ from rich.table import Table
 
 from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW
 
-STATE_STYLE = {RED: "bold red", YELLOW: "yellow", GREEN: "green", DONE: "cyan", DONE_LATE: "magenta",
-               ONGOING: "blue", PENDING: "dim"}
+STATE_STYLE: dict[str, str] = {RED: "bold red", YELLOW: "yellow", GREEN: "green", DONE: "cyan",
+                               DONE_LATE: "magenta", ONGOING: "blue", PENDING: "dim"}
 
 
 def console(stderr: bool = False) -> Console:

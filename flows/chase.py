@@ -44,10 +44,10 @@ def chase(ctx: Context, today: date, now: datetime, occasion: Occasion) -> tuple
     ids, again = [], 0
     with transaction(ctx.engine) as session:
         for (to, kind), items in mail.items():
-            queued = queue_once(session, ctx, today, now, to,
-                                {k: {"task_no": f[0], "about": f[1], "kind": kind, "stage": "0", "due": None}
-                                 for k, f in items.items()},
-                                partial(_unacked, occasion, to, items, None if kind == "again" else kinds))
+            queued = queue_once(session, ctx, day=today, now=now, to=to,
+                                reminders={k: {"task_no": f[0], "about": f[1], "kind": kind, "stage": "0", "due": None}
+                                           for k, f in items.items()},
+                                message=partial(_unacked, occasion, to, items, None if kind == "again" else kinds))
             if queued:
                 ids.append(queued[0])
                 again += len(queued[1]) if kind == "again" else 0
@@ -71,10 +71,10 @@ def chase_replies(ctx: Context, today: date, now: datetime, occasion: Occasion) 
     ids = []
     with transaction(ctx.engine) as session:
         for to, items in mail.items():
-            queued = queue_once(session, ctx, today, now, to,
-                                {k: {"task_no": i[0], "about": i[1], "kind": "reply", "stage": "0", "due": i[3]}
-                                 for k, i in items.items()},
-                                partial(_replies, occasion, to, items))
+            queued = queue_once(session, ctx, day=today, now=now, to=to,
+                                reminders={k: {"task_no": i[0], "about": i[1], "kind": "reply", "stage": "0", "due": i[3]}
+                                           for k, i in items.items()},
+                                message=partial(_replies, occasion, to, items))
             if queued:
                 ids.append(queued[0])
     return ids

@@ -323,9 +323,10 @@ def send_to_zhuanban(ctx: Context, report: RunReport, now: datetime, *, kind: st
     """Queue one message to the 专班 for whichever of `keys` were never sent, then deliver it: the
     outbox's exactly-once, for notices and report summaries as for reminders."""
     with transaction(ctx.engine) as session:
-        queued = queue_once(session, ctx, report.day, now, ZHUANBAN,
-                            {k: {"task_no": 0, "about": ZHUANBAN, "kind": kind, "stage": "0", "due": None} for k in keys},
-                            message)
+        queued = queue_once(session, ctx, day=report.day, now=now, to=ZHUANBAN,
+                            reminders={k: {"task_no": 0, "about": ZHUANBAN, "kind": kind, "stage": "0", "due": None}
+                                       for k in keys},
+                            message=message)
     if queued:
         deliver(ctx, ctx.plan.id, report, now, lease, only=[queued[0]])
 

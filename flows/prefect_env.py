@@ -51,10 +51,6 @@ def board_key(plan_id: int, year: int) -> str:
     return f"fuquan-p{plan_id}-{year}"
 
 
-def home_path() -> str:
-    return f"{UI}/dashboard"
-
-
 def deployments_path() -> str:
     return f"{UI}/deployments"
 

@@ -112,7 +112,7 @@ def _scheduled() -> bool:
     return bool(ctx and ctx.flow_run and ctx.flow_run.auto_scheduled)
 
 
-def _run(name: str, today: str | None, year: int | None, district: str | None, period: str | None, force: bool,
+def _run(name: str, *, today: str | None, year: int | None, district: str | None, period: str | None, force: bool,
          config: str | None) -> Any:
     opts = Options(date.fromisoformat(today) if today else None, period, force, Path(config) if config else None,
                    _scheduled())
@@ -126,7 +126,7 @@ def _run(name: str, today: str | None, year: int | None, district: str | None, p
 def _make(name: str) -> Flow[..., Any]:
     def run(today: str | None = None, year: int | None = None, district: str | None = None,
             period: str | None = None, force: bool = False, config: str | None = None) -> Any:
-        return _run(name, today, year, district, period, force, config)
+        return _run(name, today=today, year=year, district=district, period=period, force=force, config=config)
 
     run.__name__ = run.__qualname__ = name.replace("-", "_")
     return flow(name=name, description=f"{TITLES[name]}: {FLOWS[name]}", flow_run_name=_run_name(name),

@@ -15,8 +15,8 @@ from models import outbox
 from usecases.context import Context
 
 
-def queue_once(session: Session, ctx: Context, day: date, now: datetime, to: str, reminders: dict[str, dict[str, Any]],
-               message: Callable[[list[str]], Message]) -> tuple[int, list[str]] | None:
+def queue_once(session: Session, ctx: Context, *, day: date, now: datetime, to: str,
+               reminders: dict[str, dict[str, Any]], message: Callable[[list[str]], Message]) -> tuple[int, list[str]] | None:
     """One message to `to` for whichever keys of `reminders` (key → task_no, about, kind, stage, due) were never
     queued, through the plan's channel for `to` (the 专班 standing in for a unit without one): (its outbox id, the
     new keys), or None when every key was queued before."""

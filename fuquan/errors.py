@@ -8,13 +8,16 @@
     ├── InvalidValue             an impossible value (passed > sat, a signing date in the future)
     │   ├── NotApplicable        a department × town cell the plan marks as not applying
     │   └── PlanClosed           a closed plan year takes no new 反馈, 延期 or records (fuquan plan reopen)
+    ├── ImportRejected           a sheet with bad rows: every problem by sheet, row and column; nothing imported
     ├── NotYours                 a row that does not exist or belongs to another unit (the two look alike)
     ├── AlreadyDecided           feedback or an extension request decided before: nothing is done twice
     ├── BadLink                  a personal link or session forged, expired or revoked (fuquan.answers.links)
+    ├── TooManyAttempts          too many failed links from one address: wait, then try again
     ├── StorageError             the database refused (locked, unreachable, not migrated)
     └── NotificationError        a channel refused a message; `category` says what to do about it
 
-The core raises these; only the CLI maps them to a message and an exit code.
+The core raises these; only the doors turn them into words: the CLI into `错误: …` and an exit code, the web app
+into a Chinese page with its HTTP status.
 Messages are user-facing and therefore Chinese.
 """
 
@@ -83,6 +86,13 @@ class PlanClosed(InvalidValue):
     """The plan year was closed (`fuquan plan close`): status and reports still work, nothing new is recorded."""
 
 
+class ImportRejected(FuquanError):
+    def __init__(self, path: str, problems: list[str]) -> None:
+        lines = "\n".join(problems[:200])
+        more = f"\n… 另有 {len(problems) - 200} 处" if len(problems) > 200 else ""
+        super().__init__(f"{path}: {len(problems)} 处错误, 未导入任何数据:\n{lines}{more}")
+
+
 class NotYours(FuquanError):
     """Asked for a row that does not exist or belongs to another unit: the two look the same from outside."""
 
@@ -96,6 +106,10 @@ class AlreadyDecided(FuquanError):
 
 class BadLink(FuquanError):
     """A personal link or session that is forged, expired, revoked or of another plan."""
+
+
+class TooManyAttempts(FuquanError):
+    """Too many failed link attempts from one address within the window (web/guard.py)."""
 
 
 class StorageError(FuquanError):

@@ -25,7 +25,7 @@ from .outbox import SENT, MessageRow, ReminderRow
 from .stored import StoredPlan
 
 
-def audit(session: Session, sp: StoredPlan, actor: Actor, entity: str, ref: str, field: str,
+def audit(session: Session, sp: StoredPlan, actor: Actor, *, entity: str, ref: str, field: str,
           old: Any = None, new: Any = None) -> None:
     session.add(AuditRow(plan_id=sp.id, by=actor.by, source=actor.source, entity=entity, ref=ref, field=field,
                          old=None if old is None else str(old), new=None if new is None else str(new)))
@@ -89,7 +89,7 @@ def acknowledge(session: Session, sp: StoredPlan, actor: Actor, unit: str, messa
         session.add(AckRow(plan_id=sp.id, reminder_id=r.id or 0, unit_id=sp.unit_ids[unit], at=now, by=actor.by,
                            source=actor.source))
     if new:
-        audit(session, sp, actor, "ack", f"{unit}/{msg.title}", "签收", new=f"{len(new)} 条提醒")
+        audit(session, sp, actor, entity="ack", ref=f"{unit}/{msg.title}", field="签收", new=f"{len(new)} 条提醒")
     return len(new)
 
 
@@ -103,8 +103,9 @@ def unacknowledged(session: Session, plan_id: int) -> list[tuple[ReminderRow, Me
     return list(session.exec(stmt))  # type: ignore[arg-type]
 
 
-def add_evidence(session: Session, sp: StoredPlan, unit_id: int, sha: str, kind: str, size: int,
-                 name: str) -> EvidenceRow:
+def add_evidence(session: Session, sp: StoredPlan, unit_id: int, stored: tuple[str, str, int, str]) -> EvidenceRow:
+    """A 佐证 file of the unit: (sha256, kind, size, sanitised name) as usecases.evidence.store kept it."""
+    sha, kind, size, name = stored
     row = EvidenceRow(plan_id=sp.id, unit_id=unit_id, sha256=sha, kind=kind, size=size, name=name)
     session.add(row)
     session.flush()

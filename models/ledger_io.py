@@ -96,7 +96,7 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
         ledger.shares.sort(key=lambda s: s.task_no)
     names = {uid: n for p in plans for uid, n in p.names.items()}
     only = _only(unit_id, plans[0].plan.unit(names[unit_id]).kind != "department") if unit_id is not None else {}
-    _records(session, ids, tasks, names, out, only, unit_id)
+    _records(session, ids, tasks, names, out, only=only, unit_id=unit_id)
     if unit_id is not None:
         for ledger in out.values():
             ledger.only = names[unit_id]
@@ -126,7 +126,7 @@ def _items(session: Session, model: Any, ids: list[int], *columns: Any, only: di
 
 
 def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int]], name: dict[int, str],
-             out: dict[int, Ledger], only: dict[Any, Any], unit_id: int | None) -> None:
+             out: dict[int, Ledger], *, only: dict[Any, Any], unit_id: int | None) -> None:
     def rec(tid: int) -> tuple[Records, int]:
         pid, no = tasks[tid]
         return out[pid].records, no

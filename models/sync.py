@@ -89,7 +89,7 @@ def _retire(rows: list, keep: set, key, report: SyncReport, kind: str) -> None: 
             report.changes[f"retired:{kind}"] += 1
 
 
-def _merge(session: Session, rows: list[Any], key: str, wanted: dict[Any, dict[str, Any]],
+def _merge(session: Session, rows: list[Any], key: str, wanted: dict[Any, dict[str, Any]], *,
            make: Callable[..., Any], report: SyncReport, kind: str) -> dict[Any, Any]:
     """Rows keyed by `key` made to hold `wanted` (key → values): updated in place, added, or retired."""
     existing = {getattr(r, key): r for r in rows}
@@ -115,14 +115,16 @@ def _sync_units(session: Session, plan: Plan, plan_id: int, report: SyncReport) 
             by_name[u.name] = old
             report.changes["updated:unit"] += 1
     wanted = {u.name: {"kind": u.kind, "full_name": u.full_name, "active": True} for u in plan.units}
-    existing = _merge(session, rows, "name", wanted, lambda **v: UnitRow(plan_id=plan_id, **v), report, "unit")
+    existing = _merge(session, rows, "name", wanted, make=lambda **v: UnitRow(plan_id=plan_id, **v), report=report,
+                      kind="unit")
     return {name: r.id for name, r in existing.items() if r.id is not None}
 
 
 def _sync_groups(session: Session, plan: Plan, plan_id: int, units: dict[str, int], report: SyncReport) -> None:
     rows = list(session.exec(select(GroupRow).where(GroupRow.plan_id == plan_id)))
     wanted = {g.name: {"note": g.note, "active": True} for g in plan.groups}
-    existing = _merge(session, rows, "name", wanted, lambda **v: GroupRow(plan_id=plan_id, **v), report, "group")
+    existing = _merge(session, rows, "name", wanted, make=lambda **v: GroupRow(plan_id=plan_id, **v), report=report,
+                      kind="group")
     ids = [r.id for r in existing.values()]
     members = list(session.exec(select(GroupMemberRow).where(col(GroupMemberRow.group_id).in_(ids))))
     have = {(m.group_id, m.unit_id, m.position) for m in members}
@@ -150,7 +152,8 @@ def _task_values(task: Task) -> dict[str, Any]:
 def _sync_tasks(session: Session, plan: Plan, plan_id: int, units: dict[str, int], report: SyncReport) -> None:
     rows = list(session.exec(select(TaskRow).where(TaskRow.plan_id == plan_id)))
     wanted = {t.no: _task_values(t) for t in plan.tasks}
-    existing = _merge(session, rows, "no", wanted, lambda **v: TaskRow(plan_id=plan_id, **v), report, "task")
+    existing = _merge(session, rows, "no", wanted, make=lambda **v: TaskRow(plan_id=plan_id, **v), report=report,
+                      kind="task")
     task_ids = [r.id for r in existing.values()]
     arows = list(session.exec(select(AssignmentRow).where(col(AssignmentRow.task_id).in_(task_ids))))
     have = {(a.task_id, a.unit_id): a for a in arows}

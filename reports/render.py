@@ -29,8 +29,9 @@ def markdown(d: ReportData) -> str:
         assert d.snapshot is not None and d.diff is not None
         return report_text.monthly(d.district, d.snapshot, d.diff, d.provisional, d.figure_names, d.words)
     first, last = (f"{d.year}-01", f"{d.year}-12") if d.kind == "annual" else _months(d)
-    return report_text.period(d.district, d.title, d.as_of.isoformat(), f"{d.scored_from or d.as_of}", d.scores,
-                              sum_figures(d.reports, first, last), d.figure_names, d.words, d.weights)
+    return report_text.period(d.district, d.title, as_of=d.as_of.isoformat(), scored_from=f"{d.scored_from or d.as_of}",
+                              scores=d.scores, figures=sum_figures(d.reports, first, last), names=d.figure_names,
+                              words=d.words, weights=d.weights)
 
 
 def _months(d: ReportData) -> tuple[str, str]:

@@ -91,10 +91,10 @@ def give_feedback(ctx: Context, cmd: GiveFeedback, *, actor: Actor, today: date)
                          note=cmd.note, state=Review.WAITING if review else Review.ACCEPTED, submitted_on=today,
                          done_on=done_on, items=[i.as_dict() for i in cmd.items], by=actor.by, source=actor.source,
                          decided_by=None if review else "无需复核",
-                         evidence=[io.add_evidence(session, sp, unit_id, *store(ctx, f)).id or 0 for f in files])
+                         evidence=[io.add_evidence(session, sp, unit_id, store(ctx, f)).id or 0 for f in files])
         session.add(fb)
         session.flush()
-        io.audit(session, sp, actor, "feedback", ref, "反馈", new=f"{status}: {cmd.note}")
+        io.audit(session, sp, actor, entity="feedback", ref=ref, field="反馈", new=f"{status}: {cmd.note}")
         said = "" if review else _apply(session, sp, fb, actor, today)
     return "反馈已提交, 等待工作专班复核" if review else f"反馈已登记; {said}"
 
@@ -183,8 +183,8 @@ def review_feedback(ctx: Context, cmd: ReviewFeedback, *, actor: Actor, now: dat
             return str(e)
         unit, no = sp.names[fb.unit_id], _no(sp, fb.task_id)
         fb.state, fb.decided_by, fb.decided_at, fb.reason = state.value, actor.by, now, cmd.reason or None
-        io.audit(session, sp, actor, "feedback", _ref(no, unit, fb.period), "复核", Review.WAITING,
-                 state + (f": {cmd.reason}" if cmd.reason else ""))
+        io.audit(session, sp, actor, entity="feedback", ref=_ref(no, unit, fb.period), field="复核",
+                 old=Review.WAITING, new=state + (f": {cmd.reason}" if cmd.reason else ""))
         said = _apply(session, sp, fb, actor, now.date()) if state == Review.ACCEPTED else ""
     return f"已{'通过' if cmd.accept else '退回'}: {unit} 任务{no}" + (f"; {said}" if said else "")
 
@@ -232,12 +232,12 @@ def ask_extension(ctx: Context, cmd: AskExtension, *, actor: Actor, today: date)
                                state=Extension.ASKED, asked_on=today, reply_by=reply_by, by=actor.by,
                                source=actor.source)
             session.add(ext)
-            io.audit(session, sp, actor, "extension", ref, "申请延期", row.judgement.due, cmd.new_due)
+            io.audit(session, sp, actor, entity="extension", ref=ref, field="申请延期", old=row.judgement.due, new=cmd.new_due)
             if cmd.approved_by:
                 progress.text(cmd.approved_by, "批准人")
                 session.flush()
-                _decide(session, sp, ext, True, "", Actor(cmd.approved_by, actor.source), datetime.combine(
-                    today, datetime.min.time()))
+                _decide(session, sp, ext, grant=True, reason="", actor=Actor(cmd.approved_by, actor.source),
+                        now=datetime.combine(today, datetime.min.time()))
     who = "牵头单位" if sp.plan.answers.extensions_by == "牵头单位" else "工作专班"
     if cmd.approved_by:
         return f"已登记延期 (批准人 {cmd.approved_by}): {'、'.join(units)} 任务{cmd.task_no}" + (
@@ -245,12 +245,12 @@ def ask_extension(ctx: Context, cmd: AskExtension, *, actor: Actor, today: date)
     return f"延期申请已提交, {who}将于 {reply_by} 前答复"
 
 
-def _decide(session: Session, sp: StoredPlan, ext: ExtensionRow, grant: bool, reason: str, actor: Actor,
+def _decide(session: Session, sp: StoredPlan, ext: ExtensionRow, *, grant: bool, reason: str, actor: Actor,
             now: datetime) -> Extension:
     state = decided(ext.state, grant, reason, ext.decided_by)
     ext.state, ext.decided_by, ext.decided_at, ext.decision_reason = state.value, actor.by, now, reason or None
-    io.audit(session, sp, actor, "extension", _ref(_no(sp, ext.task_id), sp.names[ext.unit_id], ext.period),
-             "延期审批", Extension.ASKED, state + (f": {reason}" if reason else ""))
+    io.audit(session, sp, actor, entity="extension", ref=_ref(_no(sp, ext.task_id), sp.names[ext.unit_id], ext.period),
+             field="延期审批", old=Extension.ASKED, new=state + (f": {reason}" if reason else ""))
     return state
 
 
@@ -269,7 +269,7 @@ def decide_extension(ctx: Context, cmd: DecideExtension, *, actor: Actor, now: d
                                               or unit == cmd.deciding_unit):
             raise NotYours("延期申请")
         try:
-            state = _decide(session, sp, ext, cmd.grant, cmd.reason, actor, now)
+            state = _decide(session, sp, ext, grant=cmd.grant, reason=cmd.reason, actor=actor, now=now)
         except AlreadyDecided as e:
             return str(e)
     period = f" {ext.period}" if ext.period else ""

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from fuquan.errors import FuquanError, LookupFailed
+from fuquan.errors import FuquanError, ImportRejected, LookupFailed
 from fuquan.tracking.actor import Actor
 from fuquan.words.sheets import (
     KINDS,
@@ -31,13 +31,6 @@ from .context import Context
 from .sheet_files import read_tables
 
 Sheet = tuple[str, SheetKind | None, list[str], list[tuple[int, list[Any]]], SheetTitle | None]
-
-
-class ImportRejected(FuquanError):
-    def __init__(self, path: str, problems: list[CellProblem]) -> None:
-        lines = "\n".join(p.render() for p in problems[:200])
-        more = f"\n… 另有 {len(problems) - 200} 处" if len(problems) > 200 else ""
-        super().__init__(f"{path}: {len(problems)} 处错误, 未导入任何数据:\n{lines}{more}")
 
 
 def _figures(r: dict[str, Any]) -> dict[str, Any]:
@@ -113,8 +106,8 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: Actor, today:
             hint = "" if only_unit else ", 或加 --kind"  # (a unit's page has no --kind to add)
             problems.append(CellProblem(name, 1, "", f"无法识别表格类型; 请用 fuquan template 生成的表头{hint}"))
             continue
-        typed, bad = read_rows(name, sheet_kind, sp.plan.report_figures, headers, rows, 2 if title else 1,
-                               sp.plan.words.towns)
+        typed, bad = read_rows(name, sheet_kind, sp.plan.report_figures, headers, rows,
+                               header_row=2 if title else 1, towns=sp.plan.words.towns)
         problems += bad
         parsed.append((name, sheet_kind, typed))
     bad_rows = {(p.sheet, p.row) for p in problems}
@@ -139,5 +132,5 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: Actor, today:
                     column = e.what if isinstance(e, LookupFailed) and e.what in ("部门", sp.plan.words.towns) else ""
                     problems.append(CellProblem(name, line, column, str(e)))
         if problems:
-            raise ImportRejected(shown or str(path), sorted(problems, key=lambda p: (p.sheet, p.row)))
+            raise ImportRejected(shown or str(path), [p.render() for p in sorted(problems, key=lambda p: (p.sheet, p.row))])
     return done

@@ -26,7 +26,7 @@ def close_plan(ctx: Context, cmd: ClosePlan, *, actor: Actor, now: datetime) -> 
             raise InvalidValue(f"{sp.label} 已于 {row.closed_at:%Y-%m-%d} 由 {row.closed_by} 关闭, 无需再关闭")
         row.closed_at, row.closed_by = now, actor.by
         session.add(row)
-        io.audit(session, sp, actor, "plan", sp.label, "关闭", None, cmd.note or "关闭计划年度")
+        io.audit(session, sp, actor, entity="plan", ref=sp.label, field="关闭", new=cmd.note or "关闭计划年度")
     return (f"{sp.label}: 已关闭。不再发送提醒和催办, 单位页面只能查看; 进度和报告照常可查。"
             f"如需恢复: fuquan plan reopen --district {sp.plan.district} --year {sp.plan.year}")
 
@@ -41,5 +41,5 @@ def reopen_plan(ctx: Context, cmd: ReopenPlan, *, actor: Actor, now: datetime) -
         was = f"{row.closed_at:%Y-%m-%d} 由 {row.closed_by} 关闭"
         row.closed_at, row.closed_by = None, None
         session.add(row)
-        io.audit(session, sp, actor, "plan", sp.label, "重新打开", was, f"{now:%Y-%m-%d} 重新打开")
+        io.audit(session, sp, actor, entity="plan", ref=sp.label, field="重新打开", old=was, new=f"{now:%Y-%m-%d} 重新打开")
     return f"{sp.label}: 已重新打开, 恢复提醒和单位反馈"

@@ -59,7 +59,7 @@ def rotate_link(ctx: Context, holder: str, now: datetime, actor: Actor) -> int:
         holder = sp.unit_id(holder)[0]
     with transaction(ctx.engine) as session:
         gen = io.rotate(session, sp.id, holder, now)
-        io.audit(session, sp, actor, "unit_link", holder, "链接版本", gen - 1, gen)
+        io.audit(session, sp, actor, entity="unit_link", ref=holder, field="链接版本", old=gen - 1, new=gen)
     return gen
 
 

@@ -58,9 +58,8 @@ async def feedback(request: Request, v: Visitor) -> Response:
 async def extension(request: Request, v: Visitor) -> Response:
     form = await forms.read(request, door_of(request), v)
     cmd = forms.extension(form, v.holder)
-    plan = v.ctx.plan.plan
     # another unit's task is "not found" (usecases.answers.ask_extension would name the task's units, 400)
-    if v.holder not in [a.unit for a in plan.assignees(plan.task(cmd.task_no))]:
+    if v.holder not in answers.answering(v.ctx.plan, cmd.task_no):
         raise NotYours("任务")
     return done(answers.ask_extension(v.ctx, cmd, actor=actor(v), today=v.ctx.today()), "/u")
 

@@ -142,10 +142,6 @@ class WorkCalendar:
             return "节假日"
         return "周六" if d.weekday() == 5 else "周日" if d.weekday() == 6 else "休息日"
 
-    def on_or_after(self, d: date) -> date:
-        while not self.is_workday(d):
-            d += timedelta(days=1)
-        return d
 
 
 def _yday(d: date) -> int:

@@ -264,14 +264,6 @@ class Plan:
     def group(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
 
-    def expand(self, names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-        """Unit and group names → unit names, groups replaced by their members, each once."""
-        out: dict[str, None] = {}
-        for name in names:
-            group = self.group(name)
-            out.update(dict.fromkeys(group.members if group else (name,)))
-        return tuple(out)
-
     def task(self, no: int) -> Task:
         for t in self.tasks:
             if t.no == no:

@@ -19,7 +19,7 @@ from typing import Any
 
 from fuquan.dates.deadline import Deadline, due_dates
 from fuquan.dates.workdays import WorkCalendar
-from fuquan.plans.plan import Plan, Track
+from fuquan.plans.plan import Track
 from fuquan.tracking.judge import FINISHED, Judgement, all_done, judge
 from fuquan.tracking.states import Extension, Review
 
@@ -133,13 +133,6 @@ class Context:
 def _year_dues(d: Deadline, issued: date, year: int) -> tuple[date, ...]:
     # the same few rules for every share of every plan of a sweep: computed once each
     return tuple(due_dates(d, issued, date(year, 12, 31)))
-
-
-def shares_of(plan: Plan) -> list[Share]:
-    """Every share of a plan with nothing recorded yet (what a fresh sync holds)."""
-    kinds = {u.name: u.kind for u in plan.units}
-    return [Share(t.no, t.text, t.deadline, t.track, a.unit, kinds[a.unit], a.role, title=t.title)
-            for t in plan.tasks for a in plan.assignees(t)]
 
 
 SANE_YEARS = 5  # a date further than this from the plan year is a typo that slipped in: judged by nobody

@@ -78,7 +78,7 @@ def kind_heading(kind: str, words: Words) -> str:
     return {"town": f"各{words.towns}", "department": f"{words.level}级部门", "zone": "园区"}[kind]
 
 
-def period(district: str, title: str, as_of: str, scored_from: str, scores: list[Score],
+def period(district: str, title: str, *, as_of: str, scored_from: str, scores: list[Score],
            figures: dict[str, dict[str, float]], names: tuple[str, ...], words: Words, weights: Weights) -> str:
     """A quarter's or a year's analysis: towns and departments ranked apart, the 月报 figures, the rule."""
     sections = [(f"{kind_heading(k, words)}得分排名", _ranking(group, with_reports=k == "town"))

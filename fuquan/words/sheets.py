@@ -145,7 +145,7 @@ def _said(col: Column, towns: str) -> str:
 
 
 def read_rows(sheet: str, kind: SheetKind, figures: tuple[str, ...], headers: list[str],
-              rows: list[tuple[int, list[Any]]], header_row: int = 1, towns: str = "镇",
+              rows: list[tuple[int, list[Any]]], *, header_row: int = 1, towns: str = "镇",
               ) -> tuple[list[tuple[int, dict[str, Any]]], list[CellProblem]]:
     """Typed rows keyed by column key, and every problem found; blank rows are skipped. `header_row`: where the
     header is (row 2 under a template's title row), for a missing column's place; `towns`: the plan's word for

@@ -69,8 +69,12 @@ def test_task_set_on_a_share_backed_by_items_says_what_to_record(loaded, db_url)
     r = loaded("task", "set", "2", "湾沚镇", "已完成", "--on", "2023-05-10", *T)
     assert r.code == 1 and "按承接确认书 (fuquan letter sign)自动判断" in r.err
     assert dbs.fingerprint(db_url) == before
-    ok = loaded("task", "set", "2", "湾沚镇", "申请延期", "--new-due", "2023-06-30", "--reason", "机构调整", *T)
+    early = ("--today", "2023-04-25")  # before the share's due date (2023-04-30): a request is asked in time
+    ok = loaded("task", "set", "2", "湾沚镇", "申请延期", "--new-due", "2023-06-30", "--reason", "机构调整",
+                "--approved-by", "专班", *early)
     assert ok.code == 0, ok.err  # an extension still applies to such a share
+    row = next(r for r in json.loads(loaded("status", *early, "--task", "2", "--json").out)["rows"] if r["unit"] == "湾沚镇")
+    assert row["due"] == "2023-06-30"
 
 
 def test_a_correction_says_what_it_replaced_and_figures_are_counts(loaded) -> None:  # type: ignore[no-untyped-def]

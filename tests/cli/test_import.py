@@ -61,7 +61,7 @@ def test_a_month_outside_the_plan_year_is_refused(loaded, tmp_path, db_url) -> N
                     encoding="utf-8")
     r = loaded("import", str(path), *T)
     assert r.code == 1 and "第 3 行: 月份 2024-01 不在计划年度 2023 内" in r.err
-    assert "第 4 行: 报送日期 1999-06-18 不在计划年度 2023 年前后" in r.err
+    assert "第 4 行: 报送日期 1999-06-18 早于计划年度 2023 年 (应不早于 2022 年), 请检查是否输错" in r.err
     assert count(db_url, MonthlyReportRow) == 0
 
 

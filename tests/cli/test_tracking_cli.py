@@ -74,7 +74,8 @@ def test_status_json_schema(loaded) -> None:  # type: ignore[no-untyped-def]
                        "workdays_late_max", "workdays_late_sum"}
     assert (t1["colour"], t1["due"], t1["workdays_late_max"]) == ("红", "2023-03-31", 20)
     assert set(data["rows"][0]) == {"task", "unit", "unit_kind", "role", "label", "deadline_text", "colour", "due",
-                                    "completed_on", "workdays_late", "days_late", "workdays_left", "missing", "review", "extension"}
+                                    "completed_on", "workdays_late", "days_late", "workdays_left", "missing", "review",
+                                    "extension", "period"}
 
 
 def test_each_kind_is_recorded_and_audited(loaded, db_url) -> None:  # type: ignore[no-untyped-def]
@@ -101,9 +102,10 @@ def test_each_kind_is_recorded_and_audited(loaded, db_url) -> None:  # type: ign
     assert (get(4, "区委编办")["colour"], get(4, "区委编办")["due"]) == ("绿", "2023-05-15")
     with Session(create_engine(db_url)) as s:
         audit = list(s.exec(select(AuditRow)))
-    assert {a.by for a in audit} == {"张三"}
+    assert {a.by for a in audit if a.field != "延期审批"} == {"张三"}
+    assert {a.by for a in audit if a.field == "延期审批"} == {"专班"}  # asked by the operator, granted by the approver
     assert {a.entity for a in audit} >= {"training_plan", "training_session", "training_done", "exam_town",
-                                         "exam_sitting", "monthly_report", "assignment"}
+                                         "exam_sitting", "monthly_report", "extension"}
     sat = next(a for a in audit if a.entity == "exam_sitting" and a.field == "sat")
     assert (sat.old, sat.new, sat.ref) == (None, "19", "任务9/湾沚镇/考试2023-04-26")
     # a second change to the same row records old → new

@@ -3,8 +3,9 @@ from datetime import date
 
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.plans.loader import parse_plan
+from fuquan.plans.plan import Plan
 from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, RED, YELLOW
-from fuquan.tracking.ledger import Context, Records, Row, evaluate, shares_of
+from fuquan.tracking.ledger import Context, Records, Row, Share, evaluate
 
 PLAN = parse_plan("""\
 plan: {title: 测试, district: 测试区, year: 2023, issued: 2023-04-18}
@@ -29,6 +30,13 @@ tasks:
      track: {training: {departments: [执法单位], towns: [各镇]}}}
   - {no: 14, section: 一, text: 月报, deadline: 每月20日前, units: [区委编办], track: {monthly_reports: {towns: [各镇]}}}
 """)
+
+
+def shares_of(plan: Plan) -> list[Share]:
+    """Every share of a plan with nothing recorded yet (what a fresh sync holds)."""
+    kinds = {u.name: u.kind for u in plan.units}
+    return [Share(t.no, t.text, t.deadline, t.track, a.unit, kinds[a.unit], a.role, title=t.title)
+            for t in plan.tasks for a in plan.assignees(t)]
 
 
 def rows(rec: Records, today: date, shares=None) -> list[Row]:  # type: ignore[no-untyped-def]
