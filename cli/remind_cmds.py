@@ -14,9 +14,6 @@ from fuquan.tracking.states import Delivery
 from .common import Parents, bounded, day, plan_context
 from .output import console, print_json, table
 
-RESULT = {"sent": "[green]已发送[/]", "reconciled": "[green]已送达(核对)[/]", "retry": "[yellow]待重试[/]",
-          "unknown": "[yellow]结果未知, 下次核对[/]", "failed": "[red]失败[/]"}
-
 
 def register(sub: Any, p: Parents) -> None:
     rm = sub.add_parser("remind", parents=[p.plan, p.as_json], help="发送到期、逾期、升级提醒 (每条提醒只发一次)")
@@ -91,7 +88,9 @@ def _print(report: Any, dry_run: bool, label: str) -> None:
         return
     t = table(f"{label} · {report.day} 提醒发送结果", ["接收单位", "渠道", "结果", "错误码", "说明"])
     for o in report.outcomes:
-        t.add_row(o.recipient, o.destination, RESULT.get(o.result, o.result), o.code or "", o.detail or "")
+        # one word for a delivery everywhere (the send log, the board): a console line is 仅显示, 未发出
+        t.add_row(o.recipient, o.destination, _delivered(Delivery.of(o.result, o.destination == "控制台")), o.code or "",
+                  o.detail or "")
     out.print(t)
     if report.chased:
         out.print(f"其中 {report.chased} 条提醒超过签收时限未签收: 已再次提醒该单位, 并告知牵头单位和专班")

@@ -134,7 +134,7 @@ def _words(row: PlanRow, settings: dict[str, Any]) -> Words:
     if "words" in settings:
         return Words.from_dict(settings["words"])
     forms = PlanFile.model_fields["training_forms"].get_default(call_default_factory=True)
-    return Words.derive(row.district, row.title, tuple(forms), mixed_towns=False)
+    return Words.derive(row.district, row.title, tuple(forms), town_kinds={"镇"})
 
 
 def find_plan(session: Session, *, year: int | None = None, district: str | None = None) -> PlanRow:

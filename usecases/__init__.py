@@ -8,7 +8,7 @@ input into a command and call one of these; none of them reaches `models/` itsel
     acknowledge (answers.py)        签收 a reminder
     give_feedback (answers.py)      反馈 with 佐证: a status, or a tracked share's items
     review_feedback (answers.py)    the 专班's 通过 (recorded as the CLI would) / 退回
-    ask_extension (answers.py)      申请延期 (from the CLI: already approved)
+    ask_extension (answers.py)      申请延期 (from the CLI: approved with --approved-by, else 待批)
     decide_extension (answers.py)   批准 / 不批准
     close_plan, reopen_plan (plans.py)
     unit_page, office_page (pages.py), and the reads of reads.py: what pages and commands show

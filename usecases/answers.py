@@ -200,7 +200,10 @@ def _ref(task_no: int, unit: str, period: str) -> str:
 def _members(ctx: Context, cmd: AskExtension) -> Iterator[str]:
     sp = ctx.plan
     owners = answering(sp, cmd.task_no)
+    known = {u.name for u in sp.plan.units}
     for name in sp.plan.members(cmd.unit):
+        if name in known and name not in owners:
+            raise NotYours("任务")  # (a unit's page must not learn who else shares the task)
         yield sp.plan.pick(name, owners, f"任务 {cmd.task_no} 的责任单位")
 
 

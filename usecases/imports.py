@@ -28,6 +28,7 @@ from models import records
 from models.db import transaction
 
 from .context import Context
+from .guard import open_plan
 from .sheet_files import read_tables
 
 Sheet = tuple[str, SheetKind | None, list[str], list[tuple[int, list[Any]]], SheetTitle | None]
@@ -114,6 +115,7 @@ def import_file(ctx: Context, path: Path, kind: str | None, actor: Actor, today:
     started(sum(len(t) for _, _, t in parsed))
     done: dict[str, int] = {}
     with transaction(ctx.engine) as session:
+        open_plan(session, sp)  # a closed plan year takes no rows, from the CLI or a unit's page
         for name, sheet_kind, typed in parsed:
             apply = APPLY[sheet_kind.name]
             for line, row in typed:

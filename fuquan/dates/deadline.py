@@ -6,6 +6,9 @@ A phrase is read in this order:
      without a date is description and dropped; 此后/之后 starts a recurrence after the part before it;
      several clauses with dates make a compound deadline;
   3. each clause: 每… a recurrence; X起 an ongoing start; A至B a range; else one date with its time of day.
+     A start followed by a time, in the same clause or the next (自6月起每月10日前, 自6月起，每月10日前,
+     自6月起、每月10日前), starts that time: a recurrence is owed from then on, a date becomes the range from the start
+     to it (自6月起，9月底前 = 6月至9月底), a range begins no earlier. A start alone (自今年5月起) is ongoing from then.
      Words that carry no date are dropped before (原则上、力争于、到) and after (实现全覆盖、基本完成).
 An unknown phrase raises DeadlineError naming it: we never guess a date for the 专班.
 """
@@ -59,14 +62,22 @@ def parse_deadline(text: str, year: int) -> Deadline:
     if kind := open_kind(base):
         return Deadline(text, kind)
     parts: list[Deadline] = []
+    begun: Deadline | None = None  # a start clause alone (自6月起，…): it starts the next clause that names a time
     for clause in clauses(base):
         s = _numerals(clause)
         after = AFTER.match(s)
         s = STAGE.sub("", s[after.end():] if after else s)
         if not s or (is_description(s) and not open_kind(s)):
             continue  # 完成初稿, 第一批: what is to be done, not when
-        since = _after(parts) if after else None
-        parts += _clause(text, clause, s, year, since)
+        since = _after([p for p in parts if p is not begun]) if after else None
+        got = _clause(text, clause, s, year, since)
+        if begun and begun.start and any(p.kind not in OPEN_KINDS for p in got):
+            parts.remove(begun)  # 自6月起，每月10日前报送: the same as without the comma
+            got = [_from(text, begun.start, p) for p in got]
+            begun = None
+        elif len(got) == 1 and got[0].kind == "ongoing" and got[0].start:
+            begun = got[0]
+        parts += got
     dated = [p for p in parts if p.kind not in OPEN_KINDS]
     if not parts:
         raise DeadlineError(text, _hint())
@@ -97,6 +108,8 @@ def _clause(text: str, raw: str, s: str, year: int, since: date | None) -> list[
         return [Deadline(raw, kind)]
     if s.startswith(("每", "按")):
         return [replace(p, start=since) if since else p for p in _recurrences(text, raw, s)]
+    if started := _started(text, raw, s, year):  # before the list: 自6月起、每月10日前 is one start, not two items
+        return [started]
     pieces = items(s)
     if len(pieces) > 1:
         return [_simple(text, piece, piece, year) for piece in pieces]
@@ -132,13 +145,35 @@ def _started(text: str, raw: str, s: str, year: int) -> Deadline | None:
         start = _point(text, LEAD.sub("", m["at"]), year, end=False)
     except DeadlineError:
         return None  # 6月底前起草: 起 is a word here, not a start
-    rest = strip_tail(m["rest"])
+    after = m["rest"].lstrip("、")  # 自6月起、每月10日前: 、 after a start is the comma's
+    rest = strip_tail(after)
     if not rest or is_description(rest):
         return Deadline(raw, "ongoing", start=start)
-    if not rest.startswith("每"):
-        raise DeadlineError(text, _hint())
-    recurrences = [replace(r, start=start) for r in _recurrences(text, raw, rest)]
-    return recurrences[0] if len(recurrences) == 1 else Deadline(raw, "compound", parts=tuple(recurrences))
+    if not rest.startswith("每") and _started(text, raw, after, year):
+        raise DeadlineError(text, "只能有一个起点")  # 自6月起、7月起
+    if rest.startswith("每"):
+        timed = _recurrences(text, raw, rest)
+    else:  # 自6月起9月底前: a date (or a list of dates) after the start
+        timed = [p for r in items(rest) for p in _clause(text, raw if r == rest else r, r, year, None)]
+    if any(p.kind in OPEN_KINDS for p in timed):
+        raise DeadlineError(text, _hint())  # 5月起6月起, 5月起即日起: a start, then no time it starts
+    timed = [_from(text, start, p) for p in timed]
+    return timed[0] if len(timed) == 1 else Deadline(raw, "compound", parts=tuple(timed))
+
+
+def _from(text: str, start: date, d: Deadline) -> Deadline:
+    """A deadline started at `start`: a recurrence owed from then (or from its own later start), a date the range
+    from the start to it, a range begun no earlier than the start; an open kind as it is."""
+    if d.kind == "compound":
+        return replace(d, parts=tuple(_from(text, start, p) for p in d.parts))
+    if d.kind == "recurring":
+        return replace(d, start=max(start, d.start) if d.start else start)
+    if d.kind in ("date", "range") and d.due:
+        begin = max(start, d.start) if d.start else start
+        if d.due < begin:
+            raise DeadlineError(text, f"时段终点 {d.due} 早于起点 {begin}")
+        return replace(d, kind="range", start=begin)
+    return d
 
 
 def _when(text: str, s: str, year: int) -> tuple[date, str | None]:

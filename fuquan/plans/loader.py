@@ -215,7 +215,8 @@ class _Checker:
         """The plan's own words: from the plan block where given, else from its district name and units."""
         meta = self.spec.plan
         return Words.derive(meta.district, meta.title, tuple(self.spec.training_forms), level=meta.level,
-                            mixed_towns=any(u.kind in ("乡", "街道") for u in self.spec.units), programme=meta.programme)
+                            town_kinds={u.kind for u in self.spec.units if u.kind in ("镇", "乡", "街道")},
+                            programme=meta.programme, towns=meta.towns)
 
     def _schedules(self) -> tuple[Schedule, ...]:
         out = []

@@ -39,12 +39,20 @@ def justice_bureau(units: dict[str, str]) -> str:
     return next((u for u, k in units.items() if k == "department" and u.endswith("司法局")), "司法行政部门")
 
 
+def towns_word(kinds: set[str]) -> str:
+    """镇 / 乡 / 街道 alone by their own name; 镇 and 乡 together are 乡镇, with 街道 in brackets after them."""
+    rural = "乡镇" if {"镇", "乡"} <= kinds else "乡" if "乡" in kinds else "镇" if "镇" in kinds or not kinds else ""
+    if "街道" not in kinds:
+        return rural
+    return f"{rural}（街道）" if rural else "街道"
+
+
 @dataclass(frozen=True)
 class Words:
     """The plan's own words for what fuquan writes: never 湾沚区's."""
 
     level: str  # 区 / 县 / 市: 区级部门, 县级部门
-    towns: str  # 镇, or 乡镇（街道） when the plan has 乡 or 街道
+    towns: str  # 镇, 乡镇, 乡镇（街道）, 街道 …: from the kinds of its towns, or as the plan says
     programme: str  # in titles: 【某市青山县乡镇（街道）赋权督办】
     training_forms: tuple[str, ...]
 
@@ -61,11 +69,12 @@ class Words:
         return cls(d["level"], d["towns"], d["programme"], tuple(d["training_forms"]))
 
     @classmethod
-    def derive(cls, district: str, title: str, forms: tuple[str, ...], *, mixed_towns: bool,
-               level: str | None = None, programme: str | None = None) -> Words:
-        """What a plan that does not say calls things: its level from the district name (…县 → 县), its towns
-        镇 or — with 乡 or 街道 among them — 乡镇（街道）, its programme from the title (推进镇赋权工作… → 镇赋权)."""
-        towns = "乡镇（街道）" if mixed_towns else "镇"
+    def derive(cls, district: str, title: str, forms: tuple[str, ...], *, town_kinds: set[str],
+               level: str | None = None, programme: str | None = None, towns: str | None = None) -> Words:
+        """What a plan that does not say calls things: its level from the district name (…县 → 县), its towns from
+        the kinds it has (镇 → 镇; 镇 and 乡 → 乡镇; with 街道 → 乡镇（街道）; only 街道 → 街道), its programme
+        from the title (推进镇赋权工作… → 镇赋权)."""
+        towns = towns or towns_word(town_kinds)
         found = re.search(r"推进(.+?)工作", title)
         return cls(level or (district[-1] if district[-1] in "区县市旗" else "县"), towns,
                    programme or (found[1] if found else f"{towns}赋权"), forms)

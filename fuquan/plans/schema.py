@@ -85,6 +85,9 @@ class PlanMeta(_Strict):
     # name in titles (镇赋权, 乡镇（街道）赋权).
     level: Literal["区", "县", "市", "旗"] | None = None
     programme: Name | None = None
+    # what the plan calls its towns in tables, sheets and messages (default from its towns' kinds: 镇, 乡镇,
+    # 乡镇（街道）, 街道 …)
+    towns: Literal["镇", "乡", "街道", "乡镇", "镇（街道）", "乡（街道）", "乡镇（街道）", "镇街"] | None = None
     contact: ContactSpec | None = None  # the 专班's contact person
 
 

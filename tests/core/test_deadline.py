@@ -113,6 +113,29 @@ CASES = [
     ("每年3月底前", "recurring", None, None, {"freq": "yearly", "day": 0, "month": 3}),
     ("每年12月15日前", "recurring", None, None, {"freq": "yearly", "day": 15, "month": 12}),
     ("每年底", "recurring", None, None, {"freq": "yearly", "day": 0, "month": 12}),
+    # a start, then what it starts: with a comma, 、 or nothing between, the same deadline
+    ("自6月起每月10日前报送", "recurring", None, "2023-06-01", {"freq": "monthly", "day": 10}),
+    ("自6月起，每月10日前报送", "recurring", None, "2023-06-01", {"freq": "monthly", "day": 10}),
+    ("自6月起、每月10日前报送", "recurring", None, "2023-06-01", {"freq": "monthly", "day": 10}),
+    ("自6月起；每月10日前报送", "recurring", None, "2023-06-01", {"freq": "monthly", "day": 10}),
+    ("自6月起，按月报送", "recurring", None, "2023-06-01", {"freq": "monthly", "day": 0}),
+    ("从2023年6月起，每季度末前报送", "recurring", None, "2023-06-01", {"freq": "quarterly", "day": 0}),
+    ("从2024年1月起，每季度末前报送", "recurring", None, "2024-01-01", {"freq": "quarterly", "day": 0}),
+    ("自7月起，每月5日前", "recurring", None, "2023-07-01", {"freq": "monthly", "day": 5}),
+    ("7月起，每周五前", "recurring", None, "2023-07-01", {"freq": "weekly", "weekday": 5}),
+    ("6月开始，每月底前报送", "recurring", None, "2023-06-01", {"freq": "monthly", "day": 0}),
+    ("自今年5月起，每月20日前", "recurring", None, "2023-05-01", {"freq": "monthly", "day": 20}),
+    ("2023年起，每年底前", "recurring", None, "2023-01-01", {"freq": "yearly", "day": 0, "month": 12}),
+    ("自6月起，9月底前完成", "range", "2023-09-30", "2023-06-01", None),
+    ("自6月起9月底前完成", "range", "2023-09-30", "2023-06-01", None),
+    ("自6月起，至9月底", "range", "2023-09-30", "2023-06-01", None),
+    ("自6月起，7月至9月", "range", "2023-09-30", "2023-07-01", None),
+    ("自8月起，7月至9月", "range", "2023-09-30", "2023-08-01", None),
+    # a start alone is ongoing from then, whatever follows that names no time
+    ("自今年5月起", "ongoing", None, "2023-05-01", None),
+    ("自今年5月起，", "ongoing", None, "2023-05-01", None),
+    ("自5月起，持续推进", "ongoing", None, "2023-05-01", None),
+    ("自5月起，全面推开", "ongoing", None, "2023-05-01", None),
     # open kinds
     ("持续推进", "ongoing", None, None, None),
     ("常态化", "ongoing", None, None, None),
@@ -164,6 +187,10 @@ REJECTED = [
     ("每周八", "周期写法"),
     ("五季度", "可用写法"),
     ("3月底前后", "可用写法"),
+    ("自6月起，5月底前", "早于起点"),
+    ("自10月起，7月至9月", "早于起点"),
+    ("自6月起、7月起", "只能有一个起点"),
+    ("自6月起7月起每月10日前", "只能有一个起点"),
 ]
 
 
@@ -207,3 +234,31 @@ def test_from_parts_round_trips() -> None:
 ])
 def test_due_dates_one_per_period(text: str, first: date, last: date, expected: list[date]) -> None:
     assert due_dates(parse_deadline(text, Y), first, last) == expected
+
+
+# A plan that starts in June: a recurrence started in June is owed from June, with a comma, 、 or nothing after 起.
+STARTED = [
+    ("自6月起，每月10日前报送", 2025, [date(2025, m, 10) for m in range(6, 13)]),
+    ("自6月起每月10日前报送", 2025, [date(2025, m, 10) for m in range(6, 13)]),
+    ("自6月起、每月10日前报送", 2025, [date(2025, m, 10) for m in range(6, 13)]),
+    ("从2025年6月起，每季度末前报送", 2025, [date(2025, 6, 30), date(2025, 9, 30), date(2025, 12, 31)]),
+    ("自7月起，每月5日前", 2025, [date(2025, m, 5) for m in range(7, 13)]),
+    ("自6月起，每月5日、20日前", 2025, sorted(date(2025, m, d) for m in range(6, 13) for d in (5, 20))),
+    ("自6月起，9月底前完成", 2025, [date(2025, 9, 30)]),
+    ("5月底前完成，此后每月10日前报送", 2025, [date(2025, 5, 31)] + [date(2025, m, 10) for m in range(6, 13)]),
+    ("自4月起，5月底前完成，此后每月10日前报送", 2025,
+     [date(2025, 5, 31)] + [date(2025, m, 10) for m in range(6, 13)]),
+    ("自今年5月起", 2025, []),
+]
+
+
+@pytest.mark.parametrize(("text", "year", "expected"), STARTED)
+def test_a_start_before_a_comma_starts_the_next_clause(text: str, year: int, expected: list[date]) -> None:
+    assert due_dates(parse_deadline(text, year), date(year, 1, 1), date(year, 12, 31)) == expected
+
+
+def test_a_start_reads_the_same_with_a_comma_a_pause_or_nothing() -> None:
+    bare = parse_deadline("自6月起每月10日前报送", 2025)
+    for text in ("自6月起，每月10日前报送", "自6月起、每月10日前报送", "自6月起；每月10日前报送"):
+        got = parse_deadline(text, 2025)
+        assert (got.kind, got.start, got.rule) == (bare.kind, date(2025, 6, 1), bare.rule), text

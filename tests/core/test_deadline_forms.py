@@ -205,7 +205,15 @@ FORMS: list[tuple[Any, ...]] = [
     ("2024年6月底前（长期坚持）", "date", "2024-06-30", None, None, None),
     ("2024年第三季度前", "date", "2024-09-30", None, None, None),
     ("1-6月", "range", "2024-06-30", "2024-01-01", None, None),
-    ("4月底前完成排查，5月起每月20日前报送整改情况", "compound", [("date", "2024-04-30", None, None, None), ("recurring", None, "2024-05-01", {"freq": "monthly", "day": 20}, None)]),]
+    ("4月底前完成排查，5月起每月20日前报送整改情况", "compound", [("date", "2024-04-30", None, None, None), ("recurring", None, "2024-05-01", {"freq": "monthly", "day": 20}, None)]),
+    # a start clause, then a comma or 、: it starts the next clause that names a time
+    ("自6月起，每月5日、20日前", "compound", [("recurring", None, "2024-06-01", {"freq": "monthly", "day": 5}, None), ("recurring", None, "2024-06-01", {"freq": "monthly", "day": 20}, None)]),
+    ("6月起、每月10日、25日前", "compound", [("recurring", None, "2024-06-01", {"freq": "monthly", "day": 10}, None), ("recurring", None, "2024-06-01", {"freq": "monthly", "day": 25}, None)]),
+    ("自4月起，5月底前完成，此后每月10日前报送", "compound", [("range", "2024-05-31", "2024-04-01", None, None), ("recurring", None, "2024-06-01", {"freq": "monthly", "day": 10}, None)]),
+    ("自6月起，此后每月10日前报送", "recurring", None, "2024-06-01", {"freq": "monthly", "day": 10}, None),
+    ("从2024年6月起，每季度首月15日前报送", "recurring", None, "2024-06-01", {"freq": "quarterly", "day": 15, "month": 1}, None),
+    ("自2024年7月起，每周五下午5点前", "recurring", None, "2024-07-01", {"freq": "weekly", "weekday": 5}, "17:00"),
+    ("自6月起，7月、9月底前", "compound", [("range", "2024-07-31", "2024-06-01", None, None), ("range", "2024-09-30", "2024-06-01", None, None)])]
 
 REFUSED = [
     ("每月初", "周期写法"),  # the first days of a month: which day is not said

@@ -174,7 +174,7 @@ def test_a_town_answers_and_the_office_decides(site: Site, browser: Browser, run
     # 签收 its reminder
     assert browser.js("document.querySelectorAll('#reminders form[action=\"/u/ack\"]').length") >= 1
     browser.click('#reminders form[action="/u/ack"] button')
-    assert re.fullmatch(r"已签收 \d+ 条提醒", said(browser, base, "/u/ack"))
+    assert re.fullmatch(r"已签收该提醒 \(含 \d+ 项事项\)", said(browser, base, "/u/ack"))
     back(browser, base, "/u")
     assert browser.text("#reminders").endswith("没有待签收的提醒。")  # type: ignore[union-attr]
 
