@@ -19,6 +19,7 @@ from fuquan.errors import PlanError
 from fuquan.plans.loader import load_plan
 from fuquan.plans.plan import Plan
 from fuquan.plans.plan_roll import due_before_year
+from fuquan.plans.plan_text import review_marks
 from models.db import reading, transaction
 from models.sync import SyncReport, sync_plan
 from reports import gather, render
@@ -35,6 +36,8 @@ def read_plan_file(config: Path) -> tuple[Plan, str]:
     text = config.read_text(encoding="utf-8-sig")
     if stale := due_before_year(plan, text):  # a plan copied from last year with a date left behind
         raise PlanError(stale)
+    if marks := review_marks(text, str(config)):  # a draft from a notice nobody has checked yet
+        raise PlanError(marks)
     return plan, text
 
 

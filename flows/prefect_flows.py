@@ -113,9 +113,10 @@ def _scheduled() -> bool:
 
 
 def _run(name: str, *, today: str | None, year: int | None, district: str | None, period: str | None, force: bool,
-         config: str | None) -> Any:
-    opts = Options(date.fromisoformat(today) if today else None, period, force, Path(config) if config else None,
-                   _scheduled())
+         config: str | None, now: str | None = None) -> Any:
+    opts = Options(today=date.fromisoformat(today) if today else None, period=period, force=force,
+                   config=Path(config) if config else None, scheduled=_scheduled(),
+                   now=datetime.fromisoformat(now) if now else None)
     with open_context() as ctx:
         if name != "sync-plan":  # a sync reads its plan from the file, not the database
             ctx = ctx.choose(year, district)
@@ -125,8 +126,10 @@ def _run(name: str, *, today: str | None, year: int | None, district: str | None
 
 def _make(name: str) -> Flow[..., Any]:
     def run(today: str | None = None, year: int | None = None, district: str | None = None,
-            period: str | None = None, force: bool = False, config: str | None = None) -> Any:
-        return _run(name, today=today, year=year, district=district, period=period, force=force, config=config)
+            period: str | None = None, force: bool = False, config: str | None = None, now: str | None = None) -> Any:
+        # `now`: a replay's moment (ISO, with its zone), so quiet hours are judged at it, not at the wall clock
+        return _run(name, today=today, year=year, district=district, period=period, force=force, config=config,
+                    now=now)
 
     run.__name__ = run.__qualname__ = name.replace("-", "_")
     return flow(name=name, description=f"{TITLES[name]}: {FLOWS[name]}", flow_run_name=_run_name(name),

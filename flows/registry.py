@@ -69,6 +69,7 @@ class Options:
     """What a run of any flow may be told; each recipe reads what it needs."""
 
     today: date | None = None  # None: the plan's today by the clock
+    now: datetime | None = None  # the moment quiet hours are judged at: a replay's, given; else the clock
     period: str | None = None
     force: bool = False
     config: Path | None = None
@@ -76,7 +77,7 @@ class Options:
 
 
 def _today(ctx: Context, opts: Options) -> tuple[date, datetime]:
-    now = ctx.now()
+    now = opts.now or ctx.now()
     return opts.today or now.date(), now
 
 

@@ -9,6 +9,7 @@ form starts a section. Names stay as written: notice_units.py splits and resolve
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -227,6 +228,14 @@ def read_meta(text: str) -> Meta:
     return Meta(title, district[1] if district else None, issued, year)
 
 
+def dated_year(items: tuple[Item, ...]) -> int | None:
+    """The year the deadlines write out (2025年10月底前), the most common and then the earliest: the plan's year
+    when the notice says it nowhere else (an Excel sheet holding only the table)."""
+    years = Counter(int(y) for i in items for y in re.findall(r"(\d{4})\s*年", arabic_numerals(clean(i.deadline)))
+                    if 2000 <= int(y) <= 2100)
+    return min(years, key=lambda y: (-years[y], y)) if years else None
+
+
 def text_table(text: str) -> tuple[list[Row], str]:
     """The table in pasted text as rows (the first the header), and the text around it."""
     lines = text.splitlines()
@@ -259,12 +268,15 @@ def _header_line(lines: list[str], piped: list[int]) -> int:
 
 
 def _line_rows(lines: list[str], first: int, last: int, sep: str) -> list[Row]:
-    """A row a line (| a | b | or a<TAB>b); a line without the separator continues the row before."""
+    """A row a line (| a | b | or a<TAB>b); a line without the separator continues the row before, unless it reads
+    as a section heading: Word and WPS copy a merged row as its bare text."""
     rows: list[Row] = []
     for i in range(first, last + 1):
         line = lines[i]
         if sep not in line:
-            if rows and line.strip():
+            if heading := bare_heading(line):
+                rows.append((f"第 {i + 1} 行", [heading]))
+            elif rows and line.strip():
                 rows[-1][1][-1] += "\n" + line.strip()
             continue
         cells = [c.strip() for c in line.split(sep)]
@@ -278,6 +290,13 @@ def _line_rows(lines: list[str], first: int, last: int, sep: str) -> list[Row]:
     return rows
 
 
+def bare_heading(line: str) -> str | None:
+    """The heading a line holds alone (一、… （一）… 第一部分 …), else None. A heading is short and is not a
+    sentence: a cell's second line that happens to open with （一） ends in punctuation, or runs on."""
+    text = line.strip().strip("\"“”'")
+    return text if (_SECTION.match(text) and len(text) <= 40 and text[-1] not in "。；;，,：:、") else None
+
+
 def _stream_rows(lines: list[str], first: int, last: int) -> list[Row]:
     """Cells a line each, ending in |, as Word copies a table (the seed notice): empty cells fall out, a row
     starts at its 序号 (or every len(header) cells when the first column is not 序号), a 一、… cell is a section:
@@ -287,8 +306,12 @@ def _stream_rows(lines: list[str], first: int, last: int) -> list[Row]:
     cells: list[tuple[str, str]] = []
     line = first + 1
     for chunk in chunks:
-        if chunk.strip():
-            cells.append((f"第 {line + chunk[:len(chunk) - len(chunk.lstrip())].count(chr(10))} 行", chunk.strip()))
+        n = line + chunk[:len(chunk) - len(chunk.lstrip())].count("\n")
+        head, _, rest = chunk.strip().partition("\n")
+        if rest.strip() and (heading := bare_heading(head)):  # a bare section line, glued to the next cell
+            cells += [(f"第 {n} 行", heading), (f"第 {n + 1} 行", rest.strip())]
+        elif chunk.strip():
+            cells.append((f"第 {n} 行", chunk.strip()))
         line += chunk.count("\n")
     header: list[str] = []
     while cells and (role := role_of(cells[0][1])) and role not in map(role_of, header) \

@@ -107,3 +107,13 @@ def guess_kind(name: str) -> str:
     if name.endswith("镇") or name.endswith("镇人民政府"):
         return "镇"
     return "部门"
+
+
+def is_group_name(name: str) -> bool:
+    """各镇, 各乡镇（街道）, 县级执法部门, 有关单位: a name for several units, whose members a notice seldom lists."""
+    return name.startswith("各") or re.search(r"(有关|相关|成员|级|直).*(单位|部门)$", name) is not None
+
+
+def group_kind(name: str) -> str:
+    """What a group's members are, from its name (各乡镇 → town, 县级执法部门 → department), to suggest tracking."""
+    return "town" if re.search(r"镇|乡|街道|村", name) else "department"

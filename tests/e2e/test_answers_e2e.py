@@ -237,7 +237,7 @@ def test_a_town_answers_and_the_office_decides(site: Site, browser: Browser, run
 
     # 通过 the feedback; 不批准 the extension, with a reason
     browser.click('tr[data-feedback] button[value="通过"]')
-    assert said(browser, base, "/office/review") == f"已通过: {TOWN} 任务{FEEDBACK_TASK}"
+    assert said(browser, base, "/office/review").startswith(f"已通过: {TOWN} 任务{FEEDBACK_TASK}; 按单位报告的完成日期 ")
     back(browser, base, "/office")
     browser.fill("tr[data-extension] input[name=reason]", "专项行动时限为省级统一要求, 不能调整")
     browser.click('tr[data-extension] button[value="不批准"]')

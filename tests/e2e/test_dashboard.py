@@ -77,7 +77,8 @@ def browser() -> Iterator[Browser]:
 def checked(server: dict[str, str]) -> dict[str, str]:
     """The plan loaded and one daily check run (console reminders: no channel is configured)."""
     assert fuquan(server, "sync", "--config", str(REAL_CONFIG)).returncode == 0
-    run = fuquan(server, "run", "deadline-check", "--today", TODAY)
+    # the moment is given too: quiet hours (09:00–18:00) are judged at it, never at the wall clock
+    run = fuquan(server, "run", "deadline-check", "--today", TODAY, "--now", f"{TODAY}T09:30")
     assert run.returncode == 0, run.stderr[-3000:]
     status = json.loads(fuquan(server, "status", "--today", TODAY, "--json").stdout)
     return {"stdout": run.stdout, "stderr": run.stderr,
