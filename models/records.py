@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel, select
 
 from fuquan.dates.deadline import owed_periods
+from fuquan.dates.deadline_model import report_months
 from fuquan.errors import InvalidValue, NotApplicable
 from fuquan.tracking import progress
 from fuquan.tracking.actor import Actor
@@ -199,10 +200,12 @@ def submit_report(session: Session, sp: StoredPlan, actor: Actor, today: date, *
     task = sp.plan.tracked("monthly_reports", task_no)
     t, t_id = sp.town_id(town, task.track.monthly_reports or ())
     period = progress.period(period, sp.plan.year)
-    owed = owed_periods(task.deadline, sp.plan.issued, sp.plan.year)
+    # the months the task's 月报 cover (the month due in, or the month before: monthly_report.covers)
+    owed = [m for m, _ in report_months(task.deadline, sp.plan.issued, sp.plan.year, task.track.covers)]
     if period not in owed:
+        said = "当月" if task.track.covers == "当月" else "上月 (次月报送)"
         raise InvalidValue(f"月份 {period} 不是任务 {task.no} 的报送期 (计划印发后的报送期: {owed[0] if owed else '无'} 至 "
-                           f"{owed[-1] if owed else '无'})")
+                           f"{owed[-1] if owed else '无'}; 每期月报报{said}的情况)")
     _past(sp, submitted_on, today, "报送日期")
     clean = progress.figures(figures, sp.plan.report_figures, sp.plan.decimal_figures)
     return upsert(session, MonthlyReportRow, {"task_id": sp.task_id(task.no), "town_id": t_id, "period": period},

@@ -5,7 +5,9 @@ A month closes on its 月报 due date (task 14: the 20th). Closing freezes a sna
 close wins and later runs read it back unchanged. Only the daily run closes months, as of the real date
 (flows/registry.py): never a report, and never a `--today` given by hand — a month frozen before its day
 had come would list a town that then reports on time as missing, for ever. A report of a month not yet
-closed is a preview: it is gathered like the real one, marked as such, and writes nothing.
+closed is a preview: it is gathered like the real one, marked as such, and writes nothing. A month is compared
+with last month's snapshot or, when the daily run never closed last month, with last month computed as of its
+close day (the same `freeze`, not stored; the 通报 says so).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from fuquan.dates.deadline import Deadline, due_dates
+from fuquan.dates.deadline import Deadline
+from fuquan.dates.deadline_model import has_monthly, report_months
 from fuquan.errors import FuquanError, InvalidValue, LookupFailed
 from fuquan.plans.plan import Task, Words
 from fuquan.plans.policy import Weights
@@ -60,14 +63,16 @@ class ReportData:
 
 
 def _report_task(sp: StoredPlan) -> Task | None:
-    """The recurring task tracked by 月报 (task 14 in the 2023 plan)."""
-    return next((t for t in sp.plan.tasks if t.track.monthly_reports and t.deadline.rule), None)
+    """The task tracked by 月报 (task 14 in the 2023 plan): its deadline has monthly parts."""
+    return next((t for t in sp.plan.tasks if t.track.monthly_reports and has_monthly(t.deadline)), None)
 
 
-def close_day(deadline: Deadline, period: str) -> date:
-    first = date.fromisoformat(f"{period}-01")
-    days = due_dates(deadline, first, first + relativedelta(months=1, days=-1))
-    return days[0] if days else first + relativedelta(months=1, days=-1)
+def close_day(deadline: Deadline, period: str, covers: str = "当月") -> date:
+    """The day month `period` closes: the due date of the 月报 that covers it (that month's, or — when a report
+    covers the month before — the next month's), else the month's last day."""
+    year = int(period[:4])
+    due = dict(report_months(deadline, date(year, 1, 1), year, covers)).get(period)
+    return due or date.fromisoformat(f"{period}-01") + relativedelta(months=1, days=-1)
 
 
 def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> dict[str, Any]:
@@ -107,7 +112,7 @@ def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
     closed = []
     period, last = f"{sp.plan.issued:%Y-%m}", min(f"{today:%Y-%m}", f"{sp.plan.year}-12")
     while period <= last:
-        day = close_day(task.deadline, period)
+        day = close_day(task.deadline, period, task.track.covers)
         if day <= today:
             with transaction(engine) as session:
                 if get_snapshot(session, sp.id, period) is None:
@@ -127,7 +132,7 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
     # by default this month, within the plan year (a January run after the year reports its December)
     default = min(f"{max(today, sp.plan.issued):%Y-%m}", f"{sp.plan.year}-12")
     period = progress.period(period or default, sp.plan.year)
-    day = close_day(task.deadline, period)
+    day = close_day(task.deadline, period, task.track.covers)
     with reading(engine) as session:
         snap = get_snapshot(session, sp.id, period)
         provisional = snap is None
@@ -136,8 +141,7 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
         common = _common(session, sp, ledger, as_of)
         if snap is None:
             snap = freeze(common["rows"], common["reports"], towns, period, as_of)
-        prev_period = f"{date.fromisoformat(period + '-01') - relativedelta(months=1):%Y-%m}"
-        prev = get_snapshot(session, sp.id, prev_period)
+        diff = _compare(session, sp, ledger, common["reports"], task, period, as_of, snap)
         # the year so far, not the month alone: a month often has one 月报 due and nothing else, and a
         # ranking on one item is 0 or 100
         first = date(sp.plan.year, 1, 1)
@@ -145,8 +149,25 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
         history = _history(sp, ledger, as_of)
     y, m = period.split("-")
     return ReportData("monthly", f"{y}年{int(m)}月情况通报", period, as_of=as_of, provisional=provisional,
-                      scores=scores, scored_from=first, history=history, snapshot=snap, diff=month_diff(prev, snap),
+                      scores=scores, scored_from=first, history=history, snapshot=snap, diff=diff,
                       **common)
+
+
+def _compare(session: Session, sp: StoredPlan, ledger: Ledger, reports: list[dict[str, Any]], task: Task,
+             period: str, as_of: date, snap: dict[str, Any]) -> Diff:
+    """This month against last month as it closed: its snapshot; or, when the daily run never closed it, the same
+    `freeze` that run would have written on its close day, computed here and not stored (a report writes nothing);
+    or nothing at all when that day came before the plan was issued or has not come by `as_of`."""
+    prev_period = f"{date.fromisoformat(period + '-01') - relativedelta(months=1):%Y-%m}"
+    prev = get_snapshot(session, sp.id, prev_period)
+    if prev is not None:
+        return month_diff(prev, snap)
+    day = close_day(task.deadline, prev_period, task.track.covers)
+    if not sp.plan.issued <= day <= as_of:
+        return month_diff(None, snap, prev_period=prev_period, prev_day=day)
+    rows = ledger.rows(day, sp.plan.work_calendar())
+    computed = freeze(rows, reports, task.track.monthly_reports or (), prev_period, day)
+    return month_diff(computed, snap, computed=True)
 
 
 def analysis(engine: Engine, sp: StoredPlan, kind: str, period: str | None, today: date) -> ReportData:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fuquan.dates.deadline import owed_periods
+from fuquan.dates.deadline_model import report_months
 from fuquan.errors import InvalidValue, LookupFailed
 from fuquan.plans.plan import Plan, Task
 from fuquan.words.sheets import SheetKind, columns_of, title_text
@@ -85,7 +85,8 @@ def _keys(kind: SheetKind, plan: Plan, task: Task | None, month: str | None) -> 
 
 
 def _months(plan: Plan, task: Task | None) -> list[str]:
-    return owed_periods(task.deadline, plan.issued, plan.year) if task else []
+    """The months a 月报 task's reports cover (as the plan says: the month due in, or the month before)."""
+    return [m for m, _ in report_months(task.deadline, plan.issued, plan.year, task.track.covers)] if task else []
 
 
 def write_template(kind: SheetKind, plan: Plan, out: Path, task_no: int | None = None,

@@ -14,7 +14,7 @@ A time of day (下午5:30前, 上午下班前) is kept for display: the due date
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fuquan.dates.calendar_math import period_end
@@ -139,6 +139,32 @@ def period_label(freq: str, due: date) -> str:
         year, week, _ = due.isocalendar()
         return f"{year}W{week:02d}"
     return f"{due.year}"
+
+
+def has_monthly(deadline: Deadline) -> bool:
+    """A monthly recurrence, alone or as a part of a compound deadline (what 月报 tracking follows)."""
+    parts = deadline.parts if deadline.kind == "compound" else (deadline,)
+    return any(p.kind == "recurring" and p.rule is not None and p.rule.freq == "monthly" for p in parts)
+
+
+COVERS = ("当月", "上月")  # which month a 月报 covers: the month it is due in, or the month before
+
+
+def report_months(deadline: Deadline, issued: date, year: int, covers: str = "当月") -> list[tuple[str, date]]:
+    """(month covered YYYY-MM, its due date) for every 月报 of the plan year: the monthly parts of the deadline
+    (`每月10日前`, or a compound's `此后每月10日前 …`), due from the plan's issue; a report due on the 10th covers
+    its own month (当月) or the month before (上月), as the plan says. Only months within the plan year count: under
+    上月, December's report falls due in January."""
+    monthly = [p for p in (deadline.parts if deadline.kind == "compound" else (deadline,))
+               if p.kind == "recurring" and p.rule is not None and p.rule.freq == "monthly"]
+    last = date(year + 1, 1, 31) if covers == "上月" else date(year, 12, 31)
+    out: dict[str, date] = {}
+    for part in monthly:
+        for due in due_dates(part, issued, last):
+            covered = due.replace(day=1) - timedelta(days=1) if covers == "上月" else due
+            if covered.year == year:
+                out.setdefault(f"{covered:%Y-%m}", due)
+    return sorted(out.items(), key=lambda m: m[1])
 
 
 def owed_periods(deadline: Deadline, issued: date, year: int) -> list[str]:

@@ -22,6 +22,7 @@ from ruamel.yaml.reader import ReaderError
 
 from fuquan.answers.rules import AnswerPolicy
 from fuquan.dates.deadline import parse_deadline
+from fuquan.dates.deadline_model import report_months
 from fuquan.dates.workdays import PlanCalendar
 from fuquan.errors import DeadlineError, PlanError, Problem
 from fuquan.plans.plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
@@ -348,8 +349,11 @@ class _Checker:
                                                f"{self.spec.plan.year} 年前后 (应在 {self.spec.plan.year - 1}–"
                                                f"{self.spec.plan.year + 1} 年之间), 请检查是否输错")
             return None
-        if track and track.monthly_reports and deadline.kind != "recurring":
-            self.add(("tasks", i, "track", "monthly_reports"), f"任务 {t.no}: 月报跟踪需要周期性完成时限(如 每月20日前)")
+        if track and track.monthly_reports and not report_months(deadline, self.spec.plan.issued,
+                                                                 self.spec.plan.year, track.covers):
+            self.add(("tasks", i, "track", "monthly_reports"),
+                     f"任务 {t.no}: 月报跟踪需要按月的完成时限 (如 每月20日前, 或 5月底前完成，此后每月10日前报送), "
+                     f"且在计划年度内至少有一期; “{t.deadline}” 没有")
             return None
         if not ok or track is None:
             return None
@@ -390,7 +394,8 @@ class _Checker:
                 na.update((k, d, w) for d in units(loc, [dept], "department") for w in units(loc, where, "town"))
         track = Track(pair("letters", spec.letters), pair("training", spec.training),
                       towns("exams", spec.exams), towns("monthly_reports", spec.monthly_reports),
-                      self._plans_to(i, spec.training.plans_to) if spec.training else "", frozenset(na))
+                      self._plans_to(i, spec.training.plans_to) if spec.training else "", frozenset(na),
+                      self.spec.monthly_report.covers if self.spec.monthly_report else "当月")
         return track if ok else None
 
     def _plans_to(self, i: int, given: str | None) -> str:

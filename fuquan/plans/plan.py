@@ -111,6 +111,7 @@ class Track:
     training_to: str = ""  # who receives the departments' 培训指导计划 (区司法局, 县司法局)
     # (kind, department, town) cells of a letters/training matrix that do not apply: neither missing nor done
     not_applicable: frozenset[tuple[str, str, str]] = frozenset()
+    covers: str = "当月"  # which month a 月报 covers: the month it is due in (当月) or the month before (上月)
 
     def applies(self, kind: str, department: str, town: str) -> bool:
         return (kind, department, town) not in self.not_applicable
@@ -128,6 +129,8 @@ class Track:
         for name in ("exams", "monthly_reports"):
             if getattr(self, name):
                 out[name] = {"towns": list(getattr(self, name))}
+        if self.monthly_reports and self.covers != "当月":
+            out["monthly_reports"]["covers"] = self.covers
         return out
 
     def recorded_by(self, unit: str) -> str | None:
@@ -149,7 +152,7 @@ class Track:
         towns = lambda k: tuple(d[k]["towns"]) if k in d else None  # noqa: E731
         na = frozenset((k, dept, town) for k in ("letters", "training") for dept, town in d.get(k, {}).get("not_applicable", []))
         return cls(pair("letters"), pair("training"), towns("exams"), towns("monthly_reports"),
-                   d.get("training", {}).get("plans_to", ""), na)
+                   d.get("training", {}).get("plans_to", ""), na, d.get("monthly_reports", {}).get("covers", "当月"))
 
 
 def short_title(text: str, n: int = 12) -> str:

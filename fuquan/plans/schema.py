@@ -150,6 +150,8 @@ class MonthlyReportSpec(_Strict):
     figures: list[Name] = Field(min_length=1)  # 月报 figure names become sheet headers: a name, not a formula
     decimal: list[Name] = []  # figures that may have decimals (金额); every other figure is a whole count
     ask_day: StrictInt = Field(default=10, ge=1, le=28)  # the day towns are asked for this month's 月报
+    # which month a 月报 covers: the month it is due in (当月), or the month before (上月: due on the 10th for last month)
+    covers: Literal["当月", "上月"] = "当月"
 
 
 class WeightsSpec(_Strict):

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from fuquan.dates.deadline import Deadline, due_dates
+from fuquan.dates.deadline_model import has_monthly, report_months
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.plans.plan import Track
 from fuquan.tracking.judge import FINISHED, Judgement, all_done, judge
@@ -128,6 +129,17 @@ class Context:
         upcoming = [p for p in all_ if p >= self.today][:1]
         return [p for p in all_ if p < self.today] + upcoming
 
+    def months(self, s: Share) -> list[tuple[str, date]]:
+        """A 月报 task's (month covered, due date) from the plan's issue to the report due next."""
+        all_ = _year_months(s.deadline, self.issued, self.year, s.track.covers)
+        upcoming = [m for m in all_ if m[1] >= self.today][:1]
+        return [m for m in all_ if m[1] < self.today] + upcoming
+
+
+@lru_cache(maxsize=1024)
+def _year_months(d: Deadline, issued: date, year: int, covers: str) -> tuple[tuple[str, date], ...]:
+    return tuple(report_months(d, issued, year, covers))
+
 
 @lru_cache(maxsize=4096)
 def _year_dues(d: Deadline, issued: date, year: int) -> tuple[date, ...]:
@@ -153,6 +165,8 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
             if s.deadline.periodic and not s.track.monthly_reports and items is None:
                 # owed once per period, or per part of a compound deadline, by each unit
                 rows.extend(_period_rows(s, rec, ctx))
+            elif s.deadline.kind == "compound" and items is not None:
+                rows.extend(_batch_rows(s, items, rec, ctx))  # 分两批: each batch its share of the items
             else:
                 rows.append(_share_row(s, items, rec, ctx))
         except (OverflowError, ValueError) as e:
@@ -166,7 +180,9 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
 
 
 def _reports_monthly(s: Share) -> bool:
-    return bool(s.track.monthly_reports) and s.deadline.kind == "recurring"
+    """Judged from its towns' 月报: a tracked task whose deadline has monthly parts (fuquan.dates: report_months);
+    a one-off part before them (5月底前完成，此后每月…) is not tracked apart — the months are what is owed."""
+    return bool(s.track.monthly_reports) and has_monthly(s.deadline)
 
 
 def _share_row(s: Share, items: list[tuple[Item, date | None]] | None, rec: Records, ctx: Context) -> Row:
@@ -210,6 +226,29 @@ def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
     return rows
 
 
+def _batch_rows(s: Share, items: list[tuple[Item, date | None]], rec: Records, ctx: Context) -> list[Row]:
+    """A tracked share whose deadline comes in batches (分两批：6月底前、9月底前): by the k-th of n dates, k/n of its
+    items (rounded up) are due — the notice rarely says which items belong to which batch, so each batch owes its
+    share of them, the last one all. One row per batch (as a periodic task's), the same in status, reminders,
+    reports and the board; a batch's missing items are the ones still open."""
+    dues = ctx.periods(s.deadline)
+    total, n = len(items), len(_year_dues(s.deadline, ctx.issued, ctx.year)) or 1
+    done = sorted(d for _, d in items if d is not None and d <= ctx.today)
+    owed = tuple(item for item, d in items if d is None or d > ctx.today)
+    rows = []
+    for k, due in enumerate(dues, 1):
+        need = -(-total * min(k, n) // n)  # ceil: the first of two batches of 21 letters is 11
+        period = s.deadline.label_of(due)
+        finished = done[need - 1] if need and len(done) >= need else (None if need else due)
+        j = judge(rec.extended.get((s.task_no, s.unit, period), due), finished, ctx.today, ctx.cal, ctx.warn)
+        left = () if j.colour in FINISHED else owed
+        missing = (f"第{k}批应完成 {need}/{total} 项, 已完成 {len(done)} 项",) + tuple(i.label for i in left) if left else ()
+        rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, period, s.title,
+                        period=period, owed=left, tracked=True, review=rec.review(s.task_no, s.unit, period),
+                        extension=rec.extension(s.task_no, s.unit, period)))
+    return rows
+
+
 def _items(s: Share, rec: Records) -> list[tuple[Item, date | None]] | None:
     """The tracked items behind a share, or None when the share is tracked by its status alone."""
     t, no, unit = s.track, s.task_no, s.unit
@@ -245,8 +284,7 @@ def _items(s: Share, rec: Records) -> list[tuple[Item, date | None]] | None:
 
 def _report_rows(s: Share, towns: tuple[str, ...], rec: Records, ctx: Context) -> list[Row]:
     rows = []
-    for due in ctx.periods(s.deadline):
-        period = f"{due:%Y-%m}"
+    for period, due in ctx.months(s):  # the month each 月报 covers, as the plan says (当月 or 上月)
         for town in towns:
             key = (s.task_no, town, period)
             j = judge(rec.extended.get(key, due), rec.reports.get(key), ctx.today, ctx.cal, ctx.warn)
@@ -260,16 +298,15 @@ def _report_rows(s: Share, towns: tuple[str, ...], rec: Records, ctx: Context) -
 def _collector_row(s: Share, rec: Records, ctx: Context) -> Row:
     """A collecting unit is judged on the oldest period some town has not reported yet."""
     towns = s.track.monthly_reports or ()
-    periods = ctx.periods(s.deadline)
-    for due in periods:
-        period = f"{due:%Y-%m}"
+    months = ctx.months(s)
+    for period, due in months:
         missing = tuple(f"{t} {period} 月报" for t in towns
                         if (r := rec.reports.get((s.task_no, t, period))) is None or r > ctx.today)
         if missing:
             j = judge(due, None, ctx.today, ctx.cal, ctx.warn)
             return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing,
                        title=s.title, tracked=True)
-    last = periods[-1] if periods else None
-    done = all_done((rec.reports.get((s.task_no, t, f"{last:%Y-%m}")) for t in towns), ctx.today) if last else None
-    j = judge(last, done, ctx.today, ctx.cal, ctx.warn)
+    last = months[-1] if months else None
+    done = all_done((rec.reports.get((s.task_no, t, last[0])) for t in towns), ctx.today) if last else None
+    j = judge(last[1] if last else None, done, ctx.today, ctx.cal, ctx.warn)
     return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, title=s.title, tracked=True)

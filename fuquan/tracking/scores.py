@@ -53,31 +53,62 @@ def freeze(rows: list[Row], reports: list[dict[str, Any]], towns: Iterable[str],
     }
 
 
+# What a month is compared with: last month's frozen snapshot; last month as of its close day, computed from the
+# ledger because the daily run never closed it; or nothing (the plan was issued after that day, or it has not
+# come yet), in which case nothing is called new: a share late since May is not "newly" late in July.
+CLOSED, COMPUTED, NO_BASIS = "closed", "computed", "none"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One share (a unit's part of a task; `label` names the item of a recurring one) that changed."""
+
+    task: int
+    unit: str
+    label: str
+
+    def __str__(self) -> str:
+        return f"{self.unit} 任务{self.task}" + (f" {self.label}" if self.label else "")
+
+
 @dataclass
 class Diff:
-    newly_done: list[str] = field(default_factory=list)
-    newly_overdue: list[str] = field(default_factory=list)
+    done: list[Change] = field(default_factory=list)
+    overdue: list[Change] = field(default_factory=list)
     figures: list[tuple[str, str, float | None, float | None]] = field(default_factory=list)  # town, figure, before, after
+    basis: str = CLOSED  # CLOSED | COMPUTED | NO_BASIS
+    prev_period: str = ""
+    prev_day: str | None = None  # ISO: the day last month closed, or would have
+
+    @property
+    def newly_done(self) -> list[str]:
+        return [str(c) for c in self.done]
+
+    @property
+    def newly_overdue(self) -> list[str]:
+        return [str(c) for c in self.overdue]
 
     def empty(self) -> bool:
-        return not (self.newly_done or self.newly_overdue or self.figures)
+        return not (self.done or self.overdue or self.figures)
 
 
-def _what(r: dict[str, Any]) -> str:
-    return f"{r['unit']} 任务{r['task']}" + (f" {r['label']}" if r["label"] else "")
-
-
-def month_diff(prev: dict[str, Any] | None, cur: dict[str, Any]) -> Diff:
-    """What changed between two closed months: shares newly finished, newly overdue, figures up or down."""
-    before = {(r["task"], r["unit"], r["label"]): r["colour"] for r in (prev or {}).get("rows", [])}
-    diff = Diff()
+def month_diff(prev: dict[str, Any] | None, cur: dict[str, Any], *, computed: bool = False,
+               prev_period: str = "", prev_day: date | None = None) -> Diff:
+    """What changed since last month closed: shares newly finished, newly overdue, figures up or down. `prev` is
+    last month's snapshot (`computed`: built by `freeze` for this report, never stored); without one nothing is
+    new (prev_period/prev_day: which month and close day there was no data for)."""
+    if prev is None:
+        return Diff(basis=NO_BASIS, prev_period=prev_period, prev_day=prev_day.isoformat() if prev_day else None)
+    before = {(r["task"], r["unit"], r["label"]): r["colour"] for r in prev["rows"]}
+    diff = Diff(basis=COMPUTED if computed else CLOSED, prev_period=prev["period"], prev_day=prev["closed_on"])
     for r in cur["rows"]:
         was = before.get((r["task"], r["unit"], r["label"]))
+        change = Change(r["task"], r["unit"], r["label"])
         if r["colour"] in FINISHED and was not in FINISHED:
-            diff.newly_done.append(_what(r))
+            diff.done.append(change)
         elif r["colour"] == RED and was != RED:
-            diff.newly_overdue.append(_what(r))
-    old = (prev or {}).get("reports", {})
+            diff.overdue.append(change)
+    old = prev.get("reports", {})
     for town, rep in cur["reports"].items():
         for name, value in rep["figures"].items():
             then = old.get(town, {}).get("figures", {}).get(name)

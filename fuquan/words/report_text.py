@@ -6,7 +6,7 @@ from typing import Any
 
 from fuquan.plans.plan import Words
 from fuquan.plans.policy import Weights
-from fuquan.tracking.scores import RATE_LABEL, Diff, Score, by_kind, late_share, rank
+from fuquan.tracking.scores import COMPUTED, NO_BASIS, RATE_LABEL, Change, Diff, Score, by_kind, late_share, rank
 
 COLOUR_ORDER = ("红", "黄", "绿", "逾期完成", "已完成", "持续", "待定")
 
@@ -36,8 +36,8 @@ def monthly(district: str, snap: dict[str, Any], diff: Diff, provisional: bool, 
                  + (f"\n\n**未报送: {'、'.join(missing)}。**" if missing else f"\n\n各{towns}均已报送。"))
     rows = [[t] + [snap["reports"][t]["figures"].get(f) for f in figures] for t in reported]
     parts.append("### 月报指标\n\n" + table([towns, *figures], rows))
-    parts.append("## 三、与上月相比\n\n" + _diff(diff, towns))
     name = {t["no"]: t.get("title") or _short(t["text"]) for t in snap["tasks"]}  # (months frozen before titles)
+    parts.append("## 三、与上月相比\n\n" + _diff(diff, towns, name, snap["closed_on"]))
     parts.append("## 四、各任务进展\n\n" + table(["序号", "任务", "状态", "完成"],
                                               [[t["no"], name[t["no"]], t["colour"], f"{t['done']}/{t['total']}"]
                                                for t in snap["tasks"]]))
@@ -48,18 +48,38 @@ def monthly(district: str, snap: dict[str, Any], diff: Diff, provisional: bool, 
     return "\n\n".join(parts) + "\n"
 
 
-def _diff(d: Diff, towns: str) -> str:
-    if d.empty():
-        return "与上月相比无变化。"
+def _diff(d: Diff, towns: str, names: dict[int, str], as_of: str) -> str:
+    month, day = (f"{int(d.prev_period[5:])}月" if d.prev_period else ""), (d.prev_day or "")[5:]
+    if d.basis == NO_BASIS:  # nothing to compare with: nothing is new, least of all what was late long before
+        why = (f"{month}关账日 {day} 尚未到" if d.prev_day and d.prev_day > as_of
+               else f"{month}关账日 {day} 时本计划尚未印发" if d.prev_day else f"{month}未关账")
+        return f"上月无数据 ({why}), 本月不作对比, 不列新增、新完成事项; 本月逾期事项见第五部分。"
     out = []
-    if d.newly_done:
-        out.append("新完成: " + "、".join(d.newly_done) + "。")
-    if d.newly_overdue:
-        out.append("新增逾期: " + "、".join(d.newly_overdue) + "。")
+    if d.basis == COMPUTED:
+        out.append(f"上月未关账, 对比按上月 ({month}) 关账日 {day} 的数据计算"
+                   " (数据未冻结: 此后补录或更正上月事项, 对比结果会随之变化)。")
+    if d.empty():
+        return "\n\n".join([*out, "与上月相比无变化。"])
+    out += [f"**{head} {len(changes)} 项:**\n\n" + "\n".join(_by_task(changes, names))
+            for head, changes in (("新完成", d.done), ("新增逾期", d.overdue)) if changes]
     if d.figures:
-        out.append(table([towns, "指标", "上月", "本月", "变化"],
-                         [[t, n, a, b, _delta(a, b)] for t, n, a, b in d.figures]))
+        rows = [[t, n, a, b, _delta(a, b)] for t, n, a, b in d.figures]
+        out.append("**月报指标变化:**\n\n" + table([towns, "指标", "上月", "本月", "变化"], rows))
     return "\n\n".join(out)
+
+
+def _by_task(changes: list[Change], names: dict[int, str]) -> list[str]:
+    """One list item per task: `任务N「简称」: unit、unit`, a recurring task's items apart (`月报 2025-05: …; …`)."""
+    tasks: dict[int, dict[str, list[str]]] = {}
+    for c in changes:
+        tasks.setdefault(c.task, {}).setdefault(c.label, []).append(c.unit)
+    lines = []
+    for no in sorted(tasks):
+        head = f"任务{no}「{names[no]}」" if names.get(no) else f"任务{no}"
+        items = sorted(tasks[no].items(), key=lambda kv: kv[0] != "")  # the unlabelled share first
+        parts = [f"{label}: {'、'.join(units)}" if label else "、".join(units) for label, units in items]
+        lines.append(f"- {head}{': ' if items[0][0] == '' else ' '}{'; '.join(parts)}")
+    return lines
 
 
 def _delta(a: float | None, b: float | None) -> str:

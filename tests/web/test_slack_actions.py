@@ -212,3 +212,33 @@ def test_malformed_presses_are_acknowledged_and_record_nothing(world: World) -> 
             assert server.deliver(press(mine, "C0QINGSHAN")) is not None and world.acks("青山镇") > 0
         finally:
             stop()
+
+
+def test_a_month_of_the_monthly_report_is_extended_from_slack_by_its_period(world: World) -> None:
+    """The modal offers a town's 月报 months by their period; the request names that month, and once granted only
+    that month's due date moves (issue 25: an empty period used to add a row and move nothing owed)."""
+    from fuquan.tracking.actor import Actor
+    from usecases.answers import decide_extension
+    from usecases.commands import DecideExtension
+    from usecases.pages import unit_rows
+
+    door = Door(world.ctx)
+    actions = SlackActions(door, None, WebClient(token=TOKEN, base_url=world.slack.url))
+    actions.socket("e1", press(world.key("青山镇"), "C0QINGSHAN", "fuquan_extend"))
+    [view] = world.slack.views
+    options = [o["value"] for o in view["blocks"][0]["element"]["options"]]
+    assert "15|2024-04" in options and "15|" not in options  # the month, never an item-less whole share
+    actions.socket("e2", {"type": "view_submission", "user": {"id": "U0TOWN"}, "view": {
+        "id": "V0002", "callback_id": view["callback_id"], "private_metadata": view["private_metadata"],
+        "state": {"values": {"task": {"v": {"selected_option": {"value": "15|2024-04"}}},
+                             "new_due": {"v": {"selected_date": "2024-04-30"}},
+                             "reason": {"v": {"value": "数据待核"}}}}}})
+    [(ext_id, period, state)] = dbs.rows(world.url, "SELECT id, period, state FROM extension")
+    assert (period, state) == ("2024-04", "待批")
+    ctx = world.ctx.choose()
+    said = decide_extension(ctx, DecideExtension(extension_id=ext_id, grant=True), actor=Actor("专班 李明", "web 127.0.0.1"),
+                            now=NOW)
+    assert "2024-04-30" in said
+    months = {r.period: r.judgement.due for r in unit_rows(ctx, "青山镇", NOW.date()) if r.task_no == 15}
+    assert str(months["2024-04"]) == "2024-04-30"
+    assert all(str(due).endswith("-25") for p, due in months.items() if p != "2024-04")
