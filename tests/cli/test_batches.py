@@ -50,7 +50,7 @@ def test_signing_the_first_batchs_share_finishes_it_and_not_the_second(batches) 
 
 
 def test_each_quarter_counts_its_own_batch(batches, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    for quarter, due in (("2025Q2", "2025-06-30"), ("2025Q3", "2025-09-30")):
+    for quarter, _due in (("2025Q2", "2025-06-30"), ("2025Q3", "2025-09-30")):
         r = batches("report", "quarterly", "--period", quarter, "--today", "2025-10-15", "--out", str(tmp_path / quarter))
         assert r.code == 0, r.err
     # the ledger's one row per batch is what every report counts: the Q2 analysis scores the 06-30 batch only

@@ -46,7 +46,7 @@ def _months(run, today: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def test_a_compound_deadline_is_tracked_by_its_months_covering_the_month_before(run, plan_file) -> None:  # type: ignore[no-untyped-def]
-    plan = plan_file(COMPOUND, "上月")
+    plan_file(COMPOUND, "上月")
     assert run("plan", "check").code == 0  # before: 月报跟踪需要周期性完成时限
     assert run("sync").code == 0
     # due 06-10 for May, 07-10 for June; the one-off 05-31 is not a month of its own
@@ -77,7 +77,7 @@ def test_the_month_template_lists_the_months_covered(run, plan_file) -> None:  #
 
 @pytest.mark.parametrize("deadline", ["自6月起，每月10日前报送", "自6月起每月10日前报送", "自6月起、每月10日前报送"])
 def test_a_start_written_with_a_comma_is_kept(run, plan_file, deadline) -> None:  # type: ignore[no-untyped-def]
-    plan = plan_file(deadline, None)
+    plan_file(deadline, None)
     assert run("sync").code == 0
     months = _months(run, "2025-07-15")
     assert sorted(months) == ["2025-06", "2025-07", "2025-08"] and months["2025-06"] == "2025-06-10"
