@@ -152,3 +152,19 @@ def test_the_send_log_says_a_console_reminder_was_only_shown(cli, plan: Plan) ->
                            "status", "delivery"}
     table = cli("reminders", "log").out
     assert "仅显示, 未发出" in table and "已发送" not in table and "已发出" not in table
+
+
+def test_a_year_ended_with_open_work_tells_the_office_once(cli, plan: Plan) -> None:  # type: ignore[no-untyped-def]
+    """After the plan's year, open work keeps being reminded until the 专班 closes the plan or carries the work over;
+    the daily run says so to the 专班 once (issue 25: a 2023 plan nagged in 2026 with no way to stop it)."""
+    year = int(plan.today[:4])
+    day = f"{year + 1}-01-05"  # a working day in the next year
+    for _ in range(2):
+        r = cli("remind", "--today", day, "--now", f"{day}T09:05", "--json", "--force")
+        assert r.code == 0, r.err
+    text = open(os.environ["FUQUAN_NOTIFY_FILE"], encoding="utf-8").read()  # the console channel's file
+    assert text.count(f"{year} 年度计划已结束") == 1 and "fuquan plan close --district" in text
+    # once closed, nothing more
+    assert cli("plan", "close", "--today", day).code == 0
+    r = cli("remind", "--today", day, "--now", f"{day}T09:05", "--json", "--force")
+    assert json.loads(r.out)["messages"] == []
