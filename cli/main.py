@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from fuquan.errors import FuquanError
 
 from . import (
+    backup_cmds,
     calendar_cmds,
     db_cmds,
     grid_cmds,
@@ -30,7 +31,7 @@ from . import (
 from .common import Parents, Parser, argv_problem, clock_today
 
 GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds, calendar_cmds,
-          web_cmds)
+          web_cmds, backup_cmds)
 
 
 def build_parser(default_config: str = "config/tasks.yaml") -> argparse.ArgumentParser:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -102,7 +104,12 @@ def closed_now(session: Session, plan_id: int) -> str | None:
 def closed_note(row: PlanRow) -> str | None:
     if row.closed_at is None:
         return None
-    return f"已于 {row.closed_at:%Y-%m-%d} 由 {row.closed_by or '未记录'} 关闭"
+    return f"已于 {local_day(row.closed_at, row.timezone)} 由 {row.closed_by or '未记录'} 关闭"
+
+
+def local_day(at: datetime, tz: str) -> date:
+    """The plan's own day of a stored moment (kept in UTC; SQLite hands it back without its zone)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(ZoneInfo(tz)).date()
 
 
 def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any]) -> Plan:

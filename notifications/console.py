@@ -1,7 +1,11 @@
-"""The default channel when no credentials are set: reminders print and are appended to a file."""
+"""The default channel when no credentials are set: reminders print and are appended to a file.
+
+The file holds every unit's personal link: it is its owner's only (0600), made so and, if older, tightened."""
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -31,7 +35,7 @@ class ConsoleNotifier:
         if self.path:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as f:
+                with _private(self.path) as f:
                     f.write(f"\n<!-- {out.key} -->\n{text}\n")
             except OSError as e:
                 # Printed, but not filed: kept pending, so the next run files it (and prints it again).
@@ -47,3 +51,15 @@ class ConsoleNotifier:
     @property
     def trail(self) -> list[tuple[str, str]]:
         return []  # one attempt, and a failure is the exception itself
+
+
+def _private(path: Path) -> TextIO:
+    """`path` opened to append, readable and writable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:  # (a file from before, or made by another program)
+            os.fchmod(fd, 0o600)
+        return open(fd, "a", encoding="utf-8")
+    except BaseException:
+        os.close(fd)
+        raise

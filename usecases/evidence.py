@@ -1,11 +1,14 @@
 """What units upload: 佐证 files kept by content hash outside any served folder, and a unit's own filled sheet
-sent through the import run, its own rows only."""
+sent through the import run, its own rows only. A file is written beside its place under a temp name and renamed
+onto it; what a killed process left half-written is swept away when `fuquan web` starts (`sweep_uploads`)."""
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from hashlib import sha256
 from pathlib import Path
 
@@ -18,6 +21,10 @@ from models.db import reading
 
 from .context import Context
 
+TEMP_PREFIX, TEMP_SUFFIX = ".upload-", ".part"
+_TEMP = re.compile(rf"{re.escape(TEMP_PREFIX)}[a-z0-9_]+{re.escape(TEMP_SUFFIX)}|tmp[a-z0-9_]{{8}}")  # (and mkstemp's
+# default names, which uploads had before they got their own: a blob is named by its 64-hex digest, never so)
+
 
 def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
     """Write an upload into the evidence store (by content hash, outside any served folder), whole or not at all."""
@@ -28,7 +35,7 @@ def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=target.parent)
+            fd, tmp = tempfile.mkstemp(TEMP_SUFFIX, TEMP_PREFIX, target.parent)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(upload.data)
@@ -38,6 +45,23 @@ def store(ctx: Context, upload: Upload) -> tuple[str, str, int, str]:
     except OSError as e:
         raise StorageError(f"佐证材料无法保存 ({e.strerror}); 请稍后再试或联系工作专班") from e
     return digest, kind, len(upload.data), safe_name(upload.name, kind)
+
+
+def sweep_uploads(ctx: Context, started: datetime) -> int:
+    """Remove the temp files of uploads cut short (a killed process) from the evidence store: our own temp names
+    only, last written before `started` (this process's start, so none of its own uploads). Returns how many."""
+    removed, cut = 0, started.timestamp()
+    root = ctx.settings.data_dir / "evidence"
+    folders = [d for d in root.iterdir() if d.is_dir() and not d.is_symlink()] if root.is_dir() else []
+    for path in (p for d in folders for p in d.iterdir() if _TEMP.fullmatch(p.name)):
+        try:
+            st = path.lstat()
+            if stat.S_ISREG(st.st_mode) and st.st_mtime < cut:
+                path.unlink()
+                removed += 1
+        except OSError:  # (gone meanwhile, or not ours to remove: the next start tries again)
+            continue
+    return removed
 
 
 def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: date) -> str:

@@ -10,6 +10,7 @@ from fuquan.tracking import progress
 from fuquan.tracking.actor import Actor
 from models import answer_io as io
 from models.db import transaction
+from models.stored import local_day
 from models.tables import PlanRow
 
 from .commands import ClosePlan, ReopenPlan
@@ -23,7 +24,7 @@ def close_plan(ctx: Context, cmd: ClosePlan, *, actor: Actor, now: datetime) -> 
         row = session.get(PlanRow, sp.id)
         assert row is not None  # the context's plan exists
         if row.closed_at is not None:
-            raise InvalidValue(f"{sp.label} 已于 {row.closed_at:%Y-%m-%d} 由 {row.closed_by} 关闭, 无需再关闭")
+            raise InvalidValue(f"{sp.label} 已于 {local_day(row.closed_at, row.timezone)} 由 {row.closed_by} 关闭, 无需再关闭")
         row.closed_at, row.closed_by = now, actor.by
         session.add(row)
         io.audit(session, sp, actor, entity="plan", ref=sp.label, field="关闭", new=cmd.note or "关闭计划年度")
@@ -38,7 +39,7 @@ def reopen_plan(ctx: Context, cmd: ReopenPlan, *, actor: Actor, now: datetime) -
         assert row is not None
         if row.closed_at is None:
             raise InvalidValue(f"{sp.label} 没有关闭, 无需重新打开")
-        was = f"{row.closed_at:%Y-%m-%d} 由 {row.closed_by} 关闭"
+        was = f"{local_day(row.closed_at, row.timezone)} 由 {row.closed_by} 关闭"
         row.closed_at, row.closed_by = None, None
         session.add(row)
         io.audit(session, sp, actor, entity="plan", ref=sp.label, field="重新打开", old=was, new=f"{now:%Y-%m-%d} 重新打开")

@@ -21,6 +21,8 @@ where they are used (the notifiers).
     FUQUAN_WEB_PORT                 the port `fuquan web` listens on (127.0.0.1)         8300
     SLACK_APP_TOKEN                 Slack app-level token for Socket Mode buttons (secret)
     SLACK_SIGNING_SECRET            checks Slack's signed requests to /slack/actions (secret)
+    FUQUAN_TRUSTED_PROXIES          reverse proxies (comma-separated addresses or networks) whose   (none)
+                                    X-Forwarded-For `fuquan web` believes; none: the peer is the client
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Settings:
     web_port: int = 8300
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +86,7 @@ class Settings:
             web_port=_port(env.get("FUQUAN_WEB_PORT")),
             slack_app_token=_secret(env.get("SLACK_APP_TOKEN")),
             slack_signing_secret=_secret(env.get("SLACK_SIGNING_SECRET")),
+            trusted_proxies=tuple(a.strip() for a in (env.get("FUQUAN_TRUSTED_PROXIES") or "").split(",") if a.strip()),
         )
 
     def secrets(self) -> list[str]:

@@ -1,5 +1,9 @@
 """The web process: the app, its Slack request URL, and the Socket Mode client beside it when Slack is configured.
 
+uvicorn serves it with its own proxy-header handling off: by default it believes X-Forwarded-For from 127.0.0.1,
+so anything on the machine could name any address to the failed-link limit and the audit. web/guard.py believes
+the header only from FUQUAN_TRUSTED_PROXIES.
+
 Socket Mode runs slack_sdk's own client (its built-in WebSocket, no extra package) in its own threads; every
 envelope is acknowledged at once, then handled. Its app token is a secret: it is never logged (the SDK's
 loggers go through notifications.base.guard_logs like everything else).
@@ -12,11 +16,13 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from notifications.base import guard_logs
+from usecases import evidence
 from usecases.context import Context
 
 from .app import make_app
@@ -31,7 +37,9 @@ def build(ctx: Context) -> tuple[Starlette, Callable[[], None]]:
     was started beside it."""
     s = ctx.settings
     guard_logs(s.secrets())
-    door = Door(ctx)
+    door = Door(ctx)  # (first: a bad FUQUAN_TRUSTED_PROXIES stops the start here)
+    if swept := evidence.sweep_uploads(ctx, ctx.now()):
+        log.warning("已清除 %d 个中断上传留下的临时文件 (%s)", swept, s.data_dir / "evidence")
     client = None
     if s.slack_token is not None:
         from slack_sdk import WebClient
@@ -49,6 +57,15 @@ def build(ctx: Context) -> tuple[Starlette, Callable[[], None]]:
     stop = (start_socket_mode(actions, s.slack_app_token.get_secret_value(), client)
             if s.slack_app_token is not None and client is not None else (lambda: None))
     return app, stop
+
+
+# how uvicorn serves the app (the test suite starts its server with the same)
+UVICORN: dict[str, Any] = {"access_log": False, "log_level": "warning", "proxy_headers": False, "server_header": False}
+
+
+def serve(app: Starlette, host: str, port: int) -> None:
+    """Serve `app` until Ctrl-C."""
+    uvicorn.run(app, host=host, port=port, **UVICORN)
 
 
 def start_socket_mode(actions: SlackActions, app_token: str, web_client: Any) -> Callable[[], None]:
