@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.console import Console
 
-from .common import Parents, plan_context
+from .common import Parents, plan_context, settings
 from .output import console, print_json, table
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ def letters(args: argparse.Namespace) -> int:
                                "doc_no": getattr(g.rows.get((d, t)), "doc_no", None)}
                               for d in g.departments for t in g.towns]})
         return 0
-    out = _console()
+    out = _console(settings(args).columns)
     out.print(ctx.plan.label)
     pages = _pages(g, out.width)
     if len(pages) == 1:
@@ -61,12 +60,11 @@ def letters(args: argparse.Namespace) -> int:
     return 0
 
 
-def _console() -> Console:
+def _console(columns: int | None) -> Console:
     """The terminal, as wide as it is (or as COLUMNS says, when the output is not a terminal)."""
     out = console()
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        out.width = int(columns)
+    if columns:
+        out.width = columns
     return out
 
 

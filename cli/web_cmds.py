@@ -63,10 +63,8 @@ def rotate_link(args: argparse.Namespace) -> int:
 
 
 def web(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from usecases.context import open_context
-    from web.serve import build
+    from web.serve import build, serve
 
     _need_secret(args)
     s = settings(args)
@@ -76,7 +74,7 @@ def web(args: argparse.Namespace) -> int:
         print(f"单位反馈页面已启动: http://{args.host}:{port} (各单位由督办消息中的专属链接进入; Ctrl-C 停止)",
               file=sys.stderr)
         try:
-            uvicorn.run(app, host=args.host, port=port, access_log=False, log_level="warning")
+            serve(app, args.host, port)  # uvicorn without its own X-Forwarded-For trust (web/serve.py)
         finally:
             stop()
     return 0

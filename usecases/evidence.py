@@ -51,9 +51,7 @@ def sweep_uploads(ctx: Context, started: datetime) -> int:
     """Remove the temp files of uploads cut short (a killed process) from the evidence store: our own temp names
     only, last written before `started` (this process's start, so none of its own uploads). Returns how many."""
     removed, cut = 0, started.timestamp()
-    root = ctx.settings.data_dir / "evidence"
-    folders = [d for d in root.iterdir() if d.is_dir() and not d.is_symlink()] if root.is_dir() else []
-    for path in (p for d in folders for p in d.iterdir() if _TEMP.fullmatch(p.name)):
+    for path in _temp_files(ctx.settings.data_dir / "evidence"):
         try:
             st = path.lstat()
             if stat.S_ISREG(st.st_mode) and st.st_mtime < cut:
@@ -62,6 +60,14 @@ def sweep_uploads(ctx: Context, started: datetime) -> int:
         except OSError:  # (gone meanwhile, or not ours to remove: the next start tries again)
             continue
     return removed
+
+
+def _temp_files(root: Path) -> list[Path]:
+    try:
+        return [p for d in root.iterdir() if d.is_dir() and not d.is_symlink() for p in d.iterdir()
+                if _TEMP.fullmatch(p.name)]
+    except OSError:  # (no store yet, or one this process cannot read: nothing to sweep)
+        return []
 
 
 def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: date) -> str:

@@ -60,6 +60,7 @@ class Settings:
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     trusted_proxies: tuple[str, ...] = ()
+    columns: int | None = None  # COLUMNS: how wide wide tables may print when the output is not a terminal
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +87,7 @@ class Settings:
             web_port=_port(env.get("FUQUAN_WEB_PORT")),
             slack_app_token=_secret(env.get("SLACK_APP_TOKEN")),
             slack_signing_secret=_secret(env.get("SLACK_SIGNING_SECRET")),
+            columns=int(env["COLUMNS"]) if env.get("COLUMNS", "").isdigit() and int(env["COLUMNS"]) > 0 else None,
             trusted_proxies=tuple(a.strip() for a in (env.get("FUQUAN_TRUSTED_PROXIES") or "").split(",") if a.strip()),
         )
 

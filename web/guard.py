@@ -54,7 +54,7 @@ class Failures:
         self._times.setdefault(key, deque(maxlen=FAILS_ALLOWED)).append(now)
         if len(self._times) > KEYS_KEPT:
             self._times = {k: t for k, t in self._times.items() if t[-1] >= now - FAIL_WINDOW}
-            for k in list(self._times)[:len(self._times) - KEYS_KEPT]:  # still too many: the oldest go
+            for k in list(self._times)[:len(self._times) - KEYS_KEPT // 2]:  # still too many: the oldest go
                 del self._times[k]
 
 
@@ -176,6 +176,7 @@ def _ip(text: str) -> IPv4Address | IPv6Address | None:
     elif text.count(":") == 1:
         text = text.split(":")[0]
     try:
-        return ip_address(text)
+        ip = ip_address(text)
     except ValueError:
         return None
+    return (ip.ipv4_mapped or ip) if isinstance(ip, IPv6Address) else ip  # (a dual-stack socket's ::ffff:10.0.0.5)

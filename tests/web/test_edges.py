@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.testclient import TestClient
 
+from cli.main import main
 from fuquan.errors import InvalidValue
 from fuquan.plans.policy import Destination
 from fuquan.words.messages import Message, Section
@@ -59,7 +60,7 @@ from usecases.context import Context, open_context
 from usecases.settings import Settings
 from web import handlers
 from web.app import make_app
-from web.guard import COOKIE, FAIL_WINDOW, FAILS_ALLOWED, Proxies
+from web.guard import COOKIE, FAIL_WINDOW, FAILS_ALLOWED, KEYS_KEPT, Failures, Proxies
 from web.responses import HEADERS
 from web.serve import UVICORN, build
 
@@ -172,9 +173,20 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_counted_and_audited(worl
     (PROXY, ["unknown"], PROXY),  # nothing usable: the proxy itself
     (PROXY, ["198.51.100.1, <script>"], PROXY),
     ("::1", ["198.51.100.1"], "::1"),  # loopback is no proxy unless named
+    ("::ffff:10.0.0.5", ["198.51.100.1"], "198.51.100.1"),  # (our proxy, seen on a dual-stack socket)
 ])
 def test_which_address_is_the_clients(peer: str, forwarded: list[str], client: str) -> None:
     assert Proxies([PROXY, "10.9.0.0/16"]).client(peer, forwarded) == client
+
+
+def test_forgers_links_are_remembered_in_bounded_memory() -> None:
+    fails = Failures()
+    for i in range(KEYS_KEPT * 2):
+        fails.add(f"forged-{i}", 1000.0)
+    assert len(fails._times) <= KEYS_KEPT
+    for _ in range(FAILS_ALLOWED):
+        fails.add("forger", 1000.0)
+    assert fails.over("forger", 1000.0 + FAIL_WINDOW) and not fails.over("forger", 1000.0 + FAIL_WINDOW + 1)
 
 
 def test_trusted_proxies_are_read_from_the_environment_and_a_bad_one_stops_the_start() -> None:
@@ -212,6 +224,18 @@ def test_uvicorn_does_not_believe_forwarded_headers_from_localhost(world: World)
             r = c.post("/u/ack", data={"message": world.messages(page)[0], "csrf": csrf.group(1)})
             assert r.status_code == 200 and "server" not in r.headers, (r.status_code, r.headers)
     assert sources(world) == {"web 127.0.0.1"}
+
+
+def test_fuquan_web_serves_without_uvicorns_proxy_headers(db_url: str, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    got: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: got.update(kw))
+    monkeypatch.setenv("FUQUAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FUQUAN_LINK_SECRET", SECRET)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    assert main(["web", "--port", "8399"]) == 0
+    assert got.get("proxy_headers") is False and got.get("host") == "127.0.0.1", got
 
 
 @contextmanager

@@ -929,21 +929,20 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(world: World) -> None:
 # ── 6. the failed-link rate limit ────────────────────────────────────────────────────────────────────────────────
 
 
-def test_twenty_bad_links_lock_the_address_out(world: World) -> None:
+def test_twenty_bad_links_slow_the_address_but_good_links_open(world: World) -> None:
     good = world.token(world.case.town)
     c = world.client()
     for i in range(FAILS_ALLOWED):
         r = c.get(f"/l/{flip(good)}{i}")
         assert r.status_code == 403, (i, r.status_code)
-    for token in (good, world.token(ZHUANBAN, MEMBER), flip(good)):
-        c = world.client()
-        r = c.get(f"/l/{token}")
-        assert r.status_code == 429, r.status_code
-        assert "次数过多" in said(r)
-        no_cookie(r, c)
-    # ten minutes later (by the app's clock) the address may try again, and the good link works
+    r = c.get(f"/l/{flip(good)}")
+    assert r.status_code == 429 and "次数过多" in said(r)
+    no_cookie(r, c)
+    for token in (good, world.token(ZHUANBAN, MEMBER)):  # a good link always opens (behind a proxy: every unit)
+        assert world.client().get(f"/l/{token}").status_code == 200
+    # ten minutes later (by the app's clock) the address is told 链接无效 again, not 次数过多
     world.times[0] += timedelta(seconds=FAIL_WINDOW + 1)
-    assert world.client().get(f"/l/{world.token(world.case.town)}").status_code == 200
+    assert world.client().get(f"/l/{flip(good)}z").status_code == 403
 
 
 # ── 7. double submission ─────────────────────────────────────────────────────────────────────────────────────────
