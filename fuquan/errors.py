@@ -12,7 +12,9 @@
     ├── NotYours                 a row that does not exist or belongs to another unit (the two look alike)
     ├── AlreadyDecided           feedback or an extension request decided before: nothing is done twice
     ├── BadLink                  a personal link or session forged, expired or revoked (fuquan.answers.links)
-    ├── TooManyAttempts          too many failed links from one address: wait, then try again
+    ├── TooManyAttempts          too many failed links from one address or for one link: wait, then try again
+    ├── Refused                  a button press not shaped as its platform sends it, or not for this unit:
+    │                            acknowledged, logged, nothing recorded
     ├── StorageError             the database refused (locked, unreachable, not migrated)
     └── NotificationError        a channel refused a message; `category` says what to do about it
 
@@ -110,6 +112,10 @@ class BadLink(FuquanError):
 
 class TooManyAttempts(FuquanError):
     """Too many failed link attempts from one address within the window (web/guard.py)."""
+
+
+class Refused(FuquanError):
+    """A Slack (later DingTalk, WeCom) payload not for this unit or not as the platform sends it."""
 
 
 class StorageError(FuquanError):

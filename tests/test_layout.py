@@ -55,3 +55,26 @@ def test_everyday_commands_load_neither_prefect_nor_the_report_renderers(tmp_pat
         r = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-500:]
         assert r.stderr.strip().splitlines()[-1] == "[]", (args, r.stderr[-300:])
+
+
+def test_every_exception_class_is_in_the_one_tree() -> None:
+    """fuquan/errors.py documents the exception tree: no module defines an exception class of its own."""
+    import ast
+
+    found = []
+    for p in _modules():
+        for node in ast.walk(ast.parse(p.read_text("utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                    isinstance(b, ast.Name) and (b.id.endswith(("Error", "Exception")) or b.id in _error_names())
+                    for b in node.bases):
+                found.append(f"{p.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert [f for f in found if not f.startswith("fuquan/errors.py")] == []
+    tree = (ROOT / "fuquan" / "errors.py").read_text("utf-8").split('"""')[1]
+    assert all(f.split()[-1] in tree for f in found), found  # each is in the documented tree
+
+
+def _error_names() -> set[str]:
+    import ast
+
+    return {n.name for n in ast.walk(ast.parse((ROOT / "fuquan" / "errors.py").read_text("utf-8")))
+            if isinstance(n, ast.ClassDef)}

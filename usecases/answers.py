@@ -123,10 +123,6 @@ def _what_is_reported(sp: StoredPlan, row: Row, cmd: GiveFeedback, today: date) 
     return Progress.DONE, done_on
 
 
-class _Rollback(Exception):
-    pass
-
-
 class _trial:
     """A savepoint that is always rolled back: checks run exactly as the real write would, nothing stays."""
 

@@ -22,11 +22,11 @@ from starlette.routing import Route
 
 from fuquan.answers.links import BadLink
 from fuquan.answers.uploads import MAX_BYTES
-from fuquan.errors import AlreadyDecided, FuquanError, NotYours, PlanClosed
+from fuquan.errors import AlreadyDecided, FuquanError, NotYours, PlanClosed, TooManyAttempts
 from usecases.context import Context
 
 from . import handlers
-from .guard import COOKIE, Door, TooMany, Visitor
+from .guard import COOKIE, Door, Visitor
 from .responses import page, refused
 
 MAX_BODY = MAX_BYTES * 3 + 1024 * 1024  # a form with up to three files of 20 MB
@@ -42,7 +42,7 @@ async def enter(request: Request) -> Response:
     door = handlers.door_of(request)
     try:
         visitor, cookie = door.enter(request.path_params["token"], door.address(request))
-    except TooMany:
+    except TooManyAttempts:
         return refused("尝试次数过多, 请十分钟后再试", 429)
     except (BadLink, NotYours) as e:
         return refused(f"{e}。请使用最新收到的督办消息中的链接, 或联系工作专班重新发送。", 403)

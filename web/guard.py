@@ -24,7 +24,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from starlette.requests import Request
 
 from fuquan.answers.links import BadLink, Claims, csrf_ok, session_of, sign, verify
-from fuquan.errors import InvalidValue, NotYours
+from fuquan.errors import InvalidValue, NotYours, TooManyAttempts
 from fuquan.plans.policy import ZHUANBAN
 from usecases import unit_links
 from usecases.context import Context
@@ -33,10 +33,6 @@ from usecases.links_door import PlanCache
 COOKIE = "fuquan_session"
 FAILS_ALLOWED, FAIL_WINDOW = 20, 600.0  # failed link attempts per address, and per link, per ten minutes
 KEYS_KEPT = 10_000  # addresses (or links) remembered at most: a flood of forged links must not fill the memory
-
-
-class TooMany(Exception):
-    pass
 
 
 class Failures:
@@ -98,13 +94,13 @@ class Door:
 
     def enter(self, token: str, address: str) -> tuple[Visitor, str]:
         """A link used: its visitor and the session cookie's value. BadLink when forged, expired or revoked;
-        TooMany instead when its address or the link itself failed too often lately. A good link always opens."""
+        TooManyAttempts instead when its address or the link itself failed too often lately. A good link always opens."""
         try:
             claims = verify(token, self.secret, self.now())
             visitor = self._visitor(claims, address)
         except (BadLink, NotYours):  # (NotYours: a well-signed link of a unit no longer in the plan)
             if self._failed(address, token):
-                raise TooMany() from None
+                raise TooManyAttempts("尝试次数过多, 请十分钟后再试") from None
             raise
         session = session_of(claims, self.now())
         return replace(visitor, claims=session), sign(session, self.secret, "session")

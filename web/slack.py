@@ -21,7 +21,7 @@ from urllib.parse import parse_qs
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from fuquan.errors import FuquanError
+from fuquan.errors import FuquanError, InvalidValue, Refused
 from fuquan.tracking.actor import Actor
 from notifications.slack import ACK_ACTION, EXTEND_ACTION
 from usecases import answers, links_door
@@ -35,9 +35,6 @@ from .guard import Door
 log = logging.getLogger("fuquan.slack")
 MODAL = "fuquan_extension"
 
-
-class Refused(Exception):
-    """A press that must record nothing (forged, stale, replayed, another unit's)."""
 
 
 class _Clock(Clock):
@@ -150,11 +147,11 @@ class SlackActions:
         raw_due = str(values.get("new_due", {}).get("v", {}).get("selected_date") or "")
         reason = str(values.get("reason", {}).get("v", {}).get("value") or "")
         if not re.fullmatch(r"[0-9]{1,9}", task):  # (str.isdigit() takes ², which int() refuses)
-            raise FuquanError("请选择事项")
+            raise InvalidValue("请选择事项")
         try:
             new_due = date.fromisoformat(raw_due)
         except ValueError:
-            raise FuquanError("请选择新的截止日期") from None
+            raise InvalidValue("请选择新的截止日期") from None
         cmd = AskExtension(unit=msg.recipient, task_no=int(task), period=period, new_due=new_due, reason=reason,
                            nonce=f"slack-view:{view.get('id')}")
         answers.ask_extension(ctx, cmd, actor=Actor(f"{msg.recipient} (Slack {user})", via), today=ctx.today())
