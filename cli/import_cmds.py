@@ -40,7 +40,7 @@ def import_file(args: argparse.Namespace) -> int:
     with plan_context(args) as ctx, Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         job = bar.add_task("校验并导入", total=None)
         who = replace(actor(args, f"import:{path.name}"), replace=args.replace)
-        done = imports.import_file(ctx, path, args.kind, who, args.today,
+        done = imports.import_file(ctx, path, kind=args.kind, actor=who, today=args.today,
                                    advance=lambda: bar.advance(job), started=lambda n: bar.update(job, total=n))
     console().print(f"{ctx.plan.label}: 已导入 {path.name}: " + ", ".join(f"{k} {n} 行" for k, n in done.items()))
     return 0

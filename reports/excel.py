@@ -46,14 +46,6 @@ class Col:
     status: bool = False  # filled by the colour its text starts with
 
 
-def sheet_names(d: ReportData) -> list[str]:
-    """The workbook's sheets, in order, in the plan's words."""
-    towns = d.words.towns
-    return ["汇总", "任务", "逾期清单", "按单位", f"按{towns}",
-            *(f"{kind_heading(k, d.words).removeprefix('各')}得分" for k, _ in by_kind(d.scores)),
-            "确认书", "培训", "考试", "月报数据"]
-
-
 def _put(ws: Worksheet, row: int, col: int, value: Any) -> None:
     cell = ws.cell(row=row, column=col, value=value)
     if isinstance(value, str) and value.startswith(FORMULA_START):  # = + - @ tab CR: what a spreadsheet runs

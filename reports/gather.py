@@ -141,7 +141,7 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
         common = _common(session, sp, ledger, as_of)
         if snap is None:
             snap = freeze(common["rows"], common["reports"], towns, period, as_of)
-        diff = _compare(session, sp, ledger, common["reports"], task, period, as_of, snap)
+        diff = _compare(session, sp, ledger, reports=common["reports"], task=task, period=period, as_of=as_of, snap=snap)
         # the year so far, not the month alone: a month often has one 月报 due and nothing else, and a
         # ranking on one item is 0 or 100
         first = date(sp.plan.year, 1, 1)
@@ -153,7 +153,7 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
                       **common)
 
 
-def _compare(session: Session, sp: StoredPlan, ledger: Ledger, reports: list[dict[str, Any]], task: Task,
+def _compare(session: Session, sp: StoredPlan, ledger: Ledger, *, reports: list[dict[str, Any]], task: Task,
              period: str, as_of: date, snap: dict[str, Any]) -> Diff:
     """This month against last month as it closed: its snapshot; or, when the daily run never closed it, the same
     `freeze` that run would have written on its close day, computed here and not stored (a report writes nothing);

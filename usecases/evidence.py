@@ -80,7 +80,7 @@ def import_sheet(ctx: Context, unit: str, upload: Upload, actor: Actor, today: d
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(upload.data)
-        done = import_file(ctx, path, None, actor, today, only_unit=unit, shown=name)
+        done = import_file(ctx, path, kind=None, actor=actor, today=today, only_unit=unit, shown=name)
     said = "、".join(f"{label} {n} 条" for label, n in done.items())
     return f"已导入: {said}" if said else "表中没有已填写的行, 未导入任何数据"
 

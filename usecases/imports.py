@@ -89,7 +89,7 @@ def _owned(row: dict[str, Any], unit: str, ctx: Context) -> bool:
     return False
 
 
-def import_file(ctx: Context, path: Path, kind: str | None, actor: Actor, today: date,
+def import_file(ctx: Context, path: Path, *, kind: str | None, actor: Actor, today: date,
                 advance: Callable[[], None] = lambda: None, started: Callable[[int], None] = lambda _n: None,
                 only_unit: str | None = None, shown: str | None = None) -> dict[str, int]:
     """Import every sheet of `path` into the context's plan; rows recorded per sheet kind (its label).

@@ -69,7 +69,7 @@ def draft(tasks: TaskList, meta: Meta, like_text: str, like: Plan, *, notice: st
     out = []
     for b in parts:
         if b.key == "plan":
-            out += [*PLAN_HEADING, *_plan(b, root, title, district, year, issued, r, foreign), "\n"]
+            out += [*PLAN_HEADING, *_plan(b, root, title=title, district=district, year=year, issued=issued, r=r, foreign=foreign), "\n"]
         elif b.key == "sections":
             out += [*SECTIONS_HEADING, *_sections(tasks), "\n"]
         elif b.key == "tasks":
@@ -132,7 +132,7 @@ def _meta(meta: Meta, tasks: TaskList, like: Plan, d: Draft) -> tuple[tuple[str,
     return given(meta.title, like_title, "方案名称"), given(meta.district, like.district, "区县"), year, issued
 
 
-def _plan(b: Block, root: Any, title: tuple[str, str], district: tuple[str, str], year: tuple[int, str],
+def _plan(b: Block, root: Any, *, title: tuple[str, str], district: tuple[str, str], year: tuple[int, str],
           issued: tuple[date, str], r: Roster, foreign: re.Pattern[str]) -> list[str]:
     lines = ["plan:\n", f"  title: {scalar(title[0])}{title[1]}\n", f"  district: {scalar(district[0])}{district[1]}\n",
              f"  year: {year[0]}{year[1]}\n", f"  issued: {issued[0].isoformat()}{issued[1]}\n"]
