@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fuquan.dates.deadline import parse_deadline
-from fuquan.errors import DeadlineError, FuquanError, PlanError
+from fuquan.errors import DeadlineError, FuquanError, PlanError, Problem
 
 from . import plan_year_cmds
 from .common import YEAR, Parents, clock_today, day, load_plan, print_warnings
@@ -47,10 +47,12 @@ def plan_check(args: argparse.Namespace) -> int:
     from fuquan.plans.plan_roll import due_before_year
     from fuquan.plans.plan_text import review_marks
 
-    plan = load_plan(args.config)  # PlanError lists every problem; main() prints it
+    try:
+        plan = load_plan(args.config)  # PlanError lists every problem (in words, a file it cannot read too)
+    except PlanError as e:  # with every 待核对 a draft still carries: `sync` refuses them
+        raise PlanError(e.problems + _marks(Path(args.config))) from None
     text = _read(Path(args.config), "计划文件")
-    # a stale year, and every 待核对 a draft still carries: `sync` refuses both, so the check says so first
-    if problems := due_before_year(plan, text) + review_marks(text, str(args.config)):
+    if problems := due_before_year(plan, text) + review_marks(text, str(args.config)):  # and a year left behind
         raise PlanError(problems)
     print_warnings(plan.calendar_warnings())
     n_assign = sum(len(plan.assignees(t)) for t in plan.tasks)
@@ -156,6 +158,16 @@ def plan_new(args: argparse.Namespace) -> int:
     print_warnings(new.calendar_warnings())
     print(f"计划配置无误; 印发后填好 issued, 再运行 fuquan sync --config {out}")
     return 0
+
+
+def _marks(path: Path) -> list[Problem]:
+    """The 待核对 marks of a file the loader refused, when its text can be read at all."""
+    from fuquan.plans.plan_text import review_marks
+
+    try:
+        return review_marks(path.read_text(encoding="utf-8-sig"), str(path))
+    except (OSError, UnicodeDecodeError):
+        return []  # the loader's own problem says why
 
 
 def _read(path: Path, what: str) -> str:

@@ -32,7 +32,14 @@ from .dispatch import RunReport, run_reminders, send_to_zhuanban
 def read_plan_file(config: Path) -> tuple[Plan, str]:
     """The plan file validated, and its text: done before the database is even opened, so that a bad file
     changes nothing (not even creates the database)."""
-    plan = load_plan(config)
+    try:
+        plan = load_plan(config)  # (a missing or unreadable file: its own clear error)
+    except PlanError as e:  # with every 待核对 a draft still carries, so one run shows all that is left
+        try:
+            marks = review_marks(config.read_text(encoding="utf-8-sig"), str(config))
+        except (OSError, UnicodeDecodeError):
+            marks = []  # the loader's own problem says why
+        raise PlanError(e.problems + marks) from None
     text = config.read_text(encoding="utf-8-sig")
     if stale := due_before_year(plan, text):  # a plan copied from last year with a date left behind
         raise PlanError(stale)
