@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlmodel import Session
 
@@ -36,6 +37,7 @@ from .guard import open_plan
 from .pages import unit_rows
 from .record import item_command, record_in
 
+Decided = TypeVar("Decided", FeedbackRow, ExtensionRow)  # what the 专班 (or a lead unit) decides on
 
 def acknowledge(ctx: Context, cmd: Acknowledge, *, actor: Actor, now: datetime) -> str:
     with transaction(ctx.engine) as session:
@@ -170,9 +172,7 @@ def review_feedback(ctx: Context, cmd: ReviewFeedback, *, actor: Actor, now: dat
     progress.text(cmd.reason, "理由")
     with transaction(ctx.engine) as session:
         open_plan(session, sp)
-        fb = session.get(FeedbackRow, cmd.feedback_id)
-        if fb is None or fb.plan_id != sp.id:
-            raise NotYours("反馈")
+        fb = _own(session, sp, FeedbackRow, cmd.feedback_id, "反馈")
         try:
             state = reviewed(fb.state, cmd.accept, cmd.reason, fb.decided_by)
         except AlreadyDecided as e:
@@ -183,6 +183,14 @@ def review_feedback(ctx: Context, cmd: ReviewFeedback, *, actor: Actor, now: dat
                  old=Review.WAITING, new=state + (f": {cmd.reason}" if cmd.reason else ""))
         said = _apply(session, sp, fb, actor, now.date()) if state == Review.ACCEPTED else ""
     return f"已{'通过' if cmd.accept else '退回'}: {unit} 任务{no}" + (f"; {said}" if said else "")
+
+
+def _own(session: Session, sp: StoredPlan, model: type[Decided], row_id: int, what: str) -> Decided:
+    """A feedback or an extension request of this plan; another plan's, or none, is "not found"."""
+    row = session.get(model, row_id)
+    if row is None or row.plan_id != sp.id:
+        raise NotYours(what)
+    return row
 
 
 def _no(sp: StoredPlan, task_id: int) -> int:
@@ -259,9 +267,7 @@ def decide_extension(ctx: Context, cmd: DecideExtension, *, actor: Actor, now: d
     progress.text(cmd.reason, "理由")
     with transaction(ctx.engine) as session:
         open_plan(session, sp)
-        ext = session.get(ExtensionRow, cmd.extension_id)
-        if ext is None or ext.plan_id != sp.id:
-            raise NotYours("延期申请")
+        ext = _own(session, sp, ExtensionRow, cmd.extension_id, "延期申请")
         no, unit = _no(sp, ext.task_id), sp.names[ext.unit_id]
         if cmd.deciding_unit is not None and (sp.plan.answers.extensions_by != "牵头单位"
                                               or sp.plan.lead(sp.plan.task(no)) != cmd.deciding_unit

@@ -255,31 +255,32 @@ def _items(s: Share, rec: Records) -> list[tuple[Item, date | None]] | None:
     items: list[tuple[Item, date | None]] = []
     backed = False
     if t.letters:
-        depts, towns = t.letters
-        if unit in depts:
-            backed = True
-            items += [(Item("letter", f"{town}承接确认书", unit, town), rec.letters.get((no, unit, town)))
-                      for town in towns if t.applies("letters", unit, town)]
-        elif unit in towns:
-            backed = True
-            items += [(Item("letter", f"{d}承接确认书", d, unit), rec.letters.get((no, d, unit)))
-                      for d in depts if t.applies("letters", d, unit)]
+        backed, items = _matrix(t, "letters", "letter", "承接确认书", no, unit, rec.letters)
     if t.training:
         depts, towns = t.training
         if unit in depts:
-            backed = True
             items.append((Item("training_plan", f"培训指导计划报{t.training_to}", unit), rec.training_plans.get((no, unit))))
-            items += [(Item("training", f"{town}岗前培训", unit, town), rec.training_done.get((no, unit, town)))
-                      for town in towns if t.applies("training", unit, town)]
-        elif unit in towns:
-            backed = True
-            items += [(Item("training", f"{d}岗前培训", d, unit), rec.training_done.get((no, d, unit)))
-                      for d in depts if t.applies("training", d, unit)]
+        trained, more = _matrix(t, "training", "training", "岗前培训", no, unit, rec.training_done)
+        backed, items = backed or trained, items + more
     if t.exams and unit in t.exams:
         backed = True
         items += [(Item("exam", "专门法律知识考试", town=unit), rec.exams_held.get((no, unit))),
                   (Item("certify", "执法证件换领", town=unit), rec.certified.get((no, unit)))]
     return items if backed else None
+
+
+def _matrix(t: Track, track: str, kind: str, label: str, no: int, unit: str,
+            done: dict[tuple[int, str, str], date]) -> tuple[bool, list[tuple[Item, date | None]]]:
+    """A department × town matrix (letters, training): a department's share is its cell with every town, a town's
+    its cell with every department; cells the plan marks not applicable are neither."""
+    depts, towns = getattr(t, track)
+    if unit in depts:
+        return True, [(Item(kind, f"{town}{label}", unit, town), done.get((no, unit, town)))
+                      for town in towns if t.applies(track, unit, town)]
+    if unit in towns:
+        return True, [(Item(kind, f"{d}{label}", d, unit), done.get((no, d, unit)))
+                      for d in depts if t.applies(track, d, unit)]
+    return False, []
 
 
 def _report_rows(s: Share, towns: tuple[str, ...], rec: Records, ctx: Context) -> list[Row]:
