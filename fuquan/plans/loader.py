@@ -21,7 +21,7 @@ from ruamel.yaml.events import AliasEvent, MappingEndEvent, MappingStartEvent, S
 from ruamel.yaml.reader import ReaderError
 
 from fuquan.answers.rules import AnswerPolicy
-from fuquan.dates.deadline import parse_deadline
+from fuquan.dates.deadline import due_dates, parse_deadline
 from fuquan.dates.deadline_model import report_months
 from fuquan.dates.workdays import PlanCalendar
 from fuquan.errors import DeadlineError, PlanError, Problem
@@ -355,6 +355,13 @@ class _Checker:
                      f"任务 {t.no}: 月报跟踪需要按月的完成时限 (如 每月20日前, 或 5月底前完成，此后每月10日前报送), "
                      f"且在计划年度内至少有一期; “{t.deadline}” 没有")
             return None
+        if track and track.batches:
+            dues = due_dates(deadline, date(self.spec.plan.year - 1, 1, 1), date(self.spec.plan.year + 1, 12, 31))
+            if deadline.kind != "compound" or len(dues) != len(track.batches):
+                self.add(("tasks", i, "track", "batches"),
+                         f"任务 {t.no}: batches 列了 {len(track.batches)} 批, 完成时限 “{t.deadline}” 有 {len(dues)} 个日期; "
+                         "两者应一一对应 (如 分两批：6月底前、9月底前 对应两批)")
+                return None
         if not ok or track is None:
             return None
         return Task(t.no, sections[t.section], t.text, deadline, tuple(units), track, t.short or "")
@@ -395,7 +402,8 @@ class _Checker:
         track = Track(pair("letters", spec.letters), pair("training", spec.training),
                       towns("exams", spec.exams), towns("monthly_reports", spec.monthly_reports),
                       self._plans_to(i, spec.training.plans_to) if spec.training else "", frozenset(na),
-                      self.spec.monthly_report.covers if self.spec.monthly_report else "当月")
+                      self.spec.monthly_report.covers if self.spec.monthly_report else "当月",
+                      tuple(units((*base, "batches", k), batch, "town") for k, batch in enumerate(spec.batches or [])))
         return track if ok else None
 
     def _plans_to(self, i: int, given: str | None) -> str:

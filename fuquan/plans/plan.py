@@ -112,6 +112,7 @@ class Track:
     # (kind, department, town) cells of a letters/training matrix that do not apply: neither missing nor done
     not_applicable: frozenset[tuple[str, str, str]] = frozenset()
     covers: str = "当月"  # which month a 月报 covers: the month it is due in (当月) or the month before (上月)
+    batches: tuple[tuple[str, ...], ...] = ()  # towns whose items fall in each batch of a deadline in batches
 
     def applies(self, kind: str, department: str, town: str) -> bool:
         return (kind, department, town) not in self.not_applicable
@@ -131,6 +132,8 @@ class Track:
                 out[name] = {"towns": list(getattr(self, name))}
         if self.monthly_reports and self.covers != "当月":
             out["monthly_reports"]["covers"] = self.covers
+        if self.batches:
+            out["batches"] = [list(b) for b in self.batches]
         return out
 
     def recorded_by(self, unit: str) -> str | None:
@@ -152,7 +155,8 @@ class Track:
         towns = lambda k: tuple(d[k]["towns"]) if k in d else None  # noqa: E731
         na = frozenset((k, dept, town) for k in ("letters", "training") for dept, town in d.get(k, {}).get("not_applicable", []))
         return cls(pair("letters"), pair("training"), towns("exams"), towns("monthly_reports"),
-                   d.get("training", {}).get("plans_to", ""), na, d.get("monthly_reports", {}).get("covers", "当月"))
+                   d.get("training", {}).get("plans_to", ""), na, d.get("monthly_reports", {}).get("covers", "当月"),
+                   tuple(tuple(b) for b in d.get("batches", ())))
 
 
 def short_title(text: str, n: int = 12) -> str:

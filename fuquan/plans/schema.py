@@ -127,6 +127,9 @@ class TrackSpec(_Strict):
     training: PairSpec | None = None
     exams: TownsSpec | None = None
     monthly_reports: TownsSpec | None = None
+    # a deadline in batches (分两批：6月底前、9月底前): which towns' items belong to each batch, in order; without
+    # it each batch owes its share of the items (README: 分批完成)
+    batches: list[list[Name]] | None = None
 
 
 MAX_SHORT = 12  # a short title fits a table column and a chart legend

@@ -230,14 +230,23 @@ def _batch_rows(s: Share, items: list[tuple[Item, date | None]], rec: Records, c
     """A tracked share whose deadline comes in batches (分两批：6月底前、9月底前): by the k-th of n dates, k/n of its
     items (rounded up) are due — the notice rarely says which items belong to which batch, so each batch owes its
     share of them, the last one all. One row per batch (as a periodic task's), the same in status, reminders,
-    reports and the board; a batch's missing items are the ones still open."""
+    reports and the board; a batch's missing items are the ones still open. Where the plan says whose items fall
+    in which batch (`track.batches`: towns per batch), a batch owes exactly those."""
     dues = ctx.periods(s.deadline)
     total, n = len(items), len(_year_dues(s.deadline, ctx.issued, ctx.year)) or 1
     done = sorted(d for _, d in items if d is not None and d <= ctx.today)
     owed = tuple(item for item, d in items if d is None or d > ctx.today)
     rows = []
     for k, due in enumerate(dues, 1):
-        need = -(-total * min(k, n) // n)  # ceil: the first of two batches of 21 letters is 11
+        if s.track.batches:  # the plan says whose items fall in which batch: a batch owes exactly those
+            mine = [(i, d) for i, d in items if i.town in s.track.batches[k - 1]]
+            if not mine:
+                continue
+            total, need = len(mine), len(mine)
+            done = sorted(d for _, d in mine if d is not None and d <= ctx.today)
+            owed = tuple(i for i, d in mine if d is None or d > ctx.today)
+        else:
+            need = -(-total * min(k, n) // n)  # ceil: the first of two batches of 21 letters is 11
         period = s.deadline.label_of(due)
         finished = done[need - 1] if need and len(done) >= need else (None if need else due)
         j = judge(rec.extended.get((s.task_no, s.unit, period), due), finished, ctx.today, ctx.cal, ctx.warn)

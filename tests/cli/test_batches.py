@@ -56,3 +56,20 @@ def test_each_quarter_counts_its_own_batch(batches, tmp_path) -> None:  # type: 
     # the ledger's one row per batch is what every report counts: the Q2 analysis scores the 06-30 batch only
     rows = _rows(batches, "2025-10-15")
     assert {p: r["due"] for p, r in rows.items()} == {"2025-06-30": "2025-06-30", "2025-09-30": "2025-09-30"}
+
+
+def test_the_plan_may_say_whose_items_fall_in_which_batch(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    text = PLAN.replace("        not_applicable: {县交通运输局: [大坪乡, 茶山乡]}",
+                        "        not_applicable: {县交通运输局: [大坪乡, 茶山乡]}\n      batches: [[大坪乡, 茶山乡], [莲河镇]]")
+    path = tmp_path / "lianhe.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("FUQUAN_CONFIG", str(path))
+    assert run("plan", "check").code == 0 and run("sync").code == 0
+    town = _rows(run, "2025-07-01")
+    assert set(town) == {"2025-09-30"}  # 莲河镇 signs in the second batch only: nothing of it is late on 07-01
+    dept = _rows(run, "2025-07-01", "县市场监督管理局")
+    assert dept["2025-06-30"]["colour"] == "红" and dept["2025-06-30"]["missing"][0].startswith("第1批应完成 2/2 项")
+    wrong = path.read_text(encoding="utf-8").replace("batches: [[大坪乡, 茶山乡], [莲河镇]]", "batches: [[大坪乡]]")
+    path.write_text(wrong, encoding="utf-8")
+    r = run("plan", "check")
+    assert r.code == 1 and "batches 列了 1 批" in r.err and "有 2 个日期" in r.err
