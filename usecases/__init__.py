@@ -11,7 +11,9 @@ input into a command and call one of these; none of them reaches `models/` itsel
     ask_extension (answers.py)      申请延期 (from the CLI: approved with --approved-by, else 待批)
     decide_extension (answers.py)   批准 / 不批准
     close_plan, reopen_plan (plans.py)
-    unit_page, office_page (pages.py), and the reads of reads.py: what pages and commands show
+    backup, restore (backup.py)     the database, evidence, link secret and plan file in one checked archive
+    unit_page, office_page (pages.py), the reads of reads.py and the web door's (links_door.py): what pages and
+    commands show
 
 The runtime context (context.py, from settings.py: the only module that reads the environment) is built once at
 each door and passed down; every write first checks that the plan year is open (guard.py).
