@@ -30,11 +30,16 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "WenQuanYi Zen Hei", "S
 
 
 def cjk_font() -> tuple[str, str]:
-    """(family, file) of an installed CJK font."""
-    installed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
-    for family in CJK_FAMILIES:
-        if family in installed:
-            return family, installed[family]
+    """(family, file) of an installed CJK font. matplotlib caches its font list the first time it runs and never
+    looks again: a font installed afterwards (as the error below tells people to do) stays invisible. So when none
+    is found the list is rebuilt once from the system's fonts before giving up."""
+    for rescan in (False, True):
+        if rescan:
+            font_manager.fontManager = font_manager._load_fontmanager(try_read_cache=False)  # type: ignore[attr-defined]
+        installed = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+        for family in CJK_FAMILIES:
+            if family in installed:
+                return family, installed[family]
     raise FuquanError("未找到中文字体, 图表无法显示中文; 请安装 fonts-noto-cjk (make run / make test 会自动安装)")
 
 

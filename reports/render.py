@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fuquan.errors import FuquanError
 from fuquan.plans.policy import ZHUANBAN
 from fuquan.tracking.scores import RATE_LABEL, by_kind, rank, sum_figures
 from fuquan.words import report_text
@@ -48,7 +49,10 @@ def write(d: ReportData, out: Path) -> ReportFiles:
     from .excel import write_workbook
 
     xlsx = write_workbook(d, out / f"{stem}.xlsx")
-    charts, font = write_charts(d, out, stem)
+    try:
+        charts, font = write_charts(d, out, stem)
+    except FuquanError as e:  # the text and the workbook are there: say so, a missing font is no reason to hide them
+        raise FuquanError(f"{e}; 通报和工作簿已生成: {md}、{xlsx} (图表未生成)") from e
     return ReportFiles(md, xlsx, charts, font)
 
 

@@ -32,9 +32,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from fuquan.errors import FuquanError
 from notifications.base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
 from notifications.base import Webhook, credential_values
 
@@ -130,7 +132,14 @@ def prefect_environment(data_dir: Path, *, defaults: dict[str, str], default_url
         os.environ.setdefault(name, value)
     url = os.environ.get("PREFECT_API_URL")
     if url:
-        return url if healthy(url) else None
+        if healthy(url):
+            return url
+        # the server this process was pointed at does not answer: say so, rather than a traceback from Prefect's
+        # client (or quietly running somewhere else)
+        where = urlsplit(url)
+        shown = f"{where.scheme}://{where.hostname}:{where.port or (443 if where.scheme == 'https' else 80)}"
+        raise FuquanError(f"环境变量 PREFECT_API_URL 指向的 Prefect 服务 ({shown}) 无法连接; 请先启动它 (make run 会启动本机的),"
+                          " 或取消 PREFECT_API_URL 以临时模式运行")
     if healthy(default_url):
         os.environ["PREFECT_API_URL"] = default_url
         return default_url

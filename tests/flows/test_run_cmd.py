@@ -68,3 +68,22 @@ def test_force_is_refused_for_a_flow_that_sends_no_reminders(run) -> None:  # ty
 ])
 def test_said_names_the_reason(result: object, words: str) -> None:
     assert _said(result) == words
+
+
+def test_a_dead_prefect_api_url_is_said_in_chinese(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Pointed at a Prefect server that does not answer (issue 27: the wrong port was printed, then a traceback)."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("PREFECT_API_URL", f"http://user:secret@127.0.0.1:{port}/api")
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    monkeypatch.setenv("FUQUAN_DATA_DIR", str(tmp_path / "data"))
+    plan = tmp_path / "tasks.yaml"
+    plan.write_text(PLAN, encoding="utf-8")
+    assert run("sync", "--config", str(plan)).code == 0
+    r = run("run", "deadline-check", "--config", str(plan), "--today", "2025-05-06")
+    assert r.code == 1 and "Traceback" not in r.err
+    assert f"PREFECT_API_URL 指向的 Prefect 服务 (http://127.0.0.1:{port}) 无法连接" in r.err
+    assert "secret" not in r.err and "4200" not in r.err

@@ -224,3 +224,28 @@ def test_a_year_the_holiday_calendar_does_not_cover_renders(tmp_path) -> None:  
     files = render.write(annual, tmp_path / "out")
     assert "2031年度总结评估" in files.markdown.read_text(encoding="utf-8")
     assert [s.unit for s in annual.scores][:2] == ["区委编办", "甲镇"]
+
+
+def test_a_font_installed_after_matplotlib_first_ran_is_found(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """matplotlib's font list cached before fonts-noto-cjk was installed (issue 27): rebuilt once, the font found."""
+    from matplotlib import font_manager
+
+    stale = [f for f in font_manager.fontManager.ttflist if "CJK" not in f.name]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)  # the cache as it was before the install
+    family, font_file = cjk_font()
+    assert "CJK" in family and Path(font_file).exists()
+
+
+def test_without_any_cjk_font_the_error_names_what_was_written(seeded, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from reports import charts
+
+    def none() -> tuple[str, str]:
+        raise charts.FuquanError("未找到中文字体, 图表无法显示中文; 请安装 fonts-noto-cjk")
+
+    monkeypatch.setattr(charts, "cjk_font", none)
+    engine, plan_id, _, _ = seeded
+    with pytest.raises(charts.FuquanError) as e:
+        render.write(gather.monthly(engine, stored(engine, plan_id), "2023-06", date(2023, 12, 31)), tmp_path)
+    said = str(e.value)
+    assert "请安装 fonts-noto-cjk" in said and "monthly-2023-06.md" in said and "monthly-2023-06.xlsx" in said
+    assert (tmp_path / "monthly-2023-06.md").exists() and (tmp_path / "monthly-2023-06.xlsx").exists()
