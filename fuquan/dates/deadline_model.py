@@ -147,9 +147,6 @@ def has_monthly(deadline: Deadline) -> bool:
     return any(p.kind == "recurring" and p.rule is not None and p.rule.freq == "monthly" for p in parts)
 
 
-COVERS = ("当月", "上月")  # which month a 月报 covers: the month it is due in, or the month before
-
-
 def report_months(deadline: Deadline, issued: date, year: int, covers: str = "当月") -> list[tuple[str, date]]:
     """(month covered YYYY-MM, its due date) for every 月报 of the plan year: the monthly parts of the deadline
     (`每月10日前`, or a compound's `此后每月10日前 …`), due from the plan's issue; a report due on the 10th covers

@@ -22,7 +22,7 @@ from fuquan.dates.deadline_model import has_monthly, report_months
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.plans.plan import Track
 from fuquan.tracking.judge import FINISHED, Judgement, all_done, judge
-from fuquan.tracking.states import Extension, Review
+from fuquan.tracking.states import Extension, Progress, Review
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def _share_row(s: Share, items: list[tuple[Item, date | None]] | None, rec: Reco
         period = s.deadline.label_of(due) if due else ""
     due = rec.extended.get((s.task_no, s.unit, period), due)  # a granted extension (fuquan.tracking.states)
     if items is None:
-        done = s.completed_on if s.status == "已完成" else None
+        done = s.completed_on if s.status == Progress.DONE else None
         missing: tuple[str, ...] = ()
         owed: tuple[Item, ...] = ()
     else:
