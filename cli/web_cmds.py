@@ -15,6 +15,7 @@ def register(sub: Any, p: Parents) -> None:
     w = sub.add_parser("web", help="启动单位反馈页面 (签收、反馈、申请延期) 和专班审批页面")
     w.add_argument("--host", default="127.0.0.1", help="监听地址 (默认 127.0.0.1, 仅本机)")
     w.add_argument("--port", type=int, default=None, help="端口 (默认环境变量 FUQUAN_WEB_PORT 或 8300)")
+    w.add_argument("--workers", type=_workers, default=1, help="工作进程数 (默认 1; 服务器上可设为 CPU 核数)")
     w.set_defaults(func=web)
     links = sub.add_parser("links", help="单位专属链接: 查看 (供专班重发) 或重新生成 (旧链接作废)")
     lsub = links.add_subparsers(dest="links_command", required=True, metavar="操作")
@@ -23,6 +24,12 @@ def register(sub: Any, p: Parents) -> None:
         c.add_argument("unit", help="单位名称, 或“专班” (专班成员的链接需加 --member 姓名)")
         c.add_argument("--member", default="", help="专班成员姓名 (记入审批记录)")
         c.set_defaults(func=show_link if name == "show" else rotate_link)
+
+
+def _workers(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise argparse.ArgumentTypeError(f"工作进程数应为 1 到 64 之间的整数, 收到 “{raw}”")
+    return int(raw)
 
 
 def _need_secret(args: argparse.Namespace) -> None:
@@ -64,17 +71,18 @@ def rotate_link(args: argparse.Namespace) -> int:
 
 def web(args: argparse.Namespace) -> int:
     from usecases.context import open_context
-    from web.serve import build, serve
+    from web.serve import POOL, build, serve, web_settings
 
     _need_secret(args)
-    s = settings(args)
+    s = web_settings(settings(args))
     port = args.port or s.web_port
-    with open_context(s) as ctx:
+    with open_context(s, pool_size=POOL) as ctx:
         app, stop = build(ctx)
-        print(f"单位反馈页面已启动: http://{args.host}:{port} (各单位由督办消息中的专属链接进入; Ctrl-C 停止)",
+        workers = f", {args.workers} 个工作进程" if args.workers > 1 else ""
+        print(f"单位反馈页面已启动: http://{args.host}:{port}{workers} (各单位由督办消息中的专属链接进入; Ctrl-C 停止)",
               file=sys.stderr)
         try:
-            serve(app, args.host, port)  # uvicorn without its own X-Forwarded-For trust (web/serve.py)
+            serve(app, args.host, port, args.workers)  # uvicorn without its own X-Forwarded-For trust (web/serve.py)
         finally:
             stop()
     return 0

@@ -42,7 +42,7 @@ def chase(ctx: Context, today: date, now: datetime, occasion: Occasion) -> tuple
         for to in {lead, ZHUANBAN} - {None, r.recipient}:
             mail.setdefault((str(to), "unacked"), {})[f"unacked|{r.key}|{to}"] = facts
     ids, again = [], 0
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         for (to, kind), items in mail.items():
             queued = queue_once(session, ctx, day=today, now=now, to=to,
                                 reminders={k: {"task_no": f[0], "about": f[1], "kind": kind, "stage": "0", "due": None}
@@ -69,7 +69,7 @@ def chase_replies(ctx: Context, today: date, now: datetime, occasion: Occasion) 
         for to in {ZHUANBAN, lead} - {None}:
             mail.setdefault(str(to), {})[f"reply|{e.id}|{to}"] = (no, sp.names[e.unit_id], e.new_due, e.reply_by)
     ids = []
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         for to, items in mail.items():
             queued = queue_once(session, ctx, day=today, now=now, to=to,
                                 reminders={k: {"task_no": i[0], "about": i[1], "kind": "reply", "stage": "0", "due": i[3]}

@@ -129,7 +129,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
         return report
     for attempt in range(2):  # a concurrent run on PostgreSQL may win the unique key race once
         try:
-            with transaction(engine) as session:
+            with transaction(engine, plan=plan_id) as session:
                 seen = outbox.known_keys(session, plan_id, (r.key for r in reminders))
                 report.planned = _plan(groups, seen, channels, router, occasion)
                 for p in report.planned:
@@ -212,7 +212,7 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     deadline = time.monotonic() + ctx.settings.send_budget_seconds
     # how long a dead process's last post may still land at Slack: longer than the client timeout (10 s)
     settle = timedelta(seconds=ctx.settings.settle_seconds)
-    with transaction(engine) as session:
+    with transaction(engine, plan=plan_id) as session:
         taken = outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead, only=only, settle=settle)
     link = link_maker(ctx, now)  # (reads the database: never inside the write transaction above)
     claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target), Message.from_dict(m.body),
@@ -226,7 +226,7 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
         router.preflight({d.kind for d in lanes})
     except NotificationError as e:
         report.stopped = redact(str(e), router.secrets())
-        with transaction(engine) as session:
+        with transaction(engine, plan=plan_id) as session:
             outbox.release(session, [(c[0], c[1]) for c in claimed])
         return
 
@@ -247,7 +247,7 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
             wait = last + pace.get(item[2].destination.kind, 1.0) - time.monotonic()
             if last and wait > 0:
                 time.sleep(wait)
-            outcome = _send_one(engine, report.run, router, item)
+            outcome = _send_one(engine, plan_id, report.run, router, item)
             last = time.monotonic()  # from the answer: the channel saw the post no later than this
             with lock:
                 report.outcomes.append(outcome)
@@ -259,14 +259,14 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(lanes)))) as pool:
             list(pool.map(lane, lanes.values()))
     if untried:
-        with transaction(engine) as session:
+        with transaction(engine, plan=plan_id) as session:
             outbox.release(session, untried)
         if not report.stopped:
             report.warnings.append(f"本次发送用时已达上限 ({ctx.settings.send_budget_seconds:.0f} 秒), "
                                    f"其余 {len(untried)} 条消息留待下次运行发送")
 
 
-def _send_one(engine: Engine, run: str, router: Router, item: Claimed) -> Outcome:
+def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Claimed) -> Outcome:
     mid, doubt, out, recipient = item
     label, secrets = _label(out.destination), router.secrets()
     trail: list[tuple[str, str]] = []
@@ -286,7 +286,7 @@ def _send_one(engine: Engine, run: str, router: Router, item: Claimed) -> Outcom
         code, detail = e.code, redact(e.detail or str(e), secrets)
         if e.category == "auth":
             stop = redact(str(e), secrets)
-    with transaction(engine) as session:
+    with transaction(engine, plan=plan_id) as session:
         for step, step_code in trail[:-1] if result != "sent" else trail:
             outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
@@ -322,7 +322,7 @@ def send_to_zhuanban(ctx: Context, report: RunReport, now: datetime, *, kind: st
                      message: Callable[[list[str]], Message], lease: timedelta = timedelta(minutes=10)) -> None:
     """Queue one message to the 专班 for whichever of `keys` were never sent, then deliver it: the
     outbox's exactly-once, for notices and report summaries as for reminders."""
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         queued = queue_once(session, ctx, day=report.day, now=now, to=ZHUANBAN,
                             reminders={k: {"task_no": 0, "about": ZHUANBAN, "kind": kind, "stage": "0", "due": None}
                                        for k in keys},

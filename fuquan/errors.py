@@ -102,6 +102,10 @@ class NotYours(FuquanError):
         super().__init__(f"找不到该{what}, 或它不属于本单位")
 
 
+class FileMissing(FuquanError):
+    """A stored file the database names is not on disk (a restore without the evidence folder): a page, not a 500."""
+
+
 class AlreadyDecided(FuquanError):
     """Feedback already reviewed, an extension already decided: said, and nothing changes."""
 
@@ -120,6 +124,11 @@ class Refused(FuquanError):
 
 class StorageError(FuquanError):
     pass
+
+
+class Unavailable(StorageError):
+    """The database is busy past the wait bound or cannot be reached: nothing was written, try again later (the
+    web app's 503)."""
 
 
 class NotificationError(FuquanError):

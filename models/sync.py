@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from fuquan.plans.plan import Plan, Task
 
+from .db import lock_plan
 from .tables import AssignmentRow, GroupMemberRow, GroupRow, PlanRow, SyncRunRow, TaskRow, UnitRow, utcnow
 
 LABELS = {"plan": "计划", "unit": "单位", "group": "单位组", "task": "任务", "assignment": "分工"}
@@ -47,6 +48,9 @@ def content_hash(text: str) -> str:
 def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = "fuquan sync") -> SyncReport:
     row = session.exec(select(PlanRow).where(PlanRow.district == plan.district,
                                              PlanRow.year == plan.year)).first()
+    if row is not None and row.id is not None:  # the plan's write lock (PostgreSQL), then the row as it is now
+        lock_plan(session, row.id)
+        session.refresh(row)
     fields: dict[str, Any] = {"title": plan.title, "issued": plan.issued, "timezone": plan.timezone,
               "warn_workdays": plan.warn_workdays, "report_figures": list(plan.report_figures),
               "settings": {"reminders": plan.policy.as_dict(), "channels": plan.channels.as_dict(),

@@ -114,7 +114,7 @@ def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
     while period <= last:
         day = close_day(task.deadline, period, task.track.covers)
         if day <= today:
-            with transaction(engine) as session:
+            with transaction(engine, plan=sp.id) as session:
                 if get_snapshot(session, sp.id, period) is None:
                     rows = load_ledger(session, sp).rows(day, sp.plan.work_calendar())
                     save_snapshot(session, sp.id, period, freeze(rows, monthly_figures(session, sp), towns, period, day))

@@ -40,7 +40,7 @@ from .record import item_command, record_in
 Decided = TypeVar("Decided", FeedbackRow, ExtensionRow)  # what the 专班 (or a lead unit) decides on
 
 def acknowledge(ctx: Context, cmd: Acknowledge, *, actor: Actor, now: datetime) -> str:
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, ctx.plan)
         n = io.acknowledge(session, ctx.plan, actor, cmd.unit, cmd.message_id, now)
     return f"已签收该提醒 (含 {n} 项事项)" if n else "该提醒此前已签收"
@@ -80,7 +80,7 @@ def give_feedback(ctx: Context, cmd: GiveFeedback, *, actor: Actor, today: date)
         kind_of(f.data, f.name)
     review = sp.plan.answers.review
     task_id, unit_id = sp.task_id(cmd.task_no), sp.unit_ids[cmd.unit]
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, sp)
         # (every refusal comes before any file is stored: a refused form leaves nothing on disk)
         if cmd.nonce is not None and not io.first_use(session, f"feedback:{unit_id}:{cmd.nonce}"):
@@ -170,7 +170,7 @@ def _apply(session: Session, sp: StoredPlan, fb: FeedbackRow, actor: Actor, toda
 def review_feedback(ctx: Context, cmd: ReviewFeedback, *, actor: Actor, now: datetime) -> str:
     sp = ctx.plan
     progress.text(cmd.reason, "理由")
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, sp)
         fb = _own(session, sp, FeedbackRow, cmd.feedback_id, "反馈")
         try:
@@ -226,7 +226,7 @@ def ask_extension(ctx: Context, cmd: AskExtension, *, actor: Actor, today: date)
         check_extension(row.judgement.due, cmd.new_due, today, sp.plan.year)
     reply_by = sp.plan.answers.reply_by(today, sp.plan.work_calendar())
     task_id = sp.task_id(cmd.task_no)
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, sp)
         if cmd.nonce is not None and not io.first_use(session, f"extension:{sp.unit_ids[units[0]]}:{cmd.nonce}"):
             return "该申请已提交, 未重复登记"
@@ -265,7 +265,7 @@ def decide_extension(ctx: Context, cmd: DecideExtension, *, actor: Actor, now: d
     """批准 / 不批准 by the 专班, or by the task's lead unit when the plan says leads decide."""
     sp = ctx.plan
     progress.text(cmd.reason, "理由")
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, sp)
         ext = _own(session, sp, ExtensionRow, cmd.extension_id, "延期申请")
         no, unit = _no(sp, ext.task_id), sp.names[ext.unit_id]

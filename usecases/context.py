@@ -88,7 +88,7 @@ def router_for(settings: Settings, stream: TextIO | None = None) -> Router:
 
 @contextmanager
 def open_context(settings: Settings | None = None, *, router: Router | None = None, clock: Clock | None = None,
-                 stream: TextIO | None = None) -> Iterator[Context]:
+                 stream: TextIO | None = None, pool_size: int = 5) -> Iterator[Context]:
     """A context for one run; its database connections are closed at the end (SQLite checkpoints its WAL
     then, not at some later garbage collection). The clock is the system's unless one is injected."""
     settings = settings or Settings.from_env()
@@ -98,7 +98,7 @@ def open_context(settings: Settings | None = None, *, router: Router | None = No
     except OSError as e:
         raise StorageError(f"数据目录 {settings.data_dir} 无法使用 ({e.strerror}); 请检查它是不是一个可写的文件夹, "
                            "或用环境变量 FUQUAN_DATA_DIR 指定另一个") from e
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, wait_seconds=settings.write_wait_seconds, pool_size=pool_size)
     try:
         yield Context(settings, engine, router or router_for(settings, stream), clock)
     finally:

@@ -13,7 +13,7 @@ from hashlib import sha256
 from pathlib import Path
 
 from fuquan.answers.uploads import Upload, kind_of, safe_name
-from fuquan.errors import InvalidValue, StorageError
+from fuquan.errors import FileMissing, InvalidValue, StorageError
 from fuquan.tracking.actor import Actor
 from models import answer_io as io
 from models.answers import EvidenceRow
@@ -92,7 +92,12 @@ def evidence_row(ctx: Context, evidence_id: int, unit_id: int | None) -> Evidenc
 
 
 def evidence_path(ctx: Context, row: EvidenceRow) -> Path:
-    return _blob(ctx, row.sha256)
+    """Where an evidence file's bytes are; FileMissing when they are not there (restored without data/evidence)."""
+    path = _blob(ctx, row.sha256)
+    if not path.is_file():
+        raise FileMissing(f"佐证材料“{row.name}”的文件不在服务器上 (记录仍在)。请联系工作专班: 恢复备份时需一并恢复佐证材料"
+                          " (fuquan restore 会恢复全部文件)。")
+    return path
 
 
 def _blob(ctx: Context, digest: str) -> Path:

@@ -114,7 +114,7 @@ def import_file(ctx: Context, path: Path, *, kind: str | None, actor: Actor, tod
     bad_rows = {(p.sheet, p.row) for p in problems}
     started(sum(len(t) for _, _, t in parsed))
     done: dict[str, int] = {}
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, sp)  # a closed plan year takes no rows, from the CLI or a unit's page
         for name, sheet_kind, typed in parsed:
             apply = APPLY[sheet_kind.name]

@@ -20,7 +20,7 @@ from .context import Context
 def close_plan(ctx: Context, cmd: ClosePlan, *, actor: Actor, now: datetime) -> str:
     sp = ctx.plan
     progress.text(cmd.note, "说明")
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         row = session.get(PlanRow, sp.id)
         assert row is not None  # the context's plan exists
         if row.closed_at is not None:
@@ -34,7 +34,7 @@ def close_plan(ctx: Context, cmd: ClosePlan, *, actor: Actor, now: datetime) -> 
 
 def reopen_plan(ctx: Context, cmd: ReopenPlan, *, actor: Actor, now: datetime) -> str:
     sp = ctx.plan
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         row = session.get(PlanRow, sp.id)
         assert row is not None
         if row.closed_at is None:

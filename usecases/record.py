@@ -55,7 +55,7 @@ class Recorded:
 
 def record(ctx: Context, cmd: Record, *, actor: Actor, today: date) -> Recorded:
     """Record one fact (for each member of a group named), in one transaction."""
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, ctx.plan)
         return record_in(session, ctx.plan, cmd, actor=actor, today=today)
 

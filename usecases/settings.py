@@ -11,6 +11,7 @@ where they are used (the notifiers).
     FUQUAN_NOTIFY_FILE              where console reminders are appended               <data>/notifications.md
     FUQUAN_SETTLE_SECONDS           how long a dead sender's last post may still land  20
     FUQUAN_SEND_BUDGET_SECONDS      how long one run may spend sending                 300
+    FUQUAN_WRITE_WAIT_SECONDS       how long a write waits for a busy database, retrying 120 (the web app: 15)
     FUQUAN_USER                     who is recorded in the audit trail                 the login name
     SLACK_BOT_TOKEN                 Slack bot token (secret)
     FUQUAN_SLACK_API_URL            Slack Web API base (tests point it at 127.0.0.1)   https://slack.com/api/
@@ -53,6 +54,7 @@ class Settings:
     settle_seconds: float
     send_budget_seconds: float
     user: str
+    write_wait_seconds: float = 120.0
     slack_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_API_URL
     webhooks: dict[str, Webhook] = field(default_factory=dict)
@@ -80,6 +82,7 @@ class Settings:
             settle_seconds=_seconds(env.get("FUQUAN_SETTLE_SECONDS"), 20.0),
             send_budget_seconds=_seconds(env.get("FUQUAN_SEND_BUDGET_SECONDS"), 300.0),
             user=env.get("FUQUAN_USER") or _login(),
+            write_wait_seconds=_seconds(env.get("FUQUAN_WRITE_WAIT_SECONDS"), 120.0),
             slack_token=SecretStr(token) if token else None,
             slack_api_url=env.get("FUQUAN_SLACK_API_URL") or DEFAULT_API_URL,
             webhooks={name: Webhook(SecretStr(url), SecretStr(secret[name]) if secret[name] else None)

@@ -57,7 +57,7 @@ def rotate_link(ctx: Context, holder: str, now: datetime, actor: Actor) -> int:
     sp = ctx.plan
     if holder != ZHUANBAN:
         holder = sp.unit_id(holder)[0]
-    with transaction(ctx.engine) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id) as session:
         gen = io.rotate(session, sp.id, holder, now)
         io.audit(session, sp, actor, entity="unit_link", ref=holder, field="链接版本", old=gen - 1, new=gen)
     return gen

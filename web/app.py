@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -22,12 +23,13 @@ from starlette.routing import Route
 
 from fuquan.answers.links import BadLink
 from fuquan.answers.uploads import MAX_BYTES
-from fuquan.errors import AlreadyDecided, FuquanError, NotYours, PlanClosed, TooManyAttempts
+from fuquan.errors import AlreadyDecided, FileMissing, FuquanError, NotYours, PlanClosed, TooManyAttempts, Unavailable
 from usecases.context import Context
 
 from . import handlers
 from .guard import COOKIE, Door, Visitor
-from .responses import page, refused
+from .handlers import off
+from .responses import busy, page, refused
 
 MAX_BODY = MAX_BYTES * 3 + 1024 * 1024  # a form with up to three files of 20 MB
 Handler = Callable[[Request, Visitor], Awaitable[Response]]
@@ -41,11 +43,13 @@ async def home(request: Request) -> Response:
 async def enter(request: Request) -> Response:
     door = handlers.door_of(request)
     try:
-        visitor, cookie = door.enter(request.path_params["token"], door.address(request))
+        visitor, cookie = await off(door.enter, request.path_params["token"], door.address(request))
     except TooManyAttempts:
         return refused("尝试次数过多, 请十分钟后再试", 429)
     except (BadLink, NotYours) as e:
         return refused(f"{e}。请使用最新收到的督办消息中的链接, 或联系工作专班重新发送。", 403)
+    except Unavailable:  # (a valid link stays valid: the database could not be asked, nothing is counted)
+        return busy()
     resp = page("enter.html", target="/office" if visitor.office else "/u", holder=visitor.holder)
     resp.set_cookie(COOKIE, cookie, max_age=12 * 3600, httponly=True, samesite="strict",
                     secure=urlsplit(door.base.settings.web_url).scheme.lower() == "https", path="/")
@@ -54,7 +58,9 @@ async def enter(request: Request) -> Response:
 
 def answer(error: FuquanError) -> Response:
     """The one refusal (or, for a decision already taken, the one plain answer) for each kind of error."""
-    if isinstance(error, NotYours):
+    if isinstance(error, Unavailable):
+        return busy()
+    if isinstance(error, (NotYours, FileMissing)):
         return refused(str(error), 404)
     if isinstance(error, BadLink):
         return refused(f"{error}。请重新点击督办消息中的专属链接进入。", 403)
@@ -73,9 +79,11 @@ def session(handler: Handler, *, office: bool | None = None, post: bool = False)
         if post and foreign(request, request.app.state.site):
             return refused("请求来自其他网站, 未予办理。请在本单位页面上提交 (从督办消息中的专属链接进入)。", 403)
         try:
-            visitor = handlers.door_of(request).visitor(request)
+            visitor = await off(handlers.door_of(request).visitor, request)
         except (BadLink, NotYours) as e:
             return refused(f"{e}。请重新点击督办消息中的专属链接进入。", 403)
+        except Unavailable:
+            return busy()
         if office is not None and visitor.office != office:
             return refused("此页面不属于本单位", 404)
         if post:
@@ -125,6 +133,8 @@ async def routing_refused(request: Request, exc: Exception) -> Response:
 
 
 async def crashed(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, OperationalError):  # (a database error no use case turned into Unavailable: still "busy")
+        return busy()
     return page("message.html", 500, title="系统出错", message="系统出错, 未能办理。请稍后再试, 或联系工作专班。")
 
 

@@ -1,11 +1,18 @@
 """The web app's handlers, one per route: each parses its form into a command (web/forms.py), calls one use case
 with the session's context and actor, and answers with a page. A handler raises the use case's error as it is;
-web/app.py turns each kind into its refusal."""
+web/app.py turns each kind into its refusal.
+
+Only reading the request is done on the event loop; the use case and the page run in a worker thread (`off`):
+the database work is synchronous, and measured on one loop a slow request (a 60 MB upload's checks, the 专班's
+page of a large plan, a write waiting for its lock) held every other unit up to 20 s."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
@@ -19,6 +26,14 @@ from . import forms, views
 from .guard import Door, Visitor
 from .responses import HEADERS, done, page
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def off(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`fn` in a worker thread (Starlette's pool), the loop free meanwhile."""
+    return await run_in_threadpool(fn, *args, **kwargs)
+
 
 def door_of(request: Request) -> Door:
     door: Door = request.app.state.door
@@ -30,29 +45,40 @@ def actor(v: Visitor, *, replace: bool = True) -> Actor:
 
 
 async def unit(request: Request, v: Visitor) -> Response:
-    today = v.ctx.today()
-    view = pages.unit_page(v.ctx, v.holder, today)
-    return page("unit.html", **views.unit_values(view, today), csrf=csrf_token(v.claims, door_of(request).secret),
-                nonce=secrets.token_urlsafe(12))
+    secret = door_of(request).secret
+
+    def render() -> Response:
+        today = v.ctx.today()
+        view = pages.unit_page(v.ctx, v.holder, today)
+        return page("unit.html", **views.unit_values(view, today), csrf=csrf_token(v.claims, secret),
+                    nonce=secrets.token_urlsafe(12))
+
+    return await off(render)
 
 
 async def office(request: Request, v: Visitor) -> Response:
-    today = v.ctx.today()
-    view = pages.office_page(v.ctx, today)
-    return page("office.html", **views.office_values(view, today), member=v.claims.member,
-                csrf=csrf_token(v.claims, door_of(request).secret))
+    secret = door_of(request).secret
+
+    def render() -> Response:
+        today = v.ctx.today()
+        view = pages.office_page(v.ctx, today)
+        return page("office.html", **views.office_values(view, today), member=v.claims.member,
+                    csrf=csrf_token(v.claims, secret))
+
+    return await off(render)
 
 
 async def ack(request: Request, v: Visitor) -> Response:
     form = await forms.read(request, door_of(request), v)
-    return done(answers.acknowledge(v.ctx, forms.acknowledge(form, v.holder), actor=actor(v), now=v.ctx.now()), "/u")
+    cmd = forms.acknowledge(form, v.holder)
+    return done(await off(answers.acknowledge, v.ctx, cmd, actor=actor(v), now=v.ctx.now()), "/u")
 
 
 async def feedback(request: Request, v: Visitor) -> Response:
     form = await forms.read(request, door_of(request), v)
     today = v.ctx.today()
     cmd = forms.feedback(form, v.holder, await forms.uploads(form), today)
-    return done(answers.give_feedback(v.ctx, cmd, actor=actor(v), today=today), "/u")
+    return done(await off(answers.give_feedback, v.ctx, cmd, actor=actor(v), today=today), "/u")
 
 
 async def extension(request: Request, v: Visitor) -> Response:
@@ -61,7 +87,7 @@ async def extension(request: Request, v: Visitor) -> Response:
     # another unit's task is "not found" (usecases.answers.ask_extension would name the task's units, 400)
     if v.holder not in answers.answering(v.ctx.plan, cmd.task_no):
         raise NotYours("任务")
-    return done(answers.ask_extension(v.ctx, cmd, actor=actor(v), today=v.ctx.today()), "/u")
+    return done(await off(answers.ask_extension, v.ctx, cmd, actor=actor(v), today=v.ctx.today()), "/u")
 
 
 async def sheet(request: Request, v: Visitor) -> Response:
@@ -75,22 +101,23 @@ async def sheet(request: Request, v: Visitor) -> Response:
     if len(data.data) > MAX_BYTES:
         raise InvalidValue("登记表超过 20 MB")
     # replace=False: an upload never silently changes what was recorded before (a 月报's 报送日期)
-    return done(evidence.import_sheet(v.ctx, v.holder, data, actor(v, replace=False), v.ctx.today()), "/u")
+    return done(await off(evidence.import_sheet, v.ctx, v.holder, data, actor(v, replace=False), v.ctx.today()), "/u")
 
 
 async def decide(request: Request, v: Visitor) -> Response:
     form = await forms.read(request, door_of(request), v)
     cmd = forms.decide(form, None if v.office else v.holder)
-    return done(answers.decide_extension(v.ctx, cmd, actor=actor(v), now=v.ctx.now()), "/office" if v.office else "/u")
+    return done(await off(answers.decide_extension, v.ctx, cmd, actor=actor(v), now=v.ctx.now()),
+                "/office" if v.office else "/u")
 
 
 async def review(request: Request, v: Visitor) -> Response:
     form = await forms.read(request, door_of(request), v)
-    return done(answers.review_feedback(v.ctx, forms.review(form), actor=actor(v), now=v.ctx.now()), "/office")
+    return done(await off(answers.review_feedback, v.ctx, forms.review(form), actor=actor(v), now=v.ctx.now()), "/office")
 
 
 async def evidence_file(request: Request, v: Visitor) -> Response:
-    row = evidence.evidence_row(v.ctx, forms.number(str(request.path_params["id"]), "佐证材料"),
-                                None if v.office else v.ctx.plan.unit_ids[v.holder])
+    number = forms.number(str(request.path_params["id"]), "佐证材料")
+    row = await off(evidence.evidence_row, v.ctx, number, None if v.office else v.ctx.plan.unit_ids[v.holder])
     return FileResponse(evidence.evidence_path(v.ctx, row), media_type=KINDS[row.kind], filename=row.name,
                         content_disposition_type="attachment", headers=HEADERS)

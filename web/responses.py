@@ -24,3 +24,11 @@ def refused(message: str, status: int) -> HTMLResponse:
 
 def done(message: str, back: str) -> HTMLResponse:
     return page("message.html", title="已办理", message=message, back=back)
+
+
+def busy() -> HTMLResponse:
+    """The database is down or busy past the wait: 503, said so that a unit knows nothing was recorded."""
+    resp = page("message.html", 503, title="系统繁忙", message="系统繁忙, 请稍后再试。本次操作未写入任何内容; "
+                "您的专属链接仍然有效, 稍后重新打开即可。")
+    resp.headers["Retry-After"] = "30"
+    return resp

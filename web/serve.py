@@ -4,6 +4,10 @@ uvicorn serves it with its own proxy-header handling off: by default it believes
 so anything on the machine could name any address to the failed-link limit and the audit. web/guard.py believes
 the header only from FUQUAN_TRUSTED_PROXIES.
 
+With `--workers N` uvicorn runs N processes, each building its app from the environment (`worker_app`); the parent
+holds the Socket Mode client and sweeps interrupted uploads once. Each process has its own failed-link counts.
+A write waits at most WEB_WAIT seconds for a busy database, then the unit sees the 503 page (nothing written).
+
 Socket Mode runs slack_sdk's own client (its built-in WebSocket, no extra package) in its own threads; every
 envelope is acknowledged at once, then handled. Its app token is a secret: it is never logged (the SDK's
 loggers go through notifications.base.guard_logs like everything else).
@@ -11,9 +15,12 @@ loggers go through notifications.base.guard_logs like everything else).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import socket
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any
 
 import uvicorn
@@ -23,22 +30,30 @@ from starlette.responses import JSONResponse, Response
 
 from notifications.base import guard_logs
 from usecases import evidence
-from usecases.context import Context
+from usecases.context import Context, open_context
+from usecases.settings import Settings
 
 from .app import make_app
 from .guard import Door
+from .handlers import off
 from .slack import SlackActions
 
 log = logging.getLogger("fuquan.web")
+WEB_WAIT = 15.0  # seconds a unit's write waits for a busy database (FUQUAN_WRITE_WAIT_SECONDS if shorter)
+POOL = 10  # database connections per process (its request threads share them)
 
 
-def build(ctx: Context) -> tuple[Starlette, Callable[[], None]]:
+def web_settings(s: Settings) -> Settings:
+    return replace(s, write_wait_seconds=min(s.write_wait_seconds, WEB_WAIT))
+
+
+def build(ctx: Context, *, socket_mode: bool = True, sweep: bool = True) -> tuple[Starlette, Callable[[], None]]:
     """The app for `ctx`'s database (every plan in it: a link names its plan) and a function that stops what
     was started beside it."""
     s = ctx.settings
     guard_logs(s.secrets())
     door = Door(ctx)  # (first: a bad FUQUAN_TRUSTED_PROXIES stops the start here)
-    if swept := evidence.sweep_uploads(ctx, ctx.now()):
+    if sweep and (swept := evidence.sweep_uploads(ctx, ctx.now())):
         log.warning("已清除 %d 个中断上传留下的临时文件 (%s)", swept, s.data_dir / "evidence")
     client = None
     if s.slack_token is not None:
@@ -50,22 +65,36 @@ def build(ctx: Context) -> tuple[Starlette, Callable[[], None]]:
     async def slack_http(request: Request) -> Response:
         if int(request.headers.get("content-length") or 0) > 1024 * 1024:
             return Response(status_code=413)
-        status, answer = actions.http(await request.body(), dict(request.headers))
+        status, answer = await off(actions.http, await request.body(), dict(request.headers))
         return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
 
     app = make_app(ctx, slack_http if actions.verifier else None, door=door)
     stop = (start_socket_mode(actions, s.slack_app_token.get_secret_value(), client)
-            if s.slack_app_token is not None and client is not None else (lambda: None))
+            if socket_mode and s.slack_app_token is not None and client is not None else (lambda: None))
     return app, stop
+
+
+def worker_app() -> Starlette:
+    """One worker process's app (uvicorn's factory with --workers): its own context from the environment, kept open
+    for the process's life and closed when it exits (SQLite checkpoints its WAL then)."""
+    stack = ExitStack()
+    ctx = stack.enter_context(open_context(web_settings(Settings.from_env()), pool_size=POOL))
+    app, stop = build(ctx, socket_mode=False, sweep=False)
+    stack.callback(stop)
+    atexit.register(stack.close)
+    return app
 
 
 # how uvicorn serves the app (the test suite starts its server with the same)
 UVICORN: dict[str, Any] = {"access_log": False, "log_level": "warning", "proxy_headers": False, "server_header": False}
 
 
-def serve(app: Starlette, host: str, port: int) -> None:
-    """Serve `app` until Ctrl-C."""
-    uvicorn.run(app, host=host, port=port, **UVICORN)
+def serve(app: Starlette, host: str, port: int, workers: int = 1) -> None:
+    """Serve `app` until Ctrl-C; with several workers, each process builds its own (`worker_app`)."""
+    if workers > 1:
+        uvicorn.run("web.serve:worker_app", factory=True, workers=workers, host=host, port=port, **UVICORN)
+    else:
+        uvicorn.run(app, host=host, port=port, **UVICORN)
 
 
 def start_socket_mode(actions: SlackActions, app_token: str, web_client: Any) -> Callable[[], None]:

@@ -101,8 +101,8 @@ def test_a_rate_limit_storm_and_5xx_bursts_lose_and_double_nothing(tmp_path: Pat
 
 
 class WriteLockHolder:
-    """Another writer holding the database's write lock: on SQLite a BEGIN IMMEDIATE, on PostgreSQL the
-    advisory lock every fuquan write transaction takes first."""
+    """Another writer holding a plan's write lock: on SQLite a BEGIN IMMEDIATE (the whole file), on PostgreSQL
+    the plan's advisory lock every fuquan write transaction on that plan takes first."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -112,11 +112,11 @@ class WriteLockHolder:
             self.engine = create_engine(url)
             self.con = self.engine.raw_connection()
 
-    def take(self) -> None:
+    def take(self, plan: int = 1) -> None:
         if self.url.startswith("sqlite"):
             self.con.execute("BEGIN IMMEDIATE")
         else:
-            self.con.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            self.con.cursor().execute("SELECT pg_advisory_xact_lock(%s, %s)", (WRITE_LOCK, plan))
 
     def give_back(self) -> None:
         if self.url.startswith("sqlite"):
