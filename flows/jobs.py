@@ -8,6 +8,7 @@ into recipes.
     close_months(ctx, today)               → the months frozen now
     build_report(ctx, kind, period, today) → the report's data and files
     send_summary(ctx, data, now)           → RunReport (one message to the 专班 per report)
+    backup(ctx, keep)                      → today's archive written (once) and old ones rotated out
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from models.sync import SyncReport, sync_plan
 from reports import gather, render
 from reports.status import Sent, Snapshot, snapshot
 from usecases.context import Context
+from usecases.daily_backup import Kept, daily_backup
 
 from .dispatch import RunReport, run_reminders, send_to_zhuanban
 
@@ -86,3 +88,8 @@ def send_summary(ctx: Context, data: gather.ReportData, now: datetime) -> RunRep
 def sent(report: RunReport) -> list[Sent]:
     """A reminder run as the 专班's "what was sent to whom" table shows it."""
     return [Sent(o.recipient, o.destination, o.result, o.code) for o in report.outcomes]
+
+
+def backup(ctx: Context, keep: int) -> Kept:
+    """The whole installation (every plan in the database), not only the context's plan."""
+    return daily_backup(ctx.settings, day=ctx.today(), keep=keep, clock=ctx.clock, say=lambda _line: None)

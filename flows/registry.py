@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from fuquan.errors import FuquanError
-from fuquan.plans.policy import FLOWS
+from fuquan.plans.policy import BACKUP_KEEP, FLOWS
 from fuquan.tracking.judge import GREEN, RED, YELLOW
 from reports import status
 from usecases.context import Context
@@ -43,10 +43,11 @@ class Runner(Protocol):
 # What the 专班 sees in the Prefect UI: the deployments and runs by these names (flows keep their slugs, which
 # deployments' entrypoints and `fuquan run` name), every step by its own.
 TITLES = {"sync-plan": "载入计划", "deadline-check": "每日检查", "monthly-status": "月度通报",
-          "quarterly-analysis": "季度分析", "annual-evaluation": "年度评估"}
+          "quarterly-analysis": "季度分析", "annual-evaluation": "年度评估", "backup": "每日备份"}
 STEPS = {"evaluate-status": "计算进度", "close-months": "月报关账", "send-reminders": "发送提醒",
          "publish-status": "更新看板", "build-report": "生成报告", "publish-report": "发布报告",
-         "send-summary": "发送要点", "check-plan-file": "检查计划文件", "load-yaml-into-database": "写入数据库"}
+         "send-summary": "发送要点", "check-plan-file": "检查计划文件", "load-yaml-into-database": "写入数据库",
+         "write-backup": "写入备份"}
 
 
 def deployment_name(flow: str, district: str, year: int) -> str:
@@ -148,8 +149,15 @@ def sync_plan(r: Runner, ctx: Context, opts: Options) -> str:
     return report.summary()
 
 
+def backup(r: Runner, ctx: Context, opts: Options) -> str:
+    schedule = next((s for s in ctx.plan.plan.schedules if s.name == "backup"), None)
+    keep = schedule.keep if schedule is not None and schedule.keep else BACKUP_KEEP
+    kept = _do(r, "write-backup", lambda: jobs.backup(ctx, keep), lambda k: k.said())
+    return str(kept.path)
+
+
 RECIPES: dict[str, Callable[[Runner, Context, Options], Any]] = {
-    "sync-plan": sync_plan, "deadline-check": deadline_check,
+    "sync-plan": sync_plan, "deadline-check": deadline_check, "backup": backup,
     **{name: report_run(kind) for name, kind in REPORT_KIND.items()},
 }
 assert set(RECIPES) == set(FLOWS) == set(TITLES), "every flow of fuquan.plans.policy.FLOWS has a recipe and a title"

@@ -8,6 +8,7 @@ where they are used (the notifiers).
     FUQUAN_DATABASE_URL             the tracker's database (SQLAlchemy URL)            sqlite:///data/fuquan.db
     FUQUAN_CONFIG                   the plan file                                      config/tasks.yaml
     FUQUAN_DATA_DIR                 reports, the notify file, Prefect's home           data
+    FUQUAN_BACKUP_DIR               where the scheduled backup keeps its archives      <data>/backups
     FUQUAN_NOTIFY_FILE              where console reminders are appended               <data>/notifications.md
     FUQUAN_SETTLE_SECONDS           how long a dead sender's last post may still land  20
     FUQUAN_SEND_BUDGET_SECONDS      how long one run may spend sending                 300
@@ -55,6 +56,7 @@ class Settings:
     send_budget_seconds: float
     user: str
     write_wait_seconds: float = 120.0
+    backup_dir: Path = Path("data/backups")
     slack_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_API_URL
     webhooks: dict[str, Webhook] = field(default_factory=dict)
@@ -78,6 +80,7 @@ class Settings:
             database_url=env.get("FUQUAN_DATABASE_URL") or f"sqlite:///{data / 'fuquan.db'}",
             config=Path(env.get("FUQUAN_CONFIG") or DEFAULT_CONFIG),
             data_dir=data,
+            backup_dir=Path(env.get("FUQUAN_BACKUP_DIR") or data / "backups"),
             notify_file=Path(env.get("FUQUAN_NOTIFY_FILE") or data / "notifications.md"),
             settle_seconds=_seconds(env.get("FUQUAN_SETTLE_SECONDS"), 20.0),
             send_budget_seconds=_seconds(env.get("FUQUAN_SEND_BUDGET_SECONDS"), 300.0),

@@ -225,7 +225,9 @@ class _Checker:
             if name not in FLOWS:
                 self.add(("schedules", name), f"定时运行: 未知流程 “{name}”; 可选: {'、'.join(FLOWS)}")
                 continue
-            out.append(Schedule(name, " ".join(spec.cron.split()), spec.workdays_only))
+            if spec.keep is not None and name != "backup":
+                self.add(("schedules", name, "keep"), f"定时运行 {name}: keep (保留份数) 只用于 backup (每日备份)")
+            out.append(Schedule(name, " ".join(spec.cron.split()), spec.workdays_only, spec.keep))
         return tuple(out)
 
     def _policy(self, task_nos: set[int]) -> ReminderPolicy:

@@ -91,7 +91,9 @@ FLOWS = {
     "monthly-status": "月度情况收集: 关账冻结、未报送的乡镇、与上月相比的变化, 生成通报、Excel 和图表",
     "quarterly-analysis": "季度综合分析: 上一季度各单位、各乡镇的按时率、逾期和得分",
     "annual-evaluation": "年度总结评估: 各乡镇得分排名与失分原因",
+    "backup": "每日备份: 数据库、佐证材料、链接密钥和计划文件打包一份, 只保留最近几份 (keep)",
 }
+BACKUP_KEEP = 14  # daily archives kept when the schedule does not say
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class Schedule:
     name: str  # a flow name, e.g. deadline-check
     cron: str  # five fields, in the plan's time zone
     workdays_only: bool  # on a non-working day (调休 calendar) the tick does nothing
+    keep: int | None = None  # backup only: how many daily archives are kept
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -220,6 +220,7 @@ class ChannelsSpec(_Strict):
 class ScheduleSpec(_Strict):
     cron: Annotated[str, Field(pattern=r"^\s*(\S+\s+){4}\S+\s*$"), AfterValidator(check_cron)]
     workdays_only: bool = False
+    keep: Annotated[int, Field(ge=1, le=3650)] | None = None  # backup only
 
 
 # A plan file without `schedules:` runs these (cron in the plan's time zone).
@@ -228,6 +229,7 @@ DEFAULT_SCHEDULES = {
     "monthly-status": ScheduleSpec(cron="0 9 15 * *"),  # before the 20th (task 14)
     "quarterly-analysis": ScheduleSpec(cron="0 9 1 1,4,7,10 *"),  # the quarter just ended
     "annual-evaluation": ScheduleSpec(cron="0 10 5 1 *"),  # the year just ended
+    "backup": ScheduleSpec(cron="30 2 * * *", keep=14),  # every night, the newest 14 kept
 }
 
 
@@ -267,7 +269,7 @@ FIELD_NAMES = {
     "task": "任务序号", "channels": "接收渠道", "slack": "Slack 频道 ID", "dingtalk": "钉钉机器人名称",
     "wecom": "企业微信机器人名称", "ask_day": "催报日", "evaluation": "考评", "weights": "权重",
     "on_time": "按时完成率权重", "completion": "完成率权重", "late_penalty": "每逾期一个工作日扣分",
-    "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日",
+    "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日", "keep": "保留份数",
     "former_names": "曾用名", "level": "行政层级", "programme": "工作名称", "plans_to": "培训指导计划报送单位",
     "training_forms": "培训形式", "decimal": "可为小数的指标", "not_applicable": "不适用",
     "answers": "单位反馈设置", "ack_within": "签收时限(工作日)", "reply_within": "延期答复时限(工作日)",
