@@ -40,13 +40,13 @@ def register(sub: Any, p: Parents) -> None:
 
 
 def _prefect(args: argparse.Namespace) -> str | None:
-    from flows.prefect_env import DEFAULT_URL, ENVIRONMENT, healthy
+    from flows.prefect_env import ENVIRONMENT, healthy
     from usecases.settings import prefect_environment
 
-    url = prefect_environment(settings(args).data_dir, defaults=ENVIRONMENT, default_url=DEFAULT_URL, healthy=healthy)
+    url = prefect_environment(settings(args).data_dir, defaults=ENVIRONMENT, healthy=healthy)
     if url is None:
-        print("注意: 未检测到 Prefect 服务 (127.0.0.1:4200), 以临时模式运行, 启动较慢; "
-              "运行 make run 可启动看板", file=sys.stderr)
+        print("注意: 没有为本数据目录运行的 Prefect 服务 (make run 启动的, 或环境变量 PREFECT_API_URL 指定的), 以临时模式"
+              "运行, 启动较慢, 运行记录不进看板; 运行 make run 可启动看板", file=sys.stderr)
     return url
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import urllib.request
 
-DEFAULT_URL = "http://127.0.0.1:4200/api"
 UI = "/v2"
 
 # Set as defaults (an explicit environment wins) before Prefect is imported, inherited by every flow run a

@@ -88,6 +88,9 @@ else
   done
   healthy || { echo "错误: Prefect 服务 120 秒内未能启动, 见 $LOG" >&2; exit 1; }
 fi
+# The server this data folder's commands attach to (a `fuquan run` in another terminal, without PREFECT_API_URL):
+# fuquan never adopts whatever else answers on 127.0.0.1:4200.
+echo "$PREFECT_API_URL" >"$PREFECT_HOME/server.url"
 if [ -z "${FUQUAN_LINK_SECRET:-}" ]; then
   if [ ! -s "$DATA/link.secret" ]; then
     (umask 077 && "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))' >"$DATA/link.secret")

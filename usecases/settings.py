@@ -127,11 +127,15 @@ def _login() -> str:
         return "unknown"
 
 
-def prefect_environment(data_dir: Path, *, defaults: dict[str, str], default_url: str,
-                        healthy: Callable[[str], bool]) -> str | None:
+SERVER_RECORD = "server.url"  # in PREFECT_HOME: the server `make run` (or the service unit) started for this data folder
+
+
+def prefect_environment(data_dir: Path, *, defaults: dict[str, str], healthy: Callable[[str], bool]) -> str | None:
     """Point this process's Prefect at one server before Prefect is imported (the caller passes
     flows/prefect_env.py's defaults): PREFECT_HOME under the data folder, quiet logging, and PREFECT_API_URL at
-    the local server when one answers. Returns the API URL, or None for Prefect's ephemeral mode."""
+    the server configured — the variable, else the one `make run` recorded in PREFECT_HOME when it answers.
+    Whatever else may answer on 127.0.0.1:4200 (another checkout's, another county's) is never used. Returns the
+    API URL, or None for Prefect's ephemeral mode."""
     home = Path(os.environ.setdefault("PREFECT_HOME", str((data_dir / "prefect").resolve())))
     home.mkdir(parents=True, exist_ok=True)  # Prefect's server won't create it
     for name, value in defaults.items():  # step lines to the UI, a quiet terminal (flows/prefect_env.py)
@@ -146,7 +150,11 @@ def prefect_environment(data_dir: Path, *, defaults: dict[str, str], default_url
         shown = f"{where.scheme}://{where.hostname}:{where.port or (443 if where.scheme == 'https' else 80)}"
         raise FuquanError(f"环境变量 PREFECT_API_URL 指向的 Prefect 服务 ({shown}) 无法连接; 请先启动它 (make run 会启动本机的),"
                           " 或取消 PREFECT_API_URL 以临时模式运行")
-    if healthy(default_url):
-        os.environ["PREFECT_API_URL"] = default_url
-        return default_url
+    try:
+        recorded = (home / SERVER_RECORD).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if recorded.startswith(("http://", "https://")) and healthy(recorded):
+        os.environ["PREFECT_API_URL"] = recorded
+        return recorded
     return None

@@ -1,6 +1,7 @@
 """`fuquan run` in-process: it says why a deadline check sent nothing, and --force sends anyway. (Here, not
 in tests/cli, to share the session's one Prefect harness: tests/flows/conftest.py.)"""
 
+import os
 import re
 from pathlib import Path
 
@@ -87,3 +88,26 @@ def test_a_dead_prefect_api_url_is_said_in_chinese(run, tmp_path: Path, monkeypa
     assert r.code == 1 and "Traceback" not in r.err
     assert f"PREFECT_API_URL 指向的 Prefect 服务 (http://127.0.0.1:{port}) 无法连接" in r.err
     assert "secret" not in r.err and "4200" not in r.err
+
+
+def test_only_the_configured_prefect_server_is_attached_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: with no PREFECT_API_URL, fuquan attached to whatever answered on 127.0.0.1:4200. Now: the variable,
+    else the server `make run` recorded for this data folder, else Prefect's ephemeral mode."""
+    from flows.prefect_env import ENVIRONMENT
+    from usecases.settings import SERVER_RECORD, prefect_environment
+
+    asked: list[str] = []
+
+    def anything_answers(url: str) -> bool:
+        asked.append(url)
+        return True
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+    assert prefect_environment(tmp_path, defaults=ENVIRONMENT, healthy=anything_answers) is None
+    assert asked == [] and "PREFECT_API_URL" not in os.environ  # nothing probed, nothing adopted
+    (tmp_path / "prefect" / SERVER_RECORD).write_text("http://127.0.0.1:4311/api\n", encoding="utf-8")
+    assert prefect_environment(tmp_path, defaults=ENVIRONMENT, healthy=anything_answers) == "http://127.0.0.1:4311/api"
+    assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4311/api"
+    monkeypatch.delenv("PREFECT_API_URL")
+    assert prefect_environment(tmp_path, defaults=ENVIRONMENT, healthy=lambda url: False) is None  # recorded, but down
