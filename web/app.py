@@ -50,7 +50,7 @@ async def enter(request: Request) -> Response:
         return refused(f"{e}。请使用最新收到的督办消息中的链接, 或联系工作专班重新发送。", 403)
     except Unavailable:  # (a valid link stays valid: the database could not be asked, nothing is counted)
         return busy()
-    resp = page("enter.html", target="/office" if visitor.office else "/u", holder=visitor.holder)
+    resp = page("enter.html", target="/office/board" if visitor.office else "/u", holder=visitor.holder)
     resp.set_cookie(COOKIE, cookie, max_age=12 * 3600, httponly=True, samesite="strict",
                     secure=urlsplit(door.base.settings.web_url).scheme.lower() == "https", path="/")
     return resp
@@ -148,6 +148,7 @@ def make_app(base: Context, slack_actions: Endpoint | None = None, *, door: Door
         Route("/u/sheet", session(handlers.sheet, office=False, post=True), methods=["POST"]),
         Route("/decide", session(handlers.decide, post=True), methods=["POST"]),
         Route("/office", session(handlers.office, office=True)),
+        Route("/office/board", session(handlers.office_board, office=True)),
         Route("/office/review", session(handlers.review, office=True, post=True), methods=["POST"]),
         Route("/files/{id}", session(handlers.evidence_file)),
     ]

@@ -20,7 +20,7 @@ from fuquan.answers.links import csrf_token
 from fuquan.answers.uploads import KINDS, MAX_BYTES, Upload
 from fuquan.errors import InvalidValue, NotYours, PlanClosed
 from fuquan.tracking.actor import Actor
-from usecases import answers, evidence, pages
+from usecases import answers, board, evidence, pages
 
 from . import forms, views
 from .guard import Door, Visitor
@@ -64,6 +64,26 @@ async def office(request: Request, v: Visitor) -> Response:
         view = pages.office_page(v.ctx, today)
         return page("office.html", **views.office_values(view, today), member=v.claims.member,
                     csrf=csrf_token(v.claims, secret))
+
+    return await off(render)
+
+
+async def office_board(request: Request, v: Visitor) -> Response:
+    """The 专班's board (its desk: the queues are one click away); `?screen=1` the 大屏's, refreshing itself."""
+    q = request.query_params
+    filters = board.Filters(unit=q.get("unit", "").strip(), town=q.get("town", "").strip(),
+                            task=forms.number(q["task"], "任务序号") if q.get("task", "").strip() else None)
+    sp = v.ctx.plan
+    if filters.unit and filters.unit not in sp.unit_ids or filters.town and filters.town not in sp.unit_ids:
+        raise InvalidValue(f"本计划没有单位 “{filters.unit or filters.town}”")
+    if filters.task is not None and filters.task not in sp.task_ids:
+        raise InvalidValue(f"本计划没有任务 {filters.task}")
+    screen = q.get("screen") == "1"
+
+    def render() -> Response:
+        b = board.board(v.ctx, v.ctx.today(), filters)
+        return page("board.html", **views.board_values(b, sp, screen=screen, desk=v.office, here=request.url.path),
+                    member=v.claims.member)
 
     return await off(render)
 

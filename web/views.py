@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from fuquan.tracking.judge import FINISHED, RED, YELLOW
 from fuquan.tracking.ledger import Row
 from reports.status import DOT
+from usecases.board import Board
 from usecases.pages import OfficePage, UnitPage
 
 _ENV = Environment(loader=PackageLoader("web", "templates"), autoescape=select_autoescape(default=True),
@@ -107,3 +108,12 @@ def office_values(view: OfficePage, today: date) -> dict[str, Any]:
             "closed": view.plan.closed,
             "extensions": [_ext(e, task_no, sp.names, titles, today) for e in view.extensions], "decided": decided,
             "by": sp.plan.answers.extensions_by}
+
+
+def board_values(b: Board, plan: Any, *, screen: bool, desk: bool, here: str) -> dict[str, Any]:
+    """The board's page: the totals, the overdue table (on a 大屏 the worst 20), the by-town and by-unit tables."""
+    return {"plan": plan, "today": b.today, "traffic": b.traffic, "done": sum(t.rollup.done for t in b.tasks),
+            "late": b.late, "late_all": b.late_all, "late_units": b.late_units, "worst": b.worst,
+            "by_unit": b.by_unit, "by_town": b.by_town, "tasks": b.tasks, "units": b.units, "towns": b.towns,
+            "towns_word": plan.plan.words.towns, "filters": b.filters, "waiting": b.waiting, "todo": sum(b.waiting[:2]),
+            "screen": screen, "desk": desk, "here": here, "limit": 20 if screen else 500}
