@@ -13,7 +13,7 @@ from datetime import date
 
 from fuquan.tracking.judge import COLOURS, GREEN, RED, YELLOW, RollUp
 from fuquan.tracking.ledger import Row
-from fuquan.tracking.states import Extension, Review
+from fuquan.tracking.states import Colour, Extension, Review
 from fuquan.tracking.status import TaskSummary, rollups, summarise
 from models import answer_io as io
 from models.db import reading
@@ -51,7 +51,7 @@ class Filters:
 @dataclass(frozen=True)
 class Board:
     today: date
-    totals: dict[str, int]  # every colour: shares (and periods) as `fuquan status` counts them
+    totals: dict[Colour, int]  # every colour: shares (and periods) as `fuquan status` counts them
     late: list[Late]  # worst first, filtered
     late_all: int  # overdue, unfiltered
     late_units: int
@@ -65,7 +65,7 @@ class Board:
     waiting: tuple[int, int, int] = (0, 0, 0)  # feedback to review, extensions to decide, units not acknowledged
 
     @property
-    def traffic(self) -> dict[str, int]:
+    def traffic(self) -> dict[Colour, int]:
         return {c: self.totals[c] for c in (RED, YELLOW, GREEN)}
 
 
