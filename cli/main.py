@@ -21,6 +21,7 @@ from . import (
     db_cmds,
     grid_cmds,
     import_cmds,
+    ops_cmds,
     plan_cmds,
     record_cmds,
     remind_cmds,
@@ -31,7 +32,7 @@ from . import (
 from .common import Parents, Parser, argv_problem, clock_today
 
 GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds, calendar_cmds,
-          web_cmds, backup_cmds)
+          web_cmds, backup_cmds, ops_cmds)
 
 
 def build_parser(default_config: str = "config/tasks.yaml") -> argparse.ArgumentParser:

@@ -10,12 +10,14 @@
     │   └── PlanClosed           a closed plan year takes no new 反馈, 延期 or records (fuquan plan reopen)
     ├── ImportRejected           a sheet with bad rows: every problem by sheet, row and column; nothing imported
     ├── NotYours                 a row that does not exist or belongs to another unit (the two look alike)
+    ├── FileMissing              a stored file the database names is not on disk (a restore without data/evidence)
     ├── AlreadyDecided           feedback or an extension request decided before: nothing is done twice
     ├── BadLink                  a personal link or session forged, expired or revoked (fuquan.answers.links)
     ├── TooManyAttempts          too many failed links from one address or for one link: wait, then try again
     ├── Refused                  a button press not shaped as its platform sends it, or not for this unit:
     │                            acknowledged, logged, nothing recorded
     ├── StorageError             the database refused (locked, unreachable, not migrated)
+    │   └── Unavailable          busy past the write wait, or unreachable: nothing written, try later (web: 503)
     └── NotificationError        a channel refused a message; `category` says what to do about it
 
 The core raises these; only the doors turn them into words: the CLI into `错误: …` and an exit code, the web app
