@@ -144,15 +144,20 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _print_board(args: argparse.Namespace, url: str) -> None:
-    """Where the 专班 looks each day (今日督办, the latest board of the plan), once the plan is in the database."""
+    """Where the 专班 looks each day (今日督办, the latest board of the plan), once the plan is in the database: published
+    now, so the address works before the first daily check."""
     from flows.prefect_env import board_path, site_url
+    from flows.prefect_flows import publish_board
     from usecases.context import open_context
 
     plan = load_plan(args.config)
     try:
         with open_context(settings(args)) as ctx:
-            plan_id, year = ctx.choose(plan.year, plan.district).plan.id, plan.year
-    except FuquanError:
+            ctx = ctx.choose(plan.year, plan.district)
+            plan_id, year = ctx.plan.id, plan.year
+            publish_board(ctx)
+    except FuquanError as e:
+        console().print(f"今日督办暂未发布 ({e}); 每日检查运行后发布", soft_wrap=True)
         return  # not synced yet: `make run` syncs first
     console().print(f"今日督办: {site_url(url)}{board_path(plan_id, year)}", soft_wrap=True)
 

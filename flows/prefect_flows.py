@@ -11,6 +11,8 @@ retries and a timeout. No token is ever a parameter: each flow run builds its co
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -60,12 +62,15 @@ class PrefectRunner:
         details = [
             ("各任务状态", "status", status.status_markdown_table(snap)),
             ("逾期清单 (按单位)", "overdue", status.markdown_table(status.overdue_rows(snap)) if late else "无逾期事项。"),
+            (f"按{snap.words.towns}和单位", "rollups", board.rollup_tables(snap)),
             ("承接确认书", "letters", status.letters_markdown(snap)),
             ("今日提醒记录", "sent", status.markdown_table(status.sent_rows(sent)) if sent else "今天没有发送提醒。"),
         ]
         links = [(label, artifact_path(self._publish(f"{self.prefix}-{what}", text, f"{label} · {of}")))
                  for label, what, text in details]
-        text = board.markdown(snap, sent, report.stopped or report.skipped, links)
+        s = self.ctx.settings
+        web = f"{s.web_url.rstrip('/')}/office/board" if s.link_secret is not None else None
+        text = board.markdown(snap, sent, report.stopped or report.skipped, links, web)
         self._publish(self.prefix, text, text)
         if api := PREFECT_API_URL.value():
             self.log(f"今日督办: {site_url(api)}{board_path(snap.plan_id, snap.year)}")
@@ -140,3 +145,17 @@ def _make(name: str) -> Flow[..., Any]:
 # name them: flows/prefect_flows.py:deadline_check).
 PREFECT_FLOWS: dict[str, Flow[..., Any]] = {name: _make(name) for name in FLOWS}
 globals().update({f.fn.__name__: f for f in PREFECT_FLOWS.values()})
+
+
+def publish_board(ctx: Context) -> None:
+    """Today's 今日督办 board, published when the schedules are served: the address `fuquan serve` prints works from
+    minute one, not only after the first daily check (09:00 on a working day)."""
+    from . import jobs
+
+    snap = jobs.evaluate(ctx, ctx.today())
+    runner = PrefectRunner(ctx, "serve")
+    runner.log = lambda _message: None  # type: ignore[method-assign]  # (no flow run to log to)
+    with warnings.catch_warnings():
+        # Prefect 3.8 deprecates artifacts made outside a run (still supported); revisit when the pin moves
+        warnings.filterwarnings("ignore", "Artifact creation outside", FutureWarning)
+        runner.publish_status(snap, RunReport(snap.today, "serve"))

@@ -1,7 +1,8 @@
-"""今日督办: the one page the 专班 opens each day, in Markdown: 红/黄/绿 totals, the by-town and by-unit tables,
-the overdue items grouped by unit with what is missing, what was sent today and what was not, and links to
-the detail tables (reports/status.py). Every word that names the plan's units comes from the plan
-(Words: 镇 or 乡镇（街道）, 区 or 县). Pure."""
+"""今日督办: the page the Prefect UI opens for the 专班, in Markdown and short — 红/黄/绿 totals, the worst ten overdue
+items (unit, task, due date, working days late, what is missing), what was sent today and what was not, a link to
+the web app's board (every overdue item, filters, the queues) and links to the detail tables (reports/status.py),
+the by-town and by-unit tables among them. Every word that names the plan's units comes from the plan (Words: 镇 or
+乡镇（街道）, 区 or 县). Pure."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from fuquan.tracking.judge import DONE, DONE_LATE, GREEN, ONGOING, PENDING, RED, YELLOW, RollUp
 from fuquan.tracking.ledger import Row
 
-from .status import COLOUR, Sent, Snapshot, markdown_table, missing_text, overdue_by_unit, title_of, totals
+from .status import COLOUR, Sent, Snapshot, due_text, markdown_table, missing_text, overdue_by_unit, title_of, totals
 
 TOWN = "town"
 
@@ -25,26 +26,46 @@ def headline(s: Snapshot) -> str:
     return "　".join(f"{COLOUR[c]} {n[c]}" for c in (RED, YELLOW, GREEN))
 
 
-def markdown(s: Snapshot, sent: list[Sent], note: str | None = None, links: Sequence[tuple[str, str]] = ()) -> str:
+WORST = 10  # overdue items on the Prefect board; the web board lists them all
+
+
+def markdown(s: Snapshot, sent: list[Sent], note: str | None = None, links: Sequence[tuple[str, str]] = (),
+             web: str | None = None) -> str:
     """The board. `sent`: the day's messages; `note`: why this run sent nothing, if it did not (quiet hours,
-    a day off, a bad token); `links`: (label, url) of the detail tables."""
+    a day off, a bad token); `links`: (label, url) of the detail tables; `web`: the web app's board."""
     parts = [title(s), f"### {headline(s)}", _counts(s), _late_line(s) + " " + _sent_line(sent, note)]
     if answered := answers_line(s.rows, s.unacked):
         parts.append(answered)
+    if web:
+        parts.append(f"**[网页督办看板]({web})**: 全部逾期事项, 按单位、{s.words.towns}、任务筛选, 复核反馈和审批延期 "
+                     "(专班成员用本人的专属链接登录)")
     if links:
         parts.append("详细: " + " · ".join(f"[{label}]({url})" for label, url in links))
-    late = overdue_by_unit(s.rows)
-    if late:  # who is late comes first: it is what the board is opened for
-        parts += ["#### 逾期事项 · 按单位 (括号内为逾期工作日, 逾期最久的在前)", _late_list(late)]
-    parts += [f"#### 按{s.words.towns}", _rollup_table(s.by_town, s.words.towns)]
-    towns = {r.unit for r in s.rows if r.unit_kind == TOWN}
-    others = [r for r in s.by_unit if r.key not in towns]
-    if others:
-        parts += [f"#### 按单位 ({s.words.towns}见上表)", _rollup_table(others, "单位")]
+    red = sorted((r for r in s.rows if r.judgement.colour == RED),
+                 key=lambda r: (-r.judgement.workdays_late, r.unit, r.task_no))
+    if red:  # who is late comes first: it is what the board is opened for
+        more = f" (共 {len(red)} 项, 其余见逾期清单{'和网页看板' if web else ''})" if len(red) > WORST else ""
+        parts += [f"#### 逾期最久的 {min(len(red), WORST)} 项{more}", worst_table(red[:WORST], s.year)]
     detail = _sent_detail(sent)
     if detail:
         parts += ["#### 今日提醒", detail]
     return "\n\n".join(parts) + "\n"
+
+
+def worst_table(rows: list[Row], year: int) -> str:
+    return markdown_table([{"单位": r.unit, "任务": f"{r.task_no} {title_of(r)}" + (f" {r.label}" if r.label else ""),
+                            "截止": due_text(r.judgement.due, year), "逾期(工作日)": r.judgement.workdays_late,
+                            "尚缺": missing_text(r, 3) or "未登记完成"} for r in rows])
+
+
+def rollup_tables(s: Snapshot) -> str:
+    """By town, then the other units (a detail table of the board)."""
+    towns = {r.unit for r in s.rows if r.unit_kind == TOWN}
+    others = [r for r in s.by_unit if r.key not in towns]
+    parts = [f"#### 按{s.words.towns}", _rollup_table(s.by_town, s.words.towns)]
+    if others:
+        parts += [f"#### 按单位 ({s.words.towns}见上表)", _rollup_table(others, "单位")]
+    return "\n\n".join(parts)
 
 
 def _counts(s: Snapshot) -> str:
@@ -92,28 +113,6 @@ def _rollup_table(rollups: list[RollUp], head: str) -> str:
     return markdown_table([{head: r.key, COLOUR[RED]: r.counts[RED], COLOUR[YELLOW]: r.counts[YELLOW],
                             COLOUR[GREEN]: r.counts[GREEN], "已完成": f"{r.done}/{r.total}",
                             "最久逾期(工作日)": r.workdays_late_max or ""} for r in rollups])
-
-
-def _late_list(late: list[tuple[str, list[Row]]]) -> str:
-    """One line per unit, as a list (a table would squeeze the items beside a long cell of names); units late on
-    exactly the same items (a task every department missed) share a line, so the board stays one page."""
-    units: dict[str, list[str]] = {}
-    for unit, rows in late:
-        units.setdefault(_items(rows), []).append(unit)
-    return "\n".join(f"- **{'、'.join(names)}**{f' ({len(names)} 个)' if len(names) > 2 else ''}: {items}"
-                     for items, names in units.items())
-
-
-def _items(rows: list[Row]) -> str:
-    items = []
-    for r in rows:
-        item = f"任务{r.task_no} {title_of(r)}" + (f" {r.label}" if r.label and not r.missing else "")
-        item += f" ({r.judgement.workdays_late})"
-        if r.missing:
-            item += f": 尚缺 {missing_text(r, 3)}"
-        item += "".join(f" [{tag}]" for tag in (r.review, "延期" + r.extension if r.extension else "") if tag)
-        items.append(item)
-    return "；".join(items)
 
 
 def _sent_detail(sent: list[Sent]) -> str:

@@ -103,8 +103,10 @@ export FUQUAN_WEB_PORT=$WEB_PORT
 start "$BIN/fuquan" web --port "$WEB_PORT"
 web=$started
 echo
-# The Prefect UI (V2, like every link fuquan prints); `fuquan serve` prints the 今日督办 board's own address.
-echo "专班看板 (Prefect UI): http://127.0.0.1:$PORT/v2"
+# The 专班's board in the web app first (what they work from), then the Prefect UI (V2, like every link fuquan
+# prints); `fuquan serve` prints the 今日督办 board's own address once it has published it.
+echo "专班督办看板: http://127.0.0.1:$WEB_PORT/office/board (专班成员用本人的专属链接登录: .venv/bin/fuquan links show 专班 --member 姓名)"
+echo "运行记录 (Prefect UI): http://127.0.0.1:$PORT/v2"
 echo "单位反馈页面: http://127.0.0.1:$WEB_PORT (各单位由提醒消息中的专属链接进入; 专班成员链接: .venv/bin/fuquan links show 专班 --member 姓名)"
 echo "按 Ctrl-C 停止。"
 start "$BIN/fuquan" serve

@@ -154,8 +154,10 @@ def test_make_run_starts_explains_and_stops_on_ctrl_c(piped: bool, tmp_path: Pat
     assert "Error" not in out and "Traceback" not in out and "Interrupt" not in out, out[-3000:]
     assert "正在停止 …\n已停止。" in out
     assert f"单位反馈页面: http://127.0.0.1:{web_port}" in out and secret.read_text().strip() not in out
-    assert f"专班看板 (Prefect UI): http://127.0.0.1:{port}/v2" in out and "今日督办: http://127.0.0.1:" in out
+    assert f"运行记录 (Prefect UI): http://127.0.0.1:{port}/v2" in out and "今日督办: http://127.0.0.1:" in out
+    board = f"专班督办看板: http://127.0.0.1:{web_port}/office/board"  # the 专班's board first
+    assert board in out and out.index(board) < out.index("运行记录 (Prefect UI)") < out.index("今日督办: http://")
     assert "芜湖市湾沚区 2023 年度计划已于 2023-12-31 结束" in out
     assert "看计划结束时的情况: fuquan status --today 2023-12-31" in out
     if piped:
-        assert f"专班看板 (Prefect UI): http://127.0.0.1:{port}/v2" in log.read_text(encoding="utf-8")
+        assert f"运行记录 (Prefect UI): http://127.0.0.1:{port}/v2" in log.read_text(encoding="utf-8")

@@ -81,7 +81,8 @@ def test_deadline_check_publishes_the_dashboard_and_sends_once(env, monkeypatch)
         assert {r["结果"] for r in rows(f"{key}-sent")} == {"已发出"} and rows(f"{key}-sent")[0]["渠道"].startswith("Slack C0")
         assert "已签 0 / 55" in data(f"{key}-letters")
         board = data(key)  # 今日督办: the plan's bare key
-        assert "🔴 红 41" in board and "今日提醒: 已发出 19 条。" in board and "#### 按镇" in board
+        assert "🔴 红 41" in board and "今日提醒: 已发出 19 条。" in board and "#### 逾期最久的 10 项 (共 41 项" in board
+        assert "| 六郎镇 | 1 确定承接事项 | 03-31 | 20 | 未登记完成 |" in board and "#### 按镇" in data(f"{key}-rollups")
         assert artifacts(key)[0]["description"] == board  # the UI's page for the key shows the latest description
         # the same day again: nothing more is sent, the board still says what went out today, and gains a version
         again = deadline_check(today="2023-04-28", force=True)
@@ -144,8 +145,29 @@ def test_the_county_plan_runs_through_the_flows_beside_another(env) -> None:  # 
     status = rows(f"fuquan-p{plan_id}-2024-status")
     assert len(status) == 16 and status[9]["截止"] == "03-31" and status[9]["状态"] == "🔴 逾期"  # Q1 missed
     board = data(f"fuquan-p{plan_id}-2024")
-    assert "#### 按乡镇（街道）" in board and "湾沚" not in board and "镇赋权" not in board
+    assert "#### 逾期最久的" in board and "湾沚" not in board and "镇赋权" not in board
+    assert "#### 按乡镇（街道）" in data(f"fuquan-p{plan_id}-2024-rollups")
     text = (env / "notifications.md").read_text(encoding="utf-8")
     assert "【某市青山县乡镇（街道）赋权督办】" in text and "湾沚" not in text
     assert quarterly_analysis(today="2024-04-02", year=2024, district="某市青山县") == "2024年第1季度综合分析"
     assert "各乡镇（街道）得分排名" in data(f"fuquan-p{plan_id}-2024-quarter-report")
+
+
+def test_the_board_is_published_when_the_schedules_are_served(env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: the 今日督办 address `make run` printed opened Prefect's error page until the first daily check (09:00
+    on a working day). `fuquan serve` publishes it at start, short, with the web board's address."""
+    from datetime import UTC, datetime
+
+    from flows.prefect_flows import publish_board
+    from usecases.context import open_context
+
+    plan_id = load(Path(__file__).resolve().parents[1] / "plans" / "lianhe-2025.yaml")
+    key = f"fuquan-p{plan_id}-2025"
+    assert artifacts(key) == []
+    settings = Settings.from_env()
+    with open_context(settings, clock=lambda: datetime(2025, 7, 1, 1, 0, tzinfo=UTC)) as ctx:
+        publish_board(ctx.choose(2025, "某市莲河县"))
+    board = data(key)
+    assert board.startswith("**今日督办** · 某市莲河县 2025 年度") and "截至 2025-07-01" in board
+    assert "#### 逾期最久的 10 项" in board and "今日提醒: 没有发送提醒" in board and "湾沚" not in board
+    assert ("网页督办看板" in board) == (settings.link_secret is not None)
