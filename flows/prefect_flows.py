@@ -12,7 +12,6 @@ retries and a timeout. No token is ever a parameter: each flow run builds its co
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
