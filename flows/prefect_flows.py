@@ -146,14 +146,18 @@ PREFECT_FLOWS: dict[str, Flow[..., Any]] = {name: _make(name) for name in FLOWS}
 globals().update({f.fn.__name__: f for f in PREFECT_FLOWS.values()})
 
 
+class _Quiet(PrefectRunner):
+    def log(self, message: str) -> None:
+        pass  # (no flow run to log to)
+
+
 def publish_board(ctx: Context) -> None:
     """Today's 今日督办 board, published when the schedules are served: the address `fuquan serve` prints works from
     minute one, not only after the first daily check (09:00 on a working day)."""
     from . import jobs
 
     snap = jobs.evaluate(ctx, ctx.today())
-    runner = PrefectRunner(ctx, "serve")
-    runner.log = lambda _message: None  # type: ignore[method-assign]  # (no flow run to log to)
+    runner = _Quiet(ctx, "serve")
     with warnings.catch_warnings():
         # Prefect 3.8 deprecates artifacts made outside a run (still supported); revisit when the pin moves
         warnings.filterwarnings("ignore", "Artifact creation outside", FutureWarning)
