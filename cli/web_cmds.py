@@ -21,8 +21,8 @@ def register(sub: Any, p: Parents) -> None:
     lsub = links.add_subparsers(dest="links_command", required=True, metavar="操作")
     for name, text in (("show", "显示单位的专属链接"), ("rotate", "重新生成单位的专属链接, 此前的链接和登录立即作废")):
         c = lsub.add_parser(name, parents=[p.plan, p.who], help=text)
-        c.add_argument("unit", help="单位名称, 或“专班” (专班成员的链接需加 --member 姓名)")
-        c.add_argument("--member", default="", help="专班成员姓名 (记入审批记录)")
+        c.add_argument("unit", help="单位名称, 或“专班” (专班成员), 或“领导” (只读看板); 后两者需加 --member 姓名")
+        c.add_argument("--member", default="", help="专班成员或领导的姓名 (记入审批记录)")
         c.set_defaults(func=show_link if name == "show" else rotate_link)
 
 
@@ -38,15 +38,21 @@ def _need_secret(args: argparse.Namespace) -> None:
                           "手动运行时请设置一个足够长的随机字符串")
 
 
+def _holder(args: argparse.Namespace, ctx: Any) -> str:
+    """The unit, 专班 or 领导 a links command names (the latter two a person's: --member)."""
+    from usecases.unit_links import PEOPLE
+
+    return args.unit if args.unit in PEOPLE else str(ctx.plan.plan.pick(args.unit, [u.name for u in ctx.plan.plan.units]))
+
+
 def show_link(args: argparse.Namespace) -> int:
-    from fuquan.plans.policy import ZHUANBAN
-    from usecases.unit_links import personal_link
+    from usecases.unit_links import PEOPLE, personal_link
 
     _need_secret(args)
     with plan_context(args) as ctx:
-        unit = ZHUANBAN if args.unit == ZHUANBAN else ctx.plan.plan.pick(args.unit, [u.name for u in ctx.plan.plan.units])
-        if unit == ZHUANBAN and not args.member.strip():
-            raise FuquanError("专班的链接属于一位成员: 请加 --member 姓名 (审批记录中写明由谁办理)")
+        unit = _holder(args, ctx)
+        if unit in PEOPLE and not args.member.strip():
+            raise FuquanError(f"{unit}的链接属于一个人: 请加 --member 姓名 (记录中写明是谁)")
         link = personal_link(ctx, unit, ctx.now(), args.member.strip())
         print(f"{ctx.plan.label} · {unit}{(' ' + args.member) if args.member else ''} 的专属链接 "
               f"(有效 {ctx.plan.plan.answers.link_days} 天):")
@@ -55,16 +61,15 @@ def show_link(args: argparse.Namespace) -> int:
 
 
 def rotate_link(args: argparse.Namespace) -> int:
-    from fuquan.plans.policy import ZHUANBAN
-    from usecases.unit_links import personal_link
+    from usecases.unit_links import PEOPLE, personal_link
     from usecases.unit_links import rotate_link as rotate
 
     _need_secret(args)
     with plan_context(args) as ctx:
-        unit = ZHUANBAN if args.unit == ZHUANBAN else ctx.plan.plan.pick(args.unit, [u.name for u in ctx.plan.plan.units])
+        unit = _holder(args, ctx)
         gen = rotate(ctx, unit, ctx.now(), actor(args))
         print(f"{ctx.plan.label} · {unit}: 已重新生成专属链接 (第 {gen} 版), 此前的链接和登录已作废")
-        if unit != ZHUANBAN:
+        if unit not in PEOPLE:
             print(personal_link(ctx, unit, ctx.now()))
     return 0
 

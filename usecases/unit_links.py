@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from fuquan.answers.links import OFFICE, Claims, link_claims, sign
+from fuquan.answers.links import LEADER, OFFICE, Claims, link_claims, sign
 from fuquan.errors import InvalidValue
 from fuquan.plans.policy import ZHUANBAN
 from fuquan.tracking.actor import Actor
@@ -16,11 +16,16 @@ from models.stored import StoredPlan
 
 from .context import Context
 
+LEADERS = "领导"  # the holder name of leaders' links (read-only board); its generation rotates all of them
+PEOPLE = {ZHUANBAN: OFFICE, LEADERS: LEADER}  # holders whose links belong to a named person, not a unit
+
 
 def holder_name(sp: StoredPlan, claims: Claims) -> str:
     """The unit (or 专班) a link or session stands for; a unit retired from the plan has no page."""
     if claims.office:
         return ZHUANBAN
+    if claims.leader:
+        return LEADERS
     name = sp.names.get(claims.holder)
     if name is None or name not in sp.unit_ids:
         raise io.NotYours("单位")
@@ -32,7 +37,7 @@ def personal_link(ctx: Context, holder: str, now: datetime, member: str = "") ->
     sp, s = ctx.plan, ctx.settings
     if not s.link_secret or not s.web_url:
         raise InvalidValue("未设置 FUQUAN_LINK_SECRET 或 FUQUAN_WEB_URL, 无法生成专属链接")
-    hid = OFFICE if holder == ZHUANBAN else sp.unit_id(holder)[1]
+    hid = PEOPLE[holder] if holder in PEOPLE else sp.unit_id(holder)[1]
     with reading(ctx.engine) as session:
         gen = io.generation(session, sp.id, holder)
     token = sign(link_claims(sp.id, hid, gen, now, sp.plan.answers.link_days, member), s.link_secret.get_secret_value())
@@ -55,7 +60,7 @@ def link_maker(ctx: Context, now: datetime) -> Callable[[str], str | None]:
 
 def rotate_link(ctx: Context, holder: str, now: datetime, actor: Actor) -> int:
     sp = ctx.plan
-    if holder != ZHUANBAN:
+    if holder not in PEOPLE:
         holder = sp.unit_id(holder)[0]
     with transaction(ctx.engine, plan=ctx.plan.id) as session:
         gen = io.rotate(session, sp.id, holder, now)

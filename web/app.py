@@ -50,7 +50,8 @@ async def enter(request: Request) -> Response:
         return refused(f"{e}。请使用最新收到的督办消息中的链接, 或联系工作专班重新发送。", 403)
     except Unavailable:  # (a valid link stays valid: the database could not be asked, nothing is counted)
         return busy()
-    resp = page("enter.html", target="/office/board" if visitor.office else "/u", holder=visitor.holder)
+    target = {"office": "/office/board", "leader": "/board"}.get(visitor.role, "/u")
+    resp = page("enter.html", target=target, holder=visitor.holder)
     resp.set_cookie(COOKIE, cookie, max_age=12 * 3600, httponly=True, samesite="strict",
                     secure=urlsplit(door.base.settings.web_url).scheme.lower() == "https", path="/")
     return resp
@@ -71,9 +72,13 @@ def answer(error: FuquanError) -> Response:
     return refused(str(error), 400)
 
 
-def session(handler: Handler, *, office: bool | None = None, post: bool = False) -> Endpoint:
-    """`handler` behind the session: its visitor (403 without one), the right kind of holder (404 otherwise), a
-    POST's declared length within the body limit (413), and every use-case error answered by `answer`."""
+UNIT, OFFICE, LEADER = frozenset({"unit"}), frozenset({"office"}), frozenset({"leader"})
+
+
+def session(handler: Handler, *, roles: frozenset[str], post: bool = False) -> Endpoint:
+    """`handler` behind the session: its visitor (403 without one), one of `roles` (404 otherwise: a leader's
+    read-only session opens the board and nothing else), a POST's declared length within the body limit (413), and
+    every use-case error answered by `answer`."""
 
     async def run(request: Request) -> Response:
         if post and foreign(request, request.app.state.site):
@@ -84,7 +89,7 @@ def session(handler: Handler, *, office: bool | None = None, post: bool = False)
             return refused(f"{e}。请重新点击督办消息中的专属链接进入。", 403)
         except Unavailable:
             return busy()
-        if office is not None and visitor.office != office:
+        if visitor.role not in roles:
             return refused("此页面不属于本单位", 404)
         if post:
             length = request.headers.get("content-length")
@@ -141,16 +146,17 @@ async def crashed(request: Request, exc: Exception) -> Response:
 def make_app(base: Context, slack_actions: Endpoint | None = None, *, door: Door | None = None) -> Starlette:
     routes = [
         Route("/", home), Route("/l/{token}", enter),
-        Route("/u", session(handlers.unit, office=False)),
-        Route("/u/ack", session(handlers.ack, office=False, post=True), methods=["POST"]),
-        Route("/u/feedback", session(handlers.feedback, office=False, post=True), methods=["POST"]),
-        Route("/u/extension", session(handlers.extension, office=False, post=True), methods=["POST"]),
-        Route("/u/sheet", session(handlers.sheet, office=False, post=True), methods=["POST"]),
-        Route("/decide", session(handlers.decide, post=True), methods=["POST"]),
-        Route("/office", session(handlers.office, office=True)),
-        Route("/office/board", session(handlers.office_board, office=True)),
-        Route("/office/review", session(handlers.review, office=True, post=True), methods=["POST"]),
-        Route("/files/{id}", session(handlers.evidence_file)),
+        Route("/u", session(handlers.unit, roles=UNIT)),
+        Route("/u/ack", session(handlers.ack, roles=UNIT, post=True), methods=["POST"]),
+        Route("/u/feedback", session(handlers.feedback, roles=UNIT, post=True), methods=["POST"]),
+        Route("/u/extension", session(handlers.extension, roles=UNIT, post=True), methods=["POST"]),
+        Route("/u/sheet", session(handlers.sheet, roles=UNIT, post=True), methods=["POST"]),
+        Route("/decide", session(handlers.decide, roles=UNIT | OFFICE, post=True), methods=["POST"]),
+        Route("/office", session(handlers.office, roles=OFFICE)),
+        Route("/office/board", session(handlers.office_board, roles=OFFICE)),
+        Route("/board", session(handlers.office_board, roles=LEADER | OFFICE)),  # leaders': the board, read-only
+        Route("/office/review", session(handlers.review, roles=OFFICE, post=True), methods=["POST"]),
+        Route("/files/{id}", session(handlers.evidence_file, roles=UNIT | OFFICE)),
     ]
     if slack_actions is not None:
         routes.append(Route("/slack/actions", slack_actions, methods=["POST"]))

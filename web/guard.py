@@ -66,6 +66,11 @@ class Visitor:
         return self.holder == ZHUANBAN
 
     @property
+    def role(self) -> str:
+        """unit | office | leader: which pages the session may open (web/app.py)."""
+        return "office" if self.office else "leader" if self.claims.leader else "unit"
+
+    @property
     def by(self) -> str:
         """Who the audit names: the 专班 member, or the unit through its link."""
         return f"{ZHUANBAN} {self.claims.member}".strip() if self.office else f"{self.holder} (专属链接)"

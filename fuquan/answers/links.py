@@ -1,7 +1,7 @@
 """Personal links, sessions and form tokens: HMAC-signed, expiring, revocable. Pure (the secret and the
 time are passed in).
 
-A link names a plan, a holder (a unit's id, or 0 for the 专班 with the member's name) and the holder's link
+A link names a plan, a holder (a unit's id, 0 for the 专班 or -1 for a leader, with the person's name) and the holder's link
 generation; `fuquan links rotate` raises the generation, which voids every link and session issued before.
 A link is exchanged on first use for a session cookie (the token leaves the address bar and the history);
 the session carries the same claims plus its own id, from which each form's CSRF token is derived.
@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from fuquan.errors import BadLink, FuquanError
 
 OFFICE = 0  # the holder id of the 专班's links
+LEADER = -1  # the holder id of a leader's links: the board only, read-only
 SESSION_HOURS = 12
 
 
@@ -35,6 +36,10 @@ class Claims:
     @property
     def office(self) -> bool:
         return self.holder == OFFICE
+
+    @property
+    def leader(self) -> bool:
+        return self.holder == LEADER
 
 
 def _b64(data: bytes) -> str:

@@ -138,3 +138,26 @@ def test_a_units_session_never_sees_the_board(desk: dict) -> None:  # type: igno
     c = TestClient(desk["client"].app, base_url="http://127.0.0.1:8300")
     assert c.get(f"/l/{unit_links.personal_link(ctx, town, desk['now']).rsplit('/l/', 1)[1]}").status_code == 200
     assert c.get("/office/board").status_code == 404
+
+
+def test_a_leaders_link_opens_the_board_read_only_and_nothing_else(desk: dict, capsys) -> None:  # type: ignore[no-untyped-def,type-arg]
+    from usecases.unit_links import LEADERS
+
+    ctx = desk["ctx"]
+    c = TestClient(desk["client"].app, base_url="http://127.0.0.1:8300", raise_server_exceptions=False)
+    entered = c.get(f"/l/{unit_links.personal_link(ctx, LEADERS, desk['now'], '张书记').rsplit('/l/', 1)[1]}")
+    assert entered.status_code == 200 and 'url=/board"' in entered.text
+    board = c.get("/board")
+    assert board.status_code == 200 and late_rows(board.text) == late_rows(desk["client"].get("/office/board").text)
+    assert 'href="/office"' not in board.text and "去办理" not in board.text and "<form method=\"post\"" not in board.text
+    for path in ("/office", "/office/board", "/u", "/files/1"):
+        assert c.get(path).status_code == 404, path
+    r = c.post("/decide", data={"csrf": "x", "id": "1", "decision": "批准"})
+    assert r.status_code in (400, 404) and "已办理" not in r.text
+    # the CLI gives a leader's link to a named person only
+    capsys.readouterr()
+    assert main(["links", "show", LEADERS, "--district", desk["district"], "--year", str(ctx.plan.plan.year)]) == 1
+    assert "--member" in capsys.readouterr().err
+    assert main(["links", "show", LEADERS, "--member", "张书记", "--district", desk["district"],
+                 "--year", str(ctx.plan.plan.year)]) == 0
+    assert "领导 张书记 的专属链接" in capsys.readouterr().out
