@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install clean scaleout
+.PHONY: run test lint install clean scaleout bundle
 
 install:
 	@bash scripts/bootstrap.sh
@@ -19,6 +19,14 @@ test:
 # The scale-out path tried on this machine: Prefect on PostgreSQL, a work pool, two workers (README, Operations).
 scaleout: install
 	$(BIN)/python scripts/scaleout.py
+
+# An offline install for servers without internet (README, Operations: install offline): every wheel for x86_64 and aarch64,
+# CPython 3.11, in bundle/ (scripts/bundle.sh). `make bundle BUNDLE=/path PLATFORMS=aarch64` narrows it.
+BUNDLE ?= bundle
+PLATFORMS ?= x86_64 aarch64
+bundle:
+	@FUQUAN_BUNDLE=none bash scripts/bootstrap.sh
+	@BUNDLE="$(BUNDLE)" PLATFORMS="$(PLATFORMS)" bash scripts/bundle.sh
 
 # Style and types of the packages (CI runs it after the tests).
 lint: install

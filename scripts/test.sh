@@ -15,7 +15,11 @@ dbs=${FUQUAN_TEST_DBS:-sqlite,postgresql}
 serve_pid=""
 if [ $# -eq 0 ]; then
   serve_log=$(mktemp -t fuquan-serve-test.XXXXXX)
-  "$PY" -m pytest -p no:cacheprovider tests/e2e/test_dashboard.py -k served >"$serve_log" 2>&1 &
+  # (with the offline-install test: it builds a bundle and installs 120 wheels into a fresh venv, ~40 s of CPU)
+  ( set +e
+    "$PY" -m pytest -p no:cacheprovider tests/e2e/test_dashboard.py -k served; a=$?
+    "$PY" -m pytest -p no:cacheprovider tests/deploy/test_bundle.py; b=$?
+    [ $a = 0 ] && [ $b = 0 ] ) >"$serve_log" 2>&1 &
   serve_pid=$!
   export FUQUAN_TEST_SERVE_APART=1
 fi
@@ -49,7 +53,7 @@ collect() {
   return $rc
 }
 rc_serve=0
-[ -z "$serve_pid" ] || collect "$serve_pid" "$serve_log" "Prefect 定时触发 (e2e)" || rc_serve=$?
+[ -z "$serve_pid" ] || collect "$serve_pid" "$serve_log" "Prefect 定时触发 (e2e) 与离线安装" || rc_serve=$?
 rc_pg=0
 [ -z "$pg_pid" ] || collect "$pg_pid" "$pg_log" "PostgreSQL" || rc_pg=$?
 if [ -n "$serve_pid" ]; then
