@@ -70,6 +70,6 @@ def test_the_scheduler_runs_the_plan_of_its_file(three, db_url) -> None:  # type
     try:
         assert {tuple(j.args) for j in s.get_jobs()} == {(name, Q, 2027) for name in
                                                           ("deadline-check", "monthly-status", "quarterly-analysis",
-                                                           "annual-evaluation")}
+                                                           "annual-evaluation", "backup")}
     finally:
         s.shutdown(wait=False)
