@@ -1,6 +1,6 @@
 """Benchmark: 1,500 towns each open their page and send one 反馈 within a minute, against one `fuquan web`.
 
-    .venv/bin/python -m bench.web [--db postgres] [--towns 1500] [--seconds 60] [--year 2024] [--plan province]
+    .venv/bin/python -m bench.web [--db postgres] [--towns 1500] [--seconds 60] [--year 2024] [--plan province] [--workers N]
 
 A plan of TOWNS towns (kind 镇, all in the group 各镇) and four departments, with four tasks naming 各镇 (a dated
 status task, another dated one, a quarterly one and an open-ended one), goes in through the real CLI (`fuquan
@@ -36,7 +36,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bench.run import ROOT, database
+from bench.run import ROOT, database, machine_busy
 
 SECRET = "bench-web-link-secret-0123456789"
 DEPTS = ["县委编办", "县司法局", "县数据局", "县执法局"]
@@ -57,7 +57,12 @@ def town_name(i: int) -> str:
     return f"第{i:04d}镇"
 
 
-def plan_yaml(towns: int, year: int) -> str:
+# bench/mixed.py's extra task: a 承接确认书 from 县执法局 to each town, so that `fuquan import` has 1,500 rows to take
+LETTERS_TASK = "  - {no: 5, section: 一, text: 基准任务5 承接确认书, deadline: 6月底前, units: [县执法局, 各镇], " \
+               "track: {letters: {departments: [县执法局], towns: [各镇]}}}"
+
+
+def plan_yaml(towns: int, year: int, letters: bool = False) -> str:
     names = [town_name(i) for i in range(towns)]
     lines = [f"plan: {{title: 基准县镇赋权工作方案, district: 基准县, year: {year}, issued: {year}-03-08}}", "units:"]
     lines += [f"  - {{name: {d}, kind: 部门}}" for d in DEPTS] + [f"  - {{name: {t}, kind: 镇}}" for t in names]
@@ -65,6 +70,7 @@ def plan_yaml(towns: int, year: int) -> str:
               "sections: [{no: 一, title: 全部任务}]", "tasks:"]
     lines += [f"  - {{no: {no}, section: 一, text: 基准任务{no}, deadline: {deadline}, units: [{lead}, 各镇]}}"
               for no, deadline, lead in TASKS]
+    lines += [LETTERS_TASK] if letters else []
     return "\n".join(lines) + "\n"
 
 
@@ -74,17 +80,19 @@ class Results:
     timeline: list[tuple[float, str, float]] = field(default_factory=list)  # (start offset, kind, seconds)
     errors: list[str] = field(default_factory=list)
     sent: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # town → (task, period, status)
+    status: Counter[str] = field(default_factory=Counter)  # HTTP status (or the exception's name) → requests
     towns_done: list[float] = field(default_factory=list)  # each town's three requests, end to end
     recorded: set[str] = field(default_factory=set)  # towns told "反馈已提交"
 
 
-def prepare(args: argparse.Namespace) -> tuple[str, Path, dict[str, str], float]:
+def prepare(args: argparse.Namespace, *, name: str = "web", letters: bool = False) -> tuple[str, Path, dict[str, str], float]:
     """The database with the plan in it, the data folder, each town's link (in the plan's order), and the seconds
-    loading the plan took."""
-    url = database(args.db, "web")
-    data = Path(tempfile.mkdtemp(prefix="fuquan-bench-web-"))
+    loading the plan took. `name`: the PostgreSQL database's (bench_NAME); `letters`: the briefed plan gets a
+    fifth task tracked by 承接确认书 (bench/mixed.py imports them)."""
+    url = database(args.db, name)
+    data = Path(tempfile.mkdtemp(prefix=f"fuquan-bench-{name}-"))
     plan = data / "plan.yaml"
-    plan.write_text(plan_yaml(args.towns, args.year), encoding="utf-8")
+    plan.write_text(plan_yaml(args.towns, args.year, letters), encoding="utf-8")
     os.environ.update({"FUQUAN_DATABASE_URL": url, "FUQUAN_DATA_DIR": str(data), "FUQUAN_LINK_SECRET": SECRET,
                        "FUQUAN_WEB_URL": f"http://127.0.0.1:{args.port}", "FUQUAN_CONFIG": str(plan)})
     from cli.main import main
@@ -117,20 +125,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int, profile: str | None = None) -> subprocess.Popen[bytes]:
+def web_options() -> str:
+    """`fuquan web --help`: which options this version of the CLI takes (--workers is new)."""
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "fuquan"), "web", "--help"], cwd=ROOT, capture_output=True,
+                          text=True).stdout
+
+
+def start_server(port: int, profile: str | None = None, *, workers: int | None = None,
+                 log: Path | None = None) -> subprocess.Popen[bytes]:
+    """One `fuquan web` process (`--workers N` passed when given), answering on `port`. Its stderr goes to `log`
+    when given: a pipe nobody reads would stall a server that logs many errors once 64 KiB are waiting."""
     fuquan = [str(ROOT / ".venv" / "bin" / "fuquan")]
     if profile:  # the same command under cProfile; uvicorn re-raises SIGTERM once stopped: exit so it is written
         fuquan = [str(ROOT / ".venv" / "bin" / "python"), "-c", "import cProfile, signal, sys; from cli.main import main; "
                   "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
                   f"cProfile.run('main(sys.argv[1:])', {profile!r})"]
-    proc = subprocess.Popen([*fuquan, "web", "--port", str(port)], cwd=ROOT,
-                            env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    extra = ["--workers", str(workers)] if workers else []
+    err = log.open("wb") if log else subprocess.PIPE
+    proc = subprocess.Popen([*fuquan, "web", "--port", str(port), *extra], cwd=ROOT,
+                            env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=err)
     import httpx
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"fuquan web exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            said = log.read_text(errors="replace") if log else proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"fuquan web exited: {said}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
                 return proc
@@ -148,12 +168,6 @@ def proc_status(pid: int, key: str) -> int:
     return 0
 
 
-def machine_busy() -> float:
-    """CPU seconds all processes have used since boot (user, nice, system, irq, softirq, steal)."""
-    ticks = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    return sum(int(ticks[i]) for i in (0, 1, 2, 5, 6, 7)) / os.sysconf("SC_CLK_TCK")
-
-
 def backends_cpu(database_name: str) -> float:
     """CPU seconds of the PostgreSQL backends serving `database_name` (alive: the web process's pool)."""
     total = 0.0
@@ -164,6 +178,46 @@ def backends_cpu(database_name: str) -> float:
         except OSError:
             pass
     return total
+
+
+def family(pid: int) -> list[int]:
+    """`pid` and its descendants alive now (`fuquan web --workers N`: the workers are its children)."""
+    parents: dict[int, list[int]] = defaultdict(list)
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit():
+                parents[int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])].append(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += parents.get(p, [])
+    return out
+
+
+def family_cpu(pid: int) -> float:
+    """CPU seconds of `pid` and its live descendants."""
+    total = 0.0
+    for p in family(pid):
+        try:
+            total += cpu_seconds(p)
+        except OSError:
+            pass
+    return total
+
+
+def family_hwm(pid: int) -> tuple[int, int]:
+    """(the largest VmHWM, kB, among `pid` and its live descendants; how many processes)."""
+    procs = family(pid)
+    peaks = []
+    for p in procs:
+        try:
+            peaks.append(proc_status(p, "VmHWM"))
+        except OSError:
+            pass
+    return max(peaks, default=0), len(procs)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -186,8 +240,10 @@ async def town(i: int, name: str, link: str, base: str, start: float, offset: fl
             r = await call  # type: ignore[misc]
         except httpx.HTTPError as e:
             res.errors.append(f"{name} {kind}: {type(e).__name__} {e}")
+            res.status[type(e).__name__] += 1
             return None
         took = time.perf_counter() - t
+        res.status[str(r.status_code)] += 1
         res.latency[kind].append(took)
         res.timeline.append((t - start, kind, took))
         if r.status_code != 200:
@@ -223,11 +279,13 @@ async def town(i: int, name: str, link: str, base: str, start: float, offset: fl
                 res.recorded.add(name)
 
 
-async def load(links: dict[str, str], base: str, seconds: float) -> tuple[Results, float]:
+async def load(links: dict[str, str], base: str, seconds: float, start: float | None = None) -> tuple[Results, float]:
+    """Town i arrives at `start` (default: half a second from now) + i·seconds/towns; the wall time from `start`
+    until the last town is done."""
     res = Results()
     n = len(links)
     tls = ssl.create_default_context()
-    start = time.perf_counter() + 0.5
+    start = time.perf_counter() + 0.5 if start is None else start
     await asyncio.gather(*(town(i, name, link, base, start, i * seconds / n, res, tls)
                            for i, (name, link) in enumerate(links.items())))
     return res, time.perf_counter() - start
@@ -242,6 +300,23 @@ def pct(values: list[float], p: float) -> float:
 
 def ms(x: float) -> str:
     return f"{x * 1000:.0f}"
+
+
+def print_latency(backend: str, res: Results, towns: int, seconds: float, wall: float) -> None:
+    """Requests per kind: p50/p95/p99/max as the clients saw them, the HTTP statuses, and p95 by 10 s of arrivals."""
+    every = [x for k in KINDS for x in res.latency[k]]
+    print(f"[{backend}] {towns} towns arriving evenly over {seconds:.0f} s: wall {wall:.1f} s, "
+          f"{len(every)} requests ({len(every) / wall:.0f}/s), {len(res.towns_done)} towns done, {len(res.errors)} errors")
+    print(f"[{backend}] HTTP statuses: " + ", ".join(f"{k} ×{n}" for k, n in sorted(res.status.items())))
+    print(f"[{backend}] latency ms        p50    p95    p99    max")
+    for kind, values in [*((k, res.latency[k]) for k in KINDS), ("all", every), ("town (3 requests)", res.towns_done)]:
+        print(f"[{backend}]   {kind:<17} {ms(pct(values, 50)):>5}  {ms(pct(values, 95)):>5}  {ms(pct(values, 99)):>5}  "
+              f"{ms(max(values) if values else float('nan')):>5}   (n={len(values)})")
+    windows = defaultdict(list)
+    for at, _kind, took in res.timeline:
+        windows[int(at // 10)].append(took)
+    print(f"[{backend}] p95 per 10 s of arrivals (ms): "
+          + ", ".join(f"{w * 10}-{w * 10 + 10}s {ms(pct(v, 95))}" for w, v in sorted(windows.items())))
 
 
 def check_db(url: str, res: Results) -> dict[str, object]:
@@ -281,6 +356,7 @@ def main() -> None:
     p.add_argument("--port", type=int, default=0, help="the web process's port (default: a free one)")
     p.add_argument("--keep", action="store_true", help="keep the data folder (and SQLite file) afterwards")
     p.add_argument("--profile", metavar="FILE", help="run the server under cProfile, its statistics written to FILE")
+    p.add_argument("--workers", type=int, help="passed on as `fuquan web --workers N` (when the CLI takes it)")
     args = p.parse_args()
     args.port = args.port or free_port()
     url, data, links, sync_s = prepare(args)
@@ -290,17 +366,20 @@ def main() -> None:
              "20 departments, 15 tasks, 承接确认书 and 月报 on file")
     print(f"[{backend}] {shape}; loaded in {sync_s:.1f} s; {len(links)} links made; the server's today is "
           f"{datetime.now(UTC).date()}")
-    server = start_server(args.port, args.profile)
+    workers = args.workers if args.workers and "--workers" in web_options() else None
+    if args.workers and not workers:
+        print(f"(fuquan web takes no --workers here: one process, not {args.workers})")
+    server = start_server(args.port, args.profile, workers=workers)
     try:
-        cpu0, rss0 = cpu_seconds(server.pid), proc_status(server.pid, "VmRSS")
+        cpu0, rss0 = family_cpu(server.pid), proc_status(server.pid, "VmRSS")  # the workers' CPU too
         own0, busy0 = resource.getrusage(resource.RUSAGE_SELF), machine_busy()
         res, wall = asyncio.run(load(links, f"http://127.0.0.1:{args.port}", args.seconds))
-        cpu = cpu_seconds(server.pid) - cpu0
+        cpu = family_cpu(server.pid) - cpu0
         own1 = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
         db_cpu = backends_cpu(make_url(url).database or "") if url.startswith("postgresql") else 0.0
         others = machine_busy() - busy0 - cpu - client_cpu - db_cpu  # anything else on the machine meanwhile
-        hwm = proc_status(server.pid, "VmHWM")
+        hwm = family_hwm(server.pid)[0]
     finally:
         server.terminate()
         try:
@@ -308,18 +387,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     found = check_db(url, res)
-    every = [x for k in KINDS for x in res.latency[k]]
-    print(f"[{backend}] {len(links)} towns arriving evenly over {args.seconds:.0f} s: wall {wall:.1f} s, "
-          f"{len(every)} requests ({len(every) / wall:.0f}/s), {len(res.towns_done)} towns done, {len(res.errors)} errors")
-    print(f"[{backend}] latency ms        p50    p95    p99    max")
-    for kind, values in [*((k, res.latency[k]) for k in KINDS), ("all", every), ("town (3 requests)", res.towns_done)]:
-        print(f"[{backend}]   {kind:<17} {ms(pct(values, 50)):>5}  {ms(pct(values, 95)):>5}  {ms(pct(values, 99)):>5}  "
-              f"{ms(max(values) if values else float('nan')):>5}   (n={len(values)})")
-    windows = defaultdict(list)
-    for at, _kind, took in res.timeline:
-        windows[int(at // 10)].append(took)
-    print(f"[{backend}] p95 per 10 s of arrivals (ms): "
-          + ", ".join(f"{w * 10}-{w * 10 + 10}s {ms(pct(v, 95))}" for w, v in sorted(windows.items())))
+    print_latency(backend, res, len(links), args.seconds, wall)
     print(f"[{backend}] server: {cpu:.1f} s CPU over {wall:.1f} s ({100 * cpu / wall:.0f} % of one core), "
           f"RSS {rss0 / 1024:.0f} MiB before the load, peak (VmHWM) {hwm / 1024:.0f} MiB; "
           + (f"PostgreSQL backends {db_cpu:.1f} s CPU; " if db_cpu else "")

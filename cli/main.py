@@ -26,13 +26,14 @@ from . import (
     record_cmds,
     remind_cmds,
     report_cmds,
+    score_cmds,
     service_cmds,
     web_cmds,
 )
 from .common import Parents, Parser, argv_problem, clock_today
 
 GROUPS = (plan_cmds, db_cmds, grid_cmds, record_cmds, report_cmds, remind_cmds, service_cmds, import_cmds, calendar_cmds,
-          web_cmds, backup_cmds, ops_cmds)
+          web_cmds, backup_cmds, ops_cmds, score_cmds)
 
 
 def build_parser(default_config: str = "config/tasks.yaml") -> argparse.ArgumentParser:

@@ -25,8 +25,10 @@ from models.db import reading, transaction
 from models.sync import SyncReport, sync_plan
 from reports import gather, render
 from reports.status import Sent, Snapshot, snapshot
+from usecases import slips
 from usecases.context import Context
 from usecases.daily_backup import Kept, daily_backup
+from usecases.slips import Slip
 
 from .dispatch import RunReport, run_reminders, send_to_zhuanban
 
@@ -88,6 +90,11 @@ def send_summary(ctx: Context, data: gather.ReportData, now: datetime) -> RunRep
 def sent(report: RunReport) -> list[Sent]:
     """A reminder run as the 专班's "what was sent to whom" table shows it."""
     return [Sent(o.recipient, o.destination, o.result, o.code) for o in report.outcomes]
+
+
+def daily_slips(ctx: Context, now: datetime) -> list[Slip]:
+    """督办单 of the daily run, when the plan's `reminders: slips: daily` asks (off by default)."""
+    return slips.daily_slips(ctx, now=now)
 
 
 def backup(ctx: Context, keep: int) -> Kept:

@@ -47,7 +47,7 @@ TITLES = {"sync-plan": "载入计划", "deadline-check": "每日检查", "monthl
 STEPS = {"evaluate-status": "计算进度", "close-months": "月报关账", "send-reminders": "发送提醒",
          "publish-status": "更新看板", "build-report": "生成报告", "publish-report": "发布报告",
          "send-summary": "发送要点", "check-plan-file": "检查计划文件", "load-yaml-into-database": "写入数据库",
-         "write-backup": "写入备份"}
+         "write-backup": "写入备份", "issue-slips": "出具督办单"}
 
 
 def deployment_name(flow: str, district: str, year: int) -> str:
@@ -94,6 +94,9 @@ def deadline_check(r: Runner, ctx: Context, opts: Options) -> dict[str, Any]:
                  lambda rep: f"到期提醒 {rep.due} 条; {sent_said(rep)}", network=True)
     for warning in report.warnings:
         r.log(warning)
+    if ctx.plan.plan.policy.slips.daily:  # (a step only where the plan asks for slips from the daily run)
+        _do(r, "issue-slips", lambda: jobs.daily_slips(ctx, now),
+            lambda made: f"出具督办单 {n} 份" if (n := sum(s.fresh for s in made)) else "没有需要新出具的督办单")
     _do(r, "publish-status", lambda: r.publish_status(snap, report), lambda _: "看板已更新")
     if report.stopped:
         raise FuquanError(report.stopped)

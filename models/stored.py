@@ -61,7 +61,8 @@ def read_plan(session: Session, row: PlanRow) -> StoredPlan:
 def _rows(session: Session, model: Any, *where: Any, order: Any) -> Any:
     """Plain rows (attribute access by column name), not ORM objects: a nation's sweep reads 100,000s."""
     stmt = sa_select(*model.__table__.columns).where(*where).order_by(order)
-    return session.connection().execute(stmt)
+    # fetched in blocks (fetchmany), not a DBAPI fetchone() per row as iterating the result does
+    return (r for block in session.connection().execute(stmt).partitions(2000) for r in block)
 
 
 def read_plans(session: Session, rows: Sequence[PlanRow]) -> dict[int, StoredPlan]:

@@ -132,3 +132,39 @@ class SyncRunRow(SQLModel, table=True):
     summary: str  # e.g. "新增任务 15, 新增分工 134"
     by: str
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ScoreAdjustmentRow(SQLModel, table=True):
+    """A leader's points added to or taken from a unit's score for a quarter (2024Q2) or a year (2024), and why
+    (`fuquan score adjust`, migration 0010). Never changed or deleted: an entry is undone by an opposite one."""
+
+    __tablename__ = "score_adjustment"
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    period: str
+    points: float
+    reason: str
+    by: str
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SlipRow(SQLModel, table=True):
+    """One 督办单 issued (fuquan report slips). Its number is unique within the plan and the year it was issued in, and
+    never reused; a unit gets at most one a day (a re-run issues nothing). `items` is what the slip listed, as it
+    stood that day: a slip printed again later says the same."""
+
+    __tablename__ = "slip"
+    __table_args__ = (UniqueConstraint("plan_id", "year", "number", name="uq_slip_number"),
+                      UniqueConstraint("plan_id", "unit_id", "day", name="uq_slip_unit_day"))
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    year: int  # of the day issued: 〔2024〕督办第 7 号
+    number: int
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    day: date  # the day the overdue items were judged as of
+    level: str  # 蓝 | 黄 | 红 (fuquan.plans.policy.SlipPolicy)
+    answer_by: date
+    items: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    issued_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    by: str

@@ -1,7 +1,7 @@
 """PNG charts with a CJK font (the set-up installs Debian's fonts-noto-cjk): completion as a task × month
-heat map ending at the as-of date, and overdue items by unit with towns and departments apart. matplotlib
-renders missing glyphs as boxes silently, so the font is looked up explicitly and a missing one is an
-error, never tofu."""
+heat map ending at the as-of date (work not yet due grey, never 0 %), and overdue items by unit with towns and
+departments apart. matplotlib renders missing glyphs as boxes silently, so the font is looked up explicitly and a
+missing one is an error, never tofu."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from dateutil.relativedelta import relativedelta  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.colors import Normalize, to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from fuquan.errors import FuquanError  # noqa: E402
@@ -68,23 +71,48 @@ def _column(day: date, last: bool) -> str:
     return f"{day.month}月" if day == month_end or not last else f"{day.month}月{day.day}日"
 
 
-def _completion(d: ReportData, path: Path) -> Path:
+# Cells that are not a completion rate are grey, never a colour of the scale: not yet due (nothing owed by then)
+# in a mid grey, no finish line at all (持续, 待定) in a light one. Each has its legend entry.
+NOT_DUE, NO_LINE = "#bdbdbd", "#eeeeee"
+SCALE = plt.get_cmap("RdYlGn")
+
+
+def cell_colour(value: float | None) -> tuple[float, float, float, float]:
+    """The RGBA a heat map cell is painted: % done on the red–green scale; None (not yet due) and NaN (no
+    finish line) grey."""
+    if value is None:
+        return to_rgba(NOT_DUE)
+    if np.isnan(value):
+        return to_rgba(NO_LINE)
+    return tuple(SCALE(value / 100))  # type: ignore[return-value]
+
+
+def _cell_text(value: float | None) -> tuple[str, str]:
+    if value is None:
+        return "未到期", "#555555"
+    if np.isnan(value):
+        return "—", "black"
+    return f"{value:.0f}%", "white" if value < 15 or value > 85 else "black"
+
+
+def completion_figure(d: ReportData) -> Figure:
+    """Task × month: of what had fallen due by each month end (the last column: the as-of date), the % done."""
     names = {t.no: f"{t.no} {t.title or t.text[:10]}" for t in d.tasks}
     tasks = sorted({no for _, per_task in d.history for no in per_task})
-    grid = np.array([[per_task.get(no, np.nan) for _, per_task in d.history] for no in tasks], dtype=float)
+    cells = [[per_task.get(no, np.nan) for _, per_task in d.history] for no in tasks]
     cols = [_column(day, i == len(d.history) - 1) for i, (day, _) in enumerate(d.history)]
-    fig, ax = plt.subplots(figsize=(max(6.0, 3.0 + 0.75 * len(cols)), max(3.0, 1.6 + 0.38 * len(tasks))), dpi=110)
-    ax.set_title(f"{d.district} 各任务完成率 (截至 {d.as_of})")
+    fig, ax = plt.subplots(figsize=(max(6.0, 3.0 + 0.75 * len(cols)), max(3.4, 2.0 + 0.38 * len(tasks))), dpi=110)
+    ax.set_title(f"{d.district} 各任务到期事项完成率 (截至 {d.as_of})")
     if not tasks:
         ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes)
         ax.set_xticks([])
         ax.set_yticks([])
-        return _save(fig, path)
-    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#eeeeee")  # grey: no finish line at that date
-    image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=100, aspect="auto")
-    for (i, j), v in np.ndenumerate(grid):
-        ax.text(j, i, "—" if np.isnan(v) else f"{v:.0f}%", ha="center", va="center", fontsize=8,
-                color="white" if not np.isnan(v) and (v < 15 or v > 85) else "black")
+        return fig
+    ax.imshow(np.array([[cell_colour(v) for v in row] for row in cells]), aspect="auto")
+    for i, row in enumerate(cells):
+        for j, v in enumerate(row):
+            text, colour = _cell_text(v)
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
     ax.set_xticks(range(len(cols)), cols)
     ax.set_yticks(range(len(tasks)), [names.get(no, f"任务{no}") for no in tasks])
     ax.tick_params(length=0)
@@ -93,8 +121,16 @@ def _completion(d: ReportData, path: Path) -> Path:
     ax.grid(which="minor", color="white", linewidth=1.5)
     for side in ax.spines.values():
         side.set_visible(False)
-    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02).set_label("完成率 (%)")
-    return _save(fig, path)
+    fig.colorbar(ScalarMappable(Normalize(0, 100), SCALE), ax=ax, fraction=0.04, pad=0.02).set_label("到期事项完成率 (%)")
+    keys = [Patch(color=NOT_DUE, label="未到期")]
+    if any(v is not None and np.isnan(v) for row in cells for v in row):
+        keys.append(Patch(color=NO_LINE, label="无完成时限 (持续、待定)"))
+    ax.legend(handles=keys, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=2, frameon=False, fontsize=9)
+    return fig
+
+
+def _completion(d: ReportData, path: Path) -> Path:
+    return _save(completion_figure(d), path)
 
 
 def _overdue(d: ReportData, path: Path) -> Path:

@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from fuquan.tracking.judge import COLOURS, DONE, DONE_LATE, FINISHED, GREEN, RED, YELLOW
 from fuquan.tracking.scores import KINDS, Score, by_kind, late_share, rank
 from fuquan.tracking.status import rollups
-from fuquan.words.report_text import kind_heading, score_rule
+from fuquan.words.report_text import adjustment_note, kind_heading, score_rule
 from fuquan.words.text import FORMULA_START
 from models.queries import LetterGrid
 
@@ -207,6 +207,9 @@ def _scores(wb: Workbook, d: ReportData, kind: str, group: list[Score]) -> None:
         cols += [Col("月报应报", 6), Col("月报按时", 6), Col("月报逾期", 6), Col("月报未报", 6),
                  Col("月报逾期扣分", 7, ONE), Col("月报按时率", 7, PCT), Col("月报得分", 7, ONE)]
     cols += [Col("逾期工作日", 7), Col("失分原因", 44)]
+    adjusted = any(s.adjustments for s in d.scores)  # 得分 = 调整前得分 + 调整分, each entry with its reason
+    if adjusted:
+        cols += [Col("调整前得分", 7, ONE), Col("调整分", 6, ONE), Col("调整原因", 40)]
     rows = []
     for place, s in rank(group):
         t, m = s.tasks, s.reports
@@ -214,9 +217,12 @@ def _scores(wb: Workbook, d: ReportData, kind: str, group: list[Score]) -> None:
                s.rates.get("on_time"), s.rates.get("completion"), _part(s, "tasks")]
         if with_reports:
             row += [m.due, m.on_time, m.late, m.missed, round(m.deduction, 2), s.rates.get("reports"), _part(s, "reports")]
-        rows.append([*row, s.workdays_late, "; ".join(s.lost) or "满分"])
+        row += [s.workdays_late, "; ".join(s.lost) or "满分"]
+        if adjusted:
+            row += [s.base, s.adjusted if s.adjustments else None, "; ".join(map(str, s.adjustments))]
+        rows.append(row)
     note = (f"得分计 {d.scored_from or d.as_of} 至 {d.as_of} 到期的事项; 逾期完成一项得 {share:g} 分减逾期扣分。"
-            + score_rule(d.weights, d.words))
+            + score_rule(d.weights, d.words) + adjustment_note(d.scores, d.unscored))
     _sheet(wb, d, f"{kind_heading(kind, d.words).removeprefix('各')}得分", cols, rows, note)
 
 

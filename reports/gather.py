@@ -27,12 +27,14 @@ from fuquan.errors import FuquanError, InvalidValue, LookupFailed
 from fuquan.plans.plan import Task, Words
 from fuquan.plans.policy import Weights
 from fuquan.tracking import progress
+from fuquan.tracking.judge import FINISHED, ONGOING, PENDING
 from fuquan.tracking.ledger import Row
-from fuquan.tracking.scores import Diff, Score, freeze, month_diff, score_units
+from fuquan.tracking.scores import Adjustment, Diff, Score, adjust, freeze, month_diff, score_units
 from fuquan.tracking.status import TaskSummary, summarise
 from models.db import reading, transaction
 from models.ledger_io import Ledger, load_ledger
 from models.queries import LetterGrid, exam_table, letter_grid, monthly_figures, training_table
+from models.scoring import adjustments
 from models.snapshots import get_snapshot, save_snapshot
 from models.stored import StoredPlan
 
@@ -57,9 +59,11 @@ class ReportData:
     scores: list[Score]
     weights: Weights
     scored_from: date | None = None  # the scores count the items due from this day to `as_of`
-    history: list[tuple[date, dict[int, float]]] = field(default_factory=list)  # month ends, then as_of → task → % done
+    # month ends, then as_of → task → % done of what had fallen due (None: nothing had yet)
+    history: list[tuple[date, dict[int, float | None]]] = field(default_factory=list)
     snapshot: dict[str, Any] | None = None
     diff: Diff | None = None
+    unscored: list[Adjustment] = field(default_factory=list)  # adjustments of units with nothing due in the period
 
 
 def _report_task(sp: StoredPlan) -> Task | None:
@@ -88,18 +92,32 @@ def _common(session: Session, sp: StoredPlan, ledger: Ledger, as_of: date) -> di
             "words": p.words}
 
 
-def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, dict[int, float]]]:
+def _history(sp: StoredPlan, ledger: Ledger, until: date) -> list[tuple[date, dict[int, float | None]]]:
     """Completion by task at each month end since the plan was issued, the last point being `until`
     itself (a report as of the 20th ends on the 20th, not at the end of the month before)."""
     out, cal = [], sp.plan.work_calendar()
     day = date(sp.plan.issued.year, sp.plan.issued.month, 1) + relativedelta(months=1, days=-1)
     while True:
         day = min(day, until)
-        out.append((day, {t.no: t.rollup.percent for t in summarise(ledger.rows(day, cal))
-                          if t.rollup.percent is not None}))
+        out.append((day, _owed(ledger.rows(day, cal), day)))
         if day == until:
             return out
         day = date(day.year, day.month, 1) + relativedelta(months=2, days=-1)
+
+
+def _owed(rows: list[Row], day: date) -> dict[int, float | None]:
+    """Per task, the % done of what had fallen due by `day`; None when nothing had yet. Work not yet owed is
+    neither failed nor done: counted as 0 % it painted a task due in December dark red all year, and a 月报
+    task whose months so far all came in looked a quarter done. Tasks with no finish line (持续, 待定) are absent."""
+    owed: dict[int, list[bool]] = {}
+    for r in rows:
+        j = r.judgement
+        if j.due is None or j.colour in (ONGOING, PENDING):
+            continue
+        got = owed.setdefault(r.task_no, [])
+        if j.due <= day:  # due that very day counts: a month's column owes what fell due in it (as the 通报 does)
+            got.append(j.colour in FINISHED)
+    return {no: round(100 * sum(got) / len(got), 1) if got else None for no, got in owed.items()}
 
 
 def close_months(engine: Engine, sp: StoredPlan, today: date) -> list[str]:
@@ -145,11 +163,13 @@ def monthly(engine: Engine, sp: StoredPlan, period: str | None, today: date) -> 
         # the year so far, not the month alone: a month often has one 月报 due and nothing else, and a
         # ranking on one item is 0 or 100
         first = date(sp.plan.year, 1, 1)
-        scores = score_units(common["rows"], first, as_of, common["weights"])
+        # the year's adjustments made by the as-of day (a quarter's belong to its analysis)
+        made = [a for a in adjustments(session, sp, (str(sp.plan.year),)) if a.on <= as_of]
+        scores, unscored = adjust(score_units(common["rows"], first, as_of, common["weights"]), made)
         history = _history(sp, ledger, as_of)
     y, m = period.split("-")
     return ReportData("monthly", f"{y}年{int(m)}月情况通报", period, as_of=as_of, provisional=provisional,
-                      scores=scores, scored_from=first, history=history, snapshot=snap, diff=diff,
+                      scores=scores, scored_from=first, history=history, snapshot=snap, diff=diff, unscored=unscored,
                       **common)
 
 
@@ -178,10 +198,11 @@ def analysis(engine: Engine, sp: StoredPlan, kind: str, period: str | None, toda
         ledger = load_ledger(session, sp)
         common = _common(session, sp, ledger, as_of)
         scores = score_units(common["rows"], start, as_of, common["weights"])  # what has fallen due so far
+        scores, unscored = adjust(scores, adjustments(session, sp, (period,)))  # the period's, whenever made
         history = _history(sp, ledger, as_of)
     title = f"{label}综合分析" if kind == "quarterly" else f"{label}总结评估"
     return ReportData(kind, title, period, as_of=as_of, provisional=as_of < end, scores=scores, scored_from=start,
-                      history=history, **common)
+                      history=history, unscored=unscored, **common)
 
 
 def _bounds(kind: str, period: str | None, today: date, plan_year: int) -> tuple[date, date, str, str]:

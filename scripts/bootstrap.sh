@@ -41,6 +41,7 @@ if [ "${1:-}" = "--with-browser" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)  # /usr/sbin: not on every PATH
   command -v openssl >/dev/null || missing+=(openssl)
+  command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui)  # the Word documents printed to PDF (A4)
 fi
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 

@@ -183,3 +183,22 @@ class ClosePlan:
 @dataclass(frozen=True, kw_only=True)
 class ReopenPlan:
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustScore:
+    """A leader's points for a unit's score in a quarter (2024Q2) or a year (2024), with the reason; undone by an
+    opposite entry, never by deleting one."""
+
+    unit: str
+    points: float  # non-zero, at most one decimal place (scores are shown to one)
+    reason: str
+    period: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssueSlips:
+    """督办单 for each unit with overdue items as of each day (none given: today); `units` narrows it to those."""
+
+    days: tuple[date, ...] = ()
+    units: tuple[str, ...] = ()

@@ -26,7 +26,7 @@ from fuquan.dates.deadline_model import report_months
 from fuquan.dates.workdays import PlanCalendar
 from fuquan.errors import DeadlineError, PlanError, Problem
 from fuquan.plans.plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
-from fuquan.plans.policy import FLOWS, ZHUANBAN, Channels, Destination, ReminderPolicy, Schedule, Weights
+from fuquan.plans.policy import FLOWS, ZHUANBAN, Channels, Destination, ReminderPolicy, Schedule, SlipPolicy, Weights
 from fuquan.plans.schema import ChannelSpec, MonthlyReportSpec, PlanFile, RemindersSpec, TaskSpec, chinese_message
 from fuquan.words.text import name_key
 
@@ -137,7 +137,7 @@ def policy_of(r: RemindersSpec, report: MonthlyReportSpec | None = None,
     """The reminder policy a plan file asks for (`default_policy()`: what a file that says nothing gets)."""
     ask_day = report.ask_day if report else MonthlyReportSpec.model_fields["ask_day"].default
     return ReminderPolicy(tuple(r.before_due), r.overdue_every, r.escalate_after, r.ongoing_every,
-                          r.send_at, r.quiet_after, overrides or {}, ask_day)
+                          r.send_at, r.quiet_after, overrides or {}, ask_day, SlipPolicy(**r.slips.model_dump()))
 
 
 def default_policy() -> ReminderPolicy:
@@ -175,7 +175,7 @@ class _Checker:
                     tuple(units), tuple(groups), tuple(sections.values()), tuple(tasks), self.source,
                     self.spec.status.warn_working_days, figures, policy, channels, schedules,
                     Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
-                            ev.late_penalty_cap), self._words(), decimal, calendar, self._contacts(),
+                            ev.late_penalty_cap, ev.roles.lead, ev.roles.partner), self._words(), decimal, calendar, self._contacts(),
                     AnswerPolicy(**self.spec.answers.model_dump()))
 
     def _contacts(self) -> tuple[tuple[str, str], ...]:

@@ -16,6 +16,21 @@ ZHUANBAN = "专班"
 
 
 @dataclass(frozen=True)
+class SlipPolicy:
+    """督办单 (`reminders: slips:`): an item's level by working days late — 蓝 up to `yellow_after`, 黄 up to
+    `red_after`, 红 beyond —, the working days a unit has to answer, and whether the daily run issues slips itself.
+    The defaults are the schema's; a plan stored before slips existed reads them."""
+
+    yellow_after: int = 5
+    red_after: int = 15
+    answer_within: int = 3
+    daily: bool = False
+
+    def level(self, workdays_late: int) -> str:
+        return "红" if workdays_late > self.red_after else "黄" if workdays_late > self.yellow_after else "蓝"
+
+
+@dataclass(frozen=True)
 class ReminderPolicy:
     before_due: tuple[int, ...]  # working days before the due date
     overdue_every: int  # working days between overdue reminders
@@ -25,6 +40,7 @@ class ReminderPolicy:
     quiet_after: str
     overrides: dict[int, dict[str, Any]]
     report_ask_day: int  # on this day of a period's month each town is asked for its 月报
+    slips: SlipPolicy = SlipPolicy()  # 督办单 levels and answer time
 
     def for_task(self, no: int) -> ReminderPolicy:
         o = self.overrides.get(no)
@@ -48,6 +64,7 @@ class ReminderPolicy:
         d = dict(d)
         d["before_due"] = tuple(d["before_due"])
         d["overrides"] = {int(k): v for k, v in d["overrides"].items()}
+        d["slips"] = SlipPolicy(**d.get("slips", {}))
         return cls(**d)
 
 
@@ -116,6 +133,13 @@ class Weights:
     reports: float
     late_penalty: float  # points per working day late
     late_penalty_cap: float
+    # what one share weighs in a unit's task points by its role in the task (the first unit named leads); equal
+    # by default, and a plan synced before these existed reads them as equal: its scores do not move
+    lead: float = 1.0
+    partner: float = 1.0
+
+    def role_weight(self, role: str) -> float:
+        return self.lead if role == "lead" else self.partner
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -169,10 +169,20 @@ class WeightsSpec(_Strict):
         return self
 
 
+class RolesSpec(_Strict):
+    """What one share weighs in a unit's task points by the unit's role: 牵头 (the first unit named) or 配合.
+    Equal by default, so a plan without `roles:` scores as before; above 0, or a unit that only partners
+    would have nothing to average."""
+
+    lead: Annotated[float, Field(gt=0, le=100)] = 1
+    partner: Annotated[float, Field(gt=0, le=100)] = 1
+
+
 class EvaluationSpec(_Strict):
     weights: WeightsSpec = WeightsSpec()
     late_penalty: Weight = 0.5
     late_penalty_cap: Weight = 20
+    roles: RolesSpec = RolesSpec()
 
 
 class OverrideSpec(_Strict):
@@ -180,6 +190,23 @@ class OverrideSpec(_Strict):
     before_due: list[Offset] | None = None
     overdue_every: StrictInt | None = Field(default=None, ge=1)
     escalate_after: StrictInt | None = Field(default=None, ge=1)
+
+
+class SlipsSpec(_Strict):
+    """督办单 (fuquan report slips): 蓝 for an item up to `yellow_after` working days late, 黄 up to `red_after`, 红
+    beyond; a unit answers within `answer_within` working days; `daily: true` lets the daily run issue them."""
+
+    yellow_after: StrictInt = Field(default=5, ge=1, le=250)
+    red_after: StrictInt = Field(default=15, ge=2, le=250)
+    answer_within: StrictInt = Field(default=3, ge=1, le=30)
+    daily: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SlipsSpec:
+        if self.red_after <= self.yellow_after:
+            raise ValueError(f"红色督办的逾期工作日数 red_after ({self.red_after}) 应大于黄色督办的 yellow_after "
+                             f"({self.yellow_after})")
+        return self
 
 
 class RemindersSpec(_Strict):
@@ -190,6 +217,7 @@ class RemindersSpec(_Strict):
     escalate_after: StrictInt = Field(default=5, ge=1)
     ongoing_every: StrictInt = Field(default=20, ge=1)
     overrides: list[OverrideSpec] = []
+    slips: SlipsSpec = SlipsSpec()  # 督办单
 
 
 class AnswersSpec(_Strict):
@@ -269,12 +297,15 @@ FIELD_NAMES = {
     "task": "任务序号", "channels": "接收渠道", "slack": "Slack 频道 ID", "dingtalk": "钉钉机器人名称",
     "wecom": "企业微信机器人名称", "ask_day": "催报日", "evaluation": "考评", "weights": "权重",
     "on_time": "按时完成率权重", "completion": "完成率权重", "late_penalty": "每逾期一个工作日扣分",
-    "late_penalty_cap": "逾期扣分上限", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日", "keep": "保留份数",
+    "late_penalty_cap": "逾期扣分上限", "roles": "牵头与配合", "lead": "牵头单位分工权重",
+    "partner": "配合单位分工权重", "schedules": "定时运行", "cron": "cron 表达式", "workdays_only": "仅工作日", "keep": "保留份数",
     "former_names": "曾用名", "level": "行政层级", "programme": "工作名称", "plans_to": "培训指导计划报送单位",
     "training_forms": "培训形式", "decimal": "可为小数的指标", "not_applicable": "不适用",
     "answers": "单位反馈设置", "ack_within": "签收时限(工作日)", "reply_within": "延期答复时限(工作日)",
     "extensions_by": "延期审批方", "review": "反馈需复核", "link_days": "专属链接有效天数",
     "calendar": "节假日安排", "holidays": "放假日期", "workdays": "调休上班日期",
+    "slips": "督办单", "yellow_after": "黄色督办起点(逾期工作日)", "red_after": "红色督办起点(逾期工作日)",
+    "answer_within": "督办答复时限(工作日)", "daily": "每日检查时出具",
 }
 
 

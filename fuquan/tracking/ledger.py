@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from fuquan.dates.deadline import Deadline, due_dates
 from fuquan.dates.deadline_model import has_monthly, report_months
@@ -67,11 +67,11 @@ class Records:
         return ext if ext in (Extension.ASKED, Extension.REFUSED) else ""
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One tracked item a share is judged from, named so a unit can report it and the 专班's approval can record
     it: kind letter (department × town), training_plan (department), training (department × town), exam and
-    certify (town), report (town × month)."""
+    certify (town), report (town × month). A named tuple rather than a frozen dataclass: a province's sweep makes
+    one for each of 120,000 letter and training cells, and a tuple is made in a third of the time."""
 
     kind: str
     label: str
@@ -122,6 +122,29 @@ class Context:
     warn: int
     skipped: list[str] = field(default_factory=list)  # shares that could not be judged, in words
     only: str | None = None  # one unit's rows only (its own page): other towns' 月报 rows are not made
+    judged: dict[tuple[date | None, date | None, str], Judgement] = field(default_factory=dict, repr=False,
+                                                                          compare=False)
+    sets: dict[int, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def among(self, names: tuple[str, ...] | None) -> frozenset[str]:
+        """A track's list of units as a set, made once per evaluation: every share asks whether its unit is among
+        its task's towns, and a plan of 1,500 towns made that a scan of 1,500 names per share. (Keyed by the
+        tuple's id: the tracks holding these tuples outlive the evaluation.)"""
+        if not names:
+            return frozenset()
+        found = self.sets.get(id(names))
+        if found is None:
+            found = self.sets[id(names)] = frozenset(names)
+        return found
+
+    def judge(self, due: date | None, done: date | None, kind: str = "date") -> Judgement:
+        """judge() as of this context's day. Thousands of shares share a few hundred (due, done) pairs (a task's
+        due date, the day its items came in), and a Judgement is a value: each pair is judged once."""
+        key = (due, done, kind)
+        j = self.judged.get(key)
+        if j is None:
+            j = self.judged[key] = judge(due, done, self.today, self.cal, self.warn, kind)
+        return j
 
     def periods(self, d: Deadline) -> list[date]:
         """A periodic deadline's due dates from the plan's issue to the period due next."""
@@ -159,8 +182,8 @@ def evaluate(shares: list[Share], rec: Records, ctx: Context) -> list[Row]:
     rows: list[Row] = []
     for s in shares:
         try:
-            items = _items(s, rec)
-            if _reports_monthly(s) and s.unit in (s.track.monthly_reports or ()):
+            items = _items(s, rec, ctx)
+            if _reports_monthly(s) and s.unit in ctx.among(s.track.monthly_reports):
                 continue  # its rows are the months' (_report_rows)
             if s.deadline.periodic and not s.track.monthly_reports and items is None:
                 # owed once per period, or per part of a compound deadline, by each unit
@@ -206,7 +229,7 @@ def _share_row(s: Share, items: list[tuple[Item, date | None]] | None, rec: Reco
     for d in (due, done):
         if d is not None and abs(d.year - ctx.year) > SANE_YEARS:
             raise ValueError(f"{d} 离计划年度 {ctx.year} 太远")
-    j = judge(due, done, ctx.today, ctx.cal, ctx.warn, s.deadline.kind)
+    j = ctx.judge(due, done, s.deadline.kind)
     return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, title=s.title,
                period=period, owed=owed, tracked=items is not None, review=rec.review(s.task_no, s.unit, period),
                extension=rec.extension(s.task_no, s.unit, period))
@@ -219,7 +242,7 @@ def _period_rows(s: Share, rec: Records, ctx: Context) -> list[Row]:
     for due in ctx.periods(s.deadline):
         label = s.deadline.label_of(due)
         key = (s.task_no, s.unit, label)
-        j = judge(rec.extended.get(key, due), rec.periods.get(key), ctx.today, ctx.cal, ctx.warn)
+        j = ctx.judge(rec.extended.get(key, due), rec.periods.get(key))
         missing = () if j.colour in FINISHED else (label,)
         rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, label,
                         s.title, period=label, review=rec.review(*key), extension=rec.extension(*key)))
@@ -249,7 +272,7 @@ def _batch_rows(s: Share, items: list[tuple[Item, date | None]], rec: Records, c
             need = -(-total * min(k, n) // n)  # ceil: the first of two batches of 21 letters is 11
         period = s.deadline.label_of(due)
         finished = done[need - 1] if need and len(done) >= need else (None if need else due)
-        j = judge(rec.extended.get((s.task_no, s.unit, period), due), finished, ctx.today, ctx.cal, ctx.warn)
+        j = ctx.judge(rec.extended.get((s.task_no, s.unit, period), due), finished)
         left = () if j.colour in FINISHED else owed
         missing = (f"第{k}批应完成 {need}/{total} 项, 已完成 {len(done)} 项",) + tuple(i.label for i in left) if left else ()
         rows.append(Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing, period, s.title,
@@ -258,20 +281,20 @@ def _batch_rows(s: Share, items: list[tuple[Item, date | None]], rec: Records, c
     return rows
 
 
-def _items(s: Share, rec: Records) -> list[tuple[Item, date | None]] | None:
+def _items(s: Share, rec: Records, ctx: Context) -> list[tuple[Item, date | None]] | None:
     """The tracked items behind a share, or None when the share is tracked by its status alone."""
     t, no, unit = s.track, s.task_no, s.unit
     items: list[tuple[Item, date | None]] = []
     backed = False
     if t.letters:
-        backed, items = _matrix(t, "letters", "letter", "承接确认书", no, unit, rec.letters)
+        backed, items = _matrix(t, "letters", "letter", "承接确认书", no, unit, rec.letters, ctx)
     if t.training:
         depts, towns = t.training
-        if unit in depts:
+        if unit in ctx.among(depts):
             items.append((Item("training_plan", f"培训指导计划报{t.training_to}", unit), rec.training_plans.get((no, unit))))
-        trained, more = _matrix(t, "training", "training", "岗前培训", no, unit, rec.training_done)
+        trained, more = _matrix(t, "training", "training", "岗前培训", no, unit, rec.training_done, ctx)
         backed, items = backed or trained, items + more
-    if t.exams and unit in t.exams:
+    if t.exams and unit in ctx.among(t.exams):
         backed = True
         items += [(Item("exam", "专门法律知识考试", town=unit), rec.exams_held.get((no, unit))),
                   (Item("certify", "执法证件换领", town=unit), rec.certified.get((no, unit)))]
@@ -279,28 +302,30 @@ def _items(s: Share, rec: Records) -> list[tuple[Item, date | None]] | None:
 
 
 def _matrix(t: Track, track: str, kind: str, label: str, no: int, unit: str,
-            done: dict[tuple[int, str, str], date]) -> tuple[bool, list[tuple[Item, date | None]]]:
+            done: dict[tuple[int, str, str], date], ctx: Context) -> tuple[bool, list[tuple[Item, date | None]]]:
     """A department × town matrix (letters, training): a department's share is its cell with every town, a town's
     its cell with every department; cells the plan marks not applicable are neither."""
     depts, towns = getattr(t, track)
-    if unit in depts:
+    some_na = bool(t.not_applicable)  # mostly none: then no cell need ask
+    if unit in ctx.among(depts):
         return True, [(Item(kind, f"{town}{label}", unit, town), done.get((no, unit, town)))
-                      for town in towns if t.applies(track, unit, town)]
-    if unit in towns:
+                      for town in towns if not some_na or t.applies(track, unit, town)]
+    if unit in ctx.among(towns):
         return True, [(Item(kind, f"{d}{label}", d, unit), done.get((no, d, unit)))
-                      for d in depts if t.applies(track, d, unit)]
+                      for d in depts if not some_na or t.applies(track, d, unit)]
     return False, []
 
 
 def _report_rows(s: Share, towns: tuple[str, ...], rec: Records, ctx: Context) -> list[Row]:
     rows = []
     for period, due in ctx.months(s):  # the month each 月报 covers, as the plan says (当月 or 上月)
+        what, label = f"{period} 月报", f"月报 {period}"  # the same for every town: a province has 1,500 of them
         for town in towns:
             key = (s.task_no, town, period)
-            j = judge(rec.extended.get(key, due), rec.reports.get(key), ctx.today, ctx.cal, ctx.warn)
-            owed = () if j.colour in FINISHED else (Item("report", f"{period} 月报", town=town, period=period),)
+            j = ctx.judge(rec.extended.get(key, due), rec.reports.get(key))
+            owed = () if j.colour in FINISHED else (Item("report", what, town=town, period=period),)
             rows.append(Row(s.task_no, s.task_text, s.deadline.text, town, "town", "report", j,
-                            tuple(i.label for i in owed), f"月报 {period}", s.title, period=period, owed=owed,
+                            (what,) if owed else (), label, s.title, period=period, owed=owed,
                             tracked=True, review=rec.review(*key), extension=rec.extension(*key)))
     return rows
 
@@ -313,10 +338,10 @@ def _collector_row(s: Share, rec: Records, ctx: Context) -> Row:
         missing = tuple(f"{t} {period} 月报" for t in towns
                         if (r := rec.reports.get((s.task_no, t, period))) is None or r > ctx.today)
         if missing:
-            j = judge(due, None, ctx.today, ctx.cal, ctx.warn)
+            j = ctx.judge(due, None)
             return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, missing,
                        title=s.title, tracked=True)
     last = months[-1] if months else None
     done = all_done((rec.reports.get((s.task_no, t, last[0])) for t in towns), ctx.today) if last else None
-    j = judge(last[1] if last else None, done, ctx.today, ctx.cal, ctx.warn)
+    j = ctx.judge(last[1] if last else None, done)
     return Row(s.task_no, s.task_text, s.deadline.text, s.unit, s.unit_kind, s.role, j, title=s.title, tracked=True)

@@ -6,16 +6,17 @@ hand from the Excel sheet. Every item due in the period (a unit's share of a tas
     on time 100;  late  share − min(cap, penalty × working days late, share);  not done 0
     share = 100 × completion / (on_time + completion)
 
-a part's points are its items' mean (tasks; and 月报, towns only), and the score is the parts' mean weighted
-by on_time + completion and by reports. Nothing floors the score: lateness only ever takes back part of
-what finishing earned, so finishing late always scores at least as much as not finishing, and a unit's
-score moves with every item it finishes.
+a part's points are its items' mean (tasks; and 月报, towns only) — a task share weighed by the unit's role in
+the task when the plan sets `evaluation.roles` (牵头, 配合) — and the score is the parts' mean weighted by
+on_time + completion and by reports, plus any adjustment a leader made for the period, with its reason.
+Nothing floors the score: lateness only ever takes back part of what finishing earned, so finishing late
+always scores at least as much as not finishing, and a unit's score moves with every item it finishes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -126,6 +127,12 @@ class Tally:
     done: int = 0  # on time or late
     late_days: int = 0  # working days late, summed over the items finished late
     deduction: float = 0.0  # what lateness took off the items finished late (each capped)
+    # The same with each item at its role's weight (evaluation.roles, scaled so the larger is 1): with 牵头 and 配合
+    # equal every item weighs exactly 1 and these equal the counts above to the last bit, so scores do not move.
+    w_due: float = 0.0
+    w_on_time: float = 0.0
+    w_late: float = 0.0
+    w_deduction: float = 0.0
 
     @property
     def late(self) -> int:
@@ -135,9 +142,29 @@ class Tally:
     def missed(self) -> int:
         return self.due - self.done
 
+    @property
+    def w_missed(self) -> float:
+        return self.w_due - self.w_on_time - self.w_late
+
     def points(self, share: float) -> float:
-        """0–100: the mean of the items' points (on time 100, late `share` less the deduction, not done 0)."""
-        return (100 * self.on_time + share * self.late - self.deduction) / self.due
+        """0–100: the items' weighted mean (on time 100, late `share` less the deduction, not done 0)."""
+        return (100 * self.w_on_time + share * self.w_late - self.w_deduction) / self.w_due
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """Points a leader added to or took from a unit's score for a quarter or a year (`fuquan score adjust`), and
+    why. Never removed: an entry is undone by an opposite one, and both stay on the record and in the tables."""
+
+    unit: str
+    period: str  # 2024Q2 | 2024
+    points: float
+    reason: str
+    by: str
+    on: date  # the day it was made, in the plan's time zone
+
+    def __str__(self) -> str:
+        return f"{self.points:+g} 分: {self.reason} ({self.by} {self.on.isoformat()})"
 
 
 @dataclass(frozen=True)
@@ -149,8 +176,19 @@ class Score:
     workdays_late: int  # every item due, overdue or finished late: the last tie-break
     rates: dict[str, float]  # on_time / completion / reports, as fractions; only those that apply
     parts: dict[str, float]  # tasks / reports: each part's points (0–100), only those that count
-    score: float
+    score: float  # with the adjustments' points
     lost: tuple[str, ...]
+    adjustments: tuple[Adjustment, ...] = ()
+
+    @property
+    def adjusted(self) -> float:
+        """The adjustments' points together (0 when an entry was undone by its opposite)."""
+        return round(sum((a.points for a in self.adjustments), 0.0), 1)
+
+    @property
+    def base(self) -> float:
+        """The score as the items earned it, before any adjustment."""
+        return round(self.score - self.adjusted, 1)
 
     @property
     def done(self) -> int:
@@ -179,15 +217,19 @@ def score_units(rows: list[Row], start: date, end: date, weights: Weights) -> li
     return [_score(unit, rs, weights) for unit, rs in by_unit.items()]
 
 
-def _tally(rs: list[Row], w: Weights) -> Tally:
-    late = [r.judgement.workdays_late for r in rs if r.judgement.colour == DONE_LATE]
+def _tally(rs: list[Row], w: Weights, weigh: Callable[[Row], float] = lambda r: 1.0) -> Tally:
     share = late_share(w)
+    late = [(r.judgement.workdays_late, weigh(r)) for r in rs if r.judgement.colour == DONE_LATE]
+    cut = [min(w.late_penalty_cap, w.late_penalty * n, share) for n, _ in late]
     return Tally(len(rs), sum(r.judgement.colour == DONE for r in rs), sum(r.judgement.colour in FINISHED for r in rs),
-                 sum(late), sum(min(w.late_penalty_cap, w.late_penalty * n, share) for n in late))
+                 sum(n for n, _ in late), sum(cut), sum(weigh(r) for r in rs),
+                 sum(weigh(r) for r in rs if r.judgement.colour == DONE), sum(k for _, k in late),
+                 sum(c * k for c, (_, k) in zip(cut, late, strict=True)))
 
 
 def _score(unit: str, rs: list[Row], w: Weights) -> Score:
-    tasks = _tally([r for r in rs if r.role != "report"], w)
+    top = max(w.lead, w.partner)
+    tasks = _tally([r for r in rs if r.role != "report"], w, lambda r: w.role_weight(r.role) / top)
     reports = _tally([r for r in rs if r.role == "report"], w)
     rates: dict[str, float] = {}
     if tasks.due:
@@ -204,15 +246,27 @@ def _score(unit: str, rs: list[Row], w: Weights) -> Score:
     for k, t, what, unit_word in (("tasks", tasks, "", "项"), ("reports", reports, "月报", "期")):
         if k not in weight:
             continue
-        scale = weight[k] / total / t.due  # one item's points → points of the score
+        scale = weight[k] / total / t.w_due  # one item's points (at weight 1) → points of the score
         if t.missed:
-            lost.append(f"{what}未{'报' if what else '完成'} {t.missed} {unit_word} (扣 {scale * 100 * t.missed:.1f} 分)")
+            lost.append(f"{what}未{'报' if what else '完成'} {t.missed} {unit_word} (扣 {scale * 100 * t.w_missed:.1f} 分)")
         if t.late:
-            minus = scale * (t.late * (100 - share) + t.deduction)
+            minus = scale * (t.w_late * (100 - share) + t.w_deduction)
             lost.append(f"{what}逾期{'报送' if what else '完成'} {t.late} {unit_word}, 共逾期 {t.late_days} 个工作日"
                         f" (扣 {minus:.1f} 分)")
     late = sum(r.judgement.workdays_late for r in rs if r.judgement.colour in (RED, DONE_LATE))
     return Score(unit, rs[0].unit_kind, tasks, reports, late, rates, parts, round(score, 1), tuple(lost))
+
+
+def adjust(scores: list[Score], adjustments: Iterable[Adjustment]) -> tuple[list[Score], list[Adjustment]]:
+    """Each unit's score moved by its adjustments' points, the entries kept beside it for their reasons; and apart,
+    the adjustments of units with nothing due in the period (no score to move), to be listed as such."""
+    mine: dict[str, list[Adjustment]] = {}
+    for a in adjustments:
+        mine.setdefault(a.unit, []).append(a)
+    out = [replace(s, score=round(s.score + sum(a.points for a in mine[s.unit]), 1), adjustments=tuple(mine[s.unit]))
+           if s.unit in mine else s for s in scores]
+    scored = {s.unit for s in scores}
+    return out, [a for unit, entries in mine.items() if unit not in scored for a in entries]
 
 
 def rank(scores: list[Score]) -> list[tuple[int, Score]]:

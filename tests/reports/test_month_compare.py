@@ -50,29 +50,39 @@ def section(text: str, head: str) -> str:
 
 
 def listed(compare: str, head: str) -> dict[int, set[tuple[str, str]]]:
-    """The list under **<head> N 项:** as task → {(label, unit)}; each task must be on one line."""
+    """The list under **<head> N 项:** as task → {(label, unit)}: grouped by kind of unit, one line per unit
+    (`- unit: 任务N「简称」[ label、label]; 任务M「…」`), each unit on one line only."""
     if f"**{head}" not in compare:
         return {}
-    block = compare.split(f"**{head}", 1)[1].split("\n\n", 2)[1]
+    block = compare.split(f"**{head}", 1)[1].split("\n**", 1)[0]
     out: dict[int, set[tuple[str, str]]] = {}
-    for line in block.splitlines():
-        m = re.fullmatch(r"- 任务(\d+)「[^」]+」(: | )(.+)", line)
-        assert m, line
-        assert int(m[1]) not in out, f"task {m[1]} on two lines"
-        items: set[tuple[str, str]] = set()
-        for i, part in enumerate(m[3].split("; ")):
-            label, units = ("", part) if i == 0 and m[2] == ": " else part.split(": ", 1)
-            items |= {(label, u) for u in units.split("、")}
-        out[int(m[1])] = items
+    units: set[str] = set()
+    for line in block.splitlines()[1:]:
+        if not line.startswith("- "):
+            assert line == "" or re.fullmatch(r"\S+ \(\d+ 个\):", line), line
+            continue
+        unit, items = line[2:].split(": ", 1)
+        assert unit not in units, f"{unit} on two lines"
+        units.add(unit)
+        for item in items.split("; "):
+            m = re.fullmatch(r"任务(\d+)「[^」]+」(?: (.+))?", item)
+            assert m, item
+            out.setdefault(int(m[1]), set()).update((label, unit) for label in (m[2] or "").split("、"))
     return out
 
 
-def overdue_table(text: str) -> dict[tuple[int, str, str], str]:
-    """§五 逾期事项: (task, label, unit) → due date."""
+def overdue_table(text: str, year: str) -> dict[tuple[int, str, str], str]:
+    """§五 逾期事项, a table per kind of unit and a row per unit: (task, label, unit) → due date."""
     out = {}
-    for line in section(text, "五、逾期事项").splitlines()[4:]:
-        unit, task, label, due, _ = (c.strip() for c in line.strip("|").split("|"))
-        out[(int(task.split()[0]), label, unit)] = due
+    for line in section(text, "五、逾期事项").splitlines():
+        if not line.startswith("| ") or line.startswith("| 单位 |"):
+            continue
+        unit, count, items = (c.strip() for c in line.strip("|").split("|"))
+        for item in items.split("; "):
+            m = re.fullmatch(r"任务(\d+)「[^」]+」(?: (.+))? \((\d+)月(\d+)日到期, 逾期 \d+ 个工作日\)", item)
+            assert m, item
+            out[(int(m[1]), m[2] or "", unit)] = f"{year}-{int(m[3]):02d}-{int(m[4]):02d}"
+        assert len(items.split("; ")) == int(count)
     return out
 
 
@@ -108,7 +118,7 @@ def test_an_unclosed_last_month_is_computed_at_its_close_day_and_a_closed_one_re
     assert f"上月未关账, 对比按上月 ({int(prev[5:])}月) 关账日 {c.prev_close[5:]} 的数据计算" in compare
     new, late = listed(compare, "新完成"), listed(compare, "新增逾期")
     assert new[2] == {("", c.town)}  # its letters, all signed after last month closed
-    due = overdue_table(text)
+    due = overdue_table(text, y)
     assert any(task == c.old_task for task, _, _ in due) and c.old_task not in late
     assert late and all(due[(task, label, unit)] >= c.prev_close for task, items in late.items()
                         for label, unit in items)  # nothing late by last month's close day is "new"

@@ -137,7 +137,7 @@ def test_june_diff_lists_exactly_the_changes(seeded) -> None:  # type: ignore[no
     assert diff.newly_overdue == ["花桥镇 任务14 月报 2023-05"]
     assert diff.figures == [("湾沚镇", "审批办件量", 10, 15)]
     text = render.markdown(gather.monthly(engine, stored(engine, plan_id), "2023-06", date(2023, 12, 31)))
-    assert "| 湾沚镇 | 审批办件量 | 10 | 15 | +5 |" in text and "**新增逾期 1 项:**\n\n- 任务14「月报报送」 月报 2023-05: 花桥镇" in text
+    assert "| 湾沚镇 | 审批办件量 | 10 | 15 | +5 |" in text and "**新增逾期 1 项:**\n\n各镇 (1 个):\n\n- 花桥镇: 任务14「月报报送」 月报 2023-05" in text
 
 
 def sheet_rows(ws) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
