@@ -144,8 +144,10 @@ def fits(browser: Browser) -> int:
 
 
 def board_of(ctx: Context) -> str:
+    """今日督办 and its by-town and by-unit detail table."""
     with reading(ctx.engine) as session:
-        return board.markdown(snapshot(session, ctx.plan, date.fromisoformat(TODAY)), [])
+        snap = snapshot(session, ctx.plan, date.fromisoformat(TODAY))
+    return board.markdown(snap, []) + "\n\n" + board.rollup_tables(snap)
 
 
 def cells(markdown: str, first: str) -> list[str]:
@@ -218,6 +220,9 @@ def test_a_town_answers_and_the_office_decides(site: Site, browser: Browser, run
     browser.call("Page.navigate", url=base + "/u")  # no session, no page
     browser.wait_for("document.querySelector('#message')?.innerText.includes('请重新点击督办消息中的专属链接')", timeout=15)
     browser.call("Page.navigate", url=unit_links.personal_link(site.ctx, "专班", NOW, member=MEMBER))
+    arrive(browser, base, "/office/board")  # a member's link opens the board; its 反馈与审批 link the queues
+    assert "督办看板" in browser.text("header")  # type: ignore[operator]
+    browser.call("Page.navigate", url=base + "/office")
     arrive(browser, base, "/office")
     assert f"当前办理人: {MEMBER}" in browser.text("header")  # type: ignore[operator]
     assert browser.js("document.querySelectorAll('tr[data-feedback]').length") == 1
