@@ -26,7 +26,7 @@ def test_two_workers_run_the_deployed_flows() -> None:
                        cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "结果: 4/4 次运行完成" in r.stdout, r.stdout
-    assert "已向工作池 fuquan 登记 5 个流程" in r.stdout
+    assert "已向工作池 fuquan 登记 6 个流程" in r.stdout  # (sync, the four reports and checks, the backup)
     sent = re.search(r"发出的消息: (\d+) 条, 其中不重复 (\d+) 条", r.stdout)
     assert sent and int(sent[1]) == int(sent[2]) >= 19, r.stdout  # 19 reminder messages + report summaries
     subprocess.run(["rm", "-rf", str(ROOT / "data" / name)], check=False)
