@@ -91,15 +91,16 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def started(term: Terminal, api: str, since: float) -> bool:
-    """The server answers and serve's runner is polling for its five deployments."""
-    if "已登记 5 个定时流程" not in term.text:
+    """The server answers and serve's runner is polling for its six deployments (the plan's five schedules, the
+    backup among them, and sync)."""
+    if "已登记 6 个定时流程" not in term.text:
         return False
     try:
         found = httpx.post(f"{api}/deployments/filter", json={"offset": 0, "limit": 50}, timeout=5).json()
     except httpx.HTTPError:
         return False
     polled = [datetime.fromisoformat(d["last_polled"]).timestamp() for d in found if d.get("last_polled")]
-    return len(found) == 5 and len(polled) == 5 and min(polled) >= since - 1
+    return len(found) == 6 and len(polled) == 6 and min(polled) >= since - 1
 
 
 @pytest.mark.parametrize("piped", [False, True], ids=["make-run", "make-run-tee"])
