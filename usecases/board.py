@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from fuquan.plans.plan import UNIT_KINDS
 from fuquan.tracking.judge import COLOURS, GREEN, RED, YELLOW, RollUp
 from fuquan.tracking.ledger import Row
 from fuquan.tracking.states import Colour, Extension, Review
@@ -20,8 +21,6 @@ from models.db import reading
 
 from .context import Context
 from .reads import status_rows
-
-TOWN_KINDS = ("镇", "乡", "街道")
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def board(ctx: Context, today: date, filters: Filters = Filters()) -> Board:
     totals = {c: sum(t.rollup.counts[c] for t in tasks) for c in COLOURS}
     red = [r for r in rows if r.judgement.colour == RED]
     names = ctx.plan.plan.units
-    towns = [u.name for u in names if u.kind in TOWN_KINDS]
+    towns = [u.name for u in names if UNIT_KINDS.get(u.kind) == "town"]
     shown = sorted((r for r in red if _kept(r, filters)), key=lambda r: (-r.judgement.workdays_late, r.unit, r.task_no))
     sp = ctx.plan
     with reading(ctx.engine) as session:
