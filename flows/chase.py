@@ -3,7 +3,7 @@ more and escalated to the task's lead unit and the 专班 — DingTalk's "N 人�
 
 Runs at the end of the daily reminder run, through the same outbox: the repeat's key is `again|<key>` and each
 escalation's `unacked|<key>|<to>`, so however often the run goes, each happens once. Only where units have a way
-to acknowledge (personal links, or Slack buttons): without one, nobody could, and chasing would be noise.
+to acknowledge (personal links, Slack buttons, DingTalk or WeCom cards): without one, nobody could, and chasing would be noise.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ Facts = tuple[int, str, date, int]  # task, the unit that has not acknowledged, 
 def chase(ctx: Context, today: date, now: datetime, occasion: Occasion) -> tuple[int, list[int]]:
     """Queue the repeats and escalations due today: (how many reminders were sent again, the messages to deliver)."""
     sp, s = ctx.plan, ctx.settings
-    if s.link_secret is None and s.slack_app_token is None and s.slack_signing_secret is None:
+    cards = s.dingtalk is not None or (s.wecom is not None and s.wecom.token is not None)  # 签收 from a card
+    if s.link_secret is None and s.slack_app_token is None and s.slack_signing_secret is None and not cards:
         return 0, []
     policy, cal = sp.plan.answers, sp.plan.work_calendar()
     with reading(ctx.engine) as session:

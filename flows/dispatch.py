@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -26,14 +26,14 @@ from sqlmodel import Session
 
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.errors import NotificationError
-from fuquan.plans.plan import Plan
-from fuquan.plans.policy import ZHUANBAN, Channels, Destination
+from fuquan.plans.plan import Person, Plan
+from fuquan.plans.policy import PERSON_KINDS, ZHUANBAN, Channels, Destination
 from fuquan.tracking.judge import RED, YELLOW
 from fuquan.tracking.ledger import Row
 from fuquan.tracking.reminders import Reminder, by_recipient, due_reminders
 from fuquan.tracking.states import Colour
 from fuquan.words.messages import Message, Occasion, compose, notice, year_over
-from models import outbox
+from models import outbox, reach
 from models.db import reading, transaction
 from models.ledger_io import load_ledger
 from notifications.base import Outgoing, redact
@@ -208,7 +208,8 @@ def _enqueue(session: Session, plan_id: int, today: date, now: datetime, p: Plan
 ENQUEUE_CHUNK = 50  # recipients whose messages are queued in one transaction
 
 # Slack takes about one message per second per channel; the robots about twenty a minute.
-PACE = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0}
+PACE = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0, "dingtalk-app": 0.5, "wecom-app": 0.5}
+PERSON_CHANNELS = set(PERSON_KINDS.values())
 Claimed = tuple[int, bool, Outgoing, str]
 
 
@@ -224,8 +225,11 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     with transaction(engine, plan=plan_id) as session:
         taken = outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead, only=only, settle=settle)
     link = link_maker(ctx, now)  # (reads the database: never inside the write transaction above)
+    people = ctx.plan.plan.people_of  # (a unit's contacts, for the channels that reach persons)
     claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target), Message.from_dict(m.body),
-                                           m.created_at, link(m.recipient), m.recipient != ZHUANBAN and not m.forwarded_for),
+                                           m.created_at, link(m.recipient), m.recipient != ZHUANBAN and not m.forwarded_for,
+                                           tuple(p.on(m.dest_kind) or "" for p in people(m.recipient, m.dest_kind))
+                                           if m.dest_kind in PERSON_CHANNELS else ()),
                 m.recipient) for m, doubt in taken]
     lanes: dict[Destination, list[Claimed]] = {}
     for item in claimed:
@@ -256,7 +260,7 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
             wait = last + pace.get(item[2].destination.kind, 1.0) - time.monotonic()
             if last and wait > 0:
                 time.sleep(wait)
-            outcome = _send_one(engine, plan_id, report.run, router, item)
+            outcome = _send_one(engine, plan_id, report.run, router, item, ctx.plan.plan.people, now)
             last = time.monotonic()  # from the answer: the channel saw the post no later than this
             with lock:
                 report.outcomes.append(outcome)
@@ -275,7 +279,8 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
                                    f"其余 {len(untried)} 条消息留待下次运行发送")
 
 
-def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Claimed) -> Outcome:
+def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Claimed,
+              people: tuple[Person, ...] = (), now: datetime | None = None) -> Outcome:
     mid, doubt, out, recipient = item
     label, secrets = _label(out.destination), router.secrets()
     trail: list[tuple[str, str]] = []
@@ -299,6 +304,11 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
         for step, step_code in trail[:-1] if result != "sent" else trail:
             outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
+        if result in ("sent", "reconciled") and out.people:  # whom it reached, for their presses and the desk
+            names = {p.on(out.destination.kind): p.name for p in people if p.unit == recipient}
+            reach.record_sent(session, plan_id=plan_id, message_id=mid, platform=out.destination.kind.removesuffix("-app"),
+                              track=out.track, unit=recipient, people=[(i, names.get(i, i)) for i in out.people],
+                              now=now or datetime.now(UTC))
     return Outcome(recipient, label, result, code, detail, stop)
 
 

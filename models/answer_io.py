@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -160,21 +161,33 @@ def open_extension(session: Session, plan_id: int, task_id: int, unit_id: int, p
         ExtensionRow.period == period, ExtensionRow.state == ASKED)).first()
 
 
+# built once each and run with bound values (building a statement per call was a unit page's main CPU cost)
+_PLANS: Any = bindparam("plans", expanding=True)
+_UNIT: Any = bindparam("unit")
+_STATES: dict[tuple[str, bool], Any] = {}
+
+
+def _states_stmt(which: str, per_unit: bool) -> Any:
+    stmt = _STATES.get((which, per_unit))
+    if stmt is None:
+        row: Any = FeedbackRow if which == "feedback" else ExtensionRow
+        extra = [col(row.state)] if which == "feedback" else [col(row.state), col(row.new_due)]
+        stmt = (sa_select(col(row.task_id), col(row.unit_id), col(row.period), *extra)
+                .where(col(row.plan_id).in_(_PLANS)).order_by(col(row.id)))
+        if per_unit:
+            stmt = stmt.where(col(row.unit_id) == _UNIT)
+        stmt = _STATES.setdefault((which, per_unit), stmt)
+    return stmt
+
+
 def review_states(session: Session, plan_ids: list[int], unit_id: int | None = None) -> dict[tuple[int, int, str], str]:
     """(task id, unit id, period) → the state of its latest feedback (of one unit's only, given `unit_id`)."""
-    stmt = (select(FeedbackRow.task_id, FeedbackRow.unit_id, FeedbackRow.period, FeedbackRow.state)
-            .where(col(FeedbackRow.plan_id).in_(plan_ids)).order_by(col(FeedbackRow.id)))
-    if unit_id is not None:
-        stmt = stmt.where(FeedbackRow.unit_id == unit_id)
-    return {(t, u, p): s for t, u, p, s in session.exec(stmt)}  # type: ignore[call-overload]
+    rows = session.connection().execute(_states_stmt("feedback", unit_id is not None), {"plans": plan_ids, "unit": unit_id})
+    return {(t, u, p): s for t, u, p, s in rows}
 
 
 def extension_states(session: Session, plan_ids: list[int], unit_id: int | None = None) -> list[tuple[int, int, str, str, date]]:
     """(task id, unit id, period, state, new due) of every extension request (of one unit's), oldest first."""
-    stmt = (sa_select(col(ExtensionRow.task_id), col(ExtensionRow.unit_id), col(ExtensionRow.period),
-                      col(ExtensionRow.state), col(ExtensionRow.new_due))
-            .where(col(ExtensionRow.plan_id).in_(plan_ids)).order_by(col(ExtensionRow.id)))
-    if unit_id is not None:
-        stmt = stmt.where(col(ExtensionRow.unit_id) == unit_id)
-    return [tuple(r) for r in session.connection().execute(stmt)]  # type: ignore[misc]
+    rows = session.connection().execute(_states_stmt("extension", unit_id is not None), {"plans": plan_ids, "unit": unit_id})
+    return [tuple(r) for r in rows]  # type: ignore[misc]
 

@@ -35,7 +35,7 @@ from sqlmodel import Session, create_engine
 
 from fuquan.errors import StorageError, Unavailable
 
-from . import answers, items, outbox, snapshots, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from . import answers, items, outbox, reach, snapshots, tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from .migrate import ensure_schema
 
 LOCKED = "数据库正被其他进程写入, 等待 {seconds} 秒仍未轮到; 请稍后重试 (未写入任何内容)"

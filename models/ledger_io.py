@@ -7,12 +7,12 @@ thousands, costs the same dozen queries per batch as one plan does. Single-plan 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlmodel import Session, col
 
 from fuquan.dates.workdays import WorkCalendar
@@ -65,37 +65,67 @@ def _cols(*columns: Any) -> Select[Any]:
     return select(*columns)  # (SQLModel's fields are typed as values, which select()'s overloads refuse)
 
 
-def _q(session: Session, stmt: Any) -> Iterator[Any]:
+def _q(session: Session, stmt: Any, values: dict[str, Any] | None = None) -> Iterator[Any]:
     """Plain rows (no ORM objects to build), fetched in blocks: iterating a result directly costs one DBAPI
     fetchone() per row, which at a province's 60,000 rows was as much as the database's own work."""
-    for block in session.connection().execute(stmt).partitions(FETCH):
+    for block in session.connection().execute(stmt, values or {}).partitions(FETCH):
         yield from block
 
 
+# Statements are built once per shape and reused with bound values: building a SELECT (its clauses, its cache
+# key) cost a third of a unit page's CPU when it was done a dozen times per request. `ids` (the plans), `unit` (one
+# unit's page), `with_tasks` (a town's 月报 collector shares) and `tasks` (the tasks asked about) are bound values.
+_IDS: Any = bindparam("ids", expanding=True)
+_UNIT: Any = bindparam("unit")
+_WITH: Any = bindparam("with_tasks", expanding=True)
+_TASKS: Any = bindparam("tasks", expanding=True)
+_STMTS: dict[tuple[object, ...], Any] = {}
+
+
+def _stmt(key: tuple[object, ...], build: Callable[[], Any]) -> Any:
+    stmt = _STMTS.get(key)
+    if stmt is None:
+        stmt = _STMTS.setdefault(key, build())
+    return stmt
+
+
+def _of_plans(model: Any, tasks: bool) -> list[Any]:
+    """The conditions every read shares: the item's task is an active task of the plans (and one of `tasks`)."""
+    return [col(TaskRow.plan_id).in_(_IDS), col(TaskRow.active)] + ([col(model.task_id).in_(_TASKS)] if tasks else [])
+
+
+def _shares_stmt(per_unit: bool, tasks: bool) -> Any:
+    def build() -> Any:
+        stmt = (_cols(AssignmentRow.task_id, AssignmentRow.unit_id, AssignmentRow.role, AssignmentRow.status,
+                      AssignmentRow.completed_on)
+                .join(TaskRow, col(TaskRow.id) == AssignmentRow.task_id)
+                .where(*_of_plans(AssignmentRow, tasks), col(AssignmentRow.active))
+                .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
+        if per_unit:
+            stmt = stmt.where(or_(col(AssignmentRow.unit_id) == _UNIT, col(AssignmentRow.task_id).in_(_WITH)))
+        return stmt
+    return _stmt(("shares", per_unit, tasks), build)
+
+
 def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | None = None,
-                 with_tasks: tuple[int, ...] = ()) -> dict[int, Ledger]:
+                 with_tasks: tuple[int, ...] = (), tasks: tuple[int, ...] | None = None) -> dict[int, Ledger]:
     """Every plan's shares and records; with `unit_id`, that unit's shares only, plus every share of the task ids
-    `with_tasks` (a unit's own page: a town's 月报 rows come from its collector's share). The records are still
-    the plan's, since a department's share is judged from every town's items."""
+    `with_tasks` (a unit's own page: a town's 月报 rows come from its collector's share); with `tasks` (task ids),
+    those tasks' only. The records are still the plan's, since a department's share is judged from every town's
+    items."""
     out = {p.id: Ledger(p) for p in plans}
     ids = list(out)
-    tasks: dict[int, tuple[int, int]] = {}  # task id → (plan id, task no)
+    task_of: dict[int, tuple[int, int]] = {}  # task id → (plan id, task no)
     for p in plans:
-        tasks.update({tid: (p.id, no) for no, tid in p.task_ids.items()})
+        task_of.update({tid: (p.id, no) for no, tid in p.task_ids.items()})
     # what every share of a task repeats, looked up once per task, not once per share (the short title is
     # computed: a province's 1,500 tasks have 22,300 shares)
     of_task = {tid: (t.no, t.text, t.deadline, t.track, t.title) for p in plans for t in p.plan.tasks
                if (tid := p.task_ids.get(t.no)) is not None}
     kinds = {p.id: {u.name: u.kind for u in p.plan.units} for p in plans}
-    stmt = (_cols(AssignmentRow.task_id, AssignmentRow.unit_id, AssignmentRow.role, AssignmentRow.status,
-                   AssignmentRow.completed_on)
-            .join(TaskRow, col(TaskRow.id) == AssignmentRow.task_id)
-            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(AssignmentRow.active))
-            .order_by(col(AssignmentRow.task_id), col(AssignmentRow.position)))
-    if unit_id is not None:
-        stmt = stmt.where(or_(col(AssignmentRow.unit_id) == unit_id, col(AssignmentRow.task_id).in_(with_tasks)))
-    for tid, uid, role, status, completed_on in _q(session, stmt):
-        pid = tasks[tid][0]
+    values: dict[str, Any] = {"ids": ids, "unit": unit_id, "with_tasks": list(with_tasks), "tasks": list(tasks or ())}
+    for tid, uid, role, status, completed_on in _q(session, _shares_stmt(unit_id is not None, tasks is not None), values):
+        pid = task_of[tid][0]
         no, text, deadline, track, title = of_task[tid]
         unit = out[pid].stored.names[uid]
         out[pid].shares.append(Share(no, text, deadline, track, unit, kinds[pid][unit], role, status, completed_on,
@@ -103,81 +133,89 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
     for ledger in out.values():
         ledger.shares.sort(key=lambda s: s.task_no)
     names = {uid: n for p in plans for uid, n in p.names.items()}
-    only = _only(unit_id, plans[0].plan.unit(names[unit_id]).kind != "department") if unit_id is not None else {}
-    _records(session, ids, tasks, names, out, only=only, unit_id=unit_id)
+    mode = "" if unit_id is None else "dept" if plans[0].plan.unit(names[unit_id]).kind == "department" else "town"
+    _records(session, values, task_of, names, out, mode=mode, tasks=tasks is not None, unit_id=unit_id)
     if unit_id is not None:
         for ledger in out.values():
             ledger.only = names[unit_id]
     return out
 
 
-def _only(unit_id: int, town: bool) -> dict[Any, Any]:
-    """For one unit's page, the item rows its rows are judged from: a town's own items; a department's own
-    letters and training (its 月报 collecting reads every town's reports)."""
-    mine: dict[Any, Any] = {LetterRow: LetterRow.department_id == unit_id, TrainingPlanRow: TrainingPlanRow.department_id == unit_id,
-                            TrainingDoneRow: TrainingDoneRow.department_id == unit_id,
-                            PeriodStatusRow: PeriodStatusRow.unit_id == unit_id}
-    if town:
-        mine |= {LetterRow: LetterRow.town_id == unit_id, TrainingDoneRow: TrainingDoneRow.town_id == unit_id,
-                 ExamSittingRow: ExamSittingRow.town_id == unit_id, ExamTownRow: ExamTownRow.town_id == unit_id,
-                 MonthlyReportRow: MonthlyReportRow.town_id == unit_id}
+def _only(mode: str) -> dict[Any, Any]:
+    """For one unit's page (`mode` dept or town), the item rows its rows are judged from: a town's own items; a
+    department's own letters and training (its 月报 collecting reads every town's reports)."""
+    if not mode:
+        return {}
+    mine: dict[Any, Any] = {LetterRow: LetterRow.department_id == _UNIT, TrainingPlanRow: TrainingPlanRow.department_id == _UNIT,
+                            TrainingDoneRow: TrainingDoneRow.department_id == _UNIT,
+                            PeriodStatusRow: PeriodStatusRow.unit_id == _UNIT}
+    if mode == "town":
+        mine |= {LetterRow: LetterRow.town_id == _UNIT, TrainingDoneRow: TrainingDoneRow.town_id == _UNIT,
+                 ExamSittingRow: ExamSittingRow.town_id == _UNIT, ExamTownRow: ExamTownRow.town_id == _UNIT,
+                 MonthlyReportRow: MonthlyReportRow.town_id == _UNIT}
     return mine
 
 
-def _items(session: Session, model: Any, ids: list[int], *columns: Any, only: dict[Any, Any]) -> Iterator[Any]:
+def _items(session: Session, model: Any, *, names: tuple[str, ...], values: dict[str, Any], mode: str,
+           tasks: bool) -> Iterator[Any]:
     """Rows of an item table whose task is an active task of one of the plans (and, for one unit's page, its own)."""
-    stmt = (_cols(model.task_id, *columns).join(TaskRow, col(TaskRow.id) == model.task_id)
-            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active)))
-    if model in only:
-        stmt = stmt.where(only[model])
-    return iter(_q(session, stmt))
+    def build() -> Any:
+        only = _only(mode)
+        stmt = (_cols(model.task_id, *(getattr(model, n) for n in names)).join(TaskRow, col(TaskRow.id) == model.task_id)
+                .where(*_of_plans(model, tasks)))
+        return stmt.where(only[model]) if model in only else stmt
+    return iter(_q(session, _stmt((model.__name__, names, mode, tasks), build), values))
 
 
-def _records(session: Session, ids: list[int], tasks: dict[int, tuple[int, int]], name: dict[int, str],
-             out: dict[int, Ledger], *, only: dict[Any, Any], unit_id: int | None) -> None:
-    of_task = {tid: (out[pid].records, no) for tid, (pid, no) in tasks.items()}
+def _held_stmt(mode: str, tasks: bool) -> Any:
+    def build() -> Any:
+        only = _only(mode)
+        return (_cols(ExamSittingRow.task_id, ExamSittingRow.town_id, func.min(ExamSittingRow.exam_on))
+                .join(TaskRow, col(TaskRow.id) == ExamSittingRow.task_id)
+                .where(*_of_plans(ExamSittingRow, tasks), col(ExamSittingRow.sat).is_not(None),
+                       *([only[ExamSittingRow]] if ExamSittingRow in only else []))
+                .group_by(col(ExamSittingRow.task_id), col(ExamSittingRow.town_id)))
+    return _stmt(("held", mode, tasks), build)
+
+
+def _records(session: Session, values: dict[str, Any], tasks_of: dict[int, tuple[int, int]], name: dict[int, str],
+             out: dict[int, Ledger], *, mode: str, tasks: bool, unit_id: int | None) -> None:
+    of_task = {tid: (out[pid].records, no) for tid, (pid, no) in tasks_of.items()}
     rec = of_task.__getitem__  # task id → (its plan's records, task no): a dict lookup per item row, no Python call
+    k: dict[str, Any] = {"values": values, "mode": mode, "tasks": tasks}
 
-    for tid, dept, town, signed in _items(session, LetterRow, ids, LetterRow.department_id, LetterRow.town_id,
-                                          LetterRow.signed_on, only=only):
+    for tid, dept, town, signed in _items(session, LetterRow, names=("department_id", "town_id", "signed_on"), **k):
         if signed:
             r, no = rec(tid)
             r.letters[(no, name[dept], name[town])] = signed
-    for tid, dept, filed in _items(session, TrainingPlanRow, ids, TrainingPlanRow.department_id, TrainingPlanRow.filed_on, only=only):
+    for tid, dept, filed in _items(session, TrainingPlanRow, names=("department_id", "filed_on"), **k):
         r, no = rec(tid)
         r.training_plans[(no, name[dept])] = filed
-    for tid, dept, town, done in _items(session, TrainingDoneRow, ids, TrainingDoneRow.department_id,
-                                        TrainingDoneRow.town_id, TrainingDoneRow.completed_on, only=only):
+    for tid, dept, town, done in _items(session, TrainingDoneRow, names=("department_id", "town_id", "completed_on"), **k):
         r, no = rec(tid)
         r.training_done[(no, name[dept], name[town])] = done
-    held = (_cols(ExamSittingRow.task_id, ExamSittingRow.town_id, func.min(ExamSittingRow.exam_on))
-            .join(TaskRow, col(TaskRow.id) == ExamSittingRow.task_id)
-            .where(col(TaskRow.plan_id).in_(ids), col(TaskRow.active), col(ExamSittingRow.sat).is_not(None),
-                   *([only[ExamSittingRow]] if ExamSittingRow in only else []))
-            .group_by(col(ExamSittingRow.task_id), col(ExamSittingRow.town_id)))
-    for tid, town, first in _q(session, held):
+    for tid, town, first in _q(session, _held_stmt(mode, tasks), values):
         r, no = rec(tid)
         r.exams_held[(no, name[town])] = first
-    for tid, town, certified in _items(session, ExamTownRow, ids, ExamTownRow.town_id, ExamTownRow.certified_on, only=only):
+    for tid, town, certified in _items(session, ExamTownRow, names=("town_id", "certified_on"), **k):
         if certified:
             r, no = rec(tid)
             r.certified[(no, name[town])] = certified
-    for tid, town, period, submitted in _items(session, MonthlyReportRow, ids, MonthlyReportRow.town_id,
-                                               MonthlyReportRow.period, MonthlyReportRow.submitted_on, only=only):
+    for tid, town, period, submitted in _items(session, MonthlyReportRow, names=("town_id", "period", "submitted_on"), **k):
         r, no = rec(tid)
         r.reports[(no, name[town], period)] = submitted
-    for tid, unit, period, status, done in _items(session, PeriodStatusRow, ids, PeriodStatusRow.unit_id,
-                                                  PeriodStatusRow.period, PeriodStatusRow.status,
-                                                  PeriodStatusRow.completed_on, only=only):
+    for tid, unit, period, status, done in _items(session, PeriodStatusRow,
+                                                  names=("unit_id", "period", "status", "completed_on"), **k):
         if status == "已完成" and done:
             r, no = rec(tid)
             r.periods[(no, name[unit], period)] = done
+    ids = values["ids"]
     for (tid, unit, period), state in review_states(session, ids, unit_id).items():
-        if tid in tasks:
+        if tid in tasks_of:
             r, no = rec(tid)
             r.reviews[(no, name[unit], period)] = state
     for tid, unit, period, state, new_due in extension_states(session, ids, unit_id):
-        if tid in tasks:
+        if tid in tasks_of:
             r, no = rec(tid)
             r.extensions[(no, name[unit], period)] = state
             if state == Extension.GRANTED:  # the latest granted one holds (a later request may still wait)
@@ -197,5 +235,5 @@ def sweep(session: Session, plans: Iterable[PlanRow], *, batch: int = BATCH) -> 
 
 
 def load_ledger(session: Session, plan: StoredPlan, *, unit_id: int | None = None,
-                with_tasks: tuple[int, ...] = ()) -> Ledger:
-    return load_ledgers(session, [plan], unit_id=unit_id, with_tasks=with_tasks)[plan.id]
+                with_tasks: tuple[int, ...] = (), tasks: tuple[int, ...] | None = None) -> Ledger:
+    return load_ledgers(session, [plan], unit_id=unit_id, with_tasks=with_tasks, tasks=tasks)[plan.id]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, UniqueConstraint, func
+from sqlalchemy import JSON, DateTime, Index, UniqueConstraint, func, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from .tables import _ts, utcnow
@@ -97,7 +97,10 @@ def enqueue(session: Session, plan_id: int, day: date, recipient: str, reminders
                      body=body, created_at=(now or utcnow()).astimezone(UTC))
     session.add(msg)
     session.flush()
-    session.add_all(ReminderRow(plan_id=plan_id, message_id=msg.id or 0, **r) for r in reminders)  # type: ignore[arg-type]
+    # one executemany of plain rows: building 30,000 ORM objects cost a reminder run a third of its time
+    if reminders:
+        session.connection().execute(insert(ReminderRow), [{"plan_id": plan_id, "message_id": msg.id or 0, **r}
+                                                           for r in reminders])
     return msg
 
 

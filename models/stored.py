@@ -20,7 +20,7 @@ from fuquan.answers.rules import AnswerPolicy
 from fuquan.dates.deadline import Deadline
 from fuquan.dates.workdays import PlanCalendar
 from fuquan.errors import AmbiguousPlan, FuquanError, LookupFailed
-from fuquan.plans.plan import Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
+from fuquan.plans.plan import Group, Person, Plan, Section, Task, Track, Unit, Words, justice_bureau
 from fuquan.plans.policy import Channels, ReminderPolicy, Schedule, Weights
 from fuquan.plans.schema import PlanFile
 
@@ -133,7 +133,8 @@ def _plan(row: PlanRow, units: list[Any], groups: list[Group], tasks: list[Any])
                 ReminderPolicy.from_dict(s["reminders"]), Channels.from_dict(s["channels"]),
                 tuple(Schedule(**x) for x in s["schedules"]), Weights(**s["evaluation"]), _words(row, s),
                 tuple(s.get("decimal_figures", ())), PlanCalendar.from_dict(s.get("calendar", {})),
-                tuple(s.get("contacts", {}).items()), AnswerPolicy.from_dict(s.get("answers")))
+                tuple(s.get("contacts", {}).items()), AnswerPolicy.from_dict(s.get("answers")),
+                tuple(Person(**p) for p in s.get("people", ())))
 
 
 def _words(row: PlanRow, settings: dict[str, Any]) -> Words:

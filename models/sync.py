@@ -57,7 +57,7 @@ def sync_plan(session: Session, plan: Plan, *, source_text: str = "", by: str = 
                            "schedules": [s.as_dict() for s in plan.schedules], "evaluation": plan.weights.as_dict(),
                            "words": plan.words.as_dict(), "decimal_figures": list(plan.decimal_figures),
                            "calendar": plan.calendar.as_dict(), "contacts": dict(plan.contacts),
-                           "answers": plan.answers.as_dict()}}
+                           "answers": plan.answers.as_dict(), "people": [p.as_dict() for p in plan.people]}}
     if row is None:
         row = PlanRow(district=plan.district, year=plan.year, source=plan.source, **fields)
         session.add(row)

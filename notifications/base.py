@@ -3,6 +3,7 @@ already delivered (reconciliation), so an uncertain send is never repeated blind
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -25,11 +26,44 @@ class Webhook:
     secret: SecretStr | None = None
 
 
-def credential_values(slack_token: SecretStr | None, webhooks: dict[str, Webhook]) -> list[str]:
-    """Every credential value in play (the token, each robot's URL and signing secret), for redaction."""
+@dataclass(frozen=True)
+class DingTalkApp:
+    """The county's DingTalk app (its robot sends work-notice cards to persons; presses come back over Stream):
+    DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET, DINGTALK_ROBOT_CODE, DINGTALK_CARD_TEMPLATE_ID and, for tests or a
+    政务钉钉 gateway, DINGTALK_OPENAPI_ENDPOINT."""
+
+    client_id: str
+    client_secret: SecretStr
+    robot_code: str
+    template_id: str
+    api_base: str = "https://api.dingtalk.com"
+
+
+@dataclass(frozen=True)
+class WeComApp:
+    """The county's WeCom (企业微信) app: WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, and for its callback
+    WECOM_TOKEN and WECOM_AES_KEY; WECOM_API_BASE for tests."""
+
+    corp_id: str
+    agent_id: str
+    secret: SecretStr
+    token: SecretStr | None = None
+    aes_key: SecretStr | None = None
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+
+def credential_values(slack_token: SecretStr | None, webhooks: dict[str, Webhook],
+                      apps: tuple[DingTalkApp | WeComApp | None, ...] = ()) -> list[str]:
+    """Every credential value in play (the token, each robot's URL and signing secret, the apps' secrets), for
+    redaction."""
     out = [slack_token.get_secret_value()] if slack_token else []
     for hook in webhooks.values():
         out += [hook.url.get_secret_value()] + ([hook.secret.get_secret_value()] if hook.secret else [])
+    for app in apps:
+        if isinstance(app, DingTalkApp):
+            out.append(app.client_secret.get_secret_value())
+        elif isinstance(app, WeComApp):
+            out += [s.get_secret_value() for s in (app.secret, app.token, app.aes_key) if s]
     return out
 
 
@@ -43,11 +77,24 @@ class Outgoing:
     # `answerable`: a unit's own reminder in its own channel, which may carry Slack buttons
     link: str | None = None
     answerable: bool = False
+    # the platform ids (DingTalk userId / WeCom UserID) of the recipient unit's contacts, for the channels that
+    # reach persons (dingtalk-app, wecom-app); added at sending like the link
+    people: tuple[str, ...] = ()
+
+    @property
+    def track(self) -> str:
+        """Our own id of this message on a platform that takes one (DingTalk's outTrackId, WeCom's task_id): the
+        outbox key holds the unit's name, which neither accepts, so a digest of it ([0-9a-f], 34 characters)."""
+        return track_id(self.key)
 
     def text(self) -> str:
         """The message's plain text, ending with the way back when there is one."""
         text = self.message.text()
         return f"{text}\n\n签收、反馈进展、申请延期请点击: {self.link}" if self.link else text
+
+
+def track_id(key: str) -> str:
+    return "fq" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 class Notifier(Protocol):

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from fuquan.errors import NotificationError
 from fuquan.plans.policy import Destination
 
-from .base import Notifier, Webhook, credential_values, guard_logs
+from .base import DingTalkApp, Notifier, Webhook, WeComApp, credential_values, guard_logs
 from .console import ConsoleNotifier
 from .slack import DEFAULT_API_URL, SlackNotifier
 from .webhooks import WebhookNotifier
@@ -27,20 +27,24 @@ class Router:
     def __init__(self, *, console_file: Path | None = None, slack_token: SecretStr | None = None,
                  slack_api_url: str = DEFAULT_API_URL, webhooks: dict[str, Webhook] | None = None,
                  slack: Notifier | None = None, robots: dict[str, Notifier] | None = None,
-                 console: Notifier | None = None) -> None:
-        """Real notifiers are built from the credentials; `slack`, `robots` and `console` replace them
-        (tests pass notifications.fake.RecordingNotifier)."""
+                 console: Notifier | None = None, dingtalk: DingTalkApp | None = None, wecom: WeComApp | None = None,
+                 apps: dict[str, Notifier] | None = None, app_problems: tuple[str, ...] = ()) -> None:
+        """Real notifiers are built from the credentials; `slack`, `robots`, `apps` (by channel kind) and `console`
+        replace them (tests pass notifications.fake.RecordingNotifier)."""
         self.console: Notifier = console or ConsoleNotifier(console_file)
         self._token = slack_token
         self.slack: Notifier | None = slack or (SlackNotifier(slack_token, slack_api_url) if slack_token else None)
         self.webhooks = dict(webhooks or {})
         self._hooks: dict[str, Notifier] = dict(robots or {})
-        self.live = self.slack is not None or bool(self.webhooks) or bool(self._hooks)
+        self._dingtalk, self._wecom, self._problems = dingtalk, wecom, app_problems
+        self._apps: dict[str, Notifier] = dict(apps or {})
+        self.live = (self.slack is not None or bool(self.webhooks) or bool(self._hooks) or bool(self._apps)
+                     or dingtalk is not None or wecom is not None)
         guard_logs(self.secrets())
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
-        return credential_values(self._token, self.webhooks)
+        return credential_values(self._token, self.webhooks, (self._dingtalk, self._wecom))
 
     def destination(self, wanted: Destination | None) -> Destination:
         """Where a message will actually go (what the outbox records)."""
@@ -52,10 +56,18 @@ class Router:
         """Raise NotificationError(auth) if a channel about to be used has a bad credential."""
         if "slack" in kinds and self.slack is not None:
             self.slack.check()
+        for kind in kinds & {"dingtalk-app", "wecom-app"}:
+            try:
+                app = self.notifier(Destination(kind, ""))
+            except NotificationError:
+                continue  # not configured: each of its messages fails on its own and the 专班 hears which
+            app.check()
 
     def notifier(self, dest: Destination) -> Notifier:
         if dest.kind == "console":
             return self.console
+        if dest.kind in ("dingtalk-app", "wecom-app"):
+            return self._app(dest)
         if dest.kind == "slack":
             if self.slack is None:
                 raise NotificationError("destination", "no_token", dest.label(), "未设置环境变量 SLACK_BOT_TOKEN")
@@ -67,3 +79,27 @@ class Router:
                                         f"未设置环境变量 FUQUAN_WEBHOOK_{dest.target}")
             self._hooks[dest.target] = WebhookNotifier(dest.kind, dest.target, hook.url, hook.secret)
         return self._hooks[dest.target]
+
+    def _app(self, dest: Destination) -> Notifier:
+        """The DingTalk or WeCom app's notifier (one per run: it keeps the access token)."""
+        if dest.kind not in self._apps:
+            if dest.kind == "dingtalk-app" and self._dingtalk is not None:
+                from .dingtalk_app import DingTalkCardNotifier
+
+                d = self._dingtalk
+                self._apps[dest.kind] = DingTalkCardNotifier(client_id=d.client_id, client_secret=d.client_secret,
+                                                             robot_code=d.robot_code, template_id=d.template_id,
+                                                             api_base=d.api_base)
+            elif dest.kind == "wecom-app" and self._wecom is not None:
+                from .wecom_app import WeComAppNotifier
+
+                w = self._wecom
+                self._apps[dest.kind] = WeComAppNotifier(corp_id=w.corp_id, agent_id=w.agent_id, secret=w.secret,
+                                                         api_base=w.api_base)
+            else:
+                platform = "钉钉" if dest.kind == "dingtalk-app" else "企业微信"
+                said = next((p for p in self._problems if p.startswith(platform)), None)
+                variables = ("DINGTALK_CLIENT_ID、DINGTALK_CLIENT_SECRET、DINGTALK_ROBOT_CODE、DINGTALK_CARD_TEMPLATE_ID"
+                             if dest.kind == "dingtalk-app" else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")
+                raise NotificationError("destination", "no_app", dest.label(), said or f"未设置环境变量 {variables}")
+        return self._apps[dest.kind]

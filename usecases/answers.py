@@ -39,11 +39,14 @@ from .record import item_command, record_in
 
 Decided = TypeVar("Decided", FeedbackRow, ExtensionRow)  # what the 专班 (or a lead unit) decides on
 
+ACKED_BEFORE = "该提醒此前已签收"
+
+
 def acknowledge(ctx: Context, cmd: Acknowledge, *, actor: Actor, now: datetime) -> str:
     with transaction(ctx.engine, plan=ctx.plan.id) as session:
         open_plan(session, ctx.plan)
         n = io.acknowledge(session, ctx.plan, actor, cmd.unit, cmd.message_id, now)
-    return f"已签收该提醒 (含 {n} 项事项)" if n else "该提醒此前已签收"
+    return f"已签收该提醒 (含 {n} 项事项)" if n else ACKED_BEFORE
 
 
 def answering(sp: StoredPlan, task_no: int) -> list[str]:
@@ -58,7 +61,7 @@ def share_row(ctx: Context, unit: str, task_no: int, period: str, today: date) -
     sp = ctx.plan
     if unit not in answering(sp, task_no):
         raise NotYours("任务")
-    rows = [r for r in unit_rows(ctx, unit, today) if r.task_no == task_no]
+    rows = [r for r in unit_rows(ctx, unit, today, task_no) if r.task_no == task_no]
     for r in rows:
         if r.period == period:
             return r

@@ -10,10 +10,12 @@ from sqlmodel import Session
 from fuquan.tracking.ledger import Row
 from fuquan.tracking.states import Extension, Review
 from models import answer_io as io
+from models import reach
 from models.answers import EvidenceRow, ExtensionRow, FeedbackRow
 from models.db import reading
 from models.ledger_io import load_ledger
 from models.outbox import MessageRow, ReminderRow
+from models.reach import ReachRow
 from models.stored import StoredPlan
 
 from .context import Context
@@ -44,14 +46,18 @@ class OfficePage:
     extensions: list[ExtensionRow]
     decided: list[FeedbackRow | ExtensionRow]
     files: dict[int, EvidenceRow] = field(default_factory=dict)
+    # message id → the contact persons it reached in DingTalk / WeCom who have not answered from it
+    waiting: dict[int, list[ReachRow]] = field(default_factory=dict)
 
 
-def unit_rows(ctx: Context, unit: str, today: date) -> list[Row]:
-    """A unit's rows as its page shows them: its shares, and a town's 月报 months."""
+def unit_rows(ctx: Context, unit: str, today: date, task_no: int | None = None) -> list[Row]:
+    """A unit's rows as its page shows them: its shares, and a town's 月报 months (of task `task_no` only, given:
+    a row is judged from its own task's records, so one answer need not read the others')."""
     sp = ctx.plan
     reports = tuple(sp.task_ids[t.no] for t in sp.plan.tasks if unit in (t.track.monthly_reports or ()))
+    only = None if task_no is None else (sp.task_ids[task_no],)
     with reading(ctx.engine) as session:
-        ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit], with_tasks=reports)
+        ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit], with_tasks=reports, tasks=only)
         return [r for r in ledger.rows(today, sp.plan.work_calendar()) if r.unit == unit]
 
 
@@ -81,7 +87,7 @@ def office_page(ctx: Context, today: date) -> OfficePage:
             *io.extensions_of(session, sp.id, states=[Extension.GRANTED, Extension.REFUSED])]
         decided.sort(key=lambda r: r.decided_at or r.at, reverse=True)
         page = OfficePage(sp, unacked, feedback, asked, decided[:30], _files(session, sp.id, feedback + [
-            d for d in decided if isinstance(d, FeedbackRow)]))
+            d for d in decided if isinstance(d, FeedbackRow)]), reach.waiting(session, sp.id, {m.id or 0 for _, m, _ in unacked}))
     return page
 
 

@@ -34,13 +34,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from fuquan.errors import FuquanError
 from notifications.base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
-from notifications.base import Webhook, credential_values
+from notifications.base import DingTalkApp, Webhook, WeComApp, credential_values
 
 DEFAULT_CONFIG = "config/tasks.yaml"
 WEBHOOK_PREFIX = "FUQUAN_WEBHOOK_"
@@ -66,6 +67,9 @@ class Settings:
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     trusted_proxies: tuple[str, ...] = ()
+    dingtalk: DingTalkApp | None = None  # the apps that reach persons (plan: `channels: persons:`)
+    wecom: WeComApp | None = None
+    app_problems: tuple[str, ...] = ()  # an app configured by half: which variables are missing
     columns: int | None = None  # COLUMNS: how wide wide tables may print when the output is not a terminal
 
     @classmethod
@@ -97,12 +101,38 @@ class Settings:
             slack_signing_secret=_secret(env.get("SLACK_SIGNING_SECRET")),
             columns=int(env["COLUMNS"]) if env.get("COLUMNS", "").isdigit() and int(env["COLUMNS"]) > 0 else None,
             trusted_proxies=tuple(a.strip() for a in (env.get("FUQUAN_TRUSTED_PROXIES") or "").split(",") if a.strip()),
+            **_apps(env),
         )
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
         extra = [s.get_secret_value() for s in (self.link_secret, self.slack_app_token, self.slack_signing_secret) if s]
-        return credential_values(self.slack_token, self.webhooks) + extra
+        return credential_values(self.slack_token, self.webhooks, (self.dingtalk, self.wecom)) + extra
+
+
+DINGTALK_VARS = ("DINGTALK_CLIENT_ID", "DINGTALK_CLIENT_SECRET", "DINGTALK_ROBOT_CODE", "DINGTALK_CARD_TEMPLATE_ID")
+WECOM_VARS = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET")
+WECOM_CALLBACK_VARS = ("WECOM_TOKEN", "WECOM_AES_KEY")
+
+
+def _apps(env: Mapping[str, str]) -> dict[str, Any]:
+    """The DingTalk and WeCom apps from the environment; one given by half is none, and says what is missing."""
+    problems: list[str] = []
+    out: dict[str, Any] = {}
+    for name, wanted in (("钉钉应用", DINGTALK_VARS), ("企业微信应用", WECOM_VARS + WECOM_CALLBACK_VARS)):
+        given = [v for v in wanted if env.get(v)]
+        required = wanted if name == "钉钉应用" else WECOM_VARS
+        if given and (missing := [v for v in required if not env.get(v)]):
+            problems.append(f"{name}未配置完整: 缺少环境变量 {'、'.join(missing)}")
+    if all(env.get(v) for v in DINGTALK_VARS):
+        out["dingtalk"] = DingTalkApp(env["DINGTALK_CLIENT_ID"], SecretStr(env["DINGTALK_CLIENT_SECRET"]),
+                                      env["DINGTALK_ROBOT_CODE"], env["DINGTALK_CARD_TEMPLATE_ID"],
+                                      (env.get("DINGTALK_OPENAPI_ENDPOINT") or "https://api.dingtalk.com").rstrip("/"))
+    if all(env.get(v) for v in WECOM_VARS):
+        out["wecom"] = WeComApp(env["WECOM_CORP_ID"], env["WECOM_AGENT_ID"], SecretStr(env["WECOM_SECRET"]),
+                                _secret(env.get("WECOM_TOKEN")), _secret(env.get("WECOM_AES_KEY")),
+                                (env.get("WECOM_API_BASE") or "https://qyapi.weixin.qq.com").rstrip("/"))
+    return {**out, "app_problems": tuple(problems)}
 
 
 def _secret(raw: str | None) -> SecretStr | None:

@@ -143,7 +143,8 @@ async def crashed(request: Request, exc: Exception) -> Response:
     return page("message.html", 500, title="系统出错", message="系统出错, 未能办理。请稍后再试, 或联系工作专班。")
 
 
-def make_app(base: Context, slack_actions: Endpoint | None = None, *, door: Door | None = None) -> Starlette:
+def make_app(base: Context, slack_actions: Endpoint | None = None, *, door: Door | None = None,
+             wecom: Endpoint | None = None) -> Starlette:
     routes = [
         Route("/", home), Route("/l/{token}", enter),
         Route("/u", session(handlers.unit, roles=UNIT)),
@@ -160,6 +161,8 @@ def make_app(base: Context, slack_actions: Endpoint | None = None, *, door: Door
     ]
     if slack_actions is not None:
         routes.append(Route("/slack/actions", slack_actions, methods=["POST"]))
+    if wecom is not None:  # WeCom's callback: signed and encrypted by WeCom, no session (web/cards.py)
+        routes.append(Route("/wecom/callback", wecom, methods=["GET", "POST"]))
     app = Starlette(routes=routes, exception_handlers={404: routing_refused, 405: routing_refused, 500: crashed})
     app.state.door = door or Door(base)
     app.state.site = origin(base.settings.web_url)

@@ -89,6 +89,10 @@ class Door:
     def now(self) -> datetime:
         return self.base.clock()
 
+    @property
+    def plans(self) -> PlanCache:
+        return self._plans
+
     def plan_context(self, plan_id: int) -> Context:
         """The context for one plan, its stored plan re-read only when a sync, a close or a reopen changed it."""
         return self._plans.context(plan_id)

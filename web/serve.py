@@ -1,4 +1,5 @@
-"""The web process: the app, its Slack request URL, and the Socket Mode client beside it when Slack is configured.
+"""The web process: the app, its Slack request URL and WeCom callback, and beside it the Socket Mode client and
+DingTalk's Stream connection when Slack or DingTalk is configured.
 
 uvicorn serves it with its own proxy-header handling off: by default it believes X-Forwarded-For from 127.0.0.1,
 so anything on the machine could name any address to the failed-link limit and the audit. web/guard.py believes
@@ -34,6 +35,7 @@ from usecases.context import Context, open_context
 from usecases.settings import Settings
 
 from .app import make_app
+from .cards import dingtalk_door, wecom_door
 from .guard import Door
 from .handlers import off
 from .slack import SlackActions
@@ -68,9 +70,16 @@ def build(ctx: Context, *, socket_mode: bool = True, sweep: bool = True) -> tupl
         status, answer = await off(actions.http, await request.body(), dict(request.headers))
         return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
 
-    app = make_app(ctx, slack_http if actions.verifier else None, door=door)
-    stop = (start_socket_mode(actions, s.slack_app_token.get_secret_value(), client)
-            if socket_mode and s.slack_app_token is not None and client is not None else (lambda: None))
+    app = make_app(ctx, slack_http if actions.verifier else None, door=door, wecom=wecom_door(door, s.wecom))
+    stop_slack = (start_socket_mode(actions, s.slack_app_token.get_secret_value(), client)
+                  if socket_mode and s.slack_app_token is not None and client is not None else (lambda: None))
+    # DingTalk's Stream, like Socket Mode, is one connection per installation: held by the parent process only
+    stop_dingtalk = dingtalk_door(door, s.dingtalk) if socket_mode else (lambda: None)
+
+    def stop() -> None:
+        stop_dingtalk()
+        stop_slack()
+
     return app, stop
 
 

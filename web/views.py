@@ -82,6 +82,14 @@ def _ext(e: Any, task_no: dict[int, int], names: dict[int, str], titles: dict[in
             "by": e.decided_by, "decision_reason": e.decision_reason, "asked_on": e.asked_on}
 
 
+def _waiting(rows: list[Any]) -> str:
+    """Who a card reached and has not answered from it: 王芳、李强 (钉钉)."""
+    by: dict[str, list[str]] = {}
+    for r in rows:
+        by.setdefault({"dingtalk": "钉钉", "wecom": "企业微信"}.get(r.platform, r.platform), []).append(r.person_name)
+    return "; ".join(f"{'、'.join(names)} ({where})" for where, names in by.items())
+
+
 def office_values(view: OfficePage, today: date) -> dict[str, Any]:
     sp = view.plan
     task_no = {tid: no for no, tid in sp.task_ids.items()}
@@ -89,7 +97,7 @@ def office_values(view: OfficePage, today: date) -> dict[str, Any]:
     unacked: dict[int, dict[str, Any]] = {}
     for r, m, days in view.unacked:
         entry = unacked.setdefault(m.id or 0, {"unit": m.recipient, "title": m.title, "day": m.day, "days": days,
-                                               "tasks": []})
+                                               "tasks": [], "waiting": _waiting(view.waiting.get(m.id or 0, []))})
         if r.task_no not in entry["tasks"]:
             entry["tasks"].append(r.task_no)
     feedback = [{"id": f.id, "unit": sp.names.get(f.unit_id, ""), "task": task_no.get(f.task_id),

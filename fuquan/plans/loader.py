@@ -25,8 +25,19 @@ from fuquan.dates.deadline import due_dates, parse_deadline
 from fuquan.dates.deadline_model import report_months
 from fuquan.dates.workdays import PlanCalendar
 from fuquan.errors import DeadlineError, PlanError, Problem
-from fuquan.plans.plan import UNIT_KINDS, Group, Plan, Section, Task, Track, Unit, Words, justice_bureau
-from fuquan.plans.policy import FLOWS, ZHUANBAN, Channels, Destination, ReminderPolicy, Schedule, SlipPolicy, Weights
+from fuquan.plans.plan import UNIT_KINDS, Group, Person, Plan, Section, Task, Track, Unit, Words, justice_bureau
+from fuquan.plans.policy import (
+    FLOWS,
+    LABELS,
+    PERSON_KINDS,
+    ZHUANBAN,
+    Channels,
+    Destination,
+    ReminderPolicy,
+    Schedule,
+    SlipPolicy,
+    Weights,
+)
 from fuquan.plans.schema import ChannelSpec, MonthlyReportSpec, PlanFile, RemindersSpec, TaskSpec, chinese_message
 from fuquan.words.text import name_key
 
@@ -165,6 +176,7 @@ class _Checker:
         meta = self.spec.plan
         figures = tuple(self.spec.monthly_report.figures) if self.spec.monthly_report else ()
         policy = self._policy({t.no for t in tasks})
+        self.people = self._people()
         channels = self._channels({name_key(u.name): u.name for u in units})
         schedules = self._schedules()
         ev = self.spec.evaluation
@@ -176,11 +188,29 @@ class _Checker:
                     self.spec.status.warn_working_days, figures, policy, channels, schedules,
                     Weights(ev.weights.on_time, ev.weights.completion, ev.weights.reports, ev.late_penalty,
                             ev.late_penalty_cap, ev.roles.lead, ev.roles.partner), self._words(), decimal, calendar, self._contacts(),
-                    AnswerPolicy(**self.spec.answers.model_dump()))
+                    AnswerPolicy(**self.spec.answers.model_dump()), self.people)
 
     def _contacts(self) -> tuple[tuple[str, str], ...]:
+        """Whom a message names to call: the unit's `contact:`, else its first `contacts:` person."""
         meta = [(ZHUANBAN, self.spec.plan.contact.text())] if self.spec.plan.contact else []
-        return tuple(meta + [(u.name, u.contact.text()) for u in self.spec.units if u.contact])
+        return tuple(meta + [(u.name, (u.contact or u.contacts[0]).text()) for u in self.spec.units
+                             if u.contact or u.contacts])
+
+    def _people(self) -> tuple[Person, ...]:
+        """Each unit's `contacts:`; one person's platform id listed twice in a unit is a mistake (a copied line)."""
+        out = []
+        for i, u in enumerate(self.spec.units):
+            seen: dict[tuple[str, str], str] = {}
+            for j, c in enumerate(u.contacts):
+                for platform in ("dingtalk", "wecom"):
+                    if (pid := getattr(c, platform)) is None:
+                        continue
+                    if (platform, pid) in seen:
+                        self.add(("units", i, "contacts", j, platform),
+                                 f"{u.name} 的联系人 {c.name} 与 {seen[(platform, pid)]} 的{LABELS[platform]}账号 “{pid}” 相同")
+                    seen[(platform, pid)] = c.name
+                out.append(Person(u.name, c.name, str(c.phone), c.dingtalk, c.wecom))
+        return tuple(out)
 
     def _calendar(self) -> PlanCalendar:
         """The `calendar:` block: per year, holidays and make-up working days, as dates or ranges a~b."""
@@ -245,21 +275,36 @@ class _Checker:
     def _channels(self, units: dict[str, str]) -> Channels:
         c = self.spec.channels
 
-        def dest(loc: tuple[Any, ...], spec: ChannelSpec) -> Destination | None:
+        def dest(loc: tuple[Any, ...], spec: ChannelSpec, unit: str | None) -> Destination | None:
             given = [(k, v) for k, v in spec.model_dump().items() if v]
             if len(given) != 1:
-                self.add(loc, "每个接收渠道须且只须填写 slack、dingtalk、wecom 其中之一")
+                self.add(loc, "每个接收渠道须且只须填写 slack、dingtalk、wecom、persons 其中之一")
                 return None
-            return Destination(*given[0])
+            if given[0][0] != "persons":
+                return Destination(*given[0])
+            return persons(loc, given[0][1], unit)
 
-        zhuanban = dest(("channels", "专班"), c.zhuanban) if c.zhuanban else None
+        def persons(loc: tuple[Any, ...], platform: str, unit: str | None) -> Destination | None:
+            label = LABELS[platform]
+            if unit is None:
+                self.add(loc, "工作专班的接收渠道不能是 persons (专班消息发到群: 请填写 slack、dingtalk 或 wecom)")
+            elif not any(p.unit == unit and p.on(platform) for p in self.people):
+                self.add(loc, f"{unit} 没有登记{label}账号的联系人; 请在单位的 contacts 中为联系人填写 {platform}: 账号")
+            else:
+                return Destination(PERSON_KINDS[platform], unit)
+            return None
+
+        zhuanban = dest(("channels", "专班"), c.zhuanban, None) if c.zhuanban else None
         mapped: dict[str, Destination] = {}
         for name, spec in c.units.items():
             canonical = units.get(name_key(name))
             if canonical is None:
                 self.add(("channels", "units", name), f"接收渠道: 未知单位 “{name}”; 已有单位: {'、'.join(units.values())}")
-            elif (d := dest(("channels", "units", name), spec)) is not None:
+            elif (d := dest(("channels", "units", name), spec, canonical)) is not None:
                 mapped[canonical] = d
+        if c.persons:  # every other unit with contacts on that platform: in person
+            for unit in dict.fromkeys(p.unit for p in self.people if p.on(c.persons)):
+                mapped.setdefault(unit, Destination(PERSON_KINDS[c.persons], unit))
         return Channels(zhuanban, mapped)
 
     def _units(self) -> list[Unit]:

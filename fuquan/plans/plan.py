@@ -33,6 +33,25 @@ class Unit:
     former_names: tuple[str, ...] = ()  # names it had before a reorganisation; a sync renames, never loses
 
 
+@dataclass(frozen=True)
+class Person:
+    """A unit's contact person, and their ids on the platforms that reach persons."""
+
+    unit: str
+    name: str
+    phone: str = ""
+    dingtalk: str | None = None
+    wecom: str | None = None
+
+    def on(self, platform: str) -> str | None:
+        """Their id on `platform` (dingtalk / wecom, or the channel kinds dingtalk-app / wecom-app)."""
+        return {"dingtalk": self.dingtalk, "wecom": self.wecom}.get(platform.removesuffix("-app"))
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"unit": self.unit, "name": self.name, "phone": self.phone, "dingtalk": self.dingtalk,
+                "wecom": self.wecom}
+
+
 def justice_bureau(units: dict[str, str]) -> str:
     """Who receives the departments' 培训指导计划 when a plan does not say (`plans_to`): its 司法局.
     `units`: name → kind."""
@@ -208,6 +227,11 @@ class Plan:
     calendar: PlanCalendar = PlanCalendar()  # the plan file's holiday notice (`calendar:`)
     contacts: tuple[tuple[str, str], ...] = ()  # (unit name or 专班, "王芳 0553-5880000") from the plan file
     answers: AnswerPolicy = AnswerPolicy()  # how units answer back (签收, 反馈/复核, 延期)
+    people: tuple[Person, ...] = ()  # units' contact persons (`contacts:`), in the plan file's order
+
+    def people_of(self, unit: str, platform: str | None = None) -> tuple[Person, ...]:
+        """A unit's contact persons (those with an id on `platform`, given)."""
+        return tuple(p for p in self.people if p.unit == unit and (platform is None or p.on(platform)))
 
     def work_calendar(self) -> WorkCalendar:
         """The plan's working-day calendar (the package's, with the plan's `calendar:` block), one per process."""
@@ -241,7 +265,12 @@ class Plan:
         """The unit `name` means (full-width, traditional, spaces tolerated), which must be one of `among`
         (default: every unit); LookupFailed lists the names allowed."""
         pool = tuple(among) if among is not None else tuple(u.name for u in self.units)
+        # the canonical name of `name` through the plan's name index (one name_key, not one per unit of a
+        # 1,500-town pool: an import of 1,500 rows spent most of its time here), then whether `among` allows it
         key = name_key(name)
+        canonical = self._by_key.get(key)
+        if canonical is not None and canonical in pool:  # (a group's name is not a unit's)
+            return canonical
         found = next((n for n in pool if name_key(n) == key), None)
         if found is None:
             raise LookupFailed(what, name, list(pool))

@@ -70,11 +70,16 @@ class ReminderPolicy:
 
 @dataclass(frozen=True)
 class Destination:
-    kind: str  # slack | dingtalk | wecom
-    target: str  # Slack channel ID, or webhook NAME (never a URL)
+    kind: str  # slack | dingtalk | wecom (robots) | dingtalk-app | wecom-app (the unit's contacts, in person)
+    target: str  # Slack channel ID, webhook NAME (never a URL), or for the person channels the unit's name
 
     def label(self) -> str:
-        return {"slack": "Slack", "dingtalk": "钉钉", "wecom": "企业微信"}[self.kind] + f" {self.target}"
+        return LABELS[self.kind] + f" {self.target}"
+
+
+LABELS = {"slack": "Slack", "dingtalk": "钉钉", "wecom": "企业微信", "dingtalk-app": "钉钉工作通知",
+          "wecom-app": "企业微信应用消息", "console": "控制台"}
+PERSON_KINDS = {"dingtalk": "dingtalk-app", "wecom": "wecom-app"}  # `persons: dingtalk` → the channel kind
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,15 @@ class ContactSpec(_Strict):
         return f"{self.name} {self.phone}".strip()
 
 
+class PersonSpec(ContactSpec):
+    """One of a unit's contact persons. With their DingTalk userId or WeCom UserID (from the platform's address
+    book), reminders reach them in person there (`channels: persons:`), and their button presses count for
+    the unit."""
+
+    dingtalk: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@$-]{1,64}$")
+    wecom: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
 class PlanMeta(_Strict):
     title: Text
     district: Name
@@ -97,6 +106,7 @@ class UnitSpec(_Strict):
     full_name: Name | None = None
     former_names: list[Name] = []  # 机构改革: what was recorded under these names stays this unit's
     contact: ContactSpec | None = None
+    contacts: list[PersonSpec] = []  # the persons reminders reach (钉钉 / 企业微信); the first is its contact
 
 
 class GroupSpec(_Strict):
@@ -231,18 +241,22 @@ class AnswersSpec(_Strict):
 
 
 class ChannelSpec(_Strict):
-    """Exactly one of: a Slack channel ID, or the NAME of a robot webhook whose URL (and DingTalk
-    signing secret) come from the environment: FUQUAN_WEBHOOK_<NAME>, FUQUAN_WEBHOOK_<NAME>_SECRET."""
+    """Exactly one of: a Slack channel ID, the NAME of a robot webhook whose URL (and DingTalk signing secret)
+    come from the environment (FUQUAN_WEBHOOK_<NAME>, FUQUAN_WEBHOOK_<NAME>_SECRET), or `persons: dingtalk|wecom`:
+    the unit's contacts in person, through the county's DingTalk or WeCom app (credentials from the environment)."""
 
     slack: str | None = Field(default=None, pattern=r"^[CGD][A-Z0-9]{6,}$")
     dingtalk: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
     wecom: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9_]*$")
+    persons: Literal["dingtalk", "wecom"] | None = None
 
 
 class ChannelsSpec(_Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     zhuanban: ChannelSpec | None = Field(default=None, alias="专班")
     units: dict[str, ChannelSpec] = {}
+    # every unit with contacts on that platform, unless `units:` says otherwise: its contacts in person
+    persons: Literal["dingtalk", "wecom"] | None = None
 
 
 class ScheduleSpec(_Strict):
@@ -304,6 +318,7 @@ FIELD_NAMES = {
     "answers": "单位反馈设置", "ack_within": "签收时限(工作日)", "reply_within": "延期答复时限(工作日)",
     "extensions_by": "延期审批方", "review": "反馈需复核", "link_days": "专属链接有效天数",
     "calendar": "节假日安排", "holidays": "放假日期", "workdays": "调休上班日期",
+    "contacts": "联系人名单", "persons": "按人发送的平台",
     "slips": "督办单", "yellow_after": "黄色督办起点(逾期工作日)", "red_after": "红色督办起点(逾期工作日)",
     "answer_within": "督办答复时限(工作日)", "daily": "每日检查时出具",
 }
@@ -324,24 +339,31 @@ def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields)
 
 
+PERSON_FIELDS = {"dingtalk": "钉钉账号 userId", "wecom": "企业微信账号 UserID"}
+
+
 def chinese_message(err: dict[str, Any]) -> str:
     """pydantic's error dict → a Chinese sentence naming the field and what is allowed."""
     loc = tuple(err["loc"])
     field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
-    label = f"{FIELD_NAMES.get(field, field)}({field})" if field else "内容"
+    person = "contacts" in loc and field in ("dingtalk", "wecom")  # a person's account, not a robot's name
+    label = f"{PERSON_FIELDS[field] if person else FIELD_NAMES.get(field, field)}({field})" if field else "内容"
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "missing":
         return f"缺少必填字段 {label}"
     if kind == "extra_forbidden":
         return f"未知字段 “{field}”; 允许的字段: {', '.join(allowed_keys(loc[:-1]))}"
     if kind == "literal_error":
-        return f"{label} 的值 “{err['input']}” 不允许; 可选: {ctx.get('expected', '')}"
+        expected = "、".join(re.findall(r"'([^']*)'", str(ctx.get("expected", "")))) or ctx.get("expected", "")
+        return f"{label} 的值 “{err['input']}” 不允许; 可选: {expected}"
     if kind == "string_pattern_mismatch":
         hint = {"slack": "应为频道 ID, 如 C0123ABCD (在 Slack 频道详情最下方)",
                 "dingtalk": "应为大写字母、数字和下划线组成的名称; 网址放在环境变量 FUQUAN_WEBHOOK_<名称>",
                 "wecom": "应为大写字母、数字和下划线组成的名称; 网址放在环境变量 FUQUAN_WEBHOOK_<名称>",
                 "send_at": "应为 HH:MM", "quiet_after": "应为 HH:MM",
                 "cron": "应为 5 段 cron 表达式 (分 时 日 月 周), 如 0 9 * * *"}.get(field, f"格式不符 ({ctx.get('pattern')})")
+        if person:
+            hint = "应为通讯录中的账号 (钉钉 userId / 企业微信 UserID): 字母、数字和 _ . @ - 组成, 不超过 64 个字符"
         return f"{label} 的值 “{err['input']}” 不合要求: {hint}"
     if kind.startswith("date"):
         return f"{label} 应为日期 YYYY-MM-DD, 实为 “{err['input']}”"

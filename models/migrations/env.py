@@ -9,7 +9,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from models import answers, items, outbox, snapshots, tables  # noqa: F401  (registers the tables)
+from models import answers, items, outbox, reach, snapshots, tables  # noqa: F401  (registers the tables)
 from models.migrate import ours
 
 

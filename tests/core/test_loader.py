@@ -73,7 +73,7 @@ def test_traditional_and_spaced_unit_names_resolve() -> None:
      r"tasks\.yaml:5:11: 印发日期\(issued\) 应为日期 YYYY-MM-DD, 实为 “2023-04-31”"),
     (lambda s: s.replace("deadline: 3月底前", "deadline: 三月份左右"),
      r"tasks\.yaml:20:15: 任务 1: 无法识别的完成时限 “三月份左右”"),
-    (lambda s: s.replace("kind: 部门}", "kind: 科室}", 1), r"tasks\.yaml:7:24: 类别\(kind\) 的值 “科室” 不允许; 可选: '部门', '镇', '乡', '街道' or '园区'"),
+    (lambda s: s.replace("kind: 部门}", "kind: 科室}", 1), r"tasks\.yaml:7:24: 类别\(kind\) 的值 “科室” 不允许; 可选: 部门、镇、乡、街道、园区"),
     (lambda s: s.replace("    text: 月报", "    txt: 月报"), r"未知字段 “txt”; 允许的字段: no, section, text, short, deadline, units"),
     (lambda s: s.replace("  year: 2023", "  year: 2023\n  year: 2024"), r"tasks\.yaml:5:3: YAML 语法错误: 重复的键 “year”"),
     (lambda s: s.replace("members: [甲镇, 乙镇]", "members: [甲镇, 丙镇]"), r"成员 “丙镇” 不是已定义的单位"),

@@ -9,6 +9,7 @@ The two cases share one Prefect home (the second start skips the migrations)."""
 import fcntl
 import os
 import re
+import signal
 import subprocess
 import termios
 import threading
@@ -37,11 +38,20 @@ class Terminal:
         # the exit statuses
         script = f'trap : INT; {command}; echo "status: ${{PIPESTATUS[*]}}"'
         self.proc = subprocess.Popen(["bash", "-c", script], cwd=ROOT, env=env, stdin=slave, stdout=slave,
-                                     stderr=slave, start_new_session=True,
-                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+                                     stderr=slave, start_new_session=True, preexec_fn=self._as_typed)
         os.close(slave)
         self.master, self.buffer = master, bytearray()
         threading.Thread(target=self._drain, daemon=True).start()  # a full pty would block the command
+
+    @staticmethod
+    def _as_typed() -> None:
+        """In the child: the pty as its controlling terminal, and SIGINT/SIGQUIT at their defaults, as a shell on a
+        terminal runs what is typed. Ignored signals are inherited, and a non-interactive shell's background
+        job (`make test > log &`) starts with both ignored; bash can then trap neither, so ^C would reach
+        make and run.sh but stop nothing."""
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     def _drain(self) -> None:
         while True:
