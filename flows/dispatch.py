@@ -34,7 +34,7 @@ from fuquan.tracking.reminders import Reminder, by_recipient, due_reminders
 from fuquan.tracking.states import Colour
 from fuquan.words.messages import Message, Occasion, compose, notice, year_over
 from models import outbox, reach
-from models.db import reading, transaction
+from models.db import make_way, reading, transaction
 from models.ledger_io import load_ledger
 from notifications.base import Outgoing, redact
 from notifications.router import Router
@@ -141,6 +141,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
                     for p in planned:
                         _enqueue(session, plan_id, today, now, p)
                 report.planned += planned
+                make_way(engine)
                 break
             except IntegrityError:
                 if attempt:
@@ -205,7 +206,7 @@ def _enqueue(session: Session, plan_id: int, today: date, now: datetime, p: Plan
                    title=p.message.title, body=p.message.as_dict(), now=now)
 
 
-ENQUEUE_CHUNK = 50  # recipients whose messages are queued in one transaction
+ENQUEUE_CHUNK = 20  # recipients whose messages are queued in one transaction
 
 # Slack takes about one message per second per channel; the robots about twenty a minute.
 PACE = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0, "dingtalk-app": 0.5, "wecom-app": 0.5}
@@ -304,7 +305,8 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
         for step, step_code in trail[:-1] if result != "sent" else trail:
             outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
-        if result in ("sent", "reconciled") and out.people:  # whom it reached, for their presses and the desk
+        # whom it reached, or may have (an uncertain send): their presses on it must count either way
+        if result in ("sent", "reconciled", "unknown") and out.people:
             names = {p.on(out.destination.kind): p.name for p in people if p.unit == recipient}
             reach.record_sent(session, plan_id=plan_id, message_id=mid, platform=out.destination.kind.removesuffix("-app"),
                               track=out.track, unit=recipient, people=[(i, names.get(i, i)) for i in out.people],

@@ -60,7 +60,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000, wait_seconds: float = 
         # pre-ping: a connection a PostgreSQL restart broke is replaced, not handed to a request
         engine = create_engine(url, pool_pre_ping=True, **pool,
                                connect_args={"options": f"-c lock_timeout={busy_timeout_ms}", "connect_timeout": 10})
-    engine.update_execution_options(fuquan_wait=max(wait_seconds, 0.0))
+    engine.update_execution_options(fuquan_wait=max(wait_seconds, busy_timeout_ms / 1000 if url.startswith("sqlite")
+                                                    else 0.0))
     try:
         ensure_schema(engine)
     except DatabaseError as e:
@@ -97,8 +98,18 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     def _begin(conn: Any) -> None:
         # writers take the write lock at once (a read-then-write transaction would otherwise fail at its first
         # write); readers do not, or a long-lived reader (the web app) would hold every writer off
-        read_only = conn.get_execution_options().get("fuquan_read_only", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("fuquan_read_only", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # One attempt waits POLL_MS: SQLite's busy handler sleeps up to 100 ms between its tries, so a writer that
+        # leaves the busy timeout to it wakes too late for the gaps between another process's transactions (the
+        # reminder run's sends, one short transaction each, kept units' answers waiting seconds). `_begin` below
+        # tries again every few milliseconds, up to the same bound.
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={POLL_MS}")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout_ms}")
 
 
 def _safe(url: str) -> str:
@@ -178,7 +189,21 @@ def _begin(session: Session, engine: Engine, plan: int | None) -> None:
             waited = time.monotonic() - start
             if not _locked(e) or waited >= bound:
                 raise _storage_error(e, "数据库错误", waited) from e
-            time.sleep(random.uniform(0.05, 0.5))  # (jittered: the writers that timed out together do not retry together)
+            # (jittered: the writers that timed out together do not retry together; SQLite's attempts are short)
+            time.sleep(random.uniform(0.001, 0.006) if engine.dialect.name == "sqlite" else random.uniform(0.05, 0.5))
+
+
+POLL_MS = 20  # one SQLite attempt at the write lock (its busy handler: sleeps of 1, 2, 5, 10 ms)
+GAP_SECONDS = 0.05  # a few of a waiting writer's attempts (POLL_MS each): it gets the lock in the gap
+
+
+def make_way(engine: Engine) -> None:
+    """Between the transactions of long work (an import's chunks, the reminder run's batches), a moment in which a
+    waiting writer gets SQLite's lock: it is not a queue, and its waiters poll, so a process that begins its next
+    transaction at once keeps the lock in effect (measured: units' answers waited up to 20 s behind an import and
+    the reminder run). PostgreSQL's locks are queues: nothing to wait for there."""
+    if engine.dialect.name == "sqlite":
+        time.sleep(GAP_SECONDS)
 
 
 def lock_plan(session: Session, plan: int) -> None:

@@ -122,7 +122,7 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
     # computed: a province's 1,500 tasks have 22,300 shares)
     of_task = {tid: (t.no, t.text, t.deadline, t.track, t.title) for p in plans for t in p.plan.tasks
                if (tid := p.task_ids.get(t.no)) is not None}
-    kinds = {p.id: {u.name: u.kind for u in p.plan.units} for p in plans}
+    kinds = {p.id: p.kinds for p in plans}
     values: dict[str, Any] = {"ids": ids, "unit": unit_id, "with_tasks": list(with_tasks), "tasks": list(tasks or ())}
     for tid, uid, role, status, completed_on in _q(session, _shares_stmt(unit_id is not None, tasks is not None), values):
         pid = task_of[tid][0]
@@ -132,7 +132,7 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
                                      title))
     for ledger in out.values():
         ledger.shares.sort(key=lambda s: s.task_no)
-    names = {uid: n for p in plans for uid, n in p.names.items()}
+    names = plans[0].names if len(plans) == 1 else {uid: n for p in plans for uid, n in p.names.items()}
     mode = "" if unit_id is None else "dept" if plans[0].plan.unit(names[unit_id]).kind == "department" else "town"
     _records(session, values, task_of, names, out, mode=mode, tasks=tasks is not None, unit_id=unit_id)
     if unit_id is not None:

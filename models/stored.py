@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +36,11 @@ class StoredPlan:
     task_ids: dict[int, int]  # active task number → id
     names: dict[int, str]  # every unit id of the plan → name, retired units too (old records name them)
     closed: str | None = None  # when and by whom the plan year was closed (fuquan plan close), else None
+
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        """Unit name → kind (department, town, zone)."""
+        return {u.name: u.kind for u in self.plan.units}
 
     @property
     def label(self) -> str:

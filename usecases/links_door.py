@@ -8,7 +8,9 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlmodel import select
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
 
 from fuquan.errors import BadLink
 from models import answer_io as io
@@ -18,6 +20,9 @@ from models.stored import StoredPlan, read_plan
 from models.tables import PlanRow
 
 from .context import Context
+
+_VERSION = sa_select(col(PlanRow.content_hash), col(PlanRow.closed_at), col(PlanRow.closed_by)).where(
+    col(PlanRow.id) == bindparam("id"))
 
 
 class PlanCache:
@@ -32,14 +37,16 @@ class PlanCache:
     def context(self, plan_id: int) -> Context:
         """The base context with plan `plan_id` chosen; BadLink when no such plan exists."""
         with reading(self.base.engine) as session:
-            row = session.exec(select(PlanRow).where(PlanRow.id == plan_id)).first()
-            if row is None:
+            # (three columns, not the row: its settings and plan text are read only when the plan changed)
+            found = session.connection().execute(_VERSION, {"id": plan_id}).first()
+            if found is None:
                 raise BadLink("计划不存在")
-            version = (row.content_hash, row.closed_at, row.closed_by)
+            version = (found[0], found[1], found[2])
             with self._lock:
                 cached = self._plans.get(plan_id)
             if cached is None or cached[0] != version:
-                cached = (version, read_plan(session, row))
+                row = session.exec(select(PlanRow).where(PlanRow.id == plan_id)).one()
+                cached = ((row.content_hash, row.closed_at, row.closed_by), read_plan(session, row))
                 with self._lock:
                     self._plans[plan_id] = cached
         return replace(self.base, stored=cached[1])

@@ -162,7 +162,12 @@ def make_app(base: Context, slack_actions: Endpoint | None = None, *, door: Door
     if slack_actions is not None:
         routes.append(Route("/slack/actions", slack_actions, methods=["POST"]))
     if wecom is not None:  # WeCom's callback: signed and encrypted by WeCom, no session (web/cards.py)
-        routes.append(Route("/wecom/callback", wecom, methods=["GET", "POST"]))
+        callback = wecom
+
+        async def wecom_callback(request: Request) -> Response:  # (a function: Starlette takes other callables
+            return await callback(request)                        # for raw ASGI apps)
+
+        routes.append(Route("/wecom/callback", wecom_callback, methods=["GET", "POST"]))
     app = Starlette(routes=routes, exception_handlers={404: routing_refused, 405: routing_refused, 500: crashed})
     app.state.door = door or Door(base)
     app.state.site = origin(base.settings.web_url)

@@ -28,7 +28,7 @@ from notifications.base import DingTalkApp, WeComApp
 from usecases.presses import Outcome, PressButton, press
 
 from .guard import Door
-from .handlers import off
+from .handlers import off_write
 
 log = logging.getLogger("fuquan.cards")
 MAX_BODY = 64 * 1024
@@ -59,7 +59,7 @@ class WeComCallback:
         if not self._fresh(signed["timestamp"]):
             return Response(status_code=403)
         if event.get("Event") == "template_card_event":
-            await off(self._pressed, event)
+            await off_write(self._pressed, event)
         return PlainTextResponse("")  # (an empty answer: WeCom expects nothing more)
 
     def _fresh(self, timestamp: str) -> bool:

@@ -37,7 +37,7 @@ from usecases.settings import Settings
 from .app import make_app
 from .cards import dingtalk_door, wecom_door
 from .guard import Door
-from .handlers import off
+from .handlers import off_write
 from .slack import SlackActions
 
 log = logging.getLogger("fuquan.web")
@@ -67,7 +67,7 @@ def build(ctx: Context, *, socket_mode: bool = True, sweep: bool = True) -> tupl
     async def slack_http(request: Request) -> Response:
         if int(request.headers.get("content-length") or 0) > 1024 * 1024:
             return Response(status_code=413)
-        status, answer = await off(actions.http, await request.body(), dict(request.headers))
+        status, answer = await off_write(actions.http, await request.body(), dict(request.headers))
         return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
 
     app = make_app(ctx, slack_http if actions.verifier else None, door=door, wecom=wecom_door(door, s.wecom))
