@@ -43,6 +43,7 @@ from usecases.unit_links import link_maker
 
 from .chase import chase, chase_replies
 from .queue import queue_once
+from .sms_step import phones, sms_step
 
 
 @dataclass
@@ -157,6 +158,9 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
         report.chased, chased = chase(ctx, today, now, occasion)
         if ids := chased + chase_replies(ctx, today, now, occasion):
             deliver(ctx, plan_id, report, now, lease, only=ids)
+    if not report.stopped and (texts := sms_step(ctx, reminders, today, now)):
+        router.sms_chars = policy.sms.max_chars if policy.sms else router.sms_chars
+        deliver(ctx, plan_id, report, now, lease, only=texts)
     if not report.stopped and today.year > plan.year:
         _tell_year_over(ctx, report, rows, now, lease)
     return report
@@ -230,7 +234,8 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target), Message.from_dict(m.body),
                                            m.created_at, link(m.recipient), m.recipient != ZHUANBAN and not m.forwarded_for,
                                            tuple(p.on(m.dest_kind) or "" for p in people(m.recipient, m.dest_kind))
-                                           if m.dest_kind in PERSON_CHANNELS else ()),
+                                           if m.dest_kind in PERSON_CHANNELS else
+                                           tuple(phones(ctx, m.recipient)) if m.dest_kind == "sms" else ()),
                 m.recipient) for m, doubt in taken]
     lanes: dict[Destination, list[Claimed]] = {}
     for item in claimed:
@@ -306,7 +311,7 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
             outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
         # whom it reached, or may have (an uncertain send): their presses on it must count either way
-        if result in ("sent", "reconciled", "unknown") and out.people:
+        if result in ("sent", "reconciled", "unknown") and out.people and out.destination.kind in PERSON_CHANNELS:
             names = {p.on(out.destination.kind): p.name for p in people if p.unit == recipient}
             reach.record_sent(session, plan_id=plan_id, message_id=mid, platform=out.destination.kind.removesuffix("-app"),
                               track=out.track, unit=recipient, people=[(i, names.get(i, i)) for i in out.people],

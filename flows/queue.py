@@ -10,15 +10,17 @@ from typing import Any
 
 from sqlmodel import Session
 
+from fuquan.plans.policy import Destination
 from fuquan.words.messages import Message
 from models import outbox
 from usecases.context import Context
 
 
 def queue_once(session: Session, ctx: Context, *, day: date, now: datetime, to: str,
-               reminders: dict[str, dict[str, Any]], message: Callable[[list[str]], Message]) -> tuple[int, list[str]] | None:
+               reminders: dict[str, dict[str, Any]], message: Callable[[list[str]], Message],
+               via: Destination | None = None) -> tuple[int, list[str]] | None:
     """One message to `to` for whichever keys of `reminders` (key → task_no, about, kind, stage, due) were never
-    queued, through the plan's channel for `to` (the 专班 standing in for a unit without one): (its outbox id, the
+    queued, through `via` or the plan's channel for `to` (the 专班 standing in for a unit without one): (its outbox id, the
     new keys), or None when every key was queued before."""
     sp = ctx.plan
     known = outbox.known_keys(session, sp.id, list(reminders))
@@ -26,7 +28,7 @@ def queue_once(session: Session, ctx: Context, *, day: date, now: datetime, to: 
     if not fresh:
         return None
     msg = message(fresh)
-    wanted, forwarded = sp.plan.channels.of(to)
+    wanted, forwarded = (via, False) if via is not None else sp.plan.channels.of(to)
     dest = ctx.router.destination(wanted)
     row = outbox.enqueue(session, sp.id, day, to, [{"key": k, "recipient": to, **reminders[k]} for k in fresh],
                          dest_kind=dest.kind, dest_target=dest.target,

@@ -52,8 +52,17 @@ class WeComApp:
     api_base: str = "https://qyapi.weixin.qq.com"
 
 
+@dataclass(frozen=True)
+class SmsGateway:
+    """The county's SMS gateway (notifications/sms.py): FUQUAN_SMS_URL, FUQUAN_SMS_TOKEN, FUQUAN_SMS_SIGN."""
+
+    url: SecretStr
+    token: SecretStr | None = None
+    sign: str = ""
+
+
 def credential_values(slack_token: SecretStr | None, webhooks: dict[str, Webhook],
-                      apps: tuple[DingTalkApp | WeComApp | None, ...] = ()) -> list[str]:
+                      apps: tuple[DingTalkApp | WeComApp | SmsGateway | None, ...] = ()) -> list[str]:
     """Every credential value in play (the token, each robot's URL and signing secret, the apps' secrets), for
     redaction."""
     out = [slack_token.get_secret_value()] if slack_token else []
@@ -64,6 +73,8 @@ def credential_values(slack_token: SecretStr | None, webhooks: dict[str, Webhook
             out.append(app.client_secret.get_secret_value())
         elif isinstance(app, WeComApp):
             out += [s.get_secret_value() for s in (app.secret, app.token, app.aes_key) if s]
+        elif isinstance(app, SmsGateway):
+            out += [s.get_secret_value() for s in (app.url, app.token) if s]
     return out
 
 

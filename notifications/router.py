@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from fuquan.errors import NotificationError
 from fuquan.plans.policy import Destination
 
-from .base import DingTalkApp, Notifier, Webhook, WeComApp, credential_values, guard_logs
+from .base import DingTalkApp, Notifier, SmsGateway, Webhook, WeComApp, credential_values, guard_logs
 from .console import ConsoleNotifier
 from .slack import DEFAULT_API_URL, SlackNotifier
 from .webhooks import WebhookNotifier
@@ -28,7 +28,8 @@ class Router:
                  slack_api_url: str = DEFAULT_API_URL, webhooks: dict[str, Webhook] | None = None,
                  slack: Notifier | None = None, robots: dict[str, Notifier] | None = None,
                  console: Notifier | None = None, dingtalk: DingTalkApp | None = None, wecom: WeComApp | None = None,
-                 apps: dict[str, Notifier] | None = None, app_problems: tuple[str, ...] = ()) -> None:
+                 apps: dict[str, Notifier] | None = None, app_problems: tuple[str, ...] = (),
+                 sms: SmsGateway | None = None) -> None:
         """Real notifiers are built from the credentials; `slack`, `robots`, `apps` (by channel kind) and `console`
         replace them (tests pass notifications.fake.RecordingNotifier)."""
         self.console: Notifier = console or ConsoleNotifier(console_file)
@@ -36,15 +37,16 @@ class Router:
         self.slack: Notifier | None = slack or (SlackNotifier(slack_token, slack_api_url) if slack_token else None)
         self.webhooks = dict(webhooks or {})
         self._hooks: dict[str, Notifier] = dict(robots or {})
-        self._dingtalk, self._wecom, self._problems = dingtalk, wecom, app_problems
+        self._dingtalk, self._wecom, self._sms, self._problems = dingtalk, wecom, sms, app_problems
+        self.sms_chars = 140  # the plan's limit (`reminders: sms: max_chars`), set by the run before it sends
         self._apps: dict[str, Notifier] = dict(apps or {})
         self.live = (self.slack is not None or bool(self.webhooks) or bool(self._hooks) or bool(self._apps)
-                     or dingtalk is not None or wecom is not None)
+                     or dingtalk is not None or wecom is not None or sms is not None)
         guard_logs(self.secrets())
 
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
-        return credential_values(self._token, self.webhooks, (self._dingtalk, self._wecom))
+        return credential_values(self._token, self.webhooks, (self._dingtalk, self._wecom, self._sms))
 
     def destination(self, wanted: Destination | None) -> Destination:
         """Where a message will actually go (what the outbox records)."""
@@ -68,6 +70,8 @@ class Router:
             return self.console
         if dest.kind in ("dingtalk-app", "wecom-app"):
             return self._app(dest)
+        if dest.kind == "sms":
+            return self._texts()
         if dest.kind == "slack":
             if self.slack is None:
                 raise NotificationError("destination", "no_token", dest.label(), "未设置环境变量 SLACK_BOT_TOKEN")
@@ -103,3 +107,15 @@ class Router:
                              if dest.kind == "dingtalk-app" else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")
                 raise NotificationError("destination", "no_app", dest.label(), said or f"未设置环境变量 {variables}")
         return self._apps[dest.kind]
+
+    def _texts(self) -> Notifier:
+        """The SMS gateway's notifier, at the plan's length limit."""
+        have = self._apps.get("sms")
+        if have is None or getattr(have, "max_chars", self.sms_chars) != self.sms_chars:
+            if self._sms is None:
+                raise NotificationError("destination", "no_sms", "短信", "未设置环境变量 FUQUAN_SMS_URL (短信网关地址)")
+            from .sms import SmsNotifier
+
+            have = self._apps["sms"] = SmsNotifier(url=self._sms.url, token=self._sms.token, sign=self._sms.sign,
+                                                   max_chars=self.sms_chars)
+        return have

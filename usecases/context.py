@@ -81,7 +81,7 @@ class Context:
 def router_for(settings: Settings, stream: TextIO | None = None) -> Router:
     router = Router(console_file=settings.notify_file, slack_token=settings.slack_token,
                     slack_api_url=settings.slack_api_url, webhooks=settings.webhooks, dingtalk=settings.dingtalk,
-                    wecom=settings.wecom, app_problems=settings.app_problems)
+                    wecom=settings.wecom, sms=settings.sms, app_problems=settings.app_problems)
     if stream is not None:
         router.console.stream = stream  # type: ignore[attr-defined]
     return router

@@ -41,7 +41,7 @@ from pydantic import SecretStr
 
 from fuquan.errors import FuquanError
 from notifications.base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
-from notifications.base import DingTalkApp, Webhook, WeComApp, credential_values
+from notifications.base import DingTalkApp, SmsGateway, Webhook, WeComApp, credential_values
 
 DEFAULT_CONFIG = "config/tasks.yaml"
 WEBHOOK_PREFIX = "FUQUAN_WEBHOOK_"
@@ -69,6 +69,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     dingtalk: DingTalkApp | None = None  # the apps that reach persons (plan: `channels: persons:`)
     wecom: WeComApp | None = None
+    sms: SmsGateway | None = None  # the county's SMS gateway (plan: `reminders: sms:`)
     app_problems: tuple[str, ...] = ()  # an app configured by half: which variables are missing
     columns: int | None = None  # COLUMNS: how wide wide tables may print when the output is not a terminal
 
@@ -107,7 +108,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every credential value in play, for redaction."""
         extra = [s.get_secret_value() for s in (self.link_secret, self.slack_app_token, self.slack_signing_secret) if s]
-        return credential_values(self.slack_token, self.webhooks, (self.dingtalk, self.wecom)) + extra
+        return credential_values(self.slack_token, self.webhooks, (self.dingtalk, self.wecom, self.sms)) + extra
 
 
 DINGTALK_VARS = ("DINGTALK_CLIENT_ID", "DINGTALK_CLIENT_SECRET", "DINGTALK_ROBOT_CODE", "DINGTALK_CARD_TEMPLATE_ID")
@@ -132,6 +133,9 @@ def _apps(env: Mapping[str, str]) -> dict[str, Any]:
         out["wecom"] = WeComApp(env["WECOM_CORP_ID"], env["WECOM_AGENT_ID"], SecretStr(env["WECOM_SECRET"]),
                                 _secret(env.get("WECOM_TOKEN")), _secret(env.get("WECOM_AES_KEY")),
                                 (env.get("WECOM_API_BASE") or "https://qyapi.weixin.qq.com").rstrip("/"))
+    if env.get("FUQUAN_SMS_URL"):
+        out["sms"] = SmsGateway(SecretStr(env["FUQUAN_SMS_URL"]), _secret(env.get("FUQUAN_SMS_TOKEN")),
+                                env.get("FUQUAN_SMS_SIGN") or "")
     return {**out, "app_problems": tuple(problems)}
 
 

@@ -36,6 +36,7 @@ from fuquan.plans.policy import (
     ReminderPolicy,
     Schedule,
     SlipPolicy,
+    SmsPolicy,
     Weights,
 )
 from fuquan.plans.schema import ChannelSpec, MonthlyReportSpec, PlanFile, RemindersSpec, TaskSpec, chinese_message
@@ -148,7 +149,8 @@ def policy_of(r: RemindersSpec, report: MonthlyReportSpec | None = None,
     """The reminder policy a plan file asks for (`default_policy()`: what a file that says nothing gets)."""
     ask_day = report.ask_day if report else MonthlyReportSpec.model_fields["ask_day"].default
     return ReminderPolicy(tuple(r.before_due), r.overdue_every, r.escalate_after, r.ongoing_every,
-                          r.send_at, r.quiet_after, overrides or {}, ask_day, SlipPolicy(**r.slips.model_dump()))
+                          r.send_at, r.quiet_after, overrides or {}, ask_day, SlipPolicy(**r.slips.model_dump()),
+                          SmsPolicy(**r.sms.model_dump()) if r.sms else None)
 
 
 def default_policy() -> ReminderPolicy:

@@ -31,6 +31,15 @@ class SlipPolicy:
 
 
 @dataclass(frozen=True)
+class SmsPolicy:
+    """Text messages at the last step (`reminders: sms:`): a share escalated and at least `after` working days late
+    (None: from the escalation on) gets its unit's contacts an SMS of at most `max_chars` characters."""
+
+    after: int | None = None
+    max_chars: int = 140
+
+
+@dataclass(frozen=True)
 class ReminderPolicy:
     before_due: tuple[int, ...]  # working days before the due date
     overdue_every: int  # working days between overdue reminders
@@ -41,6 +50,7 @@ class ReminderPolicy:
     overrides: dict[int, dict[str, Any]]
     report_ask_day: int  # on this day of a period's month each town is asked for its 月报
     slips: SlipPolicy = SlipPolicy()  # 督办单 levels and answer time
+    sms: SmsPolicy | None = None  # text messages at the last step; None: none
 
     def for_task(self, no: int) -> ReminderPolicy:
         o = self.overrides.get(no)
@@ -65,6 +75,7 @@ class ReminderPolicy:
         d["before_due"] = tuple(d["before_due"])
         d["overrides"] = {int(k): v for k, v in d["overrides"].items()}
         d["slips"] = SlipPolicy(**d.get("slips", {}))
+        d["sms"] = SmsPolicy(**d["sms"]) if d.get("sms") else None
         return cls(**d)
 
 
@@ -78,7 +89,7 @@ class Destination:
 
 
 LABELS = {"slack": "Slack", "dingtalk": "钉钉", "wecom": "企业微信", "dingtalk-app": "钉钉工作通知",
-          "wecom-app": "企业微信应用消息", "console": "控制台"}
+          "wecom-app": "企业微信应用消息", "sms": "短信", "console": "控制台"}
 PERSON_KINDS = {"dingtalk": "dingtalk-app", "wecom": "wecom-app"}  # `persons: dingtalk` → the channel kind
 
 

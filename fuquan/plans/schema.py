@@ -202,6 +202,15 @@ class OverrideSpec(_Strict):
     escalate_after: StrictInt | None = Field(default=None, ge=1)
 
 
+class SmsSpec(_Strict):
+    """Text messages at the last step: to the mobile numbers of a late unit's `contacts:`, once its share is
+    escalated and at least `after` working days late (default: from the escalation on), at most `max_chars`
+    characters (70 is one SMS), never with a link. The gateway comes from the environment (FUQUAN_SMS_URL)."""
+
+    after: Annotated[int, Field(ge=1, le=250)] | None = None
+    max_chars: Annotated[int, Field(ge=30, le=500)] = 140
+
+
 class SlipsSpec(_Strict):
     """督办单 (fuquan report slips): 蓝 for an item up to `yellow_after` working days late, 黄 up to `red_after`, 红
     beyond; a unit answers within `answer_within` working days; `daily: true` lets the daily run issue them."""
@@ -228,6 +237,7 @@ class RemindersSpec(_Strict):
     ongoing_every: StrictInt = Field(default=20, ge=1)
     overrides: list[OverrideSpec] = []
     slips: SlipsSpec = SlipsSpec()  # 督办单
+    sms: SmsSpec | None = None  # 短信: the last step reaches a phone
 
 
 class AnswersSpec(_Strict):
@@ -318,7 +328,8 @@ FIELD_NAMES = {
     "answers": "单位反馈设置", "ack_within": "签收时限(工作日)", "reply_within": "延期答复时限(工作日)",
     "extensions_by": "延期审批方", "review": "反馈需复核", "link_days": "专属链接有效天数",
     "calendar": "节假日安排", "holidays": "放假日期", "workdays": "调休上班日期",
-    "contacts": "联系人名单", "persons": "按人发送的平台",
+    "contacts": "联系人名单", "persons": "按人发送的平台", "sms": "短信提醒", "after": "逾期多少个工作日后发短信",
+    "max_chars": "短信最多字数",
     "slips": "督办单", "yellow_after": "黄色督办起点(逾期工作日)", "red_after": "红色督办起点(逾期工作日)",
     "answer_within": "督办答复时限(工作日)", "daily": "每日检查时出具",
 }
