@@ -23,6 +23,7 @@ answers with its 503 page: "busy, nothing was written".
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,6 +106,10 @@ def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
         # leaves the busy timeout to it wakes too late for the gaps between another process's transactions (the
         # reminder run's sends, one short transaction each, kept units' answers waiting seconds). `_begin` below
         # tries again every few milliseconds, up to the same bound.
+        # (only for `_begin`'s attempts: anything else beginning a write — a migration — keeps the full timeout)
+        if not getattr(_POLLING, "on", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
         conn.exec_driver_sql(f"PRAGMA busy_timeout={POLL_MS}")
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -181,8 +186,12 @@ def _begin(session: Session, engine: Engine, plan: int | None) -> None:
     bound = float(engine.get_execution_options().get("fuquan_wait", 0.0))
     while True:
         try:
-            session.begin()
-            lock_plan(session, INSTALLATION if plan is None else plan)
+            _POLLING.on = True
+            try:
+                session.begin()
+                lock_plan(session, INSTALLATION if plan is None else plan)
+            finally:
+                _POLLING.on = False
             return
         except OperationalError as e:
             session.rollback()
@@ -194,6 +203,7 @@ def _begin(session: Session, engine: Engine, plan: int | None) -> None:
 
 
 POLL_MS = 20  # one SQLite attempt at the write lock (its busy handler: sleeps of 1, 2, 5, 10 ms)
+_POLLING = threading.local()  # set while `_begin` makes its attempts (the engine's begin event reads it)
 GAP_SECONDS = 0.05  # a few of a waiting writer's attempts (POLL_MS each): it gets the lock in the gap
 
 
