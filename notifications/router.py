@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from fuquan.errors import NotificationError
-from fuquan.plans.policy import Destination
+from fuquan.plans.policy import LABELS, Destination
 
 from .base import DingTalkApp, Notifier, SmsGateway, Webhook, WeComApp, credential_values, guard_logs
 from .console import ConsoleNotifier
@@ -101,7 +101,7 @@ class Router:
                 self._apps[dest.kind] = WeComAppNotifier(corp_id=w.corp_id, agent_id=w.agent_id, secret=w.secret,
                                                          api_base=w.api_base)
             else:
-                platform = "钉钉" if dest.kind == "dingtalk-app" else "企业微信"
+                platform = LABELS[dest.kind.removesuffix("-app")]
                 said = next((p for p in self._problems if p.startswith(platform)), None)
                 variables = ("DINGTALK_CLIENT_ID、DINGTALK_CLIENT_SECRET、DINGTALK_ROBOT_CODE、DINGTALK_CARD_TEMPLATE_ID"
                              if dest.kind == "dingtalk-app" else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")

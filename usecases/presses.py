@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from fuquan.errors import FuquanError
+from fuquan.plans.policy import LABELS
 from fuquan.tracking.actor import Actor
 from models import reach
 from models.db import reading, transaction
@@ -58,9 +59,6 @@ class Pressed:
     text: str = ""  # what the card may say now (签收 → 已签收)
 
 
-PLATFORMS = {"dingtalk": "钉钉", "wecom": "企业微信"}
-
-
 def press(base: Context, cmd: PressButton, *, now: datetime, plans: links_door.PlanCache | None = None) -> Pressed:
     """Record a press (see the module's doc). Never raises for a bad press: the door answers the platform either
     way, and a refusal is only logged. `plans`: the door's plan cache (a new one reads the plan afresh)."""
@@ -78,7 +76,7 @@ def press(base: Context, cmd: PressButton, *, now: datetime, plans: links_door.P
                   None)
     if person is None:  # no longer (or never) one of the unit's contacts
         return Pressed(Outcome.REFUSED, msg.recipient)
-    actor = Actor(f"{msg.recipient} ({person.name})", f"{PLATFORMS[cmd.platform]} {cmd.person_id}")
+    actor = Actor(f"{msg.recipient} ({person.name})", f"{LABELS[cmd.platform]} {cmd.person_id}")
     with transaction(base.engine, plan=msg.plan_id) as session:
         for row in reach.reach_of(session, cmd.platform, cmd.track):
             if row.person_id == cmd.person_id:

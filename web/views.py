@@ -8,6 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from fuquan.plans.policy import LABELS
 from fuquan.tracking.judge import FINISHED, RED, YELLOW
 from fuquan.tracking.ledger import Row
 from reports.status import DOT
@@ -86,7 +87,7 @@ def _waiting(rows: list[Any]) -> str:
     """Who a card reached and has not answered from it: 王芳、李强 (钉钉)."""
     by: dict[str, list[str]] = {}
     for r in rows:
-        by.setdefault({"dingtalk": "钉钉", "wecom": "企业微信"}.get(r.platform, r.platform), []).append(r.person_name)
+        by.setdefault(LABELS.get(r.platform, r.platform), []).append(r.person_name)
     return "; ".join(f"{'、'.join(names)} ({where})" for where, names in by.items())
 
 
