@@ -306,7 +306,8 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
         code, detail = e.code, redact(e.detail or str(e), secrets)
         if e.category == "auth":
             stop = redact(str(e), secrets)
-    with transaction(engine, plan=plan_id) as session:
+    # (only this claimed message's rows: no lane; the plan's lock shared, so units' answers go on meanwhile)
+    with transaction(engine, plan=plan_id, lanes=()) as session:
         for step, step_code in trail[:-1] if result != "sent" else trail:
             outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)

@@ -6,7 +6,11 @@ write lock is taken at BEGIN.
 
 PostgreSQL gets the same guarantee differently, per plan: a write transaction first takes its plan's
 transaction-level advisory lock, so one plan's writers queue as they do on SQLite (they are short: the sends
-happen outside them) while other plans' writers go on. Reads never wait.
+happen outside them) while other plans' writers go on. Reads never wait. A unit's own answer is narrower: it
+takes the plan's lock shared and its lane's (`lanes`: the share it answers) exclusive, so answers to different
+shares go on together and still wait for any plan-wide write (a sync, the reminder run's planning, an import's
+chunk, the year closed). Measured under the mixed load: 1,500 answers at ~27 ms each (a round trip a statement)
+queued behind one another on the plan's lock, p95 32 s.
 
 Waiting is bounded twice. One attempt waits `busy_timeout_ms` for the lock (SQLite's busy timeout, PostgreSQL's
 lock_timeout); a transaction that did not get it tries again, with a short random pause, until `wait_seconds`
@@ -22,10 +26,11 @@ answers with its 503 page: "busy, nothing was written".
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -159,12 +164,15 @@ def _storage_error(e: DatabaseError, what: str, waited: float = 0.0) -> StorageE
 
 
 @contextmanager
-def transaction(engine: Engine, *, plan: int | None = None) -> Iterator[Session]:
+def transaction(engine: Engine, *, plan: int | None = None,
+                lanes: Iterable[tuple[int, ...]] | None = None) -> Iterator[Session]:
     """One short write transaction for plan `plan` (None: a write that belongs to no plan yet): committed on
-    success, rolled back on any error. Its lock is waited for within the engine's bound (module docstring)."""
+    success, rolled back on any error. Its lock is waited for within the engine's bound (module docstring).
+    `lanes` (PostgreSQL): the plan's lock is taken shared, and the lanes' (`_lock_lanes`) — for writes that touch
+    only what they name (StoredPlan.lane); () for a write to rows no one else writes (a claimed message's outcome)."""
     with Session(engine, expire_on_commit=False) as session:
         try:
-            _begin(session, engine, plan)
+            _begin(session, engine, plan, None if lanes is None else sorted(set(lanes)))
             try:
                 yield session
             except BaseException:
@@ -179,7 +187,7 @@ def transaction(engine: Engine, *, plan: int | None = None) -> Iterator[Session]
             raise
 
 
-def _begin(session: Session, engine: Engine, plan: int | None) -> None:
+def _begin(session: Session, engine: Engine, plan: int | None, lanes: list[tuple[int, ...]] | None) -> None:
     """Begin and take the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the plan's advisory lock), trying
     again after a lock timeout until the engine's wait bound has passed."""
     start = time.monotonic()
@@ -189,7 +197,10 @@ def _begin(session: Session, engine: Engine, plan: int | None) -> None:
             _POLLING.on = True
             try:
                 session.begin()
-                lock_plan(session, INSTALLATION if plan is None else plan)
+                if lanes is not None and plan is not None and engine.dialect.name == "postgresql":
+                    _lock_lanes(session, plan, lanes)
+                else:
+                    lock_plan(session, INSTALLATION if plan is None else plan)
             finally:
                 _POLLING.on = False
             return
@@ -223,6 +234,32 @@ def lock_plan(session: Session, plan: int) -> None:
         session.connection().execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": WRITE_LOCK, "k": plan})
     else:
         session.connection()  # (BEGIN IMMEDIATE: the engine's begin event)
+
+
+def _lock_lanes(session: Session, plan: int, lanes: list[tuple[int, ...]]) -> None:
+    """The plan's lock shared, then the lanes' locks, in one round trip. A lane is a task (its lock exclusive) or a
+    task's share (the task's lock shared, the share's exclusive), so a write to a whole task (an import's chunk)
+    waits for the answers to its shares and they for it, while other tasks go on. Always plan, tasks, shares, each
+    sorted: no two writers wait for each other in a circle (a plan-wide writer takes no lane)."""
+    whole = {lane[0] for lane in lanes if len(lane) == 1}
+    tasks = sorted({lane[0] for lane in lanes})
+    shares = sorted(lane for lane in lanes if len(lane) > 1 and lane[0] not in whole)
+    keys, takes = {"c": WRITE_LOCK, "k": plan}, ["pg_advisory_xact_lock_shared(:c, :k)"]
+    for i, task in enumerate(tasks):
+        keys[f"t{i}"] = lane_key(plan, (task,))
+        takes.append(f"pg_advisory_xact_lock{'' if task in whole else '_shared'}(:t{i})")
+    for i, share in enumerate(shares):
+        keys[f"s{i}"] = lane_key(plan, share)
+        takes.append(f"pg_advisory_xact_lock(:s{i})")
+    # (a SELECT list is evaluated left to right: each lock is held before the next is asked for)
+    session.connection().execute(text(f"SELECT {', '.join(takes)}"), keys)
+
+
+def lane_key(plan: int, lane: tuple[int, ...]) -> int:
+    """A lane's advisory key: one signed 64-bit number from the plan and the lane (PostgreSQL keeps one-number keys
+    apart from the two-number plan keys). Two lanes that share a key only wait for each other, never mix."""
+    digest = hashlib.blake2b(repr((plan, *lane)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @contextmanager

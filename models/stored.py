@@ -55,6 +55,24 @@ class StoredPlan:
         unit = self.plan.pick(name, among, what)
         return unit, self.unit_ids[unit]
 
+    def lane(self, task_no: int, unit: str) -> tuple[int, ...]:
+        """What a unit's answer on a task writes, as a key of models.db.transaction's `lanes`: its own share, or the
+        whole task when the task's tracked items belong to two units at once (a department's 承接确认书 to a town,
+        a training, is both's share)."""
+        track = self.plan.task(task_no).track
+        task_id = self.task_id(task_no)
+        return (task_id,) if track.letters or track.training else (task_id, self.unit_ids[unit])
+
+    def item_lanes(self, kind: str) -> list[tuple[int, ...]]:
+        """The lanes of recording tracked items of one kind (an import's sheet: letters, plans, sessions, training,
+        exams, reports): each task they track, whole."""
+        track = {"letters": "letters", "exams": "exams", "reports": "monthly_reports"}.get(kind, "training")
+        return [(self.task_ids[t.no],) for t in self.plan.tasks if getattr(t.track, track) and t.no in self.task_ids]
+
+    def reminders_lane(self, unit: str) -> tuple[int, ...]:
+        """The lane of a unit's 签收 (its reminders' acknowledgements; no task's id is negative)."""
+        return (-1, self.unit_ids[unit])
+
     def town_id(self, name: str, among: Sequence[str]) -> tuple[str, int]:
         """Like unit_id, an error naming towns in the plan's own word (镇, 乡镇（街道）)."""
         return self.unit_id(name, among, self.plan.words.towns)

@@ -2,7 +2,9 @@
 
 Unlike a robot it reaches persons, and their presses come back to the app's callback URL (wecom_crypto). The
 card carries our own task_id (Outgoing.track), unique per app. WeCom cannot list what an app sent, so a send
-cannot be reconciled: an uncertain one is re-sent on the next run (at least once). The card also opens the
+cannot be reconciled: an uncertain one is re-sent on the next run under the same task_id. WeCom drops a task_id
+it already has silently (errcode 0, not pushed again: reported by an integrator, not verified against a live
+corp), so the card reaches each person once and the message counts as sent. The card also opens the
 unit's link, so a county whose callback WeCom cannot reach still has the way back.
 The corp secret and the access token never appear in an error, a log line or a return value.
 """

@@ -2,8 +2,10 @@
 message/update_template_card) with scripted faults, and helpers that act as WeCom towards our callback URL:
 `press` (a button pressed on a card) and `verify_url` (the GET check when the URL is configured).
 
-Errcodes for a malformed card, a reused task_id and a spent response_code are this fake's own choice (INVALID);
-the real ones are not verified."""
+A reused task_id is answered errcode 0 and nothing is delivered again (the first send's msgid, no response_code):
+that is how WeCom behaves according to an integrator's field report (public code), not verified against a live
+corp. Errcodes for a malformed card and a spent response_code are this fake's own choice (INVALID); the real ones
+are not verified."""
 
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ class FakeWeCom:
                  expires_in: int = 7200) -> None:
         self.users, self.corp_id, self.agent_id, self.secret = set(users), corp_id, int(agent_id), secret
         self.expires_in = expires_in
-        self.messages: list[dict[str, Any]] = []  # {"touser": [valid ids], "card": template_card, "response_code"}
+        self.messages: list[dict[str, Any]] = []  # {"touser": [valid ids], "card", "response_code", "body", "msgid"}
         self.updates: list[dict[str, Any]] = []
         self.faults: dict[str, deque[tuple[Any, ...]]] = defaultdict(deque)
         self.calls: list[str] = []
@@ -158,12 +160,12 @@ class FakeWeCom:
         if not valid:
             return {"errcode": 81013, "errmsg": "user & party & tag all invalid", "invaliduser": "|".join(invalid)}
         with self._lock:
-            if card["task_id"] in self.task_ids():
-                return {"errcode": INVALID, "errmsg": "task_id duplicated"}
-            code = "RC" + secrets.token_hex(8)
+            first = [m for m in self.messages if m["card"]["task_id"] == card["task_id"]]
+            if first:  # deduplicated: "ok", but nobody gets the card again (field report, see above)
+                return {"errcode": 0, "errmsg": "ok", "msgid": first[0]["msgid"]}
+            code, msgid = "RC" + secrets.token_hex(8), f"msg{len(self.messages) + 1}"
             self._codes.add(code)
-            self.messages.append({"touser": valid, "card": card, "response_code": code, "body": body})
-            msgid = f"msg{len(self.messages)}"
+            self.messages.append({"touser": valid, "card": card, "response_code": code, "body": body, "msgid": msgid})
         return {"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "msgid": msgid, "response_code": code}
 
     def _update(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -43,7 +43,7 @@ ACKED_BEFORE = "该提醒此前已签收"
 
 
 def acknowledge(ctx: Context, cmd: Acknowledge, *, actor: Actor, now: datetime) -> str:
-    with transaction(ctx.engine, plan=ctx.plan.id) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id, lanes=[ctx.plan.reminders_lane(cmd.unit)]) as session:
         open_plan(session, ctx.plan)
         n = io.acknowledge(session, ctx.plan, actor, cmd.unit, cmd.message_id, now)
     return f"已签收该提醒 (含 {n} 项事项)" if n else ACKED_BEFORE
@@ -83,7 +83,7 @@ def give_feedback(ctx: Context, cmd: GiveFeedback, *, actor: Actor, today: date)
         kind_of(f.data, f.name)
     review = sp.plan.answers.review
     task_id, unit_id = sp.task_id(cmd.task_no), sp.unit_ids[cmd.unit]
-    with transaction(ctx.engine, plan=ctx.plan.id) as session:
+    with transaction(ctx.engine, plan=ctx.plan.id, lanes=[sp.lane(cmd.task_no, cmd.unit)]) as session:
         open_plan(session, sp)
         # (every refusal comes before any file is stored: a refused form leaves nothing on disk)
         if cmd.nonce is not None and not io.first_use(session, f"feedback:{unit_id}:{cmd.nonce}"):
@@ -229,7 +229,9 @@ def ask_extension(ctx: Context, cmd: AskExtension, *, actor: Actor, today: date)
         check_extension(row.judgement.due, cmd.new_due, today, sp.plan.year)
     reply_by = sp.plan.answers.reply_by(today, sp.plan.work_calendar())
     task_id = sp.task_id(cmd.task_no)
-    with transaction(ctx.engine, plan=ctx.plan.id) as session:
+    # (granted at once, from the CLI: a decision, plan-wide like the 专班's)
+    lanes = None if cmd.approved_by else [sp.lane(cmd.task_no, u) for u in units]
+    with transaction(ctx.engine, plan=ctx.plan.id, lanes=lanes) as session:
         open_plan(session, sp)
         if cmd.nonce is not None and not io.first_use(session, f"extension:{sp.unit_ids[units[0]]}:{cmd.nonce}"):
             return "该申请已提交, 未重复登记"

@@ -122,9 +122,11 @@ def import_file(ctx: Context, path: Path, *, kind: str | None, actor: Actor, tod
     lines = [(name, kind, line, row) for name, kind, typed in parsed for line, row in typed]
     started(2 * len(lines))  # every row is tried, then recorded
     chunks = [lines[i:i + CHUNK] for i in range(0, len(lines), CHUNK)]
+    # (the tasks its rows record items of, whole: units' answers to other tasks go on meanwhile)
+    lanes = {lane for _, kind, _, _ in lines for lane in sp.item_lanes(kind.name)} or None
     # 1. every row tried in short transactions that are rolled back: a bad row anywhere changes nothing
     for chunk in chunks:
-        with transaction(ctx.engine, plan=sp.id) as session:
+        with transaction(ctx.engine, plan=sp.id, lanes=lanes) as session:
             problems += _apply(session, ctx, chunk, bad_rows, actor, today, only_unit, advance, {})
             session.rollback()  # (a trial: nothing kept; the commit that follows has nothing to commit)
         make_way(ctx.engine)
@@ -133,7 +135,7 @@ def import_file(ctx: Context, path: Path, *, kind: str | None, actor: Actor, tod
     # 2. recorded, a chunk a transaction, so other writers (the daily run, units' answers) wait at most one chunk
     done: dict[str, int] = {}
     for n, chunk in enumerate(chunks):
-        with transaction(ctx.engine, plan=sp.id) as session:
+        with transaction(ctx.engine, plan=sp.id, lanes=lanes) as session:
             if late := _apply(session, ctx, chunk, bad_rows, actor, today, only_unit, advance, done):
                 # (the plan changed between the two passes, e.g. closed or a unit retired meanwhile)
                 raise ImportRejected(shown or str(path), [p.render() for p in late] + [

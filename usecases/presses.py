@@ -77,7 +77,7 @@ def press(base: Context, cmd: PressButton, *, now: datetime, plans: links_door.P
     if person is None:  # no longer (or never) one of the unit's contacts
         return Pressed(Outcome.REFUSED, msg.recipient)
     actor = Actor(f"{msg.recipient} ({person.name})", f"{LABELS[cmd.platform]} {cmd.person_id}")
-    with transaction(base.engine, plan=msg.plan_id) as session:
+    with transaction(base.engine, plan=msg.plan_id, lanes=[ctx.plan.reminders_lane(msg.recipient)]) as session:
         for row in reach.reach_of(session, cmd.platform, cmd.track):
             if row.person_id == cmd.person_id:
                 reach.answered(session, row, cmd.button, now)

@@ -145,6 +145,7 @@ async def crashed(request: Request, exc: Exception) -> Response:
 
 def make_app(base: Context, slack_actions: Endpoint | None = None, *, door: Door | None = None,
              wecom: Endpoint | None = None) -> Starlette:
+    handlers.write_threads(base.engine.dialect.name)
     routes = [
         Route("/", home), Route("/l/{token}", enter),
         Route("/u", session(handlers.unit, roles=UNIT)),

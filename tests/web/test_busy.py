@@ -148,6 +148,43 @@ def test_one_plans_writers_do_not_wait_for_another_plans(world: World) -> None:
         engine.dispose()
 
 
+@pytest.mark.skipif(not dbs.ON_PG, reason="SQLite is one file with one writer at a time: lanes are PostgreSQL's")
+@ONE_PLAN
+def test_answers_to_different_shares_go_on_together_and_wait_for_plan_wide_writes(world: World) -> None:
+    """Measured under the mixed load: 1,500 towns' answers queued one by one on the plan's lock (p95 32 s). A unit's
+    answer now holds its own lane (the plan's lock shared): another unit's answer goes on, the same unit's waits, and
+    a plan-wide write (the reminder run, a sync) waits for it, as it does for them."""
+    sp, pid = world.ctx.plan, world.plan_id
+    town, other = world.case.town, world.case.other_town
+    engine = make_engine(world.url, busy_timeout_ms=200, wait_seconds=0)
+    busy = pytest.raises(Unavailable, match="数据库正被其他进程写入")
+    try:
+        with app_on(world, attempt_ms=200, wait=0) as (_, app):
+            mine, theirs = enter(app, world, town), enter(app, world, other)
+            with transaction(engine, plan=pid, lanes=[sp.reminders_lane(town)]):  # the town's 签收 under way
+                r = ack(world, theirs)
+                assert r.status_code == 200, (r.status_code, said(r))  # another unit's: at once
+                assert ack(world, mine).status_code == 503  # the same unit's: waits, then the clear answer
+                with busy, transaction(engine, plan=pid):
+                    pass  # a plan-wide write waits for the answer
+            with lock_held(world), busy, transaction(engine, plan=pid, lanes=[sp.reminders_lane(other)]):
+                pass  # and an answer for the plan-wide write
+        tracked = [t.no for t in sp.plan.tasks if t.track.letters]
+        untracked = [t.no for t in sp.plan.tasks if t.track.recorded_by(town) is None
+                     and town in {a.unit for a in sp.plan.assignees(t)} and other in {a.unit for a in sp.plan.assignees(t)}]
+        assert tracked and untracked, "the plan needs a task with 承接确认书 and one two towns share"
+        t = untracked[0]
+        assert sp.lane(t, town) != sp.lane(t, other)  # an untracked share is the unit's own
+        dept, = sp.plan.task(tracked[0]).track.letters[0][:1]  # (a letter is both the department's and the town's)
+        assert sp.lane(tracked[0], dept) == sp.lane(tracked[0], town)
+        assert sp.item_lanes("letters") == [(sp.task_id(no),) for no in tracked]  # (an import's: the whole task)
+        with transaction(engine, plan=pid, lanes=[sp.lane(tracked[0], dept)]):
+            with busy, transaction(engine, plan=pid, lanes=[sp.lane(tracked[0], town)]):
+                pass
+    finally:
+        engine.dispose()
+
+
 # ── one waiting request holds no other unit up ───────────────────────────────────────────────────────────────────
 
 

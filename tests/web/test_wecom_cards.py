@@ -193,9 +193,9 @@ def test_a_refused_first_attempt_stays_pending_and_goes_once_on_the_next_run(
 
 def test_a_card_stored_but_unanswered_is_not_sent_twice(world: World) -> None:
     """WeCom stored the card and the connection dropped before its answer: `unknown`. WeCom cannot be asked what
-    an app sent, so the next run sends it again under the same task_id, and WeCom (this fake: real WeCom's answer is
-    not verified) refuses the duplicate: the person has exactly one card. (Open: the outbox then counts that refusal
-    as a failure; see the report of this test's author.)"""
+    an app sent, so the next run sends it again under the same task_id; WeCom answers a task_id it already has
+    with errcode 0 and does not push it again (an integrator's report, mirrored by the fake): the message counts
+    as sent and each person has exactly one card."""
     world.wecom.fault("send", ("drop_after_accept",))
     world.remind()
     assert len(world.wecom.messages) == len(world.case.contacts)
@@ -203,9 +203,12 @@ def test_a_card_stored_but_unanswered_is_not_sent_twice(world: World) -> None:
                                           "WHERE dest_kind = 'wecom-app' AND status != 'sent'")
     assert status == "unknown"
     world.remind()
-    assert len(world.wecom.messages) == len(set(world.wecom.task_ids())) == len(world.case.contacts)
+    assert dbs.rows(world.url, "SELECT status FROM message WHERE id = :m", m=mid) == [("sent",)]
     results = dbs.rows(world.url, "SELECT result FROM send_log WHERE message_id = :m ORDER BY id", m=mid)
-    assert results[0] == ("unknown",)
+    assert results == [("unknown",), ("sent",)]
+    assert len(world.wecom.messages) == len(set(world.wecom.task_ids())) == len(world.case.contacts)
+    reached = [u for m in world.wecom.messages for u in m["touser"]]  # each person once
+    assert sorted(reached) == sorted(u for people in world.case.contacts.values() for _, u in people)
 
 
 def wait_for(what: Callable[[], object]) -> None:
