@@ -14,23 +14,21 @@ our outTrackId, which succeeds only if it exists (`find`); a card that is not th
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import re
-import threading
 import time
 import urllib.request
-from collections import deque
 from collections.abc import Callable
 from typing import Any
-from urllib.error import HTTPError, URLError
+from urllib.error import HTTPError
 
 from pydantic import SecretStr
 
 from fuquan.errors import NotificationError
 
 from .base import Outgoing, error_code, redact
+from .http_calls import NETWORK, ThreadTrail, TokenCache, error_body, no_answer
 
 log = logging.getLogger("fuquan.dingtalk")
 LABEL = "钉钉应用"
@@ -65,7 +63,7 @@ def platform_code(raw: object, status: int) -> str:
     return error_code(snake[:60])
 
 
-class DingTalkCardNotifier:
+class DingTalkCardNotifier(ThreadTrail):
     kind = "dingtalk-app"
     can_reconcile = True  # by updating the card under our outTrackId: only a card that exists can be updated
 
@@ -73,24 +71,15 @@ class DingTalkCardNotifier:
                  api_base: str = DEFAULT_API_BASE, timeout: float = 10,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client_id, self._secret, self.robot_code, self.template_id = client_id, client_secret, robot_code, template_id
-        self.api_base, self.timeout, self.clock = api_base.rstrip("/"), timeout, clock
-        self._cached: tuple[str, float] | None = None  # (access token, refresh after)
-        self._issued: deque[str] = deque(maxlen=8)  # recent tokens, for redaction
-        self._lock = threading.Lock()
-        self._local = threading.local()  # sends run concurrently, one unit per thread
-
-    @property
-    def trail(self) -> list[tuple[str, str]]:
-        if not hasattr(self._local, "trail"):
-            self._local.trail = []
-        return self._local.trail  # type: ignore[no-any-return]
+        self.api_base, self.timeout = api_base.rstrip("/"), timeout
+        self._tokens = TokenCache(self._fetch_token, clock, TOKEN_MARGIN)
 
     def send(self, out: Outgoing) -> str:
-        self._local.trail = []
+        trail = self.new_trail()
         if not out.people:
             raise self._error("destination", "no_contacts", "该单位未登记钉钉联系人 (contacts 中的 dingtalk)")
         answer = self._call("POST", "/v1.0/card/instances/createAndDeliver",
-                            card(out, self.template_id, self.robot_code), self.trail)
+                            card(out, self.template_id, self.robot_code), trail)
         result = answer.get("result")
         delivered = result.get("deliverResults") if isinstance(result, dict) else None
         failed = [r for r in delivered or [] if isinstance(r, dict) and not r.get("success")]
@@ -125,7 +114,7 @@ class DingTalkCardNotifier:
     def check(self) -> None:
         """A token once before a run: a bad client id or secret stops everything before a single card is sent."""
         try:
-            self._token()
+            self._tokens.get()
         except NotificationError as e:
             if e.category == "auth":
                 raise
@@ -135,36 +124,29 @@ class DingTalkCardNotifier:
     def _call(self, method: str, path: str, body: dict[str, Any], trail: list[tuple[str, str]]) -> dict[str, Any]:
         """A call with a token; a token DingTalk no longer takes is dropped and the call made once more."""
         for attempt in (1, 2):
-            token = self._token()
+            token = self._tokens.get()
             status, answer = self._exchange(method, path, body, {TOKEN_HEADER: token}, sends=True)
             if attempt == 1 and (status == 401 or answer.get("code") in TOKEN_CODES):
                 trail.append(("attempt", platform_code(answer.get("code"), status)))
-                with self._lock:
-                    if self._cached and self._cached[0] == token:
-                        self._cached = None
+                self._tokens.drop(token)
                 continue
             if status < 300:
                 return answer
             raise self._refusal(status, answer)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _token(self) -> str:
-        with self._lock:  # one fetch for all threads
-            if self._cached and self.clock() < self._cached[1]:
-                return self._cached[0]
-            body = {"appKey": self.client_id, "appSecret": self._secret.get_secret_value()}
-            status, answer = self._exchange("POST", "/v1.0/oauth2/accessToken", body, {}, sends=False)
-            if status >= 300:
-                code = platform_code(answer.get("code"), status)
-                if status == 429 or status >= 500 or "qps_limit" in code:
-                    raise self._error("retry", code, "获取 accessToken 失败")
-                raise self._error("auth", code, AUTH_HINT)
-            token, expires = answer.get("accessToken"), answer.get("expireIn", 7200)
-            if not isinstance(token, str) or not token or not isinstance(expires, int):
-                raise self._error("retry", "bad_answer", "获取 accessToken 的返回内容无法识别")
-            self._issued.append(token)
-            self._cached = (token, self.clock() + max(0, expires - TOKEN_MARGIN))
-            return token
+    def _fetch_token(self) -> tuple[str, int]:
+        body = {"appKey": self.client_id, "appSecret": self._secret.get_secret_value()}
+        status, answer = self._exchange("POST", "/v1.0/oauth2/accessToken", body, {}, sends=False)
+        if status >= 300:
+            code = platform_code(answer.get("code"), status)
+            if status == 429 or status >= 500 or "qps_limit" in code:
+                raise self._error("retry", code, "获取 accessToken 失败")
+            raise self._error("auth", code, AUTH_HINT)
+        token, expires = answer.get("accessToken"), answer.get("expireIn", 7200)
+        if not isinstance(token, str) or not token or not isinstance(expires, int):
+            raise self._error("retry", "bad_answer", "获取 accessToken 的返回内容无法识别")
+        return token, expires
 
     def _exchange(self, method: str, path: str, body: dict[str, Any], headers: dict[str, str], *,
                   sends: bool) -> tuple[int, dict[str, Any]]:
@@ -177,13 +159,10 @@ class DingTalkCardNotifier:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (base from our settings)
                 status, raw = resp.status, resp.read()
         except HTTPError as e:
-            status, raw = e.code, _body(e)
-        except (URLError, OSError, http.client.HTTPException) as e:
-            reason = getattr(e, "reason", e)
-            name = type(reason).__name__ if isinstance(reason, BaseException) else type(e).__name__
-            if isinstance(reason, ConnectionRefusedError) or not sends:  # nothing reached DingTalk
-                raise self._error("retry", name) from None
-            raise self._error("unknown", name, "结果未知, 可能已送达; 下次运行将再次发送") from None
+            status, raw = e.code, error_body(e)
+        except NETWORK as e:
+            category, name = no_answer(e, sends=sends)
+            raise self._error(category, name, "结果未知, 可能已送达; 下次运行将再次发送" if category == "unknown" else "") from None
         try:
             answer = json.loads(raw.decode())
         except ValueError:
@@ -205,14 +184,7 @@ class DingTalkCardNotifier:
         return self._error("destination", code, message)
 
     def _clean(self, text: str) -> str:
-        return redact(text, [self._secret.get_secret_value(), *self._issued])
+        return redact(text, [self._secret.get_secret_value(), *self._tokens.issued])
 
     def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
         return NotificationError(category, code, LABEL, self._clean(detail))
-
-
-def _body(e: HTTPError) -> bytes:
-    try:
-        return e.read()
-    except (OSError, http.client.HTTPException):
-        return b""

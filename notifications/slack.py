@@ -9,14 +9,11 @@ conversations.history before posting again.
 
 from __future__ import annotations
 
-import http.client
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.error import URLError
 
 from pydantic import SecretStr
 from slack_sdk import WebClient
@@ -27,6 +24,7 @@ from fuquan.words.messages import Message
 
 from .base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
 from .base import Outgoing, error_code, redact
+from .http_calls import NETWORK, ThreadTrail
 
 EVENT_TYPE = "fuquan_reminder"
 AUTH = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "missing_scope",
@@ -36,7 +34,6 @@ CONTENT = {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blo
            "too_many_attachments", "invalid_metadata_format", "invalid_metadata_schema"}
 UNCERTAIN = {"fatal_error", "internal_error", "service_unavailable", "request_timeout"}
 RATE = {"ratelimited", "rate_limited"}
-NETWORK = (OSError, http.client.HTTPException, URLError, TimeoutError)
 SECTION_LIMIT, BLOCK_LIMIT = 2900, 50  # Slack: 3,000 characters per section text, 50 blocks
 
 
@@ -75,7 +72,7 @@ def blocks(message: Message, outgoing: Outgoing | None = None) -> list[dict[str,
     return out + tail
 
 
-class SlackNotifier:
+class SlackNotifier(ThreadTrail):
     kind = "slack"
     can_reconcile = True
 
@@ -85,18 +82,10 @@ class SlackNotifier:
         self._secret = token.get_secret_value()
         self.client = WebClient(token=self._secret, base_url=base_url, timeout=int(timeout), retry_handlers=[])
         self.max_attempts, self.max_wait, self.sleep, self.now = max_attempts, max_wait, sleep, now
-        self._local = threading.local()  # sends run concurrently, one channel per thread
-
-    @property
-    def trail(self) -> list[tuple[str, str]]:
-        """(result, code) of each failed attempt of this thread's last send, for the send log."""
-        if not hasattr(self._local, "trail"):
-            self._local.trail = []
-        return self._local.trail  # type: ignore[no-any-return]
 
     def send(self, out: Outgoing) -> str:
         plain = False
-        self._local.trail = []
+        self.new_trail()
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:

@@ -19,16 +19,13 @@ charges per message and has no common "who am I" call, so a bad token shows as "
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import re
-import socket
-import threading
 import unicodedata
 import urllib.request
 from typing import Any
-from urllib.error import HTTPError, URLError
+from urllib.error import HTTPError
 
 from pydantic import SecretStr
 
@@ -36,6 +33,7 @@ from fuquan.errors import NotificationError
 from fuquan.words.messages import Message
 
 from .base import Outgoing, error_code, redact
+from .http_calls import NETWORK, ThreadTrail, no_answer
 
 log = logging.getLogger("fuquan.sms")
 LABEL = "短信"
@@ -122,7 +120,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # the 30x becomes an HTTPError: a redirect would carry the token to another address
 
 
-class SmsNotifier:
+class SmsNotifier(ThreadTrail):
     kind = "sms"
     can_reconcile = False
 
@@ -132,16 +130,9 @@ class SmsNotifier:
             raise ValueError(f"SMS max_chars {max_chars} leaves no room after the sign {signature(sign)}")
         self._url, self._token, self.sign, self.max_chars, self.timeout = url, token, sign, max_chars, timeout
         self._opener = urllib.request.build_opener(_NoRedirect())
-        self._local = threading.local()  # sends run concurrently, one unit per thread
-
-    @property
-    def trail(self) -> list[tuple[str, str]]:
-        if not hasattr(self._local, "trail"):
-            self._local.trail = []
-        return self._local.trail  # type: ignore[no-any-return]
 
     def send(self, out: Outgoing) -> str:
-        self._local.trail = []  # one attempt per send: the run's retries decide when to try again
+        self.new_trail()  # one attempt per send: the run's retries decide when to try again
         phones = list(dict.fromkeys(p for p in map(mobile, out.people) if p))
         if not phones:
             raise self._error("destination", "no_phones", "该单位联系人没有登记手机号码")
@@ -178,12 +169,10 @@ class SmsNotifier:
         except HTTPError as e:
             category = "auth" if e.code in (401, 403) else "retry" if e.code == 429 or e.code >= 500 else "destination"
             raise self._error(category, f"http_{e.code}") from None
-        except (URLError, OSError, http.client.HTTPException) as e:
-            reason = getattr(e, "reason", e)
-            name = type(reason).__name__ if isinstance(reason, BaseException) else type(e).__name__
-            if isinstance(reason, ConnectionRefusedError | socket.gaierror):  # nothing reached the gateway
-                raise self._error("retry", name) from None
-            raise self._error("unknown", name, "结果未知, 可能已发送; 下次运行将再次发送 (网关按 id 去重)") from None
+        except NETWORK as e:
+            category, name = no_answer(e, sends=True)
+            raise self._error(category, name, "结果未知, 可能已发送; 下次运行将再次发送 (网关按 id 去重)"
+                              if category == "unknown" else "") from None
         try:
             return json.loads(raw.decode())
         except ValueError:

@@ -11,17 +11,14 @@ The corp secret and the access token never appear in an error, a log line or a r
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
-import threading
 import time
 import urllib.parse
 import urllib.request
-from collections import deque
 from collections.abc import Callable
 from typing import Any
-from urllib.error import HTTPError, URLError
+from urllib.error import HTTPError
 
 from pydantic import SecretStr
 
@@ -29,6 +26,7 @@ from fuquan.errors import NotificationError
 from fuquan.words.messages import Message
 
 from .base import Outgoing, redact
+from .http_calls import NETWORK, ThreadTrail, TokenCache, no_answer
 
 log = logging.getLogger("fuquan.wecom")
 LABEL = "企业微信应用"
@@ -71,7 +69,7 @@ def card(out: Outgoing, agent_id: int) -> dict[str, Any]:
             "enable_duplicate_check": 1, "duplicate_check_interval": 1800}
 
 
-class WeComAppNotifier:
+class WeComAppNotifier(ThreadTrail):
     kind = "wecom-app"
     can_reconcile = False
 
@@ -79,24 +77,15 @@ class WeComAppNotifier:
                  timeout: float = 10, clock: Callable[[], float] = time.monotonic) -> None:
         self.agent_id = int(agent_id) if agent_id.strip().isdigit() else None  # said by check() and send()
         self.corp_id, self._secret, self.api_base = corp_id, secret, api_base.rstrip("/")
-        self.timeout, self.clock = timeout, clock
-        self._cached: tuple[str, float] | None = None  # (access token, refresh after)
-        self._issued: deque[str] = deque(maxlen=8)  # recent tokens, for redaction
-        self._lock = threading.Lock()
-        self._local = threading.local()  # sends run concurrently, one unit per thread
-
-    @property
-    def trail(self) -> list[tuple[str, str]]:
-        if not hasattr(self._local, "trail"):
-            self._local.trail = []
-        return self._local.trail  # type: ignore[no-any-return]
+        self.timeout = timeout
+        self._tokens = TokenCache(self._fetch_token, clock, TOKEN_MARGIN)
 
     def send(self, out: Outgoing) -> str:
-        self._local.trail = []
+        trail = self.new_trail()
         agent_id = self._agent()
         if not out.people:
             raise self._error("destination", "no_contacts", "该单位未登记企业微信联系人 (contacts 中的 wecom)")
-        answer = self._call("/cgi-bin/message/send", card(out, agent_id), self.trail)
+        answer = self._call("/cgi-bin/message/send", card(out, agent_id), trail)
         code = answer["errcode"]
         invalid = [u for u in str(answer.get("invaliduser") or "").split("|") if u]
         if code == 0 and set(out.people) <= set(invalid):
@@ -124,7 +113,7 @@ class WeComAppNotifier:
         """A token once before a run: a bad secret or corp id stops everything before a single card is sent."""
         self._agent()
         try:
-            self._token()
+            self._tokens.get()
         except NotificationError as e:
             if e.category == "auth":
                 raise
@@ -139,34 +128,27 @@ class WeComAppNotifier:
     def _call(self, path: str, body: dict[str, Any], trail: list[tuple[str, str]]) -> dict[str, Any]:
         """POST with a token; a token WeCom no longer takes is dropped and the call made once more."""
         for attempt in (1, 2):
-            token = self._token()
+            token = self._tokens.get()
             answer = self._request(path, {"access_token": token}, body)
             if answer["errcode"] in TOKEN_CODES and attempt == 1:
                 trail.append(("attempt", f"errcode_{answer['errcode']}"))
-                with self._lock:
-                    if self._cached and self._cached[0] == token:
-                        self._cached = None
+                self._tokens.drop(token)
                 continue
             return answer
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _token(self) -> str:
-        with self._lock:  # one fetch for all threads
-            if self._cached and self.clock() < self._cached[1]:
-                return self._cached[0]
-            query = {"corpid": self.corp_id, "corpsecret": self._secret.get_secret_value()}
-            answer = self._request("/cgi-bin/gettoken", query, None)
-            code, token, expires = answer["errcode"], answer.get("access_token"), answer.get("expires_in", 7200)
-            if code in RATE_CODES:
-                raise self._error("retry", f"errcode_{code}", "获取 access_token 失败")
-            if code != 0:
-                raise self._error("auth", f"errcode_{code}", "请检查 WECOM_CORP_ID、应用 Secret 及企业可信 IP; "
-                                  + str(answer.get("errmsg", ""))[:200])
-            if not isinstance(token, str) or not token or not isinstance(expires, int):
-                raise self._error("retry", "bad_answer", "获取 access_token 的返回内容无法识别")
-            self._issued.append(token)
-            self._cached = (token, self.clock() + max(0, expires - TOKEN_MARGIN))
-            return token
+    def _fetch_token(self) -> tuple[str, int]:
+        query = {"corpid": self.corp_id, "corpsecret": self._secret.get_secret_value()}
+        answer = self._request("/cgi-bin/gettoken", query, None)
+        code, token, expires = answer["errcode"], answer.get("access_token"), answer.get("expires_in", 7200)
+        if code in RATE_CODES:
+            raise self._error("retry", f"errcode_{code}", "获取 access_token 失败")
+        if code != 0:
+            raise self._error("auth", f"errcode_{code}", "请检查 WECOM_CORP_ID、应用 Secret 及企业可信 IP; "
+                              + str(answer.get("errmsg", ""))[:200])
+        if not isinstance(token, str) or not token or not isinstance(expires, int):
+            raise self._error("retry", "bad_answer", "获取 access_token 的返回内容无法识别")
+        return token, expires
 
     def _request(self, path: str, query: dict[str, str], body: dict[str, Any] | None) -> dict[str, Any]:
         """One HTTP exchange; its answer when it carries an integer errcode. A failed gettoken (body None) sent
@@ -181,12 +163,9 @@ class WeComAppNotifier:
                 raw = resp.read()
         except HTTPError as e:
             raise self._error("retry" if e.code >= 500 or e.code == 429 else "destination", f"http_{e.code}") from None
-        except (URLError, OSError, http.client.HTTPException) as e:
-            reason = getattr(e, "reason", e)
-            name = type(reason).__name__ if isinstance(reason, BaseException) else type(e).__name__
-            if isinstance(reason, ConnectionRefusedError) or not sends:  # nothing reached WeCom
-                raise self._error("retry", name) from None
-            raise self._error("unknown", name, "结果未知, 可能已送达; 下次运行将再次发送") from None
+        except NETWORK as e:
+            category, name = no_answer(e, sends=sends)
+            raise self._error(category, name, "结果未知, 可能已送达; 下次运行将再次发送" if category == "unknown" else "") from None
         try:
             answer = json.loads(raw.decode())
         except ValueError:
@@ -209,7 +188,7 @@ class WeComAppNotifier:
         return self._error("destination", f"errcode_{code}", errmsg)
 
     def _secrets(self) -> list[str]:
-        return [self._secret.get_secret_value(), *self._issued]
+        return [self._secret.get_secret_value(), *self._tokens.issued]
 
     def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
         return NotificationError(category, code, LABEL, redact(detail, self._secrets()))

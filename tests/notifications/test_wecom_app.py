@@ -369,7 +369,7 @@ def test_connection_refused_is_retry() -> None:
     with pytest.raises(NotificationError) as e:
         n.send(out())
     assert (e.value.category, e.value.code) == ("retry", "ConnectionRefusedError")
-    n._cached = None
+    n._tokens.drop()
     with pytest.raises(NotificationError) as e:  # and when it is the token fetch
         n.send(out())
     assert (e.value.category, e.value.code) == ("retry", "ConnectionRefusedError")
@@ -498,7 +498,7 @@ def test_no_error_carries_the_secret_or_a_token(wecom: FakeWeCom, path: str, fau
     with pytest.raises(NotificationError) as e:
         if path == "gettoken":
             wecom.expire_tokens()
-            n._cached = None  # as when the cached token runs out
+            n._tokens.drop()  # as when the cached token runs out
             n.send(out())
         elif path == "update_template_card":
             n.update_card(["wangfang"], "RC0", "已签收")
