@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.errors import NotificationError
-from fuquan.plans.plan import Person, Plan
+from fuquan.plans.plan import Plan
 from fuquan.plans.policy import PERSON_KINDS, ZHUANBAN, Channels, Destination
 from fuquan.tracking.judge import RED, YELLOW
 from fuquan.tracking.ledger import Row
@@ -266,7 +266,7 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
             wait = last + pace.get(item[2].destination.kind, 1.0) - time.monotonic()
             if last and wait > 0:
                 time.sleep(wait)
-            outcome = _send_one(engine, plan_id, report.run, router, item, ctx.plan.plan.people, now)
+            outcome = _send_one(engine, plan_id, report.run, router, item, ctx.plan.plan, now)
             last = time.monotonic()  # from the answer: the channel saw the post no later than this
             with lock:
                 report.outcomes.append(outcome)
@@ -285,8 +285,8 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
                                    f"其余 {len(untried)} 条消息留待下次运行发送")
 
 
-def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Claimed,
-              people: tuple[Person, ...] = (), now: datetime | None = None) -> Outcome:
+def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Claimed, plan: Plan,
+              now: datetime) -> Outcome:
     mid, doubt, out, recipient = item
     label, secrets = _label(out.destination), router.secrets()
     trail: list[tuple[str, str]] = []
@@ -313,10 +313,11 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
         # whom it reached, or may have (an uncertain send): their presses on it must count either way
         if result in ("sent", "reconciled", "unknown") and out.people and out.destination.kind in PERSON_CHANNELS:
-            names = {p.on(out.destination.kind): p.name for p in people if p.unit == recipient}
-            reach.record_sent(session, plan_id=plan_id, message_id=mid, platform=out.destination.kind.removesuffix("-app"),
+            kind = out.destination.kind
+            names = {p.on(kind): p.name for p in plan.people_of(recipient, kind)}
+            reach.record_sent(session, plan_id=plan_id, message_id=mid, platform=kind.removesuffix("-app"),
                               track=out.track, unit=recipient, people=[(i, names.get(i, i)) for i in out.people],
-                              now=now or datetime.now(UTC))
+                              now=now)
     return Outcome(recipient, label, result, code, detail, stop)
 
 

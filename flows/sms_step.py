@@ -16,7 +16,7 @@ from functools import partial
 
 from fuquan.plans.policy import ZHUANBAN, Destination
 from fuquan.tracking.reminders import Reminder
-from fuquan.words.messages import Message, Section
+from fuquan.words.messages import Message, overdue_text
 from models.db import transaction
 from notifications.sms import mobile
 from usecases.context import Context
@@ -48,16 +48,11 @@ def sms_step(ctx: Context, reminders: list[Reminder], today: date, now: datetime
             queued = queue_once(session, ctx, day=today, now=now, to=unit, via=Destination(SMS, unit),
                                 reminders={k: {"task_no": r.task_no, "about": unit, "kind": SMS, "stage": r.stage,
                                                "due": r.judgement.due} for k, r in items.items()},
-                                message=partial(_text, unit, items, plan.words.programme))
+                                message=partial(_message, unit, items, plan.words.programme))
             if queued:
                 ids.append(queued[0])
     return ids
 
 
-def _text(unit: str, items: dict[str, Reminder], programme: str, fresh: list[str]) -> Message:
-    """What the text says: the unit, each task with how late it is (the most late first)."""
-    shown = sorted((items[k] for k in fresh), key=lambda r: -r.judgement.workdays_late)
-    lines = tuple(f"任务{r.task_no}「{r.title or r.task_text[:12]}」{(' ' + r.label) if r.label else ''}已逾期 "
-                  f"{r.judgement.workdays_late} 个工作日" for r in shown)
-    return Message(unit, f"【{programme}督办】{unit}: {len(shown)} 项严重逾期", (Section("严重逾期", lines),),
-                   closing="请尽快办理")
+def _message(unit: str, items: dict[str, Reminder], programme: str, fresh: list[str]) -> Message:
+    return overdue_text(unit, [items[k] for k in fresh], programme)

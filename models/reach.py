@@ -40,8 +40,10 @@ def record_sent(session: Session, *, plan_id: int, message_id: int, platform: st
                                  person_id=pid, person_name=name, sent_at=now))
 
 
-def reach_of(session: Session, platform: str, track: str) -> list[ReachRow]:
-    return list(session.exec(select(ReachRow).where(ReachRow.platform == platform, ReachRow.track == track)))
+def reached(session: Session, platform: str, track: str, person_id: str) -> ReachRow | None:
+    """The row saying that message reached that person, if it did."""
+    return session.exec(select(ReachRow).where(ReachRow.platform == platform, ReachRow.track == track,
+                                               ReachRow.person_id == person_id)).first()
 
 
 def answered(session: Session, row: ReachRow, action: str, now: datetime) -> None:

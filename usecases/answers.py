@@ -43,10 +43,15 @@ ACKED_BEFORE = "该提醒此前已签收"
 
 
 def acknowledge(ctx: Context, cmd: Acknowledge, *, actor: Actor, now: datetime) -> str:
+    n = acknowledged(ctx, cmd, actor=actor, now=now)
+    return f"已签收该提醒 (含 {n} 项事项)" if n else ACKED_BEFORE
+
+
+def acknowledged(ctx: Context, cmd: Acknowledge, *, actor: Actor, now: datetime) -> int:
+    """签收, for a door that words the answer itself (a card's button): how many reminders it newly acknowledged."""
     with transaction(ctx.engine, plan=ctx.plan.id, lanes=[ctx.plan.reminders_lane(cmd.unit)]) as session:
         open_plan(session, ctx.plan)
-        n = io.acknowledge(session, ctx.plan, actor, cmd.unit, cmd.message_id, now)
-    return f"已签收该提醒 (含 {n} 项事项)" if n else ACKED_BEFORE
+        return io.acknowledge(session, ctx.plan, actor, cmd.unit, cmd.message_id, now)
 
 
 def answering(sp: StoredPlan, task_no: int) -> list[str]:

@@ -67,8 +67,8 @@ def press(base: Context, cmd: PressButton, *, now: datetime, plans: links_door.P
     if not links_door.first_use(base, f"{cmd.platform}-press:{cmd.delivery}"[:200]):
         return Pressed(Outcome.REPLAYED)
     with reading(base.engine) as session:
-        mine = [r for r in reach.reach_of(session, cmd.platform, cmd.track) if r.person_id == cmd.person_id]
-        msg = session.get(MessageRow, mine[0].message_id) if mine else None
+        mine = reach.reached(session, cmd.platform, cmd.track, cmd.person_id)
+        msg = session.get(MessageRow, mine.message_id) if mine else None
     if msg is None:
         return Pressed(Outcome.REFUSED)
     ctx = (plans or links_door.PlanCache(base)).context(msg.plan_id)
@@ -78,14 +78,12 @@ def press(base: Context, cmd: PressButton, *, now: datetime, plans: links_door.P
         return Pressed(Outcome.REFUSED, msg.recipient)
     actor = Actor(f"{msg.recipient} ({person.name})", f"{LABELS[cmd.platform]} {cmd.person_id}")
     with transaction(base.engine, plan=msg.plan_id, lanes=[ctx.plan.reminders_lane(msg.recipient)]) as session:
-        for row in reach.reach_of(session, cmd.platform, cmd.track):
-            if row.person_id == cmd.person_id:
-                reach.answered(session, row, cmd.button, now)
+        if row := reach.reached(session, cmd.platform, cmd.track, cmd.person_id):  # (read again, in the lock)
+            reach.answered(session, row, cmd.button, now)
     if cmd.button != Button.ACK:
         return Pressed(Outcome.OPENED, msg.recipient, person.name)
     try:
-        said = answers.acknowledge(ctx, Acknowledge(unit=msg.recipient, message_id=msg.id or 0), actor=actor, now=now)
+        n = answers.acknowledged(ctx, Acknowledge(unit=msg.recipient, message_id=msg.id or 0), actor=actor, now=now)
     except FuquanError as e:  # the plan year closed since, say
         return Pressed(Outcome.REFUSED, msg.recipient, person.name, str(e))
-    return Pressed(Outcome.ALREADY if said == answers.ACKED_BEFORE else Outcome.RECORDED, msg.recipient, person.name,
-                   "已签收")
+    return Pressed(Outcome.RECORDED if n else Outcome.ALREADY, msg.recipient, person.name, "已签收")

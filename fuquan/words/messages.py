@@ -255,3 +255,13 @@ def replies_due(recipient: str, items: list[tuple[int, str, date, date]], o: Occ
                   for no, unit, new_due, by in items)
     return fit(Message(recipient, f"【{o.district}{o.words.programme}督办】延期申请待答复 ({o.today})",
                        (Section("请尽快批准或不批准", lines),), closing="请在专班页面(或本单位页面)办理延期申请。"))
+
+
+def overdue_text(unit: str, reminders: list[Reminder], programme: str) -> Message:
+    """The last step's text message (flows/sms_step): the unit and each task with how late it is, the latest
+    first. No link and no address: the SMS notifier adds the county's sign and where to look."""
+    shown = sorted(reminders, key=lambda r: -r.judgement.workdays_late)
+    lines = tuple(f"{_name(r)}{(' ' + r.label) if r.label else ''}已逾期 {r.judgement.workdays_late} 个工作日"
+                  for r in shown)
+    return Message(unit, f"【{programme}督办】{unit}: {len(shown)} 项严重逾期", (Section("严重逾期", lines),),
+                   closing="请尽快办理")

@@ -5,6 +5,7 @@ often the run goes; nothing without `sms:` in the plan, nothing to a landline; n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,8 +92,15 @@ def test_an_escalated_unit_s_contacts_get_one_text_once(world: World) -> None:
     assert texted, "the case's day must escalate a unit with a mobile contact"
     phones = {"杏花乡": "13905570001", "县委编办": "13805570002", "湾沚镇": "13905530001", "六郎镇": "13805530002"}
     assert sorted(tuple(m["phones"]) for m in world.fake.messages) == sorted((phones[u],) for u in texted)
+    unit_of = {v: k for k, v in phones.items()}
     for m in world.fake.messages:
         assert len(m["text"]) <= 70 and m["text"].startswith("【督办系统】")
+        # the unit, how many shares, each task by its plan's short title with how late it is (the latest first)
+        unit = unit_of[m["phones"][0]]
+        assert f"{unit}: " in m["text"] and "项严重逾期" in m["text"], m["text"]
+        late = [int(n) for n in re.findall(r"已逾期 (\d+) ", m["text"])]  # (a cut never splits a number)
+        assert late and late == sorted(late, reverse=True), m["text"]
+        assert re.search(r"任务\d+「[^」]+」", m["text"]), m["text"]
         assert "http" not in m["text"] and "/l/" not in m["text"] and "专属链接" not in m["text"]
     sent = dbs.rows(world.url, "SELECT recipient, status FROM message WHERE dest_kind = 'sms'")
     assert sorted(sent) == sorted((u, "sent") for u in texted)
