@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from fuquan.errors import NotificationError
-from fuquan.plans.policy import LABELS, Destination
+from fuquan.plans.policy import LABELS, PERSON_KINDS, Destination
 
 from .base import DingTalkApp, Notifier, SmsGateway, Webhook, WeComApp, credential_values, guard_logs
 from .console import ConsoleNotifier
@@ -58,7 +58,7 @@ class Router:
         """Raise NotificationError(auth) if a channel about to be used has a bad credential."""
         if "slack" in kinds and self.slack is not None:
             self.slack.check()
-        for kind in kinds & {"dingtalk-app", "wecom-app"}:
+        for kind in kinds & set(PERSON_KINDS.values()):
             try:
                 app = self.notifier(Destination(kind, ""))
             except NotificationError:
@@ -68,7 +68,7 @@ class Router:
     def notifier(self, dest: Destination) -> Notifier:
         if dest.kind == "console":
             return self.console
-        if dest.kind in ("dingtalk-app", "wecom-app"):
+        if dest.kind in PERSON_KINDS.values():
             return self._app(dest)
         if dest.kind == "sms":
             return self._texts()
@@ -87,14 +87,14 @@ class Router:
     def _app(self, dest: Destination) -> Notifier:
         """The DingTalk or WeCom app's notifier (one per run: it keeps the access token)."""
         if dest.kind not in self._apps:
-            if dest.kind == "dingtalk-app" and self._dingtalk is not None:
+            if dest.kind == PERSON_KINDS["dingtalk"] and self._dingtalk is not None:
                 from .dingtalk_app import DingTalkCardNotifier
 
                 d = self._dingtalk
                 self._apps[dest.kind] = DingTalkCardNotifier(client_id=d.client_id, client_secret=d.client_secret,
                                                              robot_code=d.robot_code, template_id=d.template_id,
                                                              api_base=d.api_base)
-            elif dest.kind == "wecom-app" and self._wecom is not None:
+            elif dest.kind == PERSON_KINDS["wecom"] and self._wecom is not None:
                 from .wecom_app import WeComAppNotifier
 
                 w = self._wecom
@@ -104,7 +104,7 @@ class Router:
                 platform = LABELS[dest.kind.removesuffix("-app")]
                 said = next((p for p in self._problems if p.startswith(platform)), None)
                 variables = ("DINGTALK_CLIENT_ID、DINGTALK_CLIENT_SECRET、DINGTALK_ROBOT_CODE、DINGTALK_CARD_TEMPLATE_ID"
-                             if dest.kind == "dingtalk-app" else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")
+                             if dest.kind == PERSON_KINDS["dingtalk"] else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")
                 raise NotificationError("destination", "no_app", dest.label(), said or f"未设置环境变量 {variables}")
         return self._apps[dest.kind]
 

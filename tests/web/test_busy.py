@@ -149,7 +149,6 @@ def test_one_plans_writers_do_not_wait_for_another_plans(world: World) -> None:
 
 
 @pytest.mark.skipif(not dbs.ON_PG, reason="SQLite is one file with one writer at a time: lanes are PostgreSQL's")
-@ONE_PLAN
 def test_answers_to_different_shares_go_on_together_and_wait_for_plan_wide_writes(world: World) -> None:
     """Measured under the mixed load: 1,500 towns' answers queued one by one on the plan's lock (p95 32 s). A unit's
     answer now holds its own lane (the plan's lock shared): another unit's answer goes on, the same unit's waits, and
