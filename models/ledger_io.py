@@ -16,6 +16,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlmodel import Session, col
 
 from fuquan.dates.workdays import WorkCalendar
+from fuquan.plans.plan import Task
 from fuquan.tracking.ledger import Context, Records, Row, Share, evaluate
 from fuquan.tracking.states import Extension
 
@@ -123,6 +124,8 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
     of_task = {tid: (t.no, t.text, t.deadline, t.track, t.title) for p in plans for t in p.plan.tasks
                if (tid := p.task_ids.get(t.no)) is not None}
     kinds = {p.id: p.kinds for p in plans}
+    asked = set(of_task) if tasks is None else set(tasks)
+    tracked = _tracked(t for p in plans for t in p.plan.tasks if p.task_ids.get(t.no) in asked)
     values: dict[str, Any] = {"ids": ids, "unit": unit_id, "with_tasks": list(with_tasks), "tasks": list(tasks or ())}
     for tid, uid, role, status, completed_on in _q(session, _shares_stmt(unit_id is not None, tasks is not None), values):
         pid = task_of[tid][0]
@@ -134,11 +137,20 @@ def load_ledgers(session: Session, plans: list[StoredPlan], *, unit_id: int | No
         ledger.shares.sort(key=lambda s: s.task_no)
     names = plans[0].names if len(plans) == 1 else {uid: n for p in plans for uid, n in p.names.items()}
     mode = "" if unit_id is None else "dept" if plans[0].plan.unit(names[unit_id]).kind == "department" else "town"
-    _records(session, values, task_of, names, out, mode=mode, tasks=tasks is not None, unit_id=unit_id)
+    _records(session, values, task_of, names, out, mode=mode, tasks=tasks is not None, unit_id=unit_id, tracked=tracked)
     if unit_id is not None:
         for ledger in out.values():
             ledger.only = names[unit_id]
     return out
+
+
+def _tracked(tasks: Iterable[Task]) -> frozenset[str]:
+    """Which kinds of item the tasks are judged from (fuquan.tracking.ledger reads records of these kinds only): an
+    item table no task tracks is not read. A unit's page of a plan tracking only letters reads 5 fewer tables."""
+    kinds = set()
+    for t in tasks:
+        kinds |= {k for k in ("letters", "training", "exams", "monthly_reports") if getattr(t.track, k)}
+    return frozenset(kinds)
 
 
 def _only(mode: str) -> dict[Any, Any]:
@@ -179,31 +191,35 @@ def _held_stmt(mode: str, tasks: bool) -> Any:
 
 
 def _records(session: Session, values: dict[str, Any], tasks_of: dict[int, tuple[int, int]], name: dict[int, str],
-             out: dict[int, Ledger], *, mode: str, tasks: bool, unit_id: int | None) -> None:
+             out: dict[int, Ledger], *, mode: str, tasks: bool, unit_id: int | None, tracked: frozenset[str]) -> None:
     of_task = {tid: (out[pid].records, no) for tid, (pid, no) in tasks_of.items()}
     rec = of_task.__getitem__  # task id → (its plan's records, task no): a dict lookup per item row, no Python call
     k: dict[str, Any] = {"values": values, "mode": mode, "tasks": tasks}
 
-    for tid, dept, town, signed in _items(session, LetterRow, names=("department_id", "town_id", "signed_on"), **k):
-        if signed:
+    if "letters" in tracked:
+        for tid, dept, town, signed in _items(session, LetterRow, names=("department_id", "town_id", "signed_on"), **k):
+            if signed:
+                r, no = rec(tid)
+                r.letters[(no, name[dept], name[town])] = signed
+    if "training" in tracked:
+        for tid, dept, filed in _items(session, TrainingPlanRow, names=("department_id", "filed_on"), **k):
             r, no = rec(tid)
-            r.letters[(no, name[dept], name[town])] = signed
-    for tid, dept, filed in _items(session, TrainingPlanRow, names=("department_id", "filed_on"), **k):
-        r, no = rec(tid)
-        r.training_plans[(no, name[dept])] = filed
-    for tid, dept, town, done in _items(session, TrainingDoneRow, names=("department_id", "town_id", "completed_on"), **k):
-        r, no = rec(tid)
-        r.training_done[(no, name[dept], name[town])] = done
-    for tid, town, first in _q(session, _held_stmt(mode, tasks), values):
-        r, no = rec(tid)
-        r.exams_held[(no, name[town])] = first
-    for tid, town, certified in _items(session, ExamTownRow, names=("town_id", "certified_on"), **k):
-        if certified:
+            r.training_plans[(no, name[dept])] = filed
+        for tid, dept, town, done in _items(session, TrainingDoneRow, names=("department_id", "town_id", "completed_on"), **k):
             r, no = rec(tid)
-            r.certified[(no, name[town])] = certified
-    for tid, town, period, submitted in _items(session, MonthlyReportRow, names=("town_id", "period", "submitted_on"), **k):
-        r, no = rec(tid)
-        r.reports[(no, name[town], period)] = submitted
+            r.training_done[(no, name[dept], name[town])] = done
+    if "exams" in tracked:
+        for tid, town, first in _q(session, _held_stmt(mode, tasks), values):
+            r, no = rec(tid)
+            r.exams_held[(no, name[town])] = first
+        for tid, town, certified in _items(session, ExamTownRow, names=("town_id", "certified_on"), **k):
+            if certified:
+                r, no = rec(tid)
+                r.certified[(no, name[town])] = certified
+    if "monthly_reports" in tracked:
+        for tid, town, period, submitted in _items(session, MonthlyReportRow, names=("town_id", "period", "submitted_on"), **k):
+            r, no = rec(tid)
+            r.reports[(no, name[town], period)] = submitted
     for tid, unit, period, status, done in _items(session, PeriodStatusRow,
                                                   names=("unit_id", "period", "status", "completed_on"), **k):
         if status == "已完成" and done:

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -70,8 +71,9 @@ class StoredPlan:
         return [(self.task_ids[t.no],) for t in self.plan.tasks if getattr(t.track, track) and t.no in self.task_ids]
 
     def reminders_lane(self, unit: str) -> tuple[int, ...]:
-        """The lane of a unit's 签收 (its reminders' acknowledgements; no task's id is negative)."""
-        return (-1, self.unit_ids[unit])
+        """The lane of a unit's reminders: queuing them, and its 签收 (no task's id is negative; the 专班, no unit, is
+        0)."""
+        return (-1, self.unit_ids.get(unit, 0))
 
     def town_id(self, name: str, among: Sequence[str]) -> tuple[str, int]:
         """Like unit_id, an error naming towns in the plan's own word (镇, 乡镇（街道）)."""
@@ -120,16 +122,25 @@ def read_plans(session: Session, rows: Sequence[PlanRow]) -> dict[int, StoredPla
     return out
 
 
+_CLOSED = sa_select(col(PlanRow.closed_at), col(PlanRow.closed_by), col(PlanRow.timezone)).where(
+    col(PlanRow.id) == bindparam("id"))
+
+
 def closed_now(session: Session, plan_id: int) -> str | None:
-    """The plan's closing note as the database holds it now (None: open)."""
-    row = session.get(PlanRow, plan_id)
-    return closed_note(row) if row is not None else None
+    """The plan's closing note as the database holds it now (None: open). Every answer asks, in its transaction:
+    three columns, not the row with its plan text."""
+    found = session.connection().execute(_CLOSED, {"id": plan_id}).first()
+    return _note(found[0], found[1], found[2]) if found is not None else None
 
 
 def closed_note(row: PlanRow) -> str | None:
-    if row.closed_at is None:
+    return _note(row.closed_at, row.closed_by, row.timezone)
+
+
+def _note(closed_at: datetime | None, closed_by: str | None, tz: str) -> str | None:
+    if closed_at is None:
         return None
-    return f"已于 {local_day(row.closed_at, row.timezone)} 由 {row.closed_by or '未记录'} 关闭"
+    return f"已于 {local_day(closed_at, tz)} 由 {closed_by or '未记录'} 关闭"
 
 
 def local_day(at: datetime, tz: str) -> date:

@@ -27,14 +27,14 @@ from fuquan.tracking.ledger import Row
 from fuquan.tracking.states import Extension, Progress, Review, decided, reviewed
 from models import answer_io as io
 from models.answers import ExtensionRow, FeedbackRow
-from models.db import transaction
+from models.db import reading, transaction
 from models.stored import StoredPlan
 
 from .commands import Acknowledge, AskExtension, DecideExtension, GiveFeedback, ReportedItem, ReviewFeedback, SetStatus
 from .context import Context
 from .evidence import store
 from .guard import open_plan
-from .pages import unit_rows
+from .pages import unit_rows_in
 from .record import item_command, record_in
 
 Decided = TypeVar("Decided", FeedbackRow, ExtensionRow)  # what the 专班 (or a lead unit) decides on
@@ -63,10 +63,15 @@ def answering(sp: StoredPlan, task_no: int) -> list[str]:
 
 def share_row(ctx: Context, unit: str, task_no: int, period: str, today: date) -> Row:
     """The unit's row for this task and period: what it owes now. Another unit's task is "not found"."""
-    sp = ctx.plan
+    with reading(ctx.engine) as session:
+        return share_row_in(session, ctx.plan, unit, task_no, period, today)
+
+
+def share_row_in(session: Session, sp: StoredPlan, unit: str, task_no: int, period: str, today: date) -> Row:
+    """The same, in the caller's transaction (a 反馈 judges the row it answers under its own lock)."""
     if unit not in answering(sp, task_no):
         raise NotYours("任务")
-    rows = [r for r in unit_rows(ctx, unit, today, task_no) if r.task_no == task_no]
+    rows = [r for r in unit_rows_in(session, sp, unit, today, task_no) if r.task_no == task_no]
     for r in rows:
         if r.period == period:
             return r
@@ -78,11 +83,9 @@ def give_feedback(ctx: Context, cmd: GiveFeedback, *, actor: Actor, today: date)
     sp = ctx.plan
     check_feedback(cmd.status, cmd.note)
     progress.text(cmd.note, "进展说明")
-    row = share_row(ctx, cmd.unit, cmd.task_no, cmd.period, today)
+    if cmd.unit not in answering(sp, cmd.task_no):
+        raise NotYours("任务")
     ref = _ref(cmd.task_no, cmd.unit, cmd.period)
-    if row.judgement.colour.finished:
-        raise InvalidValue(f"{ref} 已完成, 无需再反馈")
-    status, done_on = _what_is_reported(sp, row, cmd, today)
     files = [f for f in cmd.files if f.data or f.name]
     for f in files:  # every file checked before any is kept: a refused one leaves nothing behind
         kind_of(f.data, f.name)
@@ -90,7 +93,12 @@ def give_feedback(ctx: Context, cmd: GiveFeedback, *, actor: Actor, today: date)
     task_id, unit_id = sp.task_id(cmd.task_no), sp.unit_ids[cmd.unit]
     with transaction(ctx.engine, plan=ctx.plan.id, lanes=[sp.lane(cmd.task_no, cmd.unit)]) as session:
         open_plan(session, sp)
-        # (every refusal comes before any file is stored: a refused form leaves nothing on disk)
+        # the row as it stands under this answer's lock (and one session, not two: on PostgreSQL each costs round
+        # trips); every refusal comes before any file is stored: a refused form leaves nothing on disk
+        row = share_row_in(session, sp, cmd.unit, cmd.task_no, cmd.period, today)
+        if row.judgement.colour.finished:
+            raise InvalidValue(f"{ref} 已完成, 无需再反馈")
+        status, done_on = _what_is_reported(sp, row, cmd, today)
         if cmd.nonce is not None and not io.first_use(session, f"feedback:{unit_id}:{cmd.nonce}"):
             return "该反馈已提交, 未重复登记"
         if review and io.feedback_waiting(session, sp.id, task_id, unit_id, cmd.period):

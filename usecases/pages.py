@@ -53,19 +53,22 @@ class OfficePage:
 def unit_rows(ctx: Context, unit: str, today: date, task_no: int | None = None) -> list[Row]:
     """A unit's rows as its page shows them: its shares, and a town's 月报 months (of task `task_no` only, given:
     a row is judged from its own task's records, so one answer need not read the others')."""
-    sp = ctx.plan
+    with reading(ctx.engine) as session:
+        return unit_rows_in(session, ctx.plan, unit, today, task_no)
+
+
+def unit_rows_in(session: Session, sp: StoredPlan, unit: str, today: date, task_no: int | None = None) -> list[Row]:
     reports = tuple(sp.task_ids[t.no] for t in sp.plan.tasks if unit in (t.track.monthly_reports or ()))
     only = None if task_no is None else (sp.task_ids[task_no],)
-    with reading(ctx.engine) as session:
-        ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit], with_tasks=reports, tasks=only)
-        return [r for r in ledger.rows(today, sp.plan.work_calendar()) if r.unit == unit]
+    ledger = load_ledger(session, sp, unit_id=sp.unit_ids[unit], with_tasks=reports, tasks=only)
+    return [r for r in ledger.rows(today, sp.plan.work_calendar()) if r.unit == unit]
 
 
 def unit_page(ctx: Context, unit: str, today: date) -> UnitPage:
     sp = ctx.plan
     uid = sp.unit_ids[unit]
-    rows = unit_rows(ctx, unit, today)
-    with reading(ctx.engine) as session:
+    with reading(ctx.engine) as session:  # (one read: its rows and its answers as of one moment)
+        rows = unit_rows_in(session, sp, unit, today)
         page = UnitPage(sp, unit, rows, io.open_reminders(session, sp.id, unit), io.feedback_of(session, sp.id, unit_id=uid),
                         io.extensions_of(session, sp.id, unit_id=uid))
         if sp.plan.answers.extensions_by == "牵头单位":

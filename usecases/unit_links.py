@@ -67,8 +67,3 @@ def rotate_link(ctx: Context, holder: str, now: datetime, actor: Actor) -> int:
         io.audit(session, sp, actor, entity="unit_link", ref=holder, field="链接版本", old=gen - 1, new=gen)
     return gen
 
-
-def current(ctx: Context, holder: str, generation: int) -> bool:
-    """Whether a link or session of `holder` is of its current generation (not revoked since)."""
-    with reading(ctx.engine) as session:
-        return io.generation(session, ctx.plan.id, holder) == generation

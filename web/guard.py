@@ -26,7 +26,6 @@ from starlette.requests import Request
 from fuquan.answers.links import BadLink, Claims, csrf_ok, session_of, sign, verify
 from fuquan.errors import InvalidValue, NotYours, TooManyAttempts
 from fuquan.plans.policy import ZHUANBAN
-from usecases import unit_links
 from usecases.context import Context
 from usecases.links_door import PlanCache
 
@@ -131,10 +130,7 @@ class Door:
         return self._visitor(claims, self.address(request))
 
     def _visitor(self, claims: Claims, address: str) -> Visitor:
-        ctx = self.plan_context(claims.plan)
-        holder = unit_links.holder_name(ctx.plan, claims)
-        if not unit_links.current(ctx, holder, claims.generation):
-            raise BadLink("链接已失效 (已重新生成), 请使用最新收到的链接")
+        ctx, holder = self._plans.visit(claims)
         return Visitor(ctx, claims, holder, address)
 
     def csrf(self, visitor: Visitor, given: str) -> bool:
