@@ -303,10 +303,10 @@ def drop_database(url: str) -> None:
 
 
 async def busy_minute(links: dict[str, str], base: str, seconds: float, commands: list[Command],
-                      env: dict[str, str]) -> tuple[Results, float, float]:
+                      env: dict[str, str], client: str = "lean") -> tuple[Results, float, float]:
     """The towns' load and the commands, on one clock; (results, the towns' wall time, everything's wall time)."""
     start = time.perf_counter() + 0.5
-    towns = asyncio.create_task(load(links, base, seconds, start))
+    towns = asyncio.create_task(load(links, base, seconds, start, client=client))
     await asyncio.gather(*(asyncio.to_thread(run_command, c, env, start) for c in commands))
     res, wall = await towns
     return res, wall, time.perf_counter() - start
@@ -328,6 +328,8 @@ def main() -> None:
     p.add_argument("--import-at", type=float, default=5.0, help="seconds into the load `fuquan import` starts")
     p.add_argument("--skip", action="append", choices=["remind", "import"], default=[], help="leave a command out")
     p.add_argument("--workers", type=int, help="passed on as `fuquan web --workers N` (when the CLI takes it)")
+    p.add_argument("--client", choices=["lean", "httpx"], default="lean",
+                   help="the towns' HTTP client: bench/lean_http.py (default: a fraction of httpx's CPU) or httpx")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--keep", action="store_true", help="keep the data folder and database afterwards")
     args = p.parse_args()
@@ -361,7 +363,8 @@ def main() -> None:
     try:
         watch.start()
         cpu0, busy0, own0 = family_cpu(server.pid), machine_busy(), _own_cpu()
-        res, wall, total = asyncio.run(busy_minute(links, f"http://127.0.0.1:{args.port}", args.seconds, commands, env))
+        res, wall, total = asyncio.run(busy_minute(links, f"http://127.0.0.1:{args.port}", args.seconds, commands, env,
+                                                   args.client))
         cpu = family_cpu(server.pid) - cpu0  # with --workers, the workers' too
         db_cpu = backends_cpu(make_url(url).database or "") if url.startswith("postgresql") else 0.0
         busy, own = machine_busy() - busy0, _own_cpu() - own0

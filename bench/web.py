@@ -33,9 +33,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from bench import lean_http
 from bench.run import ROOT, database, machine_busy
 
 SECRET = "bench-web-link-secret-0123456789"
@@ -226,7 +228,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def town(i: int, name: str, link: str, base: str, start: float, offset: float, res: Results,
-               tls: ssl.SSLContext) -> None:
+               tls: ssl.SSLContext, kind: str = "lean") -> None:
     import httpx
 
     await asyncio.sleep(max(0.0, start + offset - time.perf_counter()))
@@ -234,11 +236,11 @@ async def town(i: int, name: str, link: str, base: str, start: float, offset: fl
     status = "已完成" if i % 2 == 0 else "进行中"
     began = time.perf_counter()
 
-    async def timed(kind: str, call: object) -> httpx.Response | None:
+    async def timed(kind: str, call: object) -> Any:
         t = time.perf_counter()
         try:
             r = await call  # type: ignore[misc]
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, lean_http.HTTPError) as e:
             res.errors.append(f"{name} {kind}: {type(e).__name__} {e}")
             res.status[type(e).__name__] += 1
             return None
@@ -252,9 +254,10 @@ async def town(i: int, name: str, link: str, base: str, start: float, offset: fl
             return None
         return r
 
-    # one client (connection, cookie jar) per town; the shared TLS context (unused on http://) spares each client
-    # the 20 ms of loading certifi's bundle, which would stall this event loop and show as server latency
-    async with httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False, verify=tls) as client:
+    # one client (connection, cookie jar) per town; the shared TLS context (unused on http://) spares each httpx
+    # client the 20 ms of loading certifi's bundle, which would stall this event loop and show as server latency
+    async with (lean_http.Client(base) if kind == "lean" else
+                httpx.AsyncClient(base_url=base, timeout=120, follow_redirects=False, verify=tls)) as client:
         if await timed("enter", client.get(link.removeprefix(base))) is None:
             return
         page = await timed("page", client.get("/u"))
@@ -279,14 +282,15 @@ async def town(i: int, name: str, link: str, base: str, start: float, offset: fl
                 res.recorded.add(name)
 
 
-async def load(links: dict[str, str], base: str, seconds: float, start: float | None = None) -> tuple[Results, float]:
+async def load(links: dict[str, str], base: str, seconds: float, start: float | None = None,
+               client: str = "lean") -> tuple[Results, float]:
     """Town i arrives at `start` (default: half a second from now) + i·seconds/towns; the wall time from `start`
-    until the last town is done."""
+    until the last town is done. `client`: bench/lean_http.py's (default) or httpx."""
     res = Results()
     n = len(links)
     tls = ssl.create_default_context()
     start = time.perf_counter() + 0.5 if start is None else start
-    await asyncio.gather(*(town(i, name, link, base, start, i * seconds / n, res, tls)
+    await asyncio.gather(*(town(i, name, link, base, start, i * seconds / n, res, tls, client)
                            for i, (name, link) in enumerate(links.items())))
     return res, time.perf_counter() - start
 
@@ -357,6 +361,8 @@ def main() -> None:
     p.add_argument("--keep", action="store_true", help="keep the data folder (and SQLite file) afterwards")
     p.add_argument("--profile", metavar="FILE", help="run the server under cProfile, its statistics written to FILE")
     p.add_argument("--workers", type=int, help="passed on as `fuquan web --workers N` (when the CLI takes it)")
+    p.add_argument("--client", choices=["lean", "httpx"], default="lean",
+                   help="the towns' HTTP client: bench/lean_http.py (default: a fraction of httpx's CPU) or httpx")
     args = p.parse_args()
     args.port = args.port or free_port()
     url, data, links, sync_s = prepare(args)
@@ -373,7 +379,7 @@ def main() -> None:
     try:
         cpu0, rss0 = family_cpu(server.pid), proc_status(server.pid, "VmRSS")  # the workers' CPU too
         own0, busy0 = resource.getrusage(resource.RUSAGE_SELF), machine_busy()
-        res, wall = asyncio.run(load(links, f"http://127.0.0.1:{args.port}", args.seconds))
+        res, wall = asyncio.run(load(links, f"http://127.0.0.1:{args.port}", args.seconds, client=args.client))
         cpu = family_cpu(server.pid) - cpu0
         own1 = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = own1.ru_utime + own1.ru_stime - own0.ru_utime - own0.ru_stime
