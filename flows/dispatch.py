@@ -36,6 +36,7 @@ from fuquan.words.messages import Message, Occasion, compose, notice, year_over
 from models import outbox, reach
 from models.db import make_way, reading, transaction
 from models.ledger_io import load_ledger
+from models.outbox import MessageRow
 from notifications.base import Outgoing, redact
 from notifications.router import Router
 from usecases.context import Context
@@ -161,7 +162,6 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
         if ids := chased + chase_replies(ctx, today, now, occasion):
             deliver(ctx, plan_id, report, now, lease, only=ids)
     if not report.stopped and (texts := sms_step(ctx, reminders, today, now)):
-        router.sms_chars = policy.sms.max_chars if policy.sms else router.sms_chars
         deliver(ctx, plan_id, report, now, lease, only=texts)
     if not report.stopped and today.year > plan.year:
         _tell_year_over(ctx, report, rows, now, lease)
@@ -232,13 +232,7 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
     with transaction(engine, plan=plan_id) as session:
         taken = outbox.claim(session, plan_id, report.run, now, lease=lease, is_dead=_is_dead, only=only, settle=settle)
     link = link_maker(ctx, now)  # (reads the database: never inside the write transaction above)
-    people = ctx.plan.plan.people_of  # (a unit's contacts, for the channels that reach persons)
-    claimed = [(m.id or 0, doubt, Outgoing(m.key, Destination(m.dest_kind, m.dest_target), Message.from_dict(m.body),
-                                           m.created_at, link(m.recipient), m.recipient != ZHUANBAN and not m.forwarded_for,
-                                           tuple(p.on(m.dest_kind) or "" for p in people(m.recipient, m.dest_kind))
-                                           if m.dest_kind in PERSON_CHANNELS else
-                                           tuple(phones(ctx, m.recipient)) if m.dest_kind == "sms" else ()),
-                m.recipient) for m, doubt in taken]
+    claimed = [(m.id or 0, doubt, _outgoing(ctx, m, link(m.recipient)), m.recipient) for m, doubt in taken]
     lanes: dict[Destination, list[Claimed]] = {}
     for item in claimed:
         lanes.setdefault(item[2].destination, []).append(item)
@@ -285,6 +279,17 @@ def deliver(ctx: Context, plan_id: int, report: RunReport, now: datetime, lease:
         if not report.stopped:
             report.warnings.append(f"本次发送用时已达上限 ({ctx.settings.send_budget_seconds:.0f} 秒), "
                                    f"其余 {len(untried)} 条消息留待下次运行发送")
+
+
+def _outgoing(ctx: Context, m: MessageRow, link: str | None) -> Outgoing:
+    """A claimed message as its notifier takes it, with what is added only at sending: the unit's link, its
+    contacts' ids on a platform that reaches persons or their phones for a text, and a text's length limit."""
+    kind, sms = m.dest_kind, ctx.plan.plan.policy.sms
+    people = (tuple(p.on(kind) or "" for p in ctx.plan.plan.people_of(m.recipient, kind)) if kind in PERSON_CHANNELS
+              else tuple(phones(ctx, m.recipient)) if kind == "sms" else ())
+    return Outgoing(m.key, Destination(kind, m.dest_target), Message.from_dict(m.body), m.created_at, link,
+                    m.recipient != ZHUANBAN and not m.forwarded_for, people,
+                    chars=sms.max_chars if kind == "sms" and sms else 0)
 
 
 def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Claimed, plan: Plan,

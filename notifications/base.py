@@ -91,6 +91,8 @@ class Outgoing:
     # the platform ids (DingTalk userId / WeCom UserID) of the recipient unit's contacts, for the channels that
     # reach persons (dingtalk-app, wecom-app); added at sending like the link
     people: tuple[str, ...] = ()
+    # at most this many characters (a text message: the plan's `reminders: sms: max_chars`); 0: the channel's own
+    chars: int = 0
 
     @property
     def track(self) -> str:

@@ -38,7 +38,6 @@ class Router:
         self.webhooks = dict(webhooks or {})
         self._hooks: dict[str, Notifier] = dict(robots or {})
         self._dingtalk, self._wecom, self._sms, self._problems = dingtalk, wecom, sms, app_problems
-        self.sms_chars = 140  # the plan's limit (`reminders: sms: max_chars`), set by the run before it sends
         self._apps: dict[str, Notifier] = dict(apps or {})
         self.live = (self.slack is not None or bool(self.webhooks) or bool(self._hooks) or bool(self._apps)
                      or dingtalk is not None or wecom is not None or sms is not None)
@@ -109,13 +108,12 @@ class Router:
         return self._apps[dest.kind]
 
     def _texts(self) -> Notifier:
-        """The SMS gateway's notifier, at the plan's length limit."""
+        """The SMS gateway's notifier (each text carries its plan's length limit: Outgoing.chars)."""
         have = self._apps.get("sms")
-        if have is None or getattr(have, "max_chars", self.sms_chars) != self.sms_chars:
+        if have is None:
             if self._sms is None:
                 raise NotificationError("destination", "no_sms", "短信", "未设置环境变量 FUQUAN_SMS_URL (短信网关地址)")
             from .sms import SmsNotifier
 
-            have = self._apps["sms"] = SmsNotifier(url=self._sms.url, token=self._sms.token, sign=self._sms.sign,
-                                                   max_chars=self.sms_chars)
+            have = self._apps["sms"] = SmsNotifier(url=self._sms.url, token=self._sms.token, sign=self._sms.sign)
         return have

@@ -126,8 +126,6 @@ class SmsNotifier(ThreadTrail):
 
     def __init__(self, *, url: SecretStr, token: SecretStr | None = None, sign: str = "", max_chars: int = 140,
                  timeout: float = 10) -> None:
-        if max_chars < len(signature(sign)) + 1 + MIN_BODY:
-            raise ValueError(f"SMS max_chars {max_chars} leaves no room after the sign {signature(sign)}")
         self._url, self._token, self.sign, self.max_chars, self.timeout = url, token, sign, max_chars, timeout
         self._opener = urllib.request.build_opener(_NoRedirect())
 
@@ -142,7 +140,11 @@ class SmsNotifier(ThreadTrail):
         url = self._url.get_secret_value()
         if not re.match(r"https?://[^\s\"']+$", url):
             raise self._error("destination", "bad_sms_url", f"环境变量 {URL_VAR} 应为以 https:// 开头的完整网址 (不加引号)")
-        body = {"phones": phones, "text": sms_text(out, self.sign, self.max_chars), "id": out.track}
+        limit = out.chars or self.max_chars  # (the plan's, carried by the message: one notifier serves every plan)
+        if limit < len(signature(self.sign)) + 1 + MIN_BODY:
+            raise self._error("destination", "sms_too_short", f"短信最多 {limit} 字, 放不下签名{signature(self.sign)}和正文; "
+                              "请调大计划的 reminders: sms: max_chars (短信最多字数) 或缩短 FUQUAN_SMS_SIGN")
+        body = {"phones": phones, "text": sms_text(out, self.sign, limit), "id": out.track}
         answer = self._post(url, body)
         code = answer.get("code") if isinstance(answer, dict) else None
         if code == 0 and not isinstance(code, bool):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -241,9 +242,16 @@ def test_a_url_without_its_scheme_names_the_variable_and_not_the_url(url: str) -
     assert KEY not in f"{e.value} {e.value.detail}"
 
 
-def test_max_chars_must_leave_room_after_the_sign() -> None:
-    with pytest.raises(ValueError, match="max_chars"):
-        SmsNotifier(url=SecretStr("https://sms.example.cn/send"), sign=SIGN, max_chars=15)
+def test_each_text_takes_its_own_plans_limit_and_a_limit_without_room_is_a_chinese_refusal(gateway: FakeSms) -> None:
+    """The limit is the plan's (`reminders: sms: max_chars`), carried by each message: one notifier serves every
+    plan. Before, the run set it on the router, and a limit with no room after the sign was a ValueError."""
+    n = notifier(gateway)
+    n.send(replace(out(lines=8), chars=60))
+    assert len(gateway.messages[0]["text"]) <= 60 < len(sms_text(out(lines=8), SIGN, 140))
+    with pytest.raises(NotificationError) as e:
+        n.send(replace(out("k2"), chars=15))
+    assert (e.value.category, e.value.code) == ("destination", "sms_too_short") and "短信最多字数" in e.value.detail
+    assert len(gateway.messages) == 1  # nothing sent
 
 
 def test_the_trail_is_per_thread_and_empty_after_one_attempt(gateway: FakeSms) -> None:
