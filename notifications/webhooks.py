@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from fuquan.errors import NotificationError
 
 from .base import Outgoing, redact
+from .http_calls import no_answer
 
 RATE_CODES = {130101, 45009, 45033}  # DingTalk "sending too fast", WeCom "api freq out of limit"
 WECOM_LIMIT = 4000  # WeCom markdown content: 4,096 bytes
@@ -77,7 +78,10 @@ class WebhookNotifier:
         except HTTPError as e:
             raise self._error("retry" if e.code >= 500 or e.code == 429 else "destination", f"http_{e.code}") from None
         except (URLError, OSError, http.client.HTTPException, TimeoutError, ValueError) as e:
-            raise self._error("unknown", type(e).__name__, str(getattr(e, "reason", "")) or "") from None
+            # a refused connection or an unknown name delivered nothing: "retry" (as every notifier judges it);
+            # "unknown" only when the post may have arrived — a robot cannot be asked, so it is never re-sent
+            category, name = no_answer(e, sends=True)
+            raise self._error(category, name, str(getattr(e, "reason", "")) or "") from None
         code = answer.get("errcode") if isinstance(answer, dict) else None
         if not isinstance(code, int) or isinstance(code, bool):
             # [] or null or {"errcode": "abc"}: not a robot's answer (a proxy's?). It may have arrived.

@@ -79,7 +79,7 @@ def test_no_secret_reaches_output_logs_or_database(run, tmp_path, monkeypatch, d
                    run("reminders", "log", "--json")]
         sent_texts = json.dumps(slack.messages, ensure_ascii=False)
     hongyang = [o for o in json.loads(outputs[1].out)["outcomes"] if o["recipient"] == "红杨镇"]
-    assert hongyang and hongyang[0]["result"] == "unknown"  # the robot could not be reached
+    assert hongyang and hongyang[0]["result"] == "retry"  # refused: nothing can have arrived, the next run sends it
     everything = "".join(o.out + o.err for o in outputs) + dump(db_url) + sent_texts
     everything += (tmp_path / "n.md").read_text(encoding="utf-8") if (tmp_path / "n.md").exists() else ""
     for secret in secrets:

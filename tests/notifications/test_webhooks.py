@@ -1,6 +1,7 @@
 """DingTalk and WeCom robots against a local server that checks DingTalk's signature."""
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -101,8 +102,18 @@ def test_robot_errors_are_classified_and_never_show_the_url(robot: Robot, answer
     assert e.value.destination == "钉钉 WANZHI"
 
 
-def test_unreachable_robot_is_an_unknown_outcome_without_the_url() -> None:
+def test_a_refused_robot_is_retried_and_a_silent_one_is_unknown_both_without_the_url() -> None:
+    """A refused connection delivered nothing: the next run sends it (before, "unknown" — a robot cannot be asked,
+    so the reminder was never sent). A robot that took the post and never answered may have shown it: unknown."""
     url = "http://127.0.0.1:9/robot/send?access_token=very-secret-token"  # discard port: refused
     with pytest.raises(NotificationError) as e:
         WebhookNotifier("wecom", "WANZHI", SecretStr(url), timeout=2).send(out("wecom"))
+    assert (e.value.category, e.value.code) == ("retry", "ConnectionRefusedError"), (e.value.category, e.value.code)
+    assert "very-secret-token" not in str(e.value) + e.value.detail
+    with socket.socket() as silent:  # (listening: the connection is made, the post sent, nothing answers)
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/robot/send?access_token=very-secret-token"
+        with pytest.raises(NotificationError) as e:
+            WebhookNotifier("wecom", "WANZHI", SecretStr(url), timeout=0.5).send(out("wecom"))
     assert e.value.category == "unknown" and "very-secret-token" not in str(e.value) + e.value.detail
