@@ -31,7 +31,7 @@ from fuquan.plans.policy import PERSON_KINDS, ZHUANBAN, Channels, Destination
 from fuquan.tracking.judge import RED, YELLOW
 from fuquan.tracking.ledger import Row
 from fuquan.tracking.reminders import Reminder, by_recipient, due_reminders
-from fuquan.tracking.states import Colour
+from fuquan.tracking.states import Colour, SendResult
 from fuquan.words.messages import Message, Occasion, compose, notice, year_over
 from models import outbox, reach
 from models.db import make_way, reading, transaction
@@ -64,7 +64,7 @@ class Planned:
 class Outcome:
     recipient: str
     destination: str
-    result: str  # sent | reconciled | retry | unknown | failed
+    result: SendResult
     code: str | None = None
     detail: str | None = None
     stop: str | None = None  # set when this failure must stop the whole run (a token problem)
@@ -152,7 +152,7 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
                     raise
     deliver(ctx, plan_id, report, now, lease, workers=workers)
     failures = [(o.recipient, o.destination, f"{o.code}: {o.detail}" if o.detail else o.code or "") for o in report.outcomes
-                if o.result == "failed" and o.recipient != ZHUANBAN]
+                if o.result == SendResult.FAILED and o.recipient != ZHUANBAN]
     if failures and not report.stopped:
         _tell_zhuanban(ctx, failures, report, now, lease)
     if not report.stopped:
@@ -302,24 +302,24 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
         notifier = router.notifier(out.destination)
         found = notifier.find(out) if doubt and notifier.can_reconcile else None
         if found is not None:
-            result, ext = "reconciled", found
+            result, ext = SendResult.RECONCILED, found
         else:
             try:
-                result, ext = "sent", notifier.send(out)
+                result, ext = SendResult.SENT, notifier.send(out)
             finally:
                 trail = notifier.trail  # every HTTP attempt goes in the send log
     except NotificationError as e:
-        result = "unknown" if e.category == "unknown" else "retry" if e.category == "retry" else "failed"
+        result = SendResult.of_refusal(e.category)
         code, detail = e.code, redact(e.detail or str(e), secrets)
         if e.category == "auth":
             stop = redact(str(e), secrets)
     # (only this claimed message's rows: no lane; the plan's lock shared, so units' answers go on meanwhile)
     with transaction(engine, plan=plan_id, lanes=()) as session:
-        for step, step_code in trail[:-1] if result != "sent" else trail:
+        for step, step_code in trail[:-1] if result != SendResult.SENT else trail:
             outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
         # whom it reached, or may have (an uncertain send): their presses on it must count either way
-        if result in ("sent", "reconciled", "unknown") and out.people and out.destination.kind in PERSON_CHANNELS:
+        if (result.delivered or result == SendResult.UNKNOWN) and out.people and out.destination.kind in PERSON_CHANNELS:
             kind = out.destination.kind
             names = {p.on(kind): p.name for p in plan.people_of(recipient, kind)}
             reach.record_sent(session, plan_id=plan_id, message_id=mid, platform=kind.removesuffix("-app"),

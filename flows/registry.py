@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from fuquan.errors import FuquanError
 from fuquan.plans.policy import BACKUP_KEEP, FLOWS
 from fuquan.tracking.judge import GREEN, RED, YELLOW
+from fuquan.tracking.states import SendResult
 from reports import status
 from usecases.context import Context
 
@@ -103,9 +104,9 @@ def deadline_check(r: Runner, ctx: Context, opts: Options) -> dict[str, Any]:
     sent = jobs.sent(report)
     # sent: every message delivered, those only shown on the screen (no channel configured: `shown`) included;
     # undelivered: left for the next run (failed, to retry, fate unknown); skipped: why nothing was sent
-    return {"rows": len(snap.rows), "due": report.due, "sent": sum(s.result == "sent" for s in sent),
-            "shown": sum(s.shown_only and s.result == "sent" for s in sent),
-            "undelivered": sum(s.result not in ("sent", "reconciled") for s in sent), "skipped": report.skipped}
+    return {"rows": len(snap.rows), "due": report.due, "sent": sum(s.result == SendResult.SENT for s in sent),
+            "shown": sum(s.shown_only and s.result == SendResult.SENT for s in sent),
+            "undelivered": sum(not SendResult(s.result).delivered for s in sent), "skipped": report.skipped}
 
 
 def _judged(snap: Snapshot) -> str:
@@ -122,9 +123,9 @@ def sent_said(report: RunReport) -> str:
     sent = jobs.sent(report)
     if not sent:
         return "没有需要发送的消息"
-    counts = {"发出": sum(s.result in ("sent", "reconciled") and not s.shown_only for s in sent),
-              "仅显示, 未发出": sum(s.result in ("sent", "reconciled") and s.shown_only for s in sent),
-              "未能发送": sum(s.result not in ("sent", "reconciled") for s in sent)}
+    counts = {"发出": sum(SendResult(s.result).delivered and not s.shown_only for s in sent),
+              "仅显示, 未发出": sum(SendResult(s.result).delivered and s.shown_only for s in sent),
+              "未能发送": sum(not SendResult(s.result).delivered for s in sent)}
     return "; ".join(f"{what} {n} 条" for what, n in counts.items() if n)
 
 

@@ -21,6 +21,8 @@ from sqlalchemy import JSON, DateTime, Index, String, UniqueConstraint, any_, bi
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from fuquan.tracking.states import SendResult
+
 from .tables import _ts, utcnow
 
 PENDING, SENDING, SENT, UNKNOWN = "pending", "sending", "sent", "unknown"
@@ -134,14 +136,14 @@ def claim(session: Session, plan_id: int, run: str, now: datetime, *, lease: tim
     return taken
 
 
-def finish(session: Session, message_id: int, run: str, channel: str, *, result: str,
+def finish(session: Session, message_id: int, run: str, channel: str, *, result: SendResult,
            external_id: str | None = None, code: str | None = None, detail: str | None = None,
            now: datetime | None = None) -> None:
     """Record one attempt and move the message on: sent/reconciled → sent; unknown → unknown (look
     before re-sending); anything else → pending, retried on the next run."""
     m = session.get(MessageRow, message_id)
     assert m is not None
-    m.status = SENT if result in ("sent", "reconciled") else UNKNOWN if result == "unknown" else PENDING
+    m.status = SENT if result.delivered else UNKNOWN if result == SendResult.UNKNOWN else PENDING
     m.claimed_by = m.claimed_by if m.status == SENT else None
     if m.status == SENT:
         m.sent_at, m.external_id, m.last_error = now or utcnow(), external_id, None

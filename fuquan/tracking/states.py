@@ -8,6 +8,8 @@ member compares equal to, and serialises as, its Chinese word.
     Progress    what a unit (or the 专班) recorded for an untracked share: 未开始 / 进行中 / 已完成
     Review      feedback:  待复核 ──通过──▶ 通过        an extension:  待批 ──批准──▶ 批准
                             └────退回──▶ 已退回                        └──不批准─▶ 不批准
+    SendResult  what one attempt to send a message came to (the send log's result): sent / reconciled / retry /
+                unknown / failed; Delivery words it
     Delivery    one message's fate, in one word everywhere (the send log, the board, --json)
 """
 
@@ -50,6 +52,23 @@ class Extension(StrEnum):
     REFUSED = "不批准"
 
 
+class SendResult(StrEnum):
+    SENT = "sent"
+    RECONCILED = "reconciled"  # a send in doubt, found delivered on the platform
+    RETRY = "retry"  # nothing can have arrived: the next run sends it
+    UNKNOWN = "unknown"  # it may have arrived: looked for (or reported) before anything is sent again
+    FAILED = "failed"
+
+    @property
+    def delivered(self) -> bool:
+        return self in (SendResult.SENT, SendResult.RECONCILED)
+
+    @classmethod
+    def of_refusal(cls, category: str) -> SendResult:
+        """A notifier's refusal (fuquan.errors.NotificationError.category) as a result."""
+        return cls.UNKNOWN if category == "unknown" else cls.RETRY if category == "retry" else cls.FAILED
+
+
 class Delivery(StrEnum):
     SENT = "已发出"
     SHOWN = "仅显示, 未发出"  # a console destination: printed and filed, nobody was sent anything
@@ -60,11 +79,12 @@ class Delivery(StrEnum):
 
     @classmethod
     def of(cls, result: str, console: bool) -> Delivery:
-        """The word for a send log's result (sent, reconciled, retry, unknown, failed) on a destination."""
-        if console and result in ("sent", "reconciled"):
+        """The word for a send log's result (SendResult) on a destination."""
+        sent = SendResult(result) if result in tuple(SendResult) else SendResult.FAILED
+        if console and sent.delivered:
             return cls.SHOWN
-        return {"sent": cls.SENT, "reconciled": cls.RECONCILED, "retry": cls.RETRY, "unknown": cls.UNKNOWN}.get(
-            result, cls.FAILED)
+        return {SendResult.SENT: cls.SENT, SendResult.RECONCILED: cls.RECONCILED, SendResult.RETRY: cls.RETRY,
+                SendResult.UNKNOWN: cls.UNKNOWN}.get(sent, cls.FAILED)
 
 
 def reviewed(current: str, accept: bool, reason: str, decided_by: str | None) -> Review:
