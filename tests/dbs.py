@@ -22,12 +22,20 @@ ON_PG = bool(PG_ADMIN)
 BACKEND = "postgresql" if ON_PG else "sqlite"
 _created: list[str] = []
 _admin: Engine | None = None
+# Every database a session makes is named after its process: one that was interrupted (Ctrl-C, a killed CI job)
+# leaves its databases behind, and the next session drops those whose process is gone — never another live
+# session's (two may share the private server: a developer's run and CI's clone).
+PREFIX = f"t{os.getpid()}_"
 
 
 def _admin_engine() -> Engine:
     global _admin
     if _admin is None:
         _admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with _admin.connect() as conn:
+            for (name,) in conn.execute(text("SELECT datname FROM pg_database WHERE datname ~ '^t[0-9]+_'")).all():
+                if not Path(f"/proc/{name[1:name.index('_')]}").exists():
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     return _admin
 
 
@@ -38,7 +46,7 @@ def fresh_url(tmp_path: Path, name: str = "db", *, empty: bool = False) -> str:
     if not ON_PG:
         return f"sqlite:///{tmp_path / f'{name}.sqlite'}"
     template = "template0" if empty else _migrated_template()
-    return _create(f"t_{name}_{uuid.uuid4().hex[:10]}".lower(), template)
+    return _create(f"{PREFIX}{name}_{uuid.uuid4().hex[:10]}".lower(), template)
 
 
 def _create(dbname: str, template: str) -> str:
@@ -55,7 +63,7 @@ def _migrated_template() -> str:
     if not _template:
         from models.db import make_engine
 
-        url = _create(f"t_template_{uuid.uuid4().hex[:10]}", "template0")
+        url = _create(f"{PREFIX}template_{uuid.uuid4().hex[:10]}", "template0")
         make_engine(url).dispose()  # (PostgreSQL copies a database only while nobody is connected to it)
         _template.append(make_url(url).database or "")
     return _template[0]
@@ -71,7 +79,7 @@ def copy_of(url: str, tmp_path: Path) -> str:
             src.backup(dst)  # WAL included
         return f"sqlite:///{target}"
     source = make_url(url).database
-    dbname = f"t_copy_{uuid.uuid4().hex[:10]}"
+    dbname = f"{PREFIX}copy_{uuid.uuid4().hex[:10]}"
     with _admin_engine().connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{dbname}" TEMPLATE "{source}"'))
     _created.append(dbname)

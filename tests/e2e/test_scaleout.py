@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not dbs.ON_PG, reason="needs the PostgreSQL serv
 
 
 def test_two_workers_run_the_deployed_flows() -> None:
-    name = f"t_scaleout_{uuid.uuid4().hex[:8]}"
+    name = f"{dbs.PREFIX}scaleout_{uuid.uuid4().hex[:8]}"  # (dropped by a later session if this one dies)
     dbs.adopt(f"{name}_prefect")
     dbs.adopt(f"{name}_fuquan")
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "scaleout.py"), "--admin-url", dbs.PG_ADMIN,
