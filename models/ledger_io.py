@@ -70,7 +70,7 @@ def no_cycle_collection() -> Iterator[None]:
     """Python's cyclic garbage collector held off while a ledger is read or judged: both make hundreds of thousands
     of small objects that form no cycles, and the collector, run every 700 allocations, walked the ever larger
     heap — 13 % of judging a province. Anything it would have found is collected when it runs again. (Process-wide:
-    another thread's work goes uncollected meanwhile too, for a second at most; nested uses are harmless.)"""
+    another thread's cycles wait meanwhile too, freed by reference counting as ever; nested uses are harmless.)"""
     was = gc.isenabled()
     gc.disable()
     try:
