@@ -255,6 +255,12 @@ def _lock_lanes(session: Session, plan: int, lanes: list[tuple[int, ...]]) -> No
     session.connection().execute(text(f"SELECT {', '.join(takes)}"), keys)
 
 
+def whole_file_lock(engine: Engine) -> bool:
+    """Whether every write of the installation waits for every other (SQLite: one writer for the file), not only
+    for the writes to the same lanes (PostgreSQL): what a write may read before its lock rather than under it."""
+    return engine.dialect.name == "sqlite"
+
+
 def lane_key(plan: int, lane: tuple[int, ...]) -> int:
     """A lane's advisory key: one signed 64-bit number from the plan and the lane (PostgreSQL keeps one-number keys
     apart from the two-number plan keys). Two lanes that share a key only wait for each other, never mix."""
