@@ -6,11 +6,12 @@ write lock is taken at BEGIN.
 
 PostgreSQL gets the same guarantee differently, per plan: a write transaction first takes its plan's
 transaction-level advisory lock, so one plan's writers queue as they do on SQLite (they are short: the sends
-happen outside them) while other plans' writers go on. Reads never wait. A unit's own answer is narrower: it
-takes the plan's lock shared and its lane's (`lanes`: the share it answers) exclusive, so answers to different
-shares go on together and still wait for any plan-wide write (a sync, the reminder run's planning, an import's
-chunk, the year closed). Measured under the mixed load: 1,500 answers at ~27 ms each (a round trip a statement)
-queued behind one another on the plan's lock, p95 32 s.
+happen outside them) while other plans' writers go on. Reads never wait. Writes that touch only what they name
+are narrower: they take the plan's lock shared and their lanes' (`lanes`) — a unit's answer the share it answers,
+an import's chunk the tasks it records, the reminder run's queuing its recipients' reminders — so they go on
+together and still wait for any plan-wide write (a sync, the reminder run's claim and chase, the 专班's decisions,
+the year closed). Measured under the mixed load: 1,500 answers at ~27 ms each (a round trip a statement) queued
+behind one another on the plan's lock, p95 32 s.
 
 Waiting is bounded twice. One attempt waits `busy_timeout_ms` for the lock (SQLite's busy timeout, PostgreSQL's
 lock_timeout); a transaction that did not get it tries again, with a short random pause, until `wait_seconds`
