@@ -1,5 +1,6 @@
 """Reminders nobody acknowledged (签收): after the plan's `ack_within` working days, each is sent to its unit once
-more and escalated to the task's lead unit and the 专班 — DingTalk's "N 人未确认" and its re-DING, once.
+more and escalated to the task's lead unit and the 专班 — DingTalk's "N 人未确认" and its re-DING, once. A unit
+reached by DingTalk cards gets its repeat as the robot's 1:1 message, whose readers DingTalk reports (flows.reads).
 
 Runs at the end of the daily reminder run, through the same outbox: the repeat's key is `again|<key>` and each
 escalation's `unacked|<key>|<to>`, so however often the run goes, each happens once. Only where units have a way
@@ -12,7 +13,7 @@ from datetime import date, datetime
 from functools import partial
 
 from fuquan.answers.rules import ASKED
-from fuquan.plans.policy import ZHUANBAN
+from fuquan.plans.policy import PERSON_KINDS, READ_RECEIPTS, ZHUANBAN, Destination
 from fuquan.words.messages import Message, Occasion, replies_due, unacknowledged
 from models import answer_io
 from models.db import reading, transaction
@@ -45,7 +46,7 @@ def chase(ctx: Context, today: date, now: datetime, occasion: Occasion) -> tuple
     ids, again = [], 0
     with transaction(ctx.engine, plan=ctx.plan.id) as session:
         for (to, kind), items in mail.items():
-            queued = queue_once(session, ctx, day=today, now=now, to=to,
+            queued = queue_once(session, ctx, day=today, now=now, to=to, via=_read_receipts(ctx, to, kind),
                                 reminders={k: {"task_no": f[0], "about": f[1], "kind": kind, "stage": "0", "due": None}
                                            for k, f in items.items()},
                                 message=partial(_unacked, occasion, to, items, None if kind == "again" else kinds))
@@ -53,6 +54,15 @@ def chase(ctx: Context, today: date, now: datetime, occasion: Occasion) -> tuple
                 ids.append(queued[0])
                 again += len(queued[1]) if kind == "again" else 0
     return again, ids
+
+
+def _read_receipts(ctx: Context, to: str, kind: str) -> Destination | None:
+    """The repeat to a unit reached by DingTalk cards goes as the robot's 1:1 message, whose read status DingTalk
+    reports per person (flows.reads); every other message goes the unit's own way."""
+    wanted, forwarded = ctx.plan.plan.channels.of(to)
+    if kind == "again" and not forwarded and wanted is not None and wanted.kind == PERSON_KINDS["dingtalk"]:
+        return Destination(READ_RECEIPTS, to)
+    return None
 
 
 def chase_replies(ctx: Context, today: date, now: datetime, occasion: Occasion) -> list[int]:

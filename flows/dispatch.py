@@ -27,7 +27,7 @@ from sqlmodel import Session
 from fuquan.dates.workdays import WorkCalendar
 from fuquan.errors import NotificationError
 from fuquan.plans.plan import Plan
-from fuquan.plans.policy import PERSON_KINDS, ZHUANBAN, Channels, Destination
+from fuquan.plans.policy import PERSON_CHANNELS, ZHUANBAN, Channels, Destination
 from fuquan.tracking.judge import RED, YELLOW
 from fuquan.tracking.ledger import Row
 from fuquan.tracking.reminders import Reminder, by_recipient, due_reminders
@@ -44,6 +44,7 @@ from usecases.unit_links import link_maker
 
 from .chase import chase, chase_replies
 from .queue import queue_once
+from .reads import poll_reads, unread_step
 from .sms_step import phones, sms_step
 
 
@@ -158,8 +159,10 @@ def run_reminders(ctx: Context, *, today: date, now: datetime, dry_run: bool = F
     if not report.stopped:
         _tell_unknown(ctx, report, now, lease)
     if not report.stopped:
+        polled, problems = poll_reads(ctx, now)  # (before the chase: it texts whoever has not read)
+        report.warnings += problems
         report.chased, chased = chase(ctx, today, now, occasion)
-        if ids := chased + chase_replies(ctx, today, now, occasion):
+        if ids := chased + chase_replies(ctx, today, now, occasion) + unread_step(ctx, today, now, occasion, polled):
             deliver(ctx, plan_id, report, now, lease, only=ids)
     if not report.stopped and (texts := sms_step(ctx, reminders, today, now)):
         deliver(ctx, plan_id, report, now, lease, only=texts)
@@ -215,8 +218,8 @@ def _enqueue(session: Session, plan_id: int, today: date, now: datetime, p: Plan
 ENQUEUE_CHUNK = 20  # recipients whose messages are queued in one transaction
 
 # Slack takes about one message per second per channel; the robots about twenty a minute.
-PACE = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0, "dingtalk-app": 0.5, "wecom-app": 0.5}
-PERSON_CHANNELS = set(PERSON_KINDS.values())
+PACE = {"slack": 1.0, "dingtalk": 3.0, "wecom": 3.0, "console": 0.0, "dingtalk-app": 0.5, "wecom-app": 0.5,
+        "dingtalk-oto": 0.5}
 Claimed = tuple[int, bool, Outgoing, str]
 
 
@@ -285,8 +288,10 @@ def _outgoing(ctx: Context, m: MessageRow, link: str | None) -> Outgoing:
     """A claimed message as its notifier takes it, with what is added only at sending: the unit's link, its
     contacts' ids on a platform that reaches persons or their phones for a text, and a text's length limit."""
     kind, sms = m.dest_kind, ctx.plan.plan.policy.sms
+    # (a text's target is the unit, to all its contacts, or one contact's name: flows.reads texts one person)
     people = (tuple(p.on(kind) or "" for p in ctx.plan.plan.people_of(m.recipient, kind)) if kind in PERSON_CHANNELS
-              else tuple(phones(ctx, m.recipient)) if kind == "sms" else ())
+              else tuple(phones(ctx, m.recipient, None if m.dest_target == m.recipient else m.dest_target))
+              if kind == "sms" else ())
     return Outgoing(m.key, Destination(kind, m.dest_target), Message.from_dict(m.body), m.created_at, link,
                     m.recipient != ZHUANBAN and not m.forwarded_for, people,
                     chars=sms.max_chars if kind == "sms" and sms else 0)

@@ -26,9 +26,10 @@ from .queue import queue_once
 SMS = "sms"
 
 
-def phones(ctx: Context, unit: str) -> list[str]:
-    """The unit's contacts' mobile numbers, normalised, each once."""
-    return list(dict.fromkeys(m for p in ctx.plan.plan.people_of(unit) if (m := mobile(p.phone))))
+def phones(ctx: Context, unit: str, person: str | None = None) -> list[str]:
+    """The unit's contacts' mobile numbers (or the one named `person`'s), normalised, each once."""
+    return list(dict.fromkeys(m for p in ctx.plan.plan.people_of(unit) if person in (None, p.name)
+                              and (m := mobile(p.phone))))
 
 
 def sms_step(ctx: Context, reminders: list[Reminder], today: date, now: datetime) -> list[int]:

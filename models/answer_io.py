@@ -92,16 +92,17 @@ def open_reminders(session: Session, plan_id: int, recipient: str) -> list[tuple
 
 
 def acknowledge(session: Session, sp: StoredPlan, actor: Actor, unit: str, message_id: int, now: datetime) -> int:
-    """签收 every reminder of one message sent to `unit` (and the first reminder a repeat stands for).
+    """签收 every reminder of one message sent to `unit`, with the first reminder a repeat stands for and the repeat
+    of a first reminder (a 签收 on the first card must not leave its repeat open on the desk).
     Returns how many were newly acknowledged: 0 when they all were already."""
     msg = session.get(MessageRow, message_id)
     if msg is None or msg.plan_id != sp.id or msg.recipient != unit or msg.status != SENT:
         raise NotYours("提醒")
     reminders = list(session.exec(select(ReminderRow).where(ReminderRow.message_id == message_id)))
-    keys = [r.key.removeprefix("again|") for r in reminders if r.key.startswith("again|")]
-    if keys:
+    keys = [r.key.removeprefix("again|") if r.key.startswith("again|") else f"again|{r.key}" for r in reminders]
+    for i in range(0, len(keys), 500):  # (by the unique index on (plan, key))
         reminders += list(session.exec(select(ReminderRow).where(
-            ReminderRow.plan_id == sp.id, col(ReminderRow.key).in_(keys), ReminderRow.recipient == unit)))
+            ReminderRow.plan_id == sp.id, col(ReminderRow.key).in_(keys[i:i + 500]), ReminderRow.recipient == unit)))
     done = set(session.exec(select(AckRow.reminder_id).where(
         col(AckRow.reminder_id).in_([r.id for r in reminders]))))
     new = [r for r in reminders if r.id not in done]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 FIRST = "0001"
-HEAD = "0012"  # tests/models/test_migrations.py checks this is the scripts' head
+HEAD = "0013"  # tests/models/test_migrations.py checks this is the scripts' head
 SCRIPTS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x6675_7175  # "fuqu": the advisory lock key for migrations on PostgreSQL
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from .outbox import SENT, MessageRow
 from .tables import _ts
 
 
@@ -28,6 +29,10 @@ class ReachRow(SQLModel, table=True):
     sent_at: datetime = Field(sa_column=_ts())
     answered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     action: str | None = None  # ack | feedback | extension: the first button they pressed
+    # where the platform reports read status (DingTalk's robot 1:1 messages, 0013): when it last answered, and
+    # when this person read the message (None: not read, as of checked_at)
+    checked_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    read_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 def record_sent(session: Session, *, plan_id: int, message_id: int, platform: str, track: str, unit: str,
@@ -61,4 +66,39 @@ def waiting(session: Session, plan_id: int, message_ids: Iterable[int]) -> dict[
                                       col(ReachRow.answered_at).is_(None)).order_by(col(ReachRow.id))
         for r in session.exec(stmt):
             out.setdefault(r.message_id, []).append(r)
+    return out
+
+
+def to_check(session: Session, plan_id: int, platform: str, since: datetime) -> list[tuple[int, str, list[ReachRow]]]:
+    """Messages sent on `platform` since `since` that someone has not read yet: (message id, the platform's handle
+    of it, the rows of those who have not)."""
+    stmt = (select(ReachRow, MessageRow.external_id).join(MessageRow, col(MessageRow.id) == ReachRow.message_id)
+            .where(ReachRow.plan_id == plan_id, ReachRow.platform == platform, col(ReachRow.read_at).is_(None),
+                   MessageRow.status == SENT, col(MessageRow.external_id).is_not(None), MessageRow.created_at >= since)
+            .order_by(col(ReachRow.message_id), col(ReachRow.id)))
+    out: dict[int, tuple[str, list[ReachRow]]] = {}
+    for row, handle in session.exec(stmt):
+        out.setdefault(row.message_id, (str(handle), []))[1].append(row)
+    return [(mid, handle, rows) for mid, (handle, rows) in out.items()]
+
+
+def mark_reads(session: Session, rows: Iterable[ReachRow], reads: dict[str, datetime | None], now: datetime) -> int:
+    """What the platform said of these rows' persons (one not named is unread); how many are newly read."""
+    n = 0
+    for row in rows:
+        row.checked_at = now
+        if row.read_at is None and (at := reads.get(row.person_id)) is not None:
+            row.read_at, n = at, n + 1
+        session.add(row)
+    return n
+
+
+def unread(session: Session, plan_id: int, platform: str, message_ids: Iterable[int]) -> list[ReachRow]:
+    """The persons these messages reached who, as the platform last said, have not read them."""
+    ids = list(message_ids)
+    out: list[ReachRow] = []
+    for i in range(0, len(ids), 500):
+        out += session.exec(select(ReachRow).where(
+            ReachRow.plan_id == plan_id, ReachRow.platform == platform, col(ReachRow.message_id).in_(ids[i:i + 500]),
+            col(ReachRow.checked_at).is_not(None), col(ReachRow.read_at).is_(None)).order_by(col(ReachRow.id)))
     return out

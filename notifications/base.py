@@ -8,7 +8,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import SecretStr
 
@@ -133,6 +133,16 @@ class Notifier(Protocol):
     @property
     def trail(self) -> list[tuple[str, str]]:
         """(result, code) of each failed attempt of this thread's last send, for the send log."""
+        ...
+
+
+@runtime_checkable
+class ReadStatus(Protocol):
+    """A channel that reports who has read a message (DingTalk's robot 1:1 messages)."""
+
+    def reads(self, handle: str, now: datetime) -> dict[str, datetime | None]:
+        """Person id → when they read the message whose send returned `handle` (None: not yet). Raises
+        NotificationError when the platform cannot say."""
         ...
 
 

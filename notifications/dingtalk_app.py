@@ -121,11 +121,13 @@ class DingTalkCardNotifier(ThreadTrail):
             # unreachable now: the sends will say so, message by message
 
     # -- DingTalk's OpenAPI -----------------------------------------------------------------------------
-    def _call(self, method: str, path: str, body: dict[str, Any], trail: list[tuple[str, str]]) -> dict[str, Any]:
-        """A call with a token; a token DingTalk no longer takes is dropped and the call made once more."""
+    def _call(self, method: str, path: str, body: dict[str, Any] | None, trail: list[tuple[str, str]], *,
+              sends: bool = True) -> dict[str, Any]:
+        """A call with a token; a token DingTalk no longer takes is dropped and the call made once more. `body`
+        None: a GET (its query in `path`); `sends` False: a call that delivers nothing (a read-status query)."""
         for attempt in (1, 2):
             token = self._tokens.get()
-            status, answer = self._exchange(method, path, body, {TOKEN_HEADER: token}, sends=True)
+            status, answer = self._exchange(method, path, body, {TOKEN_HEADER: token}, sends=sends)
             if attempt == 1 and (status == 401 or answer.get("code") in TOKEN_CODES):
                 trail.append(("attempt", platform_code(answer.get("code"), status)))
                 self._tokens.drop(token)
@@ -148,11 +150,12 @@ class DingTalkCardNotifier(ThreadTrail):
             raise self._error("retry", "bad_answer", "获取 accessToken 的返回内容无法识别")
         return token, expires
 
-    def _exchange(self, method: str, path: str, body: dict[str, Any], headers: dict[str, str], *,
+    def _exchange(self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str], *,
                   sends: bool) -> tuple[int, dict[str, Any]]:
         """One HTTP exchange: (status, the answer's JSON object, {} when an error's body is none). A failed token
         fetch (`sends` False) delivered nothing, so it is "retry"; a failed card may have arrived: "unknown"."""
-        req = urllib.request.Request(f"{self.api_base}{path}", data=json.dumps(body, ensure_ascii=False).encode(),
+        data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        req = urllib.request.Request(f"{self.api_base}{path}", data=data,
                                      headers={"Content-Type": "application/json; charset=utf-8", **headers},
                                      method=method)
         try:

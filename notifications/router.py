@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from fuquan.errors import NotificationError
-from fuquan.plans.policy import LABELS, PERSON_KINDS, Destination
+from fuquan.plans.policy import LABELS, PERSON_CHANNELS, PERSON_KINDS, READ_RECEIPTS, Destination
 
 from .base import DingTalkApp, Notifier, SmsGateway, Webhook, WeComApp, credential_values, guard_logs
 from .console import ConsoleNotifier
@@ -57,7 +57,7 @@ class Router:
         """Raise NotificationError(auth) if a channel about to be used has a bad credential."""
         if "slack" in kinds and self.slack is not None:
             self.slack.check()
-        for kind in kinds & set(PERSON_KINDS.values()):
+        for kind in kinds & PERSON_CHANNELS:
             try:
                 app = self.notifier(Destination(kind, ""))
             except NotificationError:
@@ -67,7 +67,7 @@ class Router:
     def notifier(self, dest: Destination) -> Notifier:
         if dest.kind == "console":
             return self.console
-        if dest.kind in PERSON_KINDS.values():
+        if dest.kind in PERSON_CHANNELS:
             return self._app(dest)
         if dest.kind == "sms":
             return self._texts()
@@ -86,13 +86,14 @@ class Router:
     def _app(self, dest: Destination) -> Notifier:
         """The DingTalk or WeCom app's notifier (one per run: it keeps the access token)."""
         if dest.kind not in self._apps:
-            if dest.kind == PERSON_KINDS["dingtalk"] and self._dingtalk is not None:
+            if dest.kind in (PERSON_KINDS["dingtalk"], READ_RECEIPTS) and self._dingtalk is not None:
                 from .dingtalk_app import DingTalkCardNotifier
+                from .dingtalk_oto import DingTalkOtoNotifier
 
                 d = self._dingtalk
-                self._apps[dest.kind] = DingTalkCardNotifier(client_id=d.client_id, client_secret=d.client_secret,
-                                                             robot_code=d.robot_code, template_id=d.template_id,
-                                                             api_base=d.api_base)
+                make = DingTalkCardNotifier if dest.kind == PERSON_KINDS["dingtalk"] else DingTalkOtoNotifier
+                self._apps[dest.kind] = make(client_id=d.client_id, client_secret=d.client_secret,
+                                             robot_code=d.robot_code, template_id=d.template_id, api_base=d.api_base)
             elif dest.kind == PERSON_KINDS["wecom"] and self._wecom is not None:
                 from .wecom_app import WeComAppNotifier
 
@@ -100,10 +101,10 @@ class Router:
                 self._apps[dest.kind] = WeComAppNotifier(corp_id=w.corp_id, agent_id=w.agent_id, secret=w.secret,
                                                          api_base=w.api_base)
             else:
-                platform = LABELS[dest.kind.removesuffix("-app")]
+                platform = LABELS[dest.kind.split("-")[0]]
                 said = next((p for p in self._problems if p.startswith(platform)), None)
                 variables = ("DINGTALK_CLIENT_ID、DINGTALK_CLIENT_SECRET、DINGTALK_ROBOT_CODE、DINGTALK_CARD_TEMPLATE_ID"
-                             if dest.kind == PERSON_KINDS["dingtalk"] else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")
+                             if dest.kind != PERSON_KINDS["wecom"] else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")
                 raise NotificationError("destination", "no_app", dest.label(), said or f"未设置环境变量 {variables}")
         return self._apps[dest.kind]
 

@@ -4,7 +4,9 @@ Stream gateway for the real `dingtalk_stream` SDK (notifications.dingtalk_stream
 HTTP: oauth2/accessToken (appKey/appSecret checked, fetches counted, tokens revocable), gateway/connections/open
 (client id and secret checked; a one-time ticket and a ws:// endpoint), card/instances/createAndDeliver (the token
 header checked, cards kept by outTrackId, a second card with the same outTrackId refused, a deliverResult per
-person: unknown users fail), PUT card/instances (updates recorded). Scripted faults per call: an HTTP status
+person: unknown users fail), PUT card/instances (updates recorded), robot/oToMessages/batchSend (a processQueryKey per
+message; unknown users listed invalid, `flow_controlled` users held back) and GET robot/oToMessages/readStatus
+(per person READ or UNREAD, as the test marks them with `read`). Scripted faults per call: an HTTP status
 before anything is stored, a connection dropped, an answer slowed or garbled after the card was stored, a proxy's
 page echoing the request (credentials and all).
 WebSocket: the ticket is checked (once); the test pushes frames shaped as DingTalk's (a card button's CALLBACK, a
@@ -64,6 +66,9 @@ class FakeDingTalk:
         self.robot_code, self.template_id, self.expire_in = robot_code, template_id, expire_in
         self.cards: dict[str, dict[str, Any]] = {}  # outTrackId → the createAndDeliver body
         self.updates: list[dict[str, Any]] = []  # PUT card/instances bodies, in order
+        self.oto: dict[str, dict[str, Any]] = {}  # processQueryKey → the batchSend body
+        self.read_at: dict[tuple[str, str], int] = {}  # (processQueryKey, userId) → when read (ms)
+        self.flow_controlled: set[str] = set()  # users batchSend holds back (DingTalk's rate limit per person)
         self.token_fetches = 0  # accessToken requests, accepted or not
         self.tokens: list[str] = []  # every token issued: secrets a log must not show
         self.revoked: set[str] = set()
@@ -87,7 +92,7 @@ class FakeDingTalk:
             def do_POST(self) -> None:  # noqa: N802
                 fake._handle(self)
 
-            do_PUT = do_POST  # noqa: N815
+            do_PUT = do_GET = do_POST  # noqa: N815
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
@@ -160,6 +165,10 @@ class FakeDingTalk:
             return self._create(h, body, step)
         if route == "instances" and h.command == "PUT":
             return self._update(h, body)
+        if route == "batchSend" and h.command == "POST":
+            return self._oto(h, body, step)
+        if route == "readStatus" and h.command == "GET":
+            return self._read_status(h)
         return _reply(h, 404, {"code": "notFound", "message": "no such API"})
 
     def _token(self, h: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
@@ -213,6 +222,47 @@ class FakeDingTalk:
                 return _reply(h, 400, {"code": "param.cardNotExist", "message": "卡片不存在"})  # the fake's code
             self.updates.append(body)
         return _reply(h, 200, {"success": True, "result": True})
+
+    def _oto(self, h: BaseHTTPRequestHandler, body: dict[str, Any], step: tuple[Any, ...] | None) -> None:
+        users, key = [str(u) for u in body.get("userIds") or []], f"pqk-{uuid.uuid4().hex}"
+        if body.get("robotCode") != self.robot_code:
+            return _reply(h, 400, {"code": "chatbot.notFound", "message": "机器人不存在"})
+        if not users or body.get("msgKey") not in ("sampleActionCard", "sampleMarkdown"):
+            return _reply(h, 400, {"code": "param.invalid", "message": "无效参数"})
+        try:
+            param = json.loads(str(body.get("msgParam")))
+        except ValueError:
+            return _reply(h, 400, {"code": "param.invalid", "message": "msgParam 不是 JSON"})
+        invalid = [u for u in users if u not in self.users]
+        held = [u for u in users if u in self.flow_controlled and u not in invalid]
+        got = [u for u in users if u not in invalid and u not in held]
+        with self._cond:
+            if got:
+                self.oto[key] = {**body, "msgParam": param, "delivered": got}
+        if step and step[0] == "drop_after_store":
+            h.close_connection = True
+            return None
+        answer: dict[str, Any] = {"invalidStaffIdList": invalid, "flowControlledStaffIdList": held}
+        return _reply(h, 200, {**answer, "processQueryKey": key} if got else answer)
+
+    def read(self, user_id: str, key: str | None = None, at_ms: int = 1_700_000_000_000) -> None:
+        """The user opens the robot's 1:1 message (by default the last one sent to them)."""
+        with self._cond:
+            key = key or [k for k, b in self.oto.items() if user_id in b["delivered"]][-1]
+            self.read_at[(key, user_id)] = at_ms
+
+    def _read_status(self, h: BaseHTTPRequestHandler) -> None:
+        query = {k: v[0] for k, v in parse_qs(urlparse(h.path).query).items()}
+        if query.get("robotCode") != self.robot_code:
+            return _reply(h, 400, {"code": "chatbot.notFound", "message": "机器人不存在"})
+        with self._cond:
+            sent = self.oto.get(query.get("processQueryKey", ""))
+            if sent is None:
+                return _reply(h, 400, {"code": "param.invalid", "message": "processQueryKey 无效"})
+            rows = [{"name": u, "userId": u, "readStatus": "READ" if (query["processQueryKey"], u) in self.read_at
+                     else "UNREAD", "readTimestamp": self.read_at.get((query["processQueryKey"], u), 0)}
+                    for u in sent["delivered"]]
+        return _reply(h, 200, {"sendStatus": "SUCCESS", "messageReadInfoList": rows})
 
     # -- Stream -----------------------------------------------------------------------------------------
     def _check_ticket(self, conn: ServerConnection, request: Request) -> Response | None:

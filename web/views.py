@@ -84,11 +84,13 @@ def _ext(e: Any, task_no: dict[int, int], names: dict[int, str], titles: dict[in
 
 
 def _waiting(rows: list[Any]) -> str:
-    """Who a card reached and has not answered from it: 王芳、李强 (钉钉)."""
-    by: dict[str, list[str]] = {}
+    """Who a message reached and has not answered from it: 未回应: 王芳、李强 (钉钉). Where the platform reports
+    read status (the chase's repeat in DingTalk): 未读: 王芳 (钉钉); 已读未签收: 李强 (钉钉)."""
+    by: dict[tuple[str, str], list[str]] = {}
     for r in rows:
-        by.setdefault(LABELS.get(r.platform, r.platform), []).append(r.person_name)
-    return "; ".join(f"{'、'.join(names)} ({where})" for where, names in by.items())
+        state = "未回应" if r.checked_at is None else "已读未签收" if r.read_at is not None else "未读"
+        by.setdefault((state, LABELS.get(r.platform.split("-")[0], r.platform)), []).append(r.person_name)
+    return "; ".join(f"{state}: {'、'.join(names)} ({where})" for (state, where), names in by.items())
 
 
 def office_values(view: OfficePage, today: date) -> dict[str, Any]:

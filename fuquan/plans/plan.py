@@ -44,8 +44,8 @@ class Person:
     wecom: str | None = None
 
     def on(self, platform: str) -> str | None:
-        """Their id on `platform` (dingtalk / wecom, or the channel kinds dingtalk-app / wecom-app)."""
-        return {"dingtalk": self.dingtalk, "wecom": self.wecom}.get(platform.removesuffix("-app"))
+        """Their id on `platform` (dingtalk / wecom, or a channel kind on it: dingtalk-app, dingtalk-oto, wecom-app)."""
+        return {"dingtalk": self.dingtalk, "wecom": self.wecom}.get(platform.split("-")[0])
 
     def as_dict(self) -> dict[str, str | None]:
         return {"unit": self.unit, "name": self.name, "phone": self.phone, "dingtalk": self.dingtalk,

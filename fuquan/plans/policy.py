@@ -81,7 +81,7 @@ class ReminderPolicy:
 
 @dataclass(frozen=True)
 class Destination:
-    kind: str  # slack | dingtalk | wecom (robots) | dingtalk-app | wecom-app (the unit's contacts, in person)
+    kind: str  # slack | dingtalk | wecom (robots) | dingtalk-app | wecom-app | dingtalk-oto (contacts, in person) | sms
     target: str  # Slack channel ID, webhook NAME (never a URL), or for the person channels the unit's name
 
     def label(self) -> str:
@@ -89,8 +89,13 @@ class Destination:
 
 
 LABELS = {"slack": "Slack", "dingtalk": "钉钉", "wecom": "企业微信", "dingtalk-app": "钉钉工作通知",
-          "wecom-app": "企业微信应用消息", "sms": "短信", "console": "控制台"}
+          "wecom-app": "企业微信应用消息", "dingtalk-oto": "钉钉单聊消息", "sms": "短信", "console": "控制台"}
 PERSON_KINDS = {"dingtalk": "dingtalk-app", "wecom": "wecom-app"}  # `persons: dingtalk` → the channel kind
+# The DingTalk robot's plain 1:1 message (oToMessages/batchSend): no buttons that call back, but the one kind of
+# message DingTalk reports read or unread per person. The 签收 chase's repeat goes this way to a unit reached by
+# DingTalk cards (flows.chase); never a channel a plan names.
+READ_RECEIPTS = "dingtalk-oto"
+PERSON_CHANNELS = frozenset({*PERSON_KINDS.values(), READ_RECEIPTS})  # channels whose messages reach named persons
 
 
 @dataclass(frozen=True)

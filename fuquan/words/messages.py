@@ -265,3 +265,22 @@ def overdue_text(unit: str, reminders: list[Reminder], programme: str) -> Messag
                   for r in shown)
     return Message(unit, f"【{programme}督办】{unit}: {len(shown)} 项严重逾期", (Section("严重逾期", lines),),
                    closing="请尽快办理")
+
+
+def unread_text(person: str, unit: str, items: list[tuple[int, date, int]], o: Occasion) -> Message:
+    """A text to a contact who has not opened the 签收 chase's repeat in DingTalk (flows.reads). `items`: (task,
+    day the repeat was sent, working days since). No link: the SMS notifier says where to look."""
+    lines = tuple(dict.fromkeys(f"任务{no}「{o.titles.get(no, '')}」: {day:%m-%d} 的再次提醒已 {n} 个工作日未读"
+                                for no, day, n in items))
+    return Message(unit, f"【{o.words.programme}督办】{unit} {person}: 钉钉督办提醒未读未签收", (Section("未读", lines),),
+                   closing="请打开钉钉查看并签收")
+
+
+def unread_notice(items: list[tuple[str, str, str, int, date, int]], o: Occasion) -> Message:
+    """To the 专班: contacts who have not opened the repeat and whom no text can reach (no mobile number, or the plan
+    sends none). `items`: (unit, person, phone, task, day the repeat was sent, working days since)."""
+    lines = tuple(dict.fromkeys(f"{unit} {person}{(' ' + phone) if phone else ''}: 任务{no}「{o.titles.get(no, '')}」"
+                                f"{day:%m-%d} 的再次提醒已 {n} 个工作日未读" for unit, person, phone, no, day, n in items))
+    return fit(Message(ZHUANBAN, f"【{o.district}{o.words.programme}督办】钉钉提醒未读 ({o.today})",
+                       (Section("请电话联系", lines),),
+                       closing="以上联系人两次提醒均未签收, 再次提醒也未打开; 专班页面列出全部未读的联系人。"))

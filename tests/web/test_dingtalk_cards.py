@@ -1,4 +1,4 @@
-"""DingTalk interactive cards end to end, on two counties' plans whose units list `contacts:` with DingTalk userIds:
+"""DingTalk interactive cards end to end, on three counties' plans (莲河县: 乡 and no 街道) whose units list `contacts:` with DingTalk userIds:
 `fuquan remind` delivers each unit's card once to its contacts through the local fake (tests/dingtalk_server.py)
 and records whom it reached; `fuquan web` (web.serve.build) holds the Stream connection with the real
 dingtalk_stream SDK, where a contact's 签收 records the unit's acks once and every other press records nothing;
@@ -72,6 +72,10 @@ CASES = {
     "wanzhi": Case("wanzhi-2023.yaml", datetime(2023, 4, 28, 1, 0, tzinfo=UTC),
                    {"湾沚镇": (("user-ly", "刘洋"), ("user-hj", "何静")), "六郎镇": (("user-wl", "吴磊"),)},
                    "  units:\n    湾沚镇: {persons: dingtalk}\n    六郎镇: {persons: dingtalk}"),  # unit by unit
+    "lianhe": Case("lianhe-2025.yaml", datetime(2025, 5, 8, 2, 0, tzinfo=UTC),  # 乡 and no 街道
+                   {"杏花乡": (("user-xh1", "许红"), ("user-xh2", "夏禾")), "枫林乡": (("user-fl", "方林"),),
+                    "县司法局": (("user-sf", "沈斐"),)},
+                   "  persons: dingtalk\n  units: {}"),
 }
 
 
