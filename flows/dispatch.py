@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fuquan.dates.workdays import WorkCalendar
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 from fuquan.plans.plan import Plan
 from fuquan.plans.policy import PERSON_CHANNELS, ZHUANBAN, Channels, Destination
 from fuquan.tracking.judge import RED, YELLOW
@@ -316,7 +316,7 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
     except NotificationError as e:
         result = SendResult.of_refusal(e.category)
         code, detail = e.code, redact(e.detail or str(e), secrets)
-        if e.category == "auth":
+        if e.category == Failure.AUTH:
             stop = redact(str(e), secrets)
     # (only this claimed message's rows: no lane; the plan's lock shared, so units' answers go on meanwhile)
     with transaction(engine, plan=plan_id, lanes=()) as session:

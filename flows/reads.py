@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 from fuquan.plans.policy import READ_RECEIPTS, ZHUANBAN, Destination
 from fuquan.words.messages import Message, Occasion, unread_notice, unread_text
 from models import answer_io, reach
@@ -53,7 +53,7 @@ def poll_reads(ctx: Context, now: datetime) -> tuple[set[int], list[str]]:
             answered[mid] = notifier.reads(handle, now)
         except NotificationError as e:
             problems.append(f"查询钉钉消息已读状态失败: {e}")
-            if e.category == "auth":
+            if e.category == Failure.AUTH:
                 break
     if answered:
         with transaction(ctx.engine, plan=ctx.plan.id, lanes=()) as session:

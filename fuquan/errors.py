@@ -28,6 +28,7 @@ Messages are user-facing and therefore Chinese.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 class FuquanError(Exception):
@@ -133,16 +134,22 @@ class Unavailable(StorageError):
     web app's 503)."""
 
 
-class NotificationError(FuquanError):
-    """A send that failed. Categories (from Slack's and the robots' error codes):
-    retry        try again later (rate limited, 5xx, connection refused): the message stays pending
-    unknown      it may have arrived (timeout, dropped connection): look for it before re-sending
-    destination  wrong channel (channel_not_found, not_in_channel, is_archived, no webhook URL):
-                 tell the 专班, keep sending to the others
-    auth         bad token (invalid_auth, token_revoked, missing_scope …): stop the whole run
-    content      the message itself was refused (msg_too_long, invalid_blocks): a bug; fall back to text
-    Messages never contain a token, a webhook URL or a signing secret."""
+class Failure(StrEnum):
+    """What a failed send means for the message (from Slack's, the robots' and the apps' error codes)."""
 
-    def __init__(self, category: str, code: str, destination: str, detail: str = "") -> None:
-        self.category, self.code, self.destination, self.detail = category, code, destination, detail
+    RETRY = "retry"  # try again later (rate limited, 5xx, connection refused): the message stays pending
+    UNKNOWN = "unknown"  # it may have arrived (timeout, dropped connection): look for it before re-sending
+    # wrong channel (channel_not_found, not_in_channel, is_archived, no webhook URL): tell the 专班, keep sending
+    DESTINATION = "destination"
+    AUTH = "auth"  # bad token (invalid_auth, token_revoked, missing_scope …): stop the whole run
+    CONTENT = "content"  # the message itself was refused (msg_too_long, invalid_blocks): a bug; fall back to text
+
+
+class NotificationError(FuquanError):
+    """A send that failed, and what that means (`category`, a Failure; its value given as a string is taken too,
+    and any other string is a programming error). Messages never contain a token, a webhook URL or a signing
+    secret."""
+
+    def __init__(self, category: Failure | str, code: str, destination: str, detail: str = "") -> None:
+        self.category, self.code, self.destination, self.detail = Failure(category), code, destination, detail
         super().__init__(f"发送到 {destination} 失败: {code}" + (f" ({detail})" if detail else ""))

@@ -198,7 +198,7 @@ def _begin(session: Session, engine: Engine, plan: int | None, lanes: list[tuple
             _POLLING.on = True
             try:
                 session.begin()
-                if lanes is not None and plan is not None and engine.dialect.name == "postgresql":
+                if lanes is not None and plan is not None and not whole_file_lock(engine):
                     _lock_lanes(session, plan, lanes)
                 else:
                     lock_plan(session, INSTALLATION if plan is None else plan)
@@ -211,7 +211,7 @@ def _begin(session: Session, engine: Engine, plan: int | None, lanes: list[tuple
             if not _locked(e) or waited >= bound:
                 raise _storage_error(e, "数据库错误", waited) from e
             # (jittered: the writers that timed out together do not retry together; SQLite's attempts are short)
-            time.sleep(random.uniform(0.001, 0.006) if engine.dialect.name == "sqlite" else random.uniform(0.05, 0.5))
+            time.sleep(random.uniform(0.001, 0.006) if whole_file_lock(engine) else random.uniform(0.05, 0.5))
 
 
 POLL_MS = 20  # one SQLite attempt at the write lock (its busy handler: sleeps of 1, 2, 5, 10 ms)
@@ -224,7 +224,7 @@ def make_way(engine: Engine) -> None:
     waiting writer gets SQLite's lock: it is not a queue, and its waiters poll, so a process that begins its next
     transaction at once keeps the lock in effect (measured: units' answers waited up to 20 s behind an import and
     the reminder run). PostgreSQL's locks are queues: nothing to wait for there."""
-    if engine.dialect.name == "sqlite":
+    if whole_file_lock(engine):
         time.sleep(GAP_SECONDS)
 
 

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from .outbox import SENT, MessageRow
+from .answers import AckRow
+from .outbox import SENT, MessageRow, ReminderRow
 from .tables import _ts
 
 
@@ -70,11 +71,14 @@ def waiting(session: Session, plan_id: int, message_ids: Iterable[int]) -> dict[
 
 
 def to_check(session: Session, plan_id: int, platform: str, since: datetime) -> list[tuple[int, str, list[ReachRow]]]:
-    """Messages sent on `platform` since `since` that someone has not read yet: (message id, the platform's handle
-    of it, the rows of those who have not)."""
+    """Repeats (the 签收 chase's) sent on `platform` since `since`, not yet acknowledged, that someone has not read yet: (message id,
+    the platform's handle of it, the rows of those who have not)."""
+    open_ = (select(ReminderRow.message_id).outerjoin(AckRow, col(AckRow.reminder_id) == ReminderRow.id)
+             .where(ReminderRow.plan_id == plan_id, ReminderRow.kind == "again", col(AckRow.id).is_(None)))
     stmt = (select(ReachRow, MessageRow.external_id).join(MessageRow, col(MessageRow.id) == ReachRow.message_id)
             .where(ReachRow.plan_id == plan_id, ReachRow.platform == platform, col(ReachRow.read_at).is_(None),
-                   MessageRow.status == SENT, col(MessageRow.external_id).is_not(None), MessageRow.created_at >= since)
+                   MessageRow.status == SENT, col(MessageRow.external_id).is_not(None), MessageRow.created_at >= since,
+                   col(ReachRow.message_id).in_(open_))
             .order_by(col(ReachRow.message_id), col(ReachRow.id)))
     out: dict[int, tuple[str, list[ReachRow]]] = {}
     for row, handle in session.exec(stmt):

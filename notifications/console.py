@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 
 from .base import Outgoing
 
@@ -39,7 +39,7 @@ class ConsoleNotifier:
                     f.write(f"\n<!-- {out.key} -->\n{text}\n")
             except OSError as e:
                 # Printed, but not filed: kept pending, so the next run files it (and prints it again).
-                raise NotificationError("retry", "notify_file", "控制台", f"无法写入 {self.path}: {e.strerror}") from None
+                raise NotificationError(Failure.RETRY, "notify_file", "控制台", f"无法写入 {self.path}: {e.strerror}") from None
         return ""
 
     def find(self, out: Outgoing) -> str | None:

@@ -25,7 +25,7 @@ from urllib.error import HTTPError
 
 from pydantic import SecretStr
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 
 from .base import Outgoing, error_code, redact
 from .http_calls import NETWORK, ThreadTrail, TokenCache, error_body, no_answer
@@ -77,7 +77,7 @@ class DingTalkCardNotifier(ThreadTrail):
     def send(self, out: Outgoing) -> str:
         trail = self.new_trail()
         if not out.people:
-            raise self._error("destination", "no_contacts", "该单位未登记钉钉联系人 (contacts 中的 dingtalk)")
+            raise self._error(Failure.DESTINATION, "no_contacts", "该单位未登记钉钉联系人 (contacts 中的 dingtalk)")
         answer = self._call("POST", "/v1.0/card/instances/createAndDeliver",
                             card(out, self.template_id, self.robot_code), trail)
         result = answer.get("result")
@@ -85,7 +85,7 @@ class DingTalkCardNotifier(ThreadTrail):
         failed = [r for r in delivered or [] if isinstance(r, dict) and not r.get("success")]
         if delivered and len(failed) == len(delivered):
             why = "; ".join(str(r.get("errorMsg") or "")[:80] for r in failed[:3])
-            raise self._error("destination", "deliver_failed",
+            raise self._error(Failure.DESTINATION, "deliver_failed",
                               f"钉钉中找不到该单位的联系人, 或不在机器人可见范围内; 请核对 contacts 中的 dingtalk ({why})")
         if failed:  # the others got it: not an error, but the 专班 should fix the plan
             who = "、".join(str(r.get("spaceId") or "?") for r in failed)
@@ -106,7 +106,7 @@ class DingTalkCardNotifier(ThreadTrail):
         try:
             self.update_card(out.track, {"title": out.message.title})
         except NotificationError as e:
-            if e.category == "destination":
+            if e.category == Failure.DESTINATION:
                 return None
             raise
         return out.track
@@ -116,7 +116,7 @@ class DingTalkCardNotifier(ThreadTrail):
         try:
             self._tokens.get()
         except NotificationError as e:
-            if e.category == "auth":
+            if e.category == Failure.AUTH:
                 raise
             # unreachable now: the sends will say so, message by message
 
@@ -143,11 +143,11 @@ class DingTalkCardNotifier(ThreadTrail):
         if status >= 300:
             code = platform_code(answer.get("code"), status)
             if status == 429 or status >= 500 or "qps_limit" in code:
-                raise self._error("retry", code, "获取 accessToken 失败")
-            raise self._error("auth", code, AUTH_HINT)
+                raise self._error(Failure.RETRY, code, "获取 accessToken 失败")
+            raise self._error(Failure.AUTH, code, AUTH_HINT)
         token, expires = answer.get("accessToken"), answer.get("expireIn", 7200)
         if not isinstance(token, str) or not token or not isinstance(expires, int):
-            raise self._error("retry", "bad_answer", "获取 accessToken 的返回内容无法识别")
+            raise self._error(Failure.RETRY, "bad_answer", "获取 accessToken 的返回内容无法识别")
         return token, expires
 
     def _exchange(self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str], *,
@@ -165,7 +165,7 @@ class DingTalkCardNotifier(ThreadTrail):
             status, raw = e.code, error_body(e)
         except NETWORK as e:
             category, name = no_answer(e, sends=sends)
-            raise self._error(category, name, "结果未知, 可能已送达; 下次运行将再次发送" if category == "unknown" else "") from None
+            raise self._error(category, name, "结果未知, 可能已送达; 下次运行将再次发送" if category == Failure.UNKNOWN else "") from None
         try:
             answer = json.loads(raw.decode())
         except ValueError:
@@ -173,7 +173,7 @@ class DingTalkCardNotifier(ThreadTrail):
         if isinstance(answer, dict):
             return status, answer
         if status < 300:
-            raise self._error("unknown" if sends else "retry", "bad_answer", "钉钉返回的内容无法识别")
+            raise self._error(Failure.UNKNOWN if sends else Failure.RETRY, "bad_answer", "钉钉返回的内容无法识别")
         return status, {}
 
     # -- errors -----------------------------------------------------------------------------------------
@@ -181,13 +181,13 @@ class DingTalkCardNotifier(ThreadTrail):
         code = platform_code(answer.get("code"), status)
         message = str(answer.get("message") or "")[:200]
         if status == 429 or status >= 500 or "qps_limit" in code:
-            return self._error("retry", code, message)
+            return self._error(Failure.RETRY, code, message)
         if status in (401, 403) or "invalid_client" in code or code.startswith("forbidden") or code.endswith("_auth"):
-            return self._error("auth", code, f"{AUTH_HINT}; {message}")
-        return self._error("destination", code, message)
+            return self._error(Failure.AUTH, code, f"{AUTH_HINT}; {message}")
+        return self._error(Failure.DESTINATION, code, message)
 
     def _clean(self, text: str) -> str:
         return redact(text, [self._secret.get_secret_value(), *self._tokens.issued])
 
-    def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
+    def _error(self, category: Failure, code: str, detail: str = "") -> NotificationError:
         return NotificationError(category, code, LABEL, self._clean(detail))

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from fuquan.errors import Failure
+
 from .base import Outgoing
 from .dingtalk_app import LABEL, DingTalkCardNotifier
 
@@ -49,18 +51,18 @@ class DingTalkOtoNotifier(DingTalkCardNotifier):
         """Deliver; returns DingTalk's processQueryKey (the handle of its read status)."""
         trail = self.new_trail()
         if not out.people:
-            raise self._error("destination", "no_contacts", "该单位未登记钉钉联系人 (contacts 中的 dingtalk)")
+            raise self._error(Failure.DESTINATION, "no_contacts", "该单位未登记钉钉联系人 (contacts 中的 dingtalk)")
         answer = self._call("POST", "/v1.0/robot/oToMessages/batchSend", oto_message(out, self.robot_code), trail)
         key = answer.get("processQueryKey")
         invalid = [str(u) for u in answer.get("invalidStaffIdList") or []]
         held = [str(u) for u in answer.get("flowControlledStaffIdList") or []]
         if not isinstance(key, str) or not key:
             if set(invalid) >= set(out.people):
-                raise self._error("destination", "deliver_failed",
+                raise self._error(Failure.DESTINATION, "deliver_failed",
                                   "钉钉中找不到该单位的联系人, 或不在机器人可见范围内; 请核对 contacts 中的 dingtalk")
             if set(invalid + held) >= set(out.people):  # held back by DingTalk's rate limit: nobody got it
-                raise self._error("retry", "flow_controlled", "钉钉限流, 下次运行再发送")
-            raise self._error("unknown", "bad_answer", "钉钉返回的内容无法识别, 可能已送达")
+                raise self._error(Failure.RETRY, "flow_controlled", "钉钉限流, 下次运行再发送")
+            raise self._error(Failure.UNKNOWN, "bad_answer", "钉钉返回的内容无法识别, 可能已送达")
         if invalid or held:  # the others got it; those held back show as unread, and are chased as such
             log.warning(self._clean(f"{LABEL}: {len(invalid) + len(held)} 位联系人未收到单聊消息: "
                                     f"{'、'.join(invalid + held)}"))
@@ -68,7 +70,7 @@ class DingTalkOtoNotifier(DingTalkCardNotifier):
 
     def find(self, out: Outgoing) -> str | None:
         """There is no asking DingTalk whether a batchSend arrived: it stays in doubt (the 专班 is told)."""
-        raise self._error("unknown", "cannot_tell", "单聊消息发送结果未知, 钉钉无法查询, 为免重复不再发送")
+        raise self._error(Failure.UNKNOWN, "cannot_tell", "单聊消息发送结果未知, 钉钉无法查询, 为免重复不再发送")
 
     def reads(self, process_query_key: str, now: datetime) -> dict[str, datetime | None]:
         """Person id → when they read the message sent under this key (`now` where DingTalk gives no time), None
@@ -77,7 +79,7 @@ class DingTalkOtoNotifier(DingTalkCardNotifier):
         answer = self._call("GET", f"/v1.0/robot/oToMessages/readStatus?{query}", None, [], sends=False)
         rows = answer.get("messageReadInfoList")
         if not isinstance(rows, list):
-            raise self._error("retry", "bad_answer", "钉钉返回的已读状态无法识别")
+            raise self._error(Failure.RETRY, "bad_answer", "钉钉返回的已读状态无法识别")
         read: dict[str, datetime | None] = {}
         for r in rows:
             if isinstance(r, dict) and isinstance(r.get("userId"), str):

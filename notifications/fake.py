@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 
 from .base import Outgoing
 
@@ -57,7 +57,7 @@ class RecordingNotifier:
         with self._lock:
             self.checks += 1
         if self.bad_credential:
-            raise NotificationError("auth", self.bad_credential, self.kind, "请检查令牌")
+            raise NotificationError(Failure.AUTH, self.bad_credential, self.kind, "请检查令牌")
 
     @property
     def trail(self) -> list[tuple[str, str]]:

@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Callable
 from urllib.error import HTTPError, URLError
 
+from fuquan.errors import Failure
+
 NETWORK = (URLError, OSError, http.client.HTTPException)  # a request that got no HTTP answer
 
 
@@ -60,14 +62,14 @@ class TokenCache:
                 self._cached = None
 
 
-def no_answer(e: BaseException, *, sends: bool) -> tuple[str, str]:
+def no_answer(e: BaseException, *, sends: bool) -> tuple[Failure, str]:
     """(category, code) of a request that got no HTTP answer. Nothing can have arrived when the connection was
     refused, the name did not resolve, or the request delivers nothing itself (`sends` False: a token fetch):
     "retry". A timeout or a connection cut after the request went out may have delivered it: "unknown"."""
     reason = getattr(e, "reason", e)
     name = type(reason).__name__ if isinstance(reason, BaseException) else type(e).__name__
     nothing = isinstance(reason, ConnectionRefusedError | socket.gaierror) or not sends
-    return ("retry" if nothing else "unknown"), name
+    return (Failure.RETRY if nothing else Failure.UNKNOWN), name
 
 
 def error_body(e: HTTPError) -> bytes:

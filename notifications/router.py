@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 from fuquan.plans.policy import LABELS, PERSON_CHANNELS, PERSON_KINDS, READ_RECEIPTS, Destination
 
 from .base import DingTalkApp, Notifier, SmsGateway, Webhook, WeComApp, credential_values, guard_logs
@@ -73,12 +73,12 @@ class Router:
             return self._texts()
         if dest.kind == "slack":
             if self.slack is None:
-                raise NotificationError("destination", "no_token", dest.label(), "未设置环境变量 SLACK_BOT_TOKEN")
+                raise NotificationError(Failure.DESTINATION, "no_token", dest.label(), "未设置环境变量 SLACK_BOT_TOKEN")
             return self.slack
         if dest.target not in self._hooks:
             hook = self.webhooks.get(dest.target)
             if hook is None:
-                raise NotificationError("destination", "no_webhook_url", dest.label(),
+                raise NotificationError(Failure.DESTINATION, "no_webhook_url", dest.label(),
                                         f"未设置环境变量 FUQUAN_WEBHOOK_{dest.target}")
             self._hooks[dest.target] = WebhookNotifier(dest.kind, dest.target, hook.url, hook.secret)
         return self._hooks[dest.target]
@@ -105,7 +105,7 @@ class Router:
                 said = next((p for p in self._problems if p.startswith(platform)), None)
                 variables = ("DINGTALK_CLIENT_ID、DINGTALK_CLIENT_SECRET、DINGTALK_ROBOT_CODE、DINGTALK_CARD_TEMPLATE_ID"
                              if dest.kind != PERSON_KINDS["wecom"] else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")
-                raise NotificationError("destination", "no_app", dest.label(), said or f"未设置环境变量 {variables}")
+                raise NotificationError(Failure.DESTINATION, "no_app", dest.label(), said or f"未设置环境变量 {variables}")
         return self._apps[dest.kind]
 
     def _texts(self) -> Notifier:
@@ -113,7 +113,7 @@ class Router:
         have = self._apps.get("sms")
         if have is None:
             if self._sms is None:
-                raise NotificationError("destination", "no_sms", "短信", "未设置环境变量 FUQUAN_SMS_URL (短信网关地址)")
+                raise NotificationError(Failure.DESTINATION, "no_sms", "短信", "未设置环境变量 FUQUAN_SMS_URL (短信网关地址)")
             from .sms import SmsNotifier
 
             have = self._apps["sms"] = SmsNotifier(url=self._sms.url, token=self._sms.token, sign=self._sms.sign)

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 from fuquan.words.messages import Message
 
 from .base import DEFAULT_SLACK_API_URL as DEFAULT_API_URL
@@ -99,34 +99,34 @@ class SlackNotifier(ThreadTrail):
                 self.trail.append(("attempt", code or f"http_{status}"))
                 if status == 429 or code in RATE:
                     if last:
-                        raise self._error("retry", code or "ratelimited", out) from None
+                        raise self._error(Failure.RETRY, code or "ratelimited", out) from None
                     self.sleep(min(self._retry_after(e.response.headers), self.max_wait))
                 elif status >= 500 or code in UNCERTAIN:
                     if found := self._look(out, code or f"http_{status}"):
                         return found
                     if last:
-                        raise self._error("unknown", code or f"http_{status}", out) from None
+                        raise self._error(Failure.UNKNOWN, code or f"http_{status}", out) from None
                     self.sleep(min(2 ** attempt, self.max_wait))
                 elif code in CONTENT and not plain:
                     plain = True  # our blocks were refused: a bug, but the reminder must still go out
                 elif code in AUTH:
-                    raise self._error("auth", code, out, "请检查 SLACK_BOT_TOKEN 及其权限") from None
+                    raise self._error(Failure.AUTH, code, out, "请检查 SLACK_BOT_TOKEN 及其权限") from None
                 elif code in DESTINATION:
-                    raise self._error("destination", code, out, "请检查频道 ID 并把机器人加入频道") from None
+                    raise self._error(Failure.DESTINATION, code, out, "请检查频道 ID 并把机器人加入频道") from None
                 else:
-                    raise self._error("content" if code in CONTENT else "retry", code or f"http_{status}", out) from None
+                    raise self._error(Failure.CONTENT if code in CONTENT else Failure.RETRY, code or f"http_{status}", out) from None
             except NETWORK as e:
                 self.trail.append(("attempt", type(e).__name__))
                 if _refused(e):  # nothing reached Slack: posting again cannot duplicate
                     if last:
-                        raise self._error("retry", type(e).__name__, out) from None
+                        raise self._error(Failure.RETRY, type(e).__name__, out) from None
                     self.sleep(min(2 ** attempt, self.max_wait))
                     continue
                 # The request may have reached Slack and still be in progress there: look, and if it is
                 # not there yet, do not post again now — the next run looks once more first.
                 if found := self._look(out, type(e).__name__):
                     return found
-                raise self._error("unknown", type(e).__name__, out, "结果未知, 下次运行先核对再决定是否重发") from None
+                raise self._error(Failure.UNKNOWN, type(e).__name__, out, "结果未知, 下次运行先核对再决定是否重发") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def check(self) -> None:
@@ -136,7 +136,7 @@ class SlackNotifier(ThreadTrail):
         except SlackApiError as e:
             code = self._code(e)
             if code in AUTH:
-                raise NotificationError("auth", code, "Slack", "请检查 SLACK_BOT_TOKEN 及其权限") from None
+                raise NotificationError(Failure.AUTH, code, "Slack", "请检查 SLACK_BOT_TOKEN 及其权限") from None
         except NETWORK:
             pass  # unreachable now: the sends will say so, message by message
 
@@ -149,10 +149,11 @@ class SlackNotifier(ThreadTrail):
                                                          include_all_metadata=True, cursor=cursor)
             except SlackApiError as e:
                 code = self._code(e) or f"http_{e.response.status_code}"
-                category = "auth" if code in AUTH else "destination" if code in DESTINATION else "unknown"
+                category = (Failure.AUTH if code in AUTH else Failure.DESTINATION if code in DESTINATION
+                            else Failure.UNKNOWN)
                 raise self._error(category, code, out, "无法核对是否已发送") from None
             except NETWORK as e:
-                raise self._error("unknown", type(e).__name__, out, "无法核对是否已发送") from None
+                raise self._error(Failure.UNKNOWN, type(e).__name__, out, "无法核对是否已发送") from None
             messages: list[dict[str, Any]] = resp.get("messages", [])
             for m in messages:
                 if (m.get("metadata") or {}).get("event_payload", {}).get("key") == out.key:
@@ -169,9 +170,9 @@ class SlackNotifier(ThreadTrail):
         try:
             return self.find(out)
         except NotificationError as e:
-            if e.category == "auth":
+            if e.category == Failure.AUTH:
                 raise
-            raise self._error("unknown", why, out, "无法核对是否已发送, 下次运行先核对再决定是否重发") from None
+            raise self._error(Failure.UNKNOWN, why, out, "无法核对是否已发送, 下次运行先核对再决定是否重发") from None
 
     def _retry_after(self, headers: Any) -> float:
         raw = str((headers or {}).get("Retry-After") or (headers or {}).get("retry-after") or "1")
@@ -193,7 +194,7 @@ class SlackNotifier(ThreadTrail):
     def _clean(self, text: str) -> str:
         return redact(text, [self._secret])
 
-    def _error(self, category: str, code: str, out: Outgoing, detail: str = "") -> NotificationError:
+    def _error(self, category: Failure, code: str, out: Outgoing, detail: str = "") -> NotificationError:
         return NotificationError(category, code, out.destination.label(), self._clean(detail))
 
 

@@ -29,7 +29,7 @@ from urllib.error import HTTPError
 
 from pydantic import SecretStr
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 from fuquan.words.messages import Message
 
 from .base import Outgoing, error_code, redact
@@ -133,16 +133,16 @@ class SmsNotifier(ThreadTrail):
         self.new_trail()  # one attempt per send: the run's retries decide when to try again
         phones = list(dict.fromkeys(p for p in map(mobile, out.people) if p))
         if not phones:
-            raise self._error("destination", "no_phones", "该单位联系人没有登记手机号码")
+            raise self._error(Failure.DESTINATION, "no_phones", "该单位联系人没有登记手机号码")
         if dropped := len(out.people) - len([p for p in out.people if mobile(p)]):
             log.warning("%s %s: %d 个号码不是大陆手机号码, 未发送; 请核对 contacts 中的手机号码",
                         LABEL, out.destination.target, dropped)
         url = self._url.get_secret_value()
         if not re.match(r"https?://[^\s\"']+$", url):
-            raise self._error("destination", "bad_sms_url", f"环境变量 {URL_VAR} 应为以 https:// 开头的完整网址 (不加引号)")
+            raise self._error(Failure.DESTINATION, "bad_sms_url", f"环境变量 {URL_VAR} 应为以 https:// 开头的完整网址 (不加引号)")
         limit = out.chars or self.max_chars  # (the plan's, carried by the message: one notifier serves every plan)
         if limit < len(signature(self.sign)) + 1 + MIN_BODY:
-            raise self._error("destination", "sms_too_short", f"短信最多 {limit} 字, 放不下签名{signature(self.sign)}和正文; "
+            raise self._error(Failure.DESTINATION, "sms_too_short", f"短信最多 {limit} 字, 放不下签名{signature(self.sign)}和正文; "
                               "请调大计划的 reminders: sms: max_chars (短信最多字数) 或缩短 FUQUAN_SMS_SIGN")
         body = {"phones": phones, "text": sms_text(out, self.sign, limit), "id": out.track}
         answer = self._post(url, body)
@@ -150,7 +150,7 @@ class SmsNotifier(ThreadTrail):
         if code == 0 and not isinstance(code, bool):
             return out.track
         if not isinstance(code, int | str) or isinstance(code, bool) or code in ("", "0"):
-            raise self._error("unknown", "bad_answer", "短信网关返回的内容无法识别, 可能已发送")
+            raise self._error(Failure.UNKNOWN, "bad_answer", "短信网关返回的内容无法识别, 可能已发送")
         raise self._refusal(code, str(answer.get("message", ""))[:200])
 
     def find(self, out: Outgoing) -> str | None:
@@ -169,12 +169,13 @@ class SmsNotifier(ThreadTrail):
             with self._opener.open(req, timeout=self.timeout) as resp:
                 raw = resp.read()
         except HTTPError as e:
-            category = "auth" if e.code in (401, 403) else "retry" if e.code == 429 or e.code >= 500 else "destination"
+            category = (Failure.AUTH if e.code in (401, 403) else Failure.RETRY if e.code == 429 or e.code >= 500
+                        else Failure.DESTINATION)
             raise self._error(category, f"http_{e.code}") from None
         except NETWORK as e:
             category, name = no_answer(e, sends=True)
             raise self._error(category, name, "结果未知, 可能已发送; 下次运行将再次发送 (网关按 id 去重)"
-                              if category == "unknown" else "") from None
+                              if category == Failure.UNKNOWN else "") from None
         try:
             return json.loads(raw.decode())
         except ValueError:
@@ -185,11 +186,11 @@ class SmsNotifier(ThreadTrail):
         stored = error_code("sms_" + (re.sub(r"[^a-z0-9]+", "_", word).strip("_") if isinstance(code, str)
                                       else str(code) if code >= 0 else f"minus_{-code}")[:56])
         if code == 429 or any(w in word for w in RATE_WORDS):
-            return self._error("retry", stored, message)
+            return self._error(Failure.RETRY, stored, message)
         if code in (401, 403):
-            return self._error("auth", stored, "请检查短信网关的令牌 (token); " + message)
-        return self._error("destination", stored, message)
+            return self._error(Failure.AUTH, stored, "请检查短信网关的令牌 (token); " + message)
+        return self._error(Failure.DESTINATION, stored, message)
 
-    def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
+    def _error(self, category: Failure, code: str, detail: str = "") -> NotificationError:
         secrets = [self._url.get_secret_value()] + ([self._token.get_secret_value()] if self._token else [])
         return NotificationError(category, code, LABEL, redact(detail, secrets))

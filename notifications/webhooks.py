@@ -22,7 +22,7 @@ from urllib.error import HTTPError, URLError
 
 from pydantic import SecretStr
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 
 from .base import Outgoing, redact
 from .http_calls import no_answer
@@ -68,7 +68,7 @@ class WebhookNotifier:
         if not re.match(r"https?://[^\s\"']+$", url):
             # A URL pasted without its scheme, or with quotes around it, would fail deep in urllib with the
             # whole URL (its access token) in the message: say which variable to fix, and nothing of it.
-            raise self._error("destination", "bad_webhook_url",
+            raise self._error(Failure.DESTINATION, "bad_webhook_url",
                               f"环境变量 FUQUAN_WEBHOOK_{self.name} 应为以 https:// 开头的完整网址 (不加引号)")
         req = urllib.request.Request(self._target(), data=json.dumps(self._body(out), ensure_ascii=False).encode(),
                                      headers={"Content-Type": "application/json; charset=utf-8"}, method="POST")
@@ -76,7 +76,7 @@ class WebhookNotifier:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (URL from operator's env)
                 answer = json.loads(resp.read().decode() or "{}")
         except HTTPError as e:
-            raise self._error("retry" if e.code >= 500 or e.code == 429 else "destination", f"http_{e.code}") from None
+            raise self._error(Failure.RETRY if e.code >= 500 or e.code == 429 else Failure.DESTINATION, f"http_{e.code}") from None
         except (URLError, OSError, http.client.HTTPException, TimeoutError, ValueError) as e:
             # a refused connection or an unknown name delivered nothing: "retry" (as every notifier judges it);
             # "unknown" only when the post may have arrived — a robot cannot be asked, so it is never re-sent
@@ -85,10 +85,10 @@ class WebhookNotifier:
         code = answer.get("errcode") if isinstance(answer, dict) else None
         if not isinstance(code, int) or isinstance(code, bool):
             # [] or null or {"errcode": "abc"}: not a robot's answer (a proxy's?). It may have arrived.
-            raise self._error("unknown", "bad_answer", "机器人返回的内容无法识别")
+            raise self._error(Failure.UNKNOWN, "bad_answer", "机器人返回的内容无法识别")
         if code == 0:
             return ""
-        category = "retry" if code in RATE_CODES else "destination"
+        category = Failure.RETRY if code in RATE_CODES else Failure.DESTINATION
         raise self._error(category, f"errcode_{code}", str(answer.get("errmsg", ""))[:200])
 
     def find(self, out: Outgoing) -> str | None:
@@ -101,7 +101,7 @@ class WebhookNotifier:
     def trail(self) -> list[tuple[str, str]]:
         return []  # one attempt per send
 
-    def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
+    def _error(self, category: Failure, code: str, detail: str = "") -> NotificationError:
         secrets = [self._url.get_secret_value()] + ([self._secret.get_secret_value()] if self._secret else [])
         label = {"dingtalk": "钉钉", "wecom": "企业微信"}[self.kind]
         return NotificationError(category, code, f"{label} {self.name}", redact(detail, secrets))

@@ -22,7 +22,7 @@ from urllib.error import HTTPError
 
 from pydantic import SecretStr
 
-from fuquan.errors import NotificationError
+from fuquan.errors import Failure, NotificationError
 from fuquan.words.messages import Message
 
 from .base import Outgoing, redact
@@ -84,12 +84,12 @@ class WeComAppNotifier(ThreadTrail):
         trail = self.new_trail()
         agent_id = self._agent()
         if not out.people:
-            raise self._error("destination", "no_contacts", "该单位未登记企业微信联系人 (contacts 中的 wecom)")
+            raise self._error(Failure.DESTINATION, "no_contacts", "该单位未登记企业微信联系人 (contacts 中的 wecom)")
         answer = self._call("/cgi-bin/message/send", card(out, agent_id), trail)
         code = answer["errcode"]
         invalid = [u for u in str(answer.get("invaliduser") or "").split("|") if u]
         if code == 0 and set(out.people) <= set(invalid):
-            raise self._error("destination", "invalid_user",
+            raise self._error(Failure.DESTINATION, "invalid_user",
                               "企业微信中找不到该单位的联系人, 或不在应用可见范围内; 请核对 contacts 中的 wecom")
         if code != 0:
             raise self._refusal(code, answer)
@@ -115,13 +115,13 @@ class WeComAppNotifier(ThreadTrail):
         try:
             self._tokens.get()
         except NotificationError as e:
-            if e.category == "auth":
+            if e.category == Failure.AUTH:
                 raise
             # unreachable now: the sends will say so, message by message
 
     def _agent(self) -> int:
         if self.agent_id is None:
-            raise self._error("auth", "bad_agent_id", "环境变量 WECOM_AGENT_ID 应为整数 (企业微信管理后台 → 应用管理 → AgentId)")
+            raise self._error(Failure.AUTH, "bad_agent_id", "环境变量 WECOM_AGENT_ID 应为整数 (企业微信管理后台 → 应用管理 → AgentId)")
         return self.agent_id
 
     # -- WeCom's API ------------------------------------------------------------------------------------
@@ -142,12 +142,12 @@ class WeComAppNotifier(ThreadTrail):
         answer = self._request("/cgi-bin/gettoken", query, None)
         code, token, expires = answer["errcode"], answer.get("access_token"), answer.get("expires_in", 7200)
         if code in RATE_CODES:
-            raise self._error("retry", f"errcode_{code}", "获取 access_token 失败")
+            raise self._error(Failure.RETRY, f"errcode_{code}", "获取 access_token 失败")
         if code != 0:
-            raise self._error("auth", f"errcode_{code}", "请检查 WECOM_CORP_ID、应用 Secret 及企业可信 IP; "
+            raise self._error(Failure.AUTH, f"errcode_{code}", "请检查 WECOM_CORP_ID、应用 Secret 及企业可信 IP; "
                               + str(answer.get("errmsg", ""))[:200])
         if not isinstance(token, str) or not token or not isinstance(expires, int):
-            raise self._error("retry", "bad_answer", "获取 access_token 的返回内容无法识别")
+            raise self._error(Failure.RETRY, "bad_answer", "获取 access_token 的返回内容无法识别")
         return token, expires
 
     def _request(self, path: str, query: dict[str, str], body: dict[str, Any] | None) -> dict[str, Any]:
@@ -162,33 +162,33 @@ class WeComAppNotifier(ThreadTrail):
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (base from our settings)
                 raw = resp.read()
         except HTTPError as e:
-            raise self._error("retry" if e.code >= 500 or e.code == 429 else "destination", f"http_{e.code}") from None
+            raise self._error(Failure.RETRY if e.code >= 500 or e.code == 429 else Failure.DESTINATION, f"http_{e.code}") from None
         except NETWORK as e:
             category, name = no_answer(e, sends=sends)
-            raise self._error(category, name, "结果未知, 可能已送达; 下次运行将再次发送" if category == "unknown" else "") from None
+            raise self._error(category, name, "结果未知, 可能已送达; 下次运行将再次发送" if category == Failure.UNKNOWN else "") from None
         try:
             answer = json.loads(raw.decode())
         except ValueError:
             answer = None
         code = answer.get("errcode") if isinstance(answer, dict) else None
         if not isinstance(code, int) or isinstance(code, bool):
-            raise self._error("unknown" if sends else "retry", "bad_answer", "企业微信返回的内容无法识别")
+            raise self._error(Failure.UNKNOWN if sends else Failure.RETRY, "bad_answer", "企业微信返回的内容无法识别")
         return answer  # type: ignore[no-any-return]
 
     # -- errors -----------------------------------------------------------------------------------------
     def _refusal(self, code: int, answer: dict[str, Any]) -> NotificationError:
         errmsg = str(answer.get("errmsg", ""))[:200]
         if code in RATE_CODES:
-            return self._error("retry", f"errcode_{code}", errmsg)
+            return self._error(Failure.RETRY, f"errcode_{code}", errmsg)
         if code in AUTH_CODES or code in TOKEN_CODES:
-            return self._error("auth", f"errcode_{code}", "请检查应用 Secret、AgentId 及企业可信 IP; " + errmsg)
+            return self._error(Failure.AUTH, f"errcode_{code}", "请检查应用 Secret、AgentId 及企业可信 IP; " + errmsg)
         if code == NO_USERS:
-            return self._error("destination", f"errcode_{code}",
+            return self._error(Failure.DESTINATION, f"errcode_{code}",
                                "企业微信中找不到该单位的联系人, 或不在应用可见范围内; 请核对 contacts 中的 wecom")
-        return self._error("destination", f"errcode_{code}", errmsg)
+        return self._error(Failure.DESTINATION, f"errcode_{code}", errmsg)
 
     def _secrets(self) -> list[str]:
         return [self._secret.get_secret_value(), *self._tokens.issued]
 
-    def _error(self, category: str, code: str, detail: str = "") -> NotificationError:
+    def _error(self, category: Failure, code: str, detail: str = "") -> NotificationError:
         return NotificationError(category, code, LABEL, redact(detail, self._secrets()))

@@ -69,6 +69,7 @@ class FakeDingTalk:
         self.oto: dict[str, dict[str, Any]] = {}  # processQueryKey → the batchSend body
         self.read_at: dict[tuple[str, str], int] = {}  # (processQueryKey, userId) → when read (ms)
         self.flow_controlled: set[str] = set()  # users batchSend holds back (DingTalk's rate limit per person)
+        self.asked: list[str] = []  # the processQueryKey of every readStatus query, in order
         self.token_fetches = 0  # accessToken requests, accepted or not
         self.tokens: list[str] = []  # every token issued: secrets a log must not show
         self.revoked: set[str] = set()
@@ -256,6 +257,7 @@ class FakeDingTalk:
         if query.get("robotCode") != self.robot_code:
             return _reply(h, 400, {"code": "chatbot.notFound", "message": "机器人不存在"})
         with self._cond:
+            self.asked.append(query.get("processQueryKey", ""))
             sent = self.oto.get(query.get("processQueryKey", ""))
             if sent is None:
                 return _reply(h, 400, {"code": "param.invalid", "message": "processQueryKey 无效"})

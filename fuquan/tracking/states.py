@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from fuquan.errors import AlreadyDecided, InvalidValue
+from fuquan.errors import AlreadyDecided, Failure, InvalidValue
 
 
 class Colour(StrEnum):
@@ -64,9 +64,9 @@ class SendResult(StrEnum):
         return self in (SendResult.SENT, SendResult.RECONCILED)
 
     @classmethod
-    def of_refusal(cls, category: str) -> SendResult:
+    def of_refusal(cls, category: Failure) -> SendResult:
         """A notifier's refusal (fuquan.errors.NotificationError.category) as a result."""
-        return cls.UNKNOWN if category == "unknown" else cls.RETRY if category == "retry" else cls.FAILED
+        return cls.UNKNOWN if category == Failure.UNKNOWN else cls.RETRY if category == Failure.RETRY else cls.FAILED
 
 
 class Delivery(StrEnum):

@@ -221,6 +221,10 @@ def test_a_sign_on_the_first_card_closes_the_repeat_and_stops_the_chase(world: W
     assert on_repeat > 0 and acked == on_repeat and n > on_repeat
     world.remind(d2)
     world.remind(d3)
+    # DingTalk is asked who read the others' repeats, never the town's: it has acknowledged
+    handles = dict(world.rows("SELECT recipient, external_id FROM message WHERE dest_kind = 'dingtalk-oto' AND day = :d",
+                              d=d1.isoformat()))
+    assert handles[case.other] in world.fake.asked and handles[case.town] not in world.fake.asked
     # the others' unread contacts are chased; nobody of the town is (its later repeats are not due their step yet)
     assert world.texts() == []
     [body] = world.bodies("钉钉提醒未读")
