@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --with-browser
 PY=.venv/bin/python
 dbs=${FUQUAN_TEST_DBS:-sqlite,postgresql}
+# Each pass spreads its tests over worker processes (pytest-xdist; FUQUAN_TEST_WORKERS=0 runs them in one): most
+# of the suite waits on sockets, subprocesses and locks, so two per pass keep the two cores busy.
+workers=(-n "${FUQUAN_TEST_WORKERS:-2}")
 
 # The served-schedule e2e test waits idle up to a minute for Prefect's scheduler and does not depend on the
 # database: it runs once, in a process of its own beside the passes (only on a full run, not with pytest args).
@@ -32,7 +35,7 @@ if [[ $dbs == *postgresql* ]]; then
   pg_url=$(bash scripts/pg.sh start)
   pg_log=$(mktemp -t fuquan-pg-tests.XXXXXX)
   # The two passes share the machine's two cores; most of the suite waits on sockets and processes.
-  FUQUAN_TEST_POSTGRES=$pg_url "$PY" -m pytest -p no:cacheprovider "$@" >"$pg_log" 2>&1 &
+  FUQUAN_TEST_POSTGRES=$pg_url "$PY" -m pytest -p no:cacheprovider "${workers[@]}" "$@" >"$pg_log" 2>&1 &
   pg_pid=$!
   echo "PostgreSQL 测试在后台进行 ($pg_url), 结果见下方 …"
 fi
@@ -40,7 +43,7 @@ fi
 rc_sqlite=0
 if [[ $dbs == *sqlite* ]]; then
   echo "== SQLite =="
-  "$PY" -m pytest -p no:cacheprovider "$@" || rc_sqlite=$?
+  "$PY" -m pytest -p no:cacheprovider "${workers[@]}" "$@" || rc_sqlite=$?
 fi
 
 # collect PID LOG TITLE: wait for a background pass, print its output under TITLE, return its exit code

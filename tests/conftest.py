@@ -96,12 +96,30 @@ def pytest_sessionfinish() -> None:
     dbs.drop_all()
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
-    """The fault suite's figures (how much was thrown at the system, and what survived)."""
+FIGURE = "fault suite"
+_figures: list[str] = []  # what the fault suite's tests reported, in the process that prints the summary
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """A fault test's figures travel in its report: with pytest-xdist the test ran in a worker process, and only
+    the reports reach the process that prints the summary."""
     from tests.faults import FIGURES
 
-    terminalreporter.write_line(f"database: {dbs.BACKEND}")
+    outcome = yield
     if FIGURES:
+        outcome.get_result().user_properties.extend((FIGURE, line) for line in FIGURES)
+        FIGURES.clear()
+
+
+def pytest_runtest_logreport(report) -> None:  # type: ignore[no-untyped-def]
+    _figures.extend(str(value) for name, value in report.user_properties if name == FIGURE)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """The fault suite's figures (how much was thrown at the system, and what survived)."""
+    terminalreporter.write_line(f"database: {dbs.BACKEND}")
+    if _figures:
         terminalreporter.section("fault suite")
-        for line in FIGURES:
+        for line in _figures:
             terminalreporter.write_line(line)
