@@ -209,7 +209,8 @@ def test_a_lying_workbook_is_refused_in_seconds_and_bounded_memory(loaded, tmp_p
     took = time.monotonic() - started
     peak_mb = int(r.stderr.rsplit("maxrss_kb", 1)[1].split()[0]) / 1024
     assert r.returncode != 0 and "超过导入上限" in r.stderr and "Traceback" not in r.stderr, r.stderr[-800:]
-    assert took < 5 and peak_mb < 200, (took, peak_mb)
+    # (bounded memory says the million rows were never read; the time is a figure, not a bound: CI shares two cores)
+    assert peak_mb < 200, (took, peak_mb)
     assert dbs.fingerprint(loaded) == before
     FIGURES.append(f"lying workbook (dimension A1:XFD1048576, a cell at row 1,000,000): refused in {took:.1f} s, "
                    f"peak {peak_mb:.0f} MB")
@@ -258,7 +259,7 @@ def test_generated_plan_files_are_refused_with_a_place(warm, text: str) -> None:
     COUNTS["plans"] += 1
 
 
-def test_an_alias_bomb_is_refused_in_under_a_second(loaded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_an_alias_bomb_is_refused_before_it_expands(loaded, tmp_path) -> None:  # type: ignore[no-untyped-def]
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
     path = tmp_path / "bomb.yaml"
@@ -267,7 +268,7 @@ def test_an_alias_bomb_is_refused_in_under_a_second(loaded, tmp_path) -> None:  
     for cmd in ("plan", "sync"):
         started = time.monotonic()
         code, err = call(*(["plan", "check"] if cmd == "plan" else ["sync"]), "--config", str(path))
-        assert time.monotonic() - started < 1, cmd
+        assert time.monotonic() - started < 10, cmd  # a hang guard: expanded, the bomb is 9⁹ items (minutes, GBs)
         assert code == 1 and "bomb.yaml:1:4: 计划文件不支持 YAML 锚点和别名" in err, err
     assert dbs.fingerprint(loaded) == before
 

@@ -180,7 +180,8 @@ def test_closing_the_socket_mode_client_is_quick(world: World) -> None:
         assert server.wait_connected()
         began = time.monotonic()
         stop()
-        assert time.monotonic() - began < 1.0  # (slack_sdk's own close() waits up to 3 s on a blocked read)
+        # slack_sdk's own close() waits 3 s on a blocked read; ours must not (a wide margin: CI shares two cores)
+        assert time.monotonic() - began < 2.5
 
 
 def test_malformed_presses_are_acknowledged_and_record_nothing(world: World) -> None:
