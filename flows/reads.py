@@ -12,7 +12,7 @@ repeat DingTalk answered for in this run counts (or one too old to ask about, on
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 from fuquan.errors import Failure, NotificationError
@@ -20,7 +20,7 @@ from fuquan.plans.policy import READ_RECEIPTS, ZHUANBAN, Destination
 from fuquan.words.messages import Message, Occasion, unread_notice, unread_text
 from models import answer_io, reach
 from models.db import reading, transaction
-from models.outbox import MessageRow, ReminderRow, _aware
+from models.outbox import MessageRow, ReminderRow
 from notifications.base import ReadStatus
 from notifications.sms import mobile
 from usecases.context import Context
@@ -71,7 +71,7 @@ def unread_step(ctx: Context, today: date, now: datetime, occasion: Occasion, po
         open_: dict[int, tuple[MessageRow, list[ReminderRow]]] = {}
         for r, m in answer_io.unacknowledged(session, sp.id):
             if (m.dest_kind == READ_RECEIPTS and cal.between(m.day, today) >= sp.plan.answers.ack_within
-                    and ((m.id or 0) in polled or _aware(m.created_at) < since)):
+                    and ((m.id or 0) in polled or m.created_at.replace(tzinfo=m.created_at.tzinfo or UTC) < since)):
                 open_.setdefault(m.id or 0, (m, []))[1].append(r)
         rows = reach.unread(session, sp.id, READ_RECEIPTS, open_) if open_ else []
     texts: dict[tuple[str, str], dict[str, tuple[int, date, int]]] = {}  # (unit, person) → key → facts

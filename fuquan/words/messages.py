@@ -280,7 +280,7 @@ def unread_notice(items: list[tuple[str, str, str, int, date, int]], o: Occasion
     """To the 专班: contacts who have not opened the repeat and whom no text can reach (no mobile number, or the plan
     sends none). `items`: (unit, person, phone, task, day the repeat was sent, working days since)."""
     lines = tuple(dict.fromkeys(f"{unit} {person}{(' ' + phone) if phone else ''}: 任务{no}「{o.titles.get(no, '')}」"
-                                f"{day:%m-%d} 的再次提醒已 {n} 个工作日未读" for unit, person, phone, no, day, n in items))
+                                f" {day:%m-%d} 的再次提醒已 {n} 个工作日未读" for unit, person, phone, no, day, n in items))
     return fit(Message(ZHUANBAN, f"【{o.district}{o.words.programme}督办】钉钉提醒未读 ({o.today})",
                        (Section("请电话联系", lines),),
                        closing="以上联系人两次提醒均未签收, 再次提醒也未打开; 专班页面列出全部未读的联系人。"))
