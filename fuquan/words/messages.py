@@ -269,11 +269,12 @@ def overdue_text(unit: str, reminders: list[Reminder], programme: str) -> Messag
 
 def unread_text(person: str, unit: str, items: list[tuple[int, date, int]], o: Occasion) -> Message:
     """A text to a contact who has not opened the 签收 chase's repeat in DingTalk (flows.reads). `items`: (task,
-    day the repeat was sent, working days since). No link: the SMS notifier says where to look."""
-    lines = tuple(dict.fromkeys(f"任务{no}「{o.titles.get(no, '')}」: {day:%m-%d} 的再次提醒已 {n} 个工作日未读"
-                                for no, day, n in items))
-    return Message(unit, f"【{o.words.programme}督办】{unit} {person}: 钉钉督办提醒未读未签收", (Section("未读", lines),),
-                   closing="请打开钉钉查看并签收")
+    day the repeat was sent, working days since). Short, as a text must be (70 characters is one SMS): how long
+    unread in the title, then the tasks by number. No link: the SMS notifier says where to look."""
+    nos = sorted(dict.fromkeys(no for no, _, _ in items))
+    days = max((n for _, _, n in items), default=0)
+    return Message(unit, f"【{o.words.programme}督办】{unit} {person}: 钉钉再次提醒 {days} 个工作日未读未签收",
+                   (Section("任务", ("、".join(map(str, nos)),)),), closing="请打开钉钉查看并签收")
 
 
 def unread_notice(items: list[tuple[str, str, str, int, date, int]], o: Occasion) -> Message:
