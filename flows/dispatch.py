@@ -324,9 +324,11 @@ def _send_one(engine: Engine, plan_id: int, run: str, router: Router, item: Clai
             outbox.log_attempt(session, mid, run, label, result=step, code=step_code)
         outbox.finish(session, mid, run, label, result=result, external_id=ext, code=code, detail=detail)
         # whom it reached, or may have (an uncertain send): their presses on it must count either way
-        if (result.delivered or result == SendResult.UNKNOWN) and out.people and out.destination.kind in PERSON_CHANNELS:
+        reached = result.delivered or result == SendResult.UNKNOWN
+        if reached and out.people and out.destination.kind in PERSON_CHANNELS:
             kind = out.destination.kind
             names = {p.on(kind): p.name for p in plan.people_of(recipient, kind)}
+            # (a card's rows are its platform's, where presses name it; the repeat's keep its kind: no press names it)
             reach.record_sent(session, plan_id=plan_id, message_id=mid, platform=kind.removesuffix("-app"),
                               track=out.track, unit=recipient, people=[(i, names.get(i, i)) for i in out.people],
                               now=now)

@@ -12,7 +12,7 @@ repeat DingTalk answered for in this run counts (or one too old to ask about, on
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from fuquan.errors import Failure, NotificationError
@@ -20,15 +20,15 @@ from fuquan.plans.policy import READ_RECEIPTS, ZHUANBAN, Destination
 from fuquan.words.messages import Message, Occasion, unread_notice, unread_text
 from models import answer_io, reach
 from models.db import reading, transaction
-from models.outbox import MessageRow, ReminderRow
+from models.outbox import MessageRow, ReminderRow, aware
 from notifications.base import ReadStatus
-from notifications.sms import mobile
 from usecases.context import Context
 
 from .queue import queue_once
-from .sms_step import SMS
+from .sms_step import SMS, phones
 
 POLL_DAYS = 7  # how far back DingTalk is asked (how long it keeps read status is unverified; Feishu's is 7 days)
+UNREAD = "unread"  # the kind of the reminders this step queues
 
 
 def poll_reads(ctx: Context, now: datetime) -> tuple[set[int], list[str]]:
@@ -37,7 +37,9 @@ def poll_reads(ctx: Context, now: datetime) -> tuple[set[int], list[str]]:
         return set(), []
     since = now - timedelta(days=POLL_DAYS)
     with reading(ctx.engine) as session:
-        due = reach.to_check(session, ctx.plan.id, READ_RECEIPTS, since)
+        recent = {m.id or 0: m.external_id for _, m in answer_io.unacknowledged(session, ctx.plan.id, READ_RECEIPTS)
+                  if m.external_id and aware(m.created_at) >= since}
+        due = {r.message_id for r in reach.not_read(session, ctx.plan.id, READ_RECEIPTS, recent)}
     if not due:
         return set(), []
     try:
@@ -48,18 +50,16 @@ def poll_reads(ctx: Context, now: datetime) -> tuple[set[int], list[str]]:
         return set(), []
     answered: dict[int, dict[str, datetime | None]] = {}
     problems = []
-    for mid, handle, _ in due:
+    for mid in sorted(due):
         try:
-            answered[mid] = notifier.reads(handle, now)
+            answered[mid] = notifier.reads(str(recent[mid]), now)
         except NotificationError as e:
             problems.append(f"查询钉钉消息已读状态失败: {e}")
             if e.category == Failure.AUTH:
                 break
     if answered:
         with transaction(ctx.engine, plan=ctx.plan.id, lanes=()) as session:
-            for mid, _, rows in due:
-                if mid in answered:
-                    reach.mark_reads(session, [session.merge(r) for r in rows], answered[mid], now)
+            reach.mark_reads(session, ctx.plan.id, READ_RECEIPTS, answered, now)
     return set(answered), problems[:3]
 
 
@@ -69,22 +69,23 @@ def unread_step(ctx: Context, today: date, now: datetime, occasion: Occasion, po
     since = now - timedelta(days=POLL_DAYS)
     with reading(ctx.engine) as session:
         open_: dict[int, tuple[MessageRow, list[ReminderRow]]] = {}
-        for r, m in answer_io.unacknowledged(session, sp.id):
-            if (m.dest_kind == READ_RECEIPTS and cal.between(m.day, today) >= sp.plan.answers.ack_within
-                    and ((m.id or 0) in polled or m.created_at.replace(tzinfo=m.created_at.tzinfo or UTC) < since)):
+        for r, m in answer_io.unacknowledged(session, sp.id, READ_RECEIPTS):
+            if cal.between(m.day, today) >= sp.plan.answers.ack_within and (
+                    (m.id or 0) in polled or aware(m.created_at) < since):
                 open_.setdefault(m.id or 0, (m, []))[1].append(r)
-        rows = reach.unread(session, sp.id, READ_RECEIPTS, open_) if open_ else []
+        rows = reach.not_read(session, sp.id, READ_RECEIPTS, open_, checked=True)
     texts: dict[tuple[str, str], dict[str, tuple[int, date, int]]] = {}  # (unit, person) → key → facts
     calls: dict[str, tuple[str, str, str, int, date, int]] = {}
     for row in rows:
         m, reminders = open_[row.message_id]
-        person = next((p for p in sp.plan.people_of(m.recipient, READ_RECEIPTS) if p.on(READ_RECEIPTS) == row.person_id),
-                      None)
+        person = next((p for p in sp.plan.people_of(m.recipient, READ_RECEIPTS)
+                       if p.on(READ_RECEIPTS) == row.person_id), None)
         if person is None:  # no longer one of the unit's contacts
             continue
+        texted = sp.plan.policy.sms is not None and bool(phones(ctx, m.recipient, person.name))
         for r in reminders:
-            key, facts = f"unread|{r.key}|{row.person_id}", (r.task_no, m.day, cal.between(m.day, today))
-            if sp.plan.policy.sms is not None and mobile(person.phone):
+            key, facts = f"{UNREAD}|{r.key}|{row.person_id}", (r.task_no, m.day, cal.between(m.day, today))
+            if texted:
                 texts.setdefault((m.recipient, person.name), {})[key] = facts
             else:
                 calls[f"{key}|{ZHUANBAN}"] = (m.recipient, person.name, person.phone, *facts)
@@ -92,13 +93,13 @@ def unread_step(ctx: Context, today: date, now: datetime, occasion: Occasion, po
     with transaction(ctx.engine, plan=sp.id) as session:
         for (unit, name), items in texts.items():
             queued = queue_once(session, ctx, day=today, now=now, to=unit, via=Destination(SMS, name),
-                                reminders={k: {"task_no": f[0], "about": unit, "kind": "unread", "stage": "0",
+                                reminders={k: {"task_no": f[0], "about": unit, "kind": UNREAD, "stage": "0",
                                                "due": None} for k, f in items.items()},
                                 message=partial(_text, occasion, name, unit, items))
             ids += [queued[0]] if queued else []
         if calls and (queued := queue_once(
                 session, ctx, day=today, now=now, to=ZHUANBAN,
-                reminders={k: {"task_no": c[3], "about": c[0], "kind": "unread", "stage": "0", "due": None}
+                reminders={k: {"task_no": c[3], "about": c[0], "kind": UNREAD, "stage": "0", "due": None}
                            for k, c in calls.items()},
                 message=partial(_notice, occasion, calls))):
             ids.append(queued[0])

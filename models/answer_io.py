@@ -114,13 +114,17 @@ def acknowledge(session: Session, sp: StoredPlan, actor: Actor, unit: str, messa
     return len(new)
 
 
-def unacknowledged(session: Session, plan_id: int) -> list[tuple[ReminderRow, MessageRow]]:
-    """Every sent reminder to a unit (not the 专班) that nobody has acknowledged, oldest first."""
+def unacknowledged(session: Session, plan_id: int,
+                   dest_kind: str | None = None) -> list[tuple[ReminderRow, MessageRow]]:
+    """Every sent reminder to a unit (not the 专班) that nobody has acknowledged, oldest first (those sent through
+    `dest_kind` only, given)."""
     stmt = (select(ReminderRow, MessageRow).join(MessageRow, col(MessageRow.id) == ReminderRow.message_id)
             .outerjoin(AckRow, col(AckRow.reminder_id) == ReminderRow.id)
             .where(ReminderRow.plan_id == plan_id, MessageRow.status == SENT, ReminderRow.recipient != ZHUANBAN,
                    col(ReminderRow.kind).in_(("before", "overdue", "nudge", "again")), col(AckRow.id).is_(None))
             .order_by(col(MessageRow.day), col(ReminderRow.id)))
+    if dest_kind is not None:
+        stmt = stmt.where(MessageRow.dest_kind == dest_kind)
     return list(session.exec(stmt))  # type: ignore[arg-type]
 
 

@@ -127,7 +127,7 @@ def claim(session: Session, plan_id: int, run: str, now: datetime, *, lease: tim
     now = now.astimezone(UTC)  # stored naive in UTC by SQLite; compare like with like
     taken = []
     for m in session.exec(stmt):
-        age = now - _aware(m.claimed_at) if m.claimed_at is not None else lease
+        age = now - aware(m.claimed_at) if m.claimed_at is not None else lease
         stale = m.status == SENDING and (age >= lease or (age >= settle and is_dead(m.claimed_by or "")))
         if m.status == SENDING and not stale:
             continue  # another run is sending it right now
@@ -169,7 +169,7 @@ def stuck(session: Session, plan_id: int, *, before: datetime, attempts: int = 3
     stmt = select(MessageRow).where(MessageRow.plan_id == plan_id, MessageRow.status == UNKNOWN,
                                     col(MessageRow.attempts) >= attempts)
     # compared here, not in SQL: SQLite hands the timestamps back naive (they were written in UTC)
-    return [m for m in session.exec(stmt.order_by(col(MessageRow.id))) if _aware(m.created_at) <= before]
+    return [m for m in session.exec(stmt.order_by(col(MessageRow.id))) if aware(m.created_at) <= before]
 
 
 def send_log(session: Session, plan_id: int, *, day: date | None = None, limit: int = 200) -> list[tuple[SendLogRow, MessageRow]]:
@@ -180,6 +180,6 @@ def send_log(session: Session, plan_id: int, *, day: date | None = None, limit: 
     return list(session.exec(stmt.order_by(col(SendLogRow.id).desc()).limit(limit)))
 
 
-def _aware(t: datetime) -> datetime:
+def aware(t: datetime) -> datetime:
     # SQLite hands timestamps back naive; they were written in UTC.
     return t if t.tzinfo else t.replace(tzinfo=UTC)

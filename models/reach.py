@@ -11,8 +11,6 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from .answers import AckRow
-from .outbox import SENT, MessageRow, ReminderRow
 from .tables import _ts
 
 
@@ -70,39 +68,26 @@ def waiting(session: Session, plan_id: int, message_ids: Iterable[int]) -> dict[
     return out
 
 
-def to_check(session: Session, plan_id: int, platform: str, since: datetime) -> list[tuple[int, str, list[ReachRow]]]:
-    """Repeats (the 签收 chase's) sent on `platform` since `since`, not yet acknowledged, that someone has not read yet: (message id,
-    the platform's handle of it, the rows of those who have not)."""
-    open_ = (select(ReminderRow.message_id).outerjoin(AckRow, col(AckRow.reminder_id) == ReminderRow.id)
-             .where(ReminderRow.plan_id == plan_id, ReminderRow.kind == "again", col(AckRow.id).is_(None)))
-    stmt = (select(ReachRow, MessageRow.external_id).join(MessageRow, col(MessageRow.id) == ReachRow.message_id)
-            .where(ReachRow.plan_id == plan_id, ReachRow.platform == platform, col(ReachRow.read_at).is_(None),
-                   MessageRow.status == SENT, col(MessageRow.external_id).is_not(None), MessageRow.created_at >= since,
-                   col(ReachRow.message_id).in_(open_))
-            .order_by(col(ReachRow.message_id), col(ReachRow.id)))
-    out: dict[int, tuple[str, list[ReachRow]]] = {}
-    for row, handle in session.exec(stmt):
-        out.setdefault(row.message_id, (str(handle), []))[1].append(row)
-    return [(mid, handle, rows) for mid, (handle, rows) in out.items()]
-
-
-def mark_reads(session: Session, rows: Iterable[ReachRow], reads: dict[str, datetime | None], now: datetime) -> int:
-    """What the platform said of these rows' persons (one not named is unread); how many are newly read."""
-    n = 0
-    for row in rows:
-        row.checked_at = now
-        if row.read_at is None and (at := reads.get(row.person_id)) is not None:
-            row.read_at, n = at, n + 1
-        session.add(row)
-    return n
-
-
-def unread(session: Session, plan_id: int, platform: str, message_ids: Iterable[int]) -> list[ReachRow]:
-    """The persons these messages reached who, as the platform last said, have not read them."""
+def not_read(session: Session, plan_id: int, platform: str, message_ids: Iterable[int], *,
+             checked: bool = False) -> list[ReachRow]:
+    """The persons these messages reached who have not read them (as the platform last said, with `checked`: those
+    it was asked about at least once), in the order they were reached."""
     ids = list(message_ids)
     out: list[ReachRow] = []
     for i in range(0, len(ids), 500):
-        out += session.exec(select(ReachRow).where(
-            ReachRow.plan_id == plan_id, ReachRow.platform == platform, col(ReachRow.message_id).in_(ids[i:i + 500]),
-            col(ReachRow.checked_at).is_not(None), col(ReachRow.read_at).is_(None)).order_by(col(ReachRow.id)))
+        stmt = select(ReachRow).where(ReachRow.plan_id == plan_id, ReachRow.platform == platform,
+                                      col(ReachRow.message_id).in_(ids[i:i + 500]), col(ReachRow.read_at).is_(None))
+        if checked:
+            stmt = stmt.where(col(ReachRow.checked_at).is_not(None))
+        out += session.exec(stmt.order_by(col(ReachRow.id)))
     return out
+
+
+def mark_reads(session: Session, plan_id: int, platform: str, reads: dict[int, dict[str, datetime | None]],
+               now: datetime) -> None:
+    """What the platform said of each message (id → person id → when they read it, None: not yet): every person
+    not yet read is checked now, and those it says read are marked so."""
+    for row in not_read(session, plan_id, platform, reads):
+        row.checked_at = now
+        row.read_at = reads[row.message_id].get(row.person_id)
+        session.add(row)

@@ -69,10 +69,11 @@ class DingTalkCardNotifier(ThreadTrail):
 
     def __init__(self, *, client_id: str, client_secret: SecretStr, robot_code: str, template_id: str,
                  api_base: str = DEFAULT_API_BASE, timeout: float = 10,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, tokens: TokenCache | None = None) -> None:
+        """`tokens`: another notifier's of the same app (the card's and the 1:1 message's share one token)."""
         self.client_id, self._secret, self.robot_code, self.template_id = client_id, client_secret, robot_code, template_id
         self.api_base, self.timeout = api_base.rstrip("/"), timeout
-        self._tokens = TokenCache(self._fetch_token, clock, TOKEN_MARGIN)
+        self.tokens = tokens or TokenCache(self._fetch_token, clock, TOKEN_MARGIN)
 
     def send(self, out: Outgoing) -> str:
         trail = self.new_trail()
@@ -114,7 +115,7 @@ class DingTalkCardNotifier(ThreadTrail):
     def check(self) -> None:
         """A token once before a run: a bad client id or secret stops everything before a single card is sent."""
         try:
-            self._tokens.get()
+            self.tokens.get()
         except NotificationError as e:
             if e.category == Failure.AUTH:
                 raise
@@ -126,11 +127,11 @@ class DingTalkCardNotifier(ThreadTrail):
         """A call with a token; a token DingTalk no longer takes is dropped and the call made once more. `body`
         None: a GET (its query in `path`); `sends` False: a call that delivers nothing (a read-status query)."""
         for attempt in (1, 2):
-            token = self._tokens.get()
+            token = self.tokens.get()
             status, answer = self._exchange(method, path, body, {TOKEN_HEADER: token}, sends=sends)
             if attempt == 1 and (status == 401 or answer.get("code") in TOKEN_CODES):
                 trail.append(("attempt", platform_code(answer.get("code"), status)))
-                self._tokens.drop(token)
+                self.tokens.drop(token)
                 continue
             if status < 300:
                 return answer
@@ -187,7 +188,7 @@ class DingTalkCardNotifier(ThreadTrail):
         return self._error(Failure.DESTINATION, code, message)
 
     def _clean(self, text: str) -> str:
-        return redact(text, [self._secret.get_secret_value(), *self._tokens.issued])
+        return redact(text, [self._secret.get_secret_value(), *self.tokens.issued])
 
     def _error(self, category: Failure, code: str, detail: str = "") -> NotificationError:
         return NotificationError(category, code, LABEL, self._clean(detail))

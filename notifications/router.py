@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from fuquan.errors import Failure, NotificationError
-from fuquan.plans.policy import LABELS, PERSON_CHANNELS, PERSON_KINDS, READ_RECEIPTS, Destination
+from fuquan.plans.policy import LABELS, PERSON_CHANNELS, PERSON_KINDS, READ_RECEIPTS, Destination, platform_of
 
 from .base import DingTalkApp, Notifier, SmsGateway, Webhook, WeComApp, credential_values, guard_logs
 from .console import ConsoleNotifier
@@ -91,9 +91,13 @@ class Router:
                 from .dingtalk_oto import DingTalkOtoNotifier
 
                 d = self._dingtalk
-                make = DingTalkCardNotifier if dest.kind == PERSON_KINDS["dingtalk"] else DingTalkOtoNotifier
-                self._apps[dest.kind] = make(client_id=d.client_id, client_secret=d.client_secret,
+                cards = DingTalkCardNotifier(client_id=d.client_id, client_secret=d.client_secret,
                                              robot_code=d.robot_code, template_id=d.template_id, api_base=d.api_base)
+                # the app's cards and its robot's 1:1 messages: one access token for both
+                self._apps.setdefault(PERSON_KINDS["dingtalk"], cards)
+                self._apps.setdefault(READ_RECEIPTS, DingTalkOtoNotifier(
+                    client_id=d.client_id, client_secret=d.client_secret, robot_code=d.robot_code,
+                    template_id=d.template_id, api_base=d.api_base, tokens=cards.tokens))
             elif dest.kind == PERSON_KINDS["wecom"] and self._wecom is not None:
                 from .wecom_app import WeComAppNotifier
 
@@ -101,7 +105,7 @@ class Router:
                 self._apps[dest.kind] = WeComAppNotifier(corp_id=w.corp_id, agent_id=w.agent_id, secret=w.secret,
                                                          api_base=w.api_base)
             else:
-                platform = LABELS[dest.kind.split("-")[0]]
+                platform = LABELS[platform_of(dest.kind)]
                 said = next((p for p in self._problems if p.startswith(platform)), None)
                 variables = ("DINGTALK_CLIENT_ID、DINGTALK_CLIENT_SECRET、DINGTALK_ROBOT_CODE、DINGTALK_CARD_TEMPLATE_ID"
                              if dest.kind != PERSON_KINDS["wecom"] else "WECOM_CORP_ID、WECOM_AGENT_ID、WECOM_SECRET")

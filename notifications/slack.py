@@ -114,7 +114,8 @@ class SlackNotifier(ThreadTrail):
                 elif code in DESTINATION:
                     raise self._error(Failure.DESTINATION, code, out, "请检查频道 ID 并把机器人加入频道") from None
                 else:
-                    raise self._error(Failure.CONTENT if code in CONTENT else Failure.RETRY, code or f"http_{status}", out) from None
+                    category = Failure.CONTENT if code in CONTENT else Failure.RETRY
+                    raise self._error(category, code or f"http_{status}", out) from None
             except NETWORK as e:
                 self.trail.append(("attempt", type(e).__name__))
                 if _refused(e):  # nothing reached Slack: posting again cannot duplicate

@@ -76,7 +76,8 @@ class WebhookNotifier:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (URL from operator's env)
                 answer = json.loads(resp.read().decode() or "{}")
         except HTTPError as e:
-            raise self._error(Failure.RETRY if e.code >= 500 or e.code == 429 else Failure.DESTINATION, f"http_{e.code}") from None
+            category = Failure.RETRY if e.code >= 500 or e.code == 429 else Failure.DESTINATION
+            raise self._error(category, f"http_{e.code}") from None
         except (URLError, OSError, http.client.HTTPException, TimeoutError, ValueError) as e:
             # a refused connection or an unknown name delivered nothing: "retry" (as every notifier judges it);
             # "unknown" only when the post may have arrived — a robot cannot be asked, so it is never re-sent

@@ -162,7 +162,8 @@ class WeComAppNotifier(ThreadTrail):
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 (base from our settings)
                 raw = resp.read()
         except HTTPError as e:
-            raise self._error(Failure.RETRY if e.code >= 500 or e.code == 429 else Failure.DESTINATION, f"http_{e.code}") from None
+            category = Failure.RETRY if e.code >= 500 or e.code == 429 else Failure.DESTINATION
+            raise self._error(category, f"http_{e.code}") from None
         except NETWORK as e:
             category, name = no_answer(e, sends=sends)
             raise self._error(category, name, "结果未知, 可能已送达; 下次运行将再次发送" if category == Failure.UNKNOWN else "") from None

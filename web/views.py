@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from fuquan.plans.policy import LABELS
+from fuquan.plans.policy import LABELS, platform_of
 from fuquan.tracking.judge import FINISHED, RED, YELLOW
 from fuquan.tracking.ledger import Row
 from reports.status import DOT
@@ -85,12 +85,14 @@ def _ext(e: Any, task_no: dict[int, int], names: dict[int, str], titles: dict[in
 
 def _waiting(rows: list[Any]) -> str:
     """Who a message reached and has not answered from it: 未回应: 王芳、李强 (钉钉). Where the platform reports
-    read status (the chase's repeat in DingTalk): 未读: 王芳 (钉钉); 已读未签收: 李强 (钉钉)."""
+    read status (the chase's repeat in DingTalk): 未读: 王芳 (钉钉); 已读未签收: 李强 (钉钉), the unread first."""
     by: dict[tuple[str, str], list[str]] = {}
     for r in rows:
         state = "未回应" if r.checked_at is None else "已读未签收" if r.read_at is not None else "未读"
-        by.setdefault((state, LABELS.get(r.platform.split("-")[0], r.platform)), []).append(r.person_name)
-    return "; ".join(f"{state}: {'、'.join(names)} ({where})" for (state, where), names in by.items())
+        by.setdefault((state, LABELS.get(platform_of(r.platform), r.platform)), []).append(r.person_name)
+    order = ("未读", "未回应", "已读未签收")  # who most needs chasing first
+    return "; ".join(f"{state}: {'、'.join(names)} ({where})"
+                     for (state, where), names in sorted(by.items(), key=lambda kv: order.index(kv[0][0])))
 
 
 def office_values(view: OfficePage, today: date) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from fuquan.answers.rules import AnswerPolicy
 from fuquan.dates.deadline import Deadline
 from fuquan.dates.workdays import PlanCalendar, WorkCalendar, calendar_for, covered_by_package, fallback_warning
 from fuquan.errors import LookupFailed
-from fuquan.plans.policy import Channels, ReminderPolicy, Schedule, Weights
+from fuquan.plans.policy import Channels, ReminderPolicy, Schedule, Weights, platform_of
 from fuquan.words.text import name_key
 
 # 乡 and 街道 are town-level like 镇 (a group of towns may hold all three); 园区 is a zone.
@@ -45,7 +45,7 @@ class Person:
 
     def on(self, platform: str) -> str | None:
         """Their id on `platform` (dingtalk / wecom, or a channel kind on it: dingtalk-app, dingtalk-oto, wecom-app)."""
-        return {"dingtalk": self.dingtalk, "wecom": self.wecom}.get(platform.split("-")[0])
+        return {"dingtalk": self.dingtalk, "wecom": self.wecom}.get(platform_of(platform))
 
     def as_dict(self) -> dict[str, str | None]:
         return {"unit": self.unit, "name": self.name, "phone": self.phone, "dingtalk": self.dingtalk,

@@ -98,6 +98,11 @@ READ_RECEIPTS = "dingtalk-oto"
 PERSON_CHANNELS = frozenset({*PERSON_KINDS.values(), READ_RECEIPTS})  # channels whose messages reach named persons
 
 
+def platform_of(kind: str) -> str:
+    """The platform a channel kind is on: dingtalk-app and dingtalk-oto → dingtalk, wecom-app → wecom."""
+    return kind.split("-")[0]
+
+
 @dataclass(frozen=True)
 class Channels:
     zhuanban: Destination | None = None
