@@ -32,20 +32,7 @@ from tests.dingtalk_server import (
     frame,
 )
 
-USERS = {"user-wf", "user-lq"}
-LINK = "https://fuquan.example/a/tok-link-0000"
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeDingTalk]:
-    with FakeDingTalk(USERS) as server:
-        yield server
+LINK = "https://fuquan.example/a/tok-link-0000"  # (the fixtures `fake` and `no_proxy`: tests/notifications/conftest.py)
 
 
 class Clock:

@@ -5,7 +5,6 @@ in doubt never sent twice, and no secret in what it raises."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,21 +17,8 @@ from notifications.base import Outgoing, ReadStatus
 from notifications.dingtalk_oto import BUTTON, DingTalkOtoNotifier, oto_message
 from tests.dingtalk_server import CLIENT_ID, CLIENT_SECRET, ROBOT_CODE, TEMPLATE_ID, FakeDingTalk
 
-USERS = {"user-wf", "user-lq"}
-LINK = "https://fuquan.example/l/tok-link-0000"
+LINK = "https://fuquan.example/l/tok-link-0000"  # (the fixtures `fake` and `no_proxy`: tests/notifications/conftest.py)
 NOW = datetime(2024, 4, 12, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeDingTalk]:
-    with FakeDingTalk(USERS) as server:
-        yield server
 
 
 def notifier(fake: FakeDingTalk) -> DingTalkOtoNotifier:

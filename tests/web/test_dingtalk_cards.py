@@ -117,6 +117,14 @@ class World:
         return [CLIENT_SECRET, *self.fake.tokens, *self.fake.tickets, *(quote_plus(t) for t in self.fake.tickets)]
 
 
+def environment(fake: FakeDingTalk, plan: Path, data: Path) -> dict[str, str]:
+    """What a county sets for its DingTalk app, pointed at the local fake, with the plan and a data directory."""
+    return {"FUQUAN_CONFIG": str(plan), "FUQUAN_DATA_DIR": str(data),
+            "FUQUAN_LINK_SECRET": "dingtalk-test-link-secret-0123456789",
+            "DINGTALK_CLIENT_ID": CLIENT_ID, "DINGTALK_CLIENT_SECRET": CLIENT_SECRET, "DINGTALK_ROBOT_CODE": ROBOT_CODE,
+            "DINGTALK_CARD_TEMPLATE_ID": TEMPLATE_ID, "DINGTALK_OPENAPI_ENDPOINT": fake.api_base}
+
+
 @pytest.fixture(params=list(CASES))
 def world(request: pytest.FixtureRequest, run: Any, db_url: str, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
@@ -127,11 +135,7 @@ def world(request: pytest.FixtureRequest, run: Any, db_url: str, tmp_path: Path,
     plan = tmp_path / "plan.yaml"
     plan.write_text(case.plan(), encoding="utf-8")
     with FakeDingTalk({uid for people in case.contacts.values() for uid, _ in people}) as fake:
-        for name, value in {"FUQUAN_CONFIG": str(plan), "FUQUAN_DATA_DIR": str(tmp_path / "data"),
-                            "FUQUAN_LINK_SECRET": "dingtalk-test-link-secret-0123456789",
-                            "DINGTALK_CLIENT_ID": CLIENT_ID, "DINGTALK_CLIENT_SECRET": CLIENT_SECRET,
-                            "DINGTALK_ROBOT_CODE": ROBOT_CODE, "DINGTALK_CARD_TEMPLATE_ID": TEMPLATE_ID,
-                            "DINGTALK_OPENAPI_ENDPOINT": fake.api_base}.items():
+        for name, value in environment(fake, plan, tmp_path / "data").items():
             monkeypatch.setenv(name, value)
         r = run("sync")
         assert r.code == 0, r.err

@@ -8,6 +8,7 @@ card closes its repeat too, and nobody of that unit is chased further."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,9 +21,9 @@ from starlette.testclient import TestClient
 from flows import dispatch
 from fuquan.tracking.actor import Actor
 from tests import dbs
-from tests.dingtalk_server import CLIENT_ID, CLIENT_SECRET, ROBOT_CODE, TEMPLATE_ID, FakeDingTalk
+from tests.dingtalk_server import FakeDingTalk
 from tests.sms_server import TOKEN, FakeSms
-from tests.web.test_dingtalk_cards import CASES, TZ, WEB, Case, Web, office
+from tests.web.test_dingtalk_cards import CASES, TZ, WEB, Case, Web, environment, office
 from usecases import answers
 from usecases.commands import Acknowledge
 from usecases.context import open_context
@@ -94,6 +95,12 @@ class World:
                 stop()
 
 
+def row(html: str, title: str) -> str:
+    """The desk's row of the reminder with this title."""
+    [found] = [r for r in re.findall(r"<tr class=\"[^\"]*\">.*?</tr>", html, re.S) if title in r]
+    return found
+
+
 def plan_text(case: Case) -> str:
     """The cards' plan, with the text-message step on and a mobile number for the town's second contact."""
     text = case.plan()
@@ -116,11 +123,7 @@ def world(request: pytest.FixtureRequest, run: Any, db_url: str, tmp_path: Path,
     plan = tmp_path / "plan.yaml"
     plan.write_text(plan_text(case), encoding="utf-8")
     with FakeDingTalk({uid for people in case.contacts.values() for uid, _ in people}) as fake, FakeSms() as sms:
-        for name, value in {"FUQUAN_CONFIG": str(plan), "FUQUAN_DATA_DIR": str(tmp_path / "data"),
-                            "FUQUAN_LINK_SECRET": "dingtalk-test-link-secret-0123456789",
-                            "DINGTALK_CLIENT_ID": CLIENT_ID, "DINGTALK_CLIENT_SECRET": CLIENT_SECRET,
-                            "DINGTALK_ROBOT_CODE": ROBOT_CODE, "DINGTALK_CARD_TEMPLATE_ID": TEMPLATE_ID,
-                            "DINGTALK_OPENAPI_ENDPOINT": fake.api_base, "FUQUAN_SMS_URL": sms.url,
+        for name, value in {**environment(fake, plan, tmp_path / "data"), "FUQUAN_SMS_URL": sms.url,
                             "FUQUAN_SMS_TOKEN": TOKEN}.items():
             monkeypatch.setenv(name, value)
         assert run("sync").code == 0
@@ -133,6 +136,7 @@ def test_the_repeat_goes_once_as_the_robot_s_one_to_one_message_to_each_unit_s_c
     assert not world.fake.oto
     world.remind(d1)
     world.remind(d1)
+    assert world.fake.token_fetches == 3  # one a run: the cards and the 1:1 messages share the app's token
     repeats = world.repeats()
     assert set(repeats) == set(world.case.contacts) and all(s == "sent" for s, _ in repeats.values())
     assert {e for _, e in repeats.values()} == set(world.fake.oto)  # the handle of each one's read status kept
@@ -178,16 +182,17 @@ def test_reads_are_asked_for_shown_on_the_desk_and_unread_contacts_chased_once(w
     (uid, name), (uid2, name2) = case.contacts[case.town]
     world.remind(d0)
     world.remind(d1)
-    assert "未回应" in world.desk(d1)  # nobody asked DingTalk yet
+    title = f"{case.town} 提醒未签收, 请签收 ({d1})"  # the town's repeat, as the desk lists it
+    assert f"未回应: {name}、{name2} (钉钉)" in row(world.desk(d1), title)  # nobody has asked DingTalk yet
     fake.read(uid)
     world.remind(d2)
     reads = world.reads()
     assert reads[uid] == (True, True) and reads[uid2] == (True, False)
     assert all(r == (True, False) for p, r in reads.items() if p != uid)
     html = world.desk(d2)
-    assert f"已读未签收: {name} (钉钉)" in html and f"未读: {name2} (钉钉)" in html
-    for people in list(case.contacts.values())[1:]:
-        assert f"未读: {'、'.join(n for _, n in people)} (钉钉)" in html
+    assert f"未读: {name2} (钉钉); 已读未签收: {name} (钉钉)" in row(html, title)
+    for unit, people in list(case.contacts.items())[1:]:
+        assert f"未读: {'、'.join(n for _, n in people)} (钉钉)" in row(html, f"{unit} 提醒未签收, 请签收 ({d1})")
     assert world.texts() == []  # not yet: ack_within working days after the repeat
     world.remind(d3)
     world.remind(d3)

@@ -4,7 +4,8 @@ towns opening their page and sending a 反馈 within a minute while the reminder
 4 sessions and 16 statements, a 反馈 4 and 22, and the machine ran out of CPU (p95 4.3 s). These hold the cuts:
 the door's check is one statement in a session without a transaction, a page reads in one session, a 反馈 judges
 its row in its own write transaction (on SQLite, whose lock is the whole file's, just before it), reads no item table
-its task is not judged from, and spends one statement on its form's nonce. Counted on both plans of the web's worlds, on the suite's database."""
+its task is not judged from, and spends one statement on its form's nonce. Counted on the three plans of the web's
+worlds, on the suite's database."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from models.db import whole_file_lock
 from tests.web.test_security import PDF, World, said, template, world
 
 FIXTURES = (template, world)  # test_security's, used here by name
@@ -71,7 +73,7 @@ def test_an_answer_judges_its_row_in_its_own_transaction_and_reads_only_what_its
                                       "note": "进展"}, [("files", ("佐证.pdf", PDF, "application/pdf"))], csrf=town.csrf)
     assert r.status_code == 200 and world.counts()["feedback"] == before + 1, said(r)
     # the door's, the answer's transaction (SQLite: and the row judged before its lock, which is the whole file's)
-    assert seen.sessions == (3 if world.ctx.engine.dialect.name == "sqlite" else 2), seen.sessions
+    assert seen.sessions == (3 if whole_file_lock(world.ctx.engine) else 2), seen.sessions
     assert not seen.tables() & ITEM_TABLES, seen.tables() & ITEM_TABLES
     nonce = [s for s in seen.statements if "form_use" in s]
     assert len(nonce) == 1 and "SAVEPOINT" not in " ".join(seen.statements), nonce
